@@ -20,6 +20,7 @@ const (
 	EINTERNAL     = "internal"               // anything else; never shown to clients in detail
 	EUNAVAILABLE  = "unavailable"            // a dependency is down
 	EIDEMPOTENCY  = "idempotency_key_reused" // the Idempotency-Key was used with another request
+	ETOOLARGE     = "too_large"              // the request body is over the limit
 )
 
 // Error is the one domain error type. Message is safe to show to a client.

@@ -3,6 +3,7 @@ package courier
 import (
 	"context"
 	"time"
+	"unicode/utf8"
 )
 
 // Role is what a user may do.
@@ -53,4 +54,70 @@ type UserStore interface {
 	// UpdateUser reads the user, calls fn and writes the result, in one transaction.
 	// Returns ENOTFOUND, ECONFLICT if the new login is taken, or fn's error.
 	UpdateUser(ctx context.Context, id int64, fn func(*User) error) (*User, error)
+}
+
+// Actor is who is asking: the authenticated user, their role and, for
+// couriers, their courier id. Domain services take it to check ownership.
+type Actor struct {
+	UserID    int64
+	Role      Role
+	CourierID int64
+}
+
+// Is reports whether the actor has one of roles.
+func (a Actor) Is(roles ...Role) bool {
+	for _, r := range roles {
+		if a.Role == r {
+			return true
+		}
+	}
+	return false
+}
+
+// Require returns EFORBIDDEN unless the actor has one of roles.
+func (a Actor) Require(roles ...Role) error {
+	if a.Is(roles...) {
+		return nil
+	}
+	return Errorf(EFORBIDDEN, "this action needs the role %s", joinRoles(roles))
+}
+
+func joinRoles(roles []Role) string {
+	s := ""
+	for i, r := range roles {
+		if i > 0 {
+			if i == len(roles)-1 {
+				s += " or "
+			} else {
+				s += ", "
+			}
+		}
+		s += string(r)
+	}
+	return s
+}
+
+// Throttle counts failures per key within a window, shared by every replica
+// (it lives in Redis). Login throttling uses it per login and per client address.
+type Throttle interface {
+	// Failures returns the failures recorded under key in the current window.
+	Failures(ctx context.Context, key string) (int, error)
+	// Fail records one failure under key; the count expires window after the first one.
+	Fail(ctx context.Context, key string, window time.Duration) (int, error)
+	// Reset forgets the failures under key.
+	Reset(ctx context.Context, key string) error
+}
+
+// ValidateLogin checks a login: 3 to 64 characters of letters, digits, '.', '_', '-', '@'. Returns EINVALID.
+func ValidateLogin(field, login string) error {
+	if n := utf8.RuneCountInString(login); n < 3 || n > 64 {
+		return FieldError(field, "must have 3 to 64 characters")
+	}
+	for _, r := range login {
+		ok := r == '.' || r == '_' || r == '-' || r == '@' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
+		if !ok {
+			return FieldError(field, "may hold only letters, digits and . _ - @")
+		}
+	}
+	return nil
 }

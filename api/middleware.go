@@ -1,0 +1,218 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/courierhq/courier"
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Keys of values kept on the gin context.
+const (
+	ctxActor     = "actor"
+	ctxRequestID = "request_id"
+	ctxLogger    = "logger"
+	ctxBody      = "body"
+)
+
+func requestID(c *gin.Context) string { return c.GetString(ctxRequestID) }
+
+func logger(c *gin.Context) *slog.Logger {
+	if l, ok := c.Get(ctxLogger); ok {
+		return l.(*slog.Logger)
+	}
+	return slog.Default()
+}
+
+// actorOf returns who is calling; routes without auth have the zero Actor.
+func actorOf(c *gin.Context) courier.Actor {
+	if a, ok := c.Get(ctxActor); ok {
+		return a.(courier.Actor)
+	}
+	return courier.Actor{}
+}
+
+// withRequestID takes a sane X-Request-ID from the client or makes one, and
+// gives the request a logger that carries it.
+func (s *Server) withRequestID(c *gin.Context) {
+	id := c.GetHeader("X-Request-ID")
+	if len(id) == 0 || len(id) > 64 || strings.ContainsFunc(id, func(r rune) bool { return r < '!' || r > '~' }) {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		id = hex.EncodeToString(b[:])
+	}
+	c.Set(ctxRequestID, id)
+	c.Set(ctxLogger, s.log.With(slog.String("request_id", id)))
+	c.Header("X-Request-ID", id)
+	c.Next()
+}
+
+// metrics counts requests and their latency by route template, method and status.
+type metrics struct {
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "courierd_http_requests_total", Help: "HTTP requests by route, method and status.",
+		}, []string{"route", "method", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "courierd_http_request_duration_seconds", Help: "HTTP request latency by route, method and status.",
+			Buckets: []float64{.002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"route", "method", "status"}),
+	}
+	reg.MustRegister(m.requests, m.latency)
+	return m
+}
+
+// observe logs each request and records its metrics.
+func (s *Server) observe(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	route := c.FullPath()
+	if route == "" {
+		route = "unmatched"
+	}
+	status := fmt.Sprint(c.Writer.Status())
+	d := time.Since(start)
+	s.metrics.requests.WithLabelValues(route, c.Request.Method, status).Inc()
+	s.metrics.latency.WithLabelValues(route, c.Request.Method, status).Observe(d.Seconds())
+	level := slog.LevelInfo
+	if c.Writer.Status() >= 500 {
+		level = slog.LevelError
+	}
+	logger(c).Log(c.Request.Context(), level, "request", slog.String("method", c.Request.Method), slog.String("route", route),
+		slog.Int("status", c.Writer.Status()), slog.Duration("duration", d), slog.Int64("user_id", actorOf(c).UserID))
+}
+
+// recoverPanics answers a panic as an internal error and logs its value.
+func recoverPanics(c *gin.Context) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			writeError(c, fmt.Errorf("panic: %v", v))
+		}
+	}()
+	c.Next()
+}
+
+// authenticate verifies the bearer token and checks the route's roles.
+func (s *Server) authenticate(roles []courier.Role) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		h := c.GetHeader("Authorization")
+		raw, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok || raw == "" {
+			c.Header("WWW-Authenticate", `Bearer realm="courierd"`)
+			writeError(c, courier.Errorf(courier.EUNAUTHORIZED, "a bearer token is required"))
+			return
+		}
+		actor, _, err := s.users.Tokens().VerifyAccess(strings.TrimSpace(raw))
+		if err != nil {
+			c.Header("WWW-Authenticate", `Bearer realm="courierd", error="invalid_token"`)
+			writeError(c, err)
+			return
+		}
+		c.Set(ctxActor, actor)
+		if len(roles) > 0 && !actor.Is(roles...) {
+			writeError(c, actor.Require(roles...))
+			return
+		}
+		c.Next()
+	}
+}
+
+// capture keeps a copy of what a handler writes, for the idempotency record.
+type capture struct {
+	gin.ResponseWriter
+	buf bytes.Buffer
+}
+
+func (w *capture) Write(b []byte) (int, error) {
+	w.buf.Write(b)
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *capture) WriteString(s string) (int, error) {
+	w.buf.WriteString(s)
+	return w.ResponseWriter.WriteString(s)
+}
+
+// idempotent honours the Idempotency-Key header on POST: the same key with the
+// same request answers the first response again (header Idempotent-Replayed:
+// true) without running the handler; the same key with another request is 422;
+// a key whose first request is still running is 409. Keys are per user.
+func (s *Server) idempotent(c *gin.Context) {
+	key := c.GetHeader("Idempotency-Key")
+	if c.Request.Method != http.MethodPost || key == "" {
+		c.Next()
+		return
+	}
+	if len(key) > 200 {
+		writeError(c, courier.FieldError("Idempotency-Key", "must be at most 200 characters"))
+		return
+	}
+	limit := int64(maxBody)
+	if strings.HasSuffix(c.FullPath(), "/import") {
+		limit = maxImportBody
+	}
+	body, err := readBody(c, limit)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	scope := "anon:" + c.ClientIP()
+	if a := actorOf(c); a.UserID != 0 {
+		scope = "user:" + itoa(a.UserID)
+	}
+	sum := sha256.New()
+	fmt.Fprintf(sum, "%s %s %s\n", c.Request.Method, c.Request.URL.RequestURI(), c.ContentType())
+	sum.Write(body)
+	hash := hex.EncodeToString(sum.Sum(nil))
+	ctx := c.Request.Context()
+	prev, err := s.store.ReserveIdempotencyKey(ctx, courier.IdempotencyRecord{Scope: scope, Key: key, RequestHash: hash, CreatedAt: s.clock.Now()})
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	if prev != nil {
+		switch {
+		case prev.RequestHash != hash:
+			writeError(c, courier.Errorf(courier.EIDEMPOTENCY, "this Idempotency-Key was used with a different request"))
+		case prev.Status == 0:
+			writeError(c, courier.Errorf(courier.ECONFLICT, "a request with this Idempotency-Key is still being processed"))
+		default:
+			c.Header("Idempotent-Replayed", "true")
+			c.Data(prev.Status, "application/json; charset=utf-8", prev.Body)
+			c.Abort()
+		}
+		return
+	}
+	w := &capture{ResponseWriter: c.Writer}
+	c.Writer = w
+	c.Next()
+	// The request's own context may be cancelled by now; the record must still be written.
+	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if st := w.Status(); st >= 500 || st == http.StatusTooManyRequests {
+		err = s.store.ReleaseIdempotencyKey(bg, scope, key)
+	} else {
+		err = s.store.CompleteIdempotencyKey(bg, scope, key, st, w.buf.Bytes())
+	}
+	if err != nil {
+		logger(c).Error("idempotency record", slog.Any("err", err))
+	}
+}

@@ -1,0 +1,179 @@
+// Package api is the HTTP face of courierd: gin handlers, JWT authentication,
+// roles, strict request decoding, idempotent POSTs, and the one place where
+// domain errors become HTTP statuses. mobile-api-spec/openapi.yaml describes
+// every route here, and the contract test keeps them in step.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/courierhq/courier"
+	"github.com/courierhq/courier/auth"
+	"github.com/courierhq/courier/dispatch"
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Deps are what the server serves from; cmd/courierd builds them.
+type Deps struct {
+	Log      *slog.Logger
+	Clock    courier.Clock
+	Store    courier.IdempotencyStore
+	Users    *auth.Users
+	Dispatch *dispatch.Service
+	// Ready are the checks of GET /readyz by name (the store, Redis, ...).
+	Ready map[string]func(context.Context) error
+	// TrustedProxies are the proxies whose X-Forwarded-For is believed (none by default).
+	TrustedProxies []string
+}
+
+// Server routes HTTP requests to the domain services.
+type Server struct {
+	log      *slog.Logger
+	clock    courier.Clock
+	store    courier.IdempotencyStore
+	users    *auth.Users
+	dispatch *dispatch.Service
+	ready    map[string]func(context.Context) error
+	registry *prometheus.Registry
+	metrics  *metrics
+	engine   *gin.Engine
+}
+
+// route is one endpoint. roles nil means public; otherwise a valid token with one of roles.
+type route struct {
+	method, path string
+	roles        []courier.Role
+	h            handler
+}
+
+var (
+	public   []courier.Role
+	everyone = []courier.Role{courier.RoleAdmin, courier.RoleDispatcher, courier.RoleCashier, courier.RoleCourier}
+	staff    = []courier.Role{courier.RoleAdmin, courier.RoleDispatcher}
+	admins   = []courier.Role{courier.RoleAdmin}
+	office   = []courier.Role{courier.RoleAdmin, courier.RoleDispatcher, courier.RoleCashier}
+)
+
+func init() { gin.SetMode(gin.ReleaseMode) }
+
+// New builds the server and its routes.
+func New(d Deps) *Server {
+	s := &Server{log: d.Log, clock: d.Clock, store: d.Store, users: d.Users, dispatch: d.Dispatch, ready: d.Ready,
+		registry: prometheus.NewRegistry()}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.metrics = newMetrics(s.registry)
+
+	e := gin.New()
+	e.ContextWithFallback = true
+	e.HandleMethodNotAllowed = true
+	_ = e.SetTrustedProxies(d.TrustedProxies)
+	e.Use(s.withRequestID, s.observe, recoverPanics)
+	e.NoRoute(func(c *gin.Context) {
+		writeError(c, courier.Errorf(courier.ENOTFOUND, "no such endpoint: %s %s", c.Request.Method, c.Request.URL.Path))
+	})
+	e.NoMethod(func(c *gin.Context) {
+		c.AbortWithStatusJSON(http.StatusMethodNotAllowed, errorBody{Error: errorJSON{Code: "method_not_allowed",
+			Message: "method " + c.Request.Method + " is not allowed here", Details: map[string]any{}}})
+	})
+	for _, r := range s.routes() {
+		chain := []gin.HandlerFunc{}
+		if r.roles != nil {
+			chain = append(chain, s.authenticate(r.roles))
+		}
+		chain = append(chain, s.idempotent, wrap(r.h))
+		e.Handle(r.method, r.path, chain...)
+	}
+	s.engine = e
+	return s
+}
+
+// Handler returns the HTTP handler.
+func (s *Server) Handler() http.Handler { return s.engine }
+
+// Registry returns the Prometheus registry, for other packages' collectors.
+func (s *Server) Registry() *prometheus.Registry { return s.registry }
+
+// Routes lists "METHOD path" of every endpoint, for the contract test.
+func (s *Server) Routes() []string {
+	var out []string
+	for _, r := range s.routes() {
+		out = append(out, r.method+" "+r.path)
+	}
+	return out
+}
+
+func (s *Server) routes() []route {
+	return []route{
+		{"GET", "/healthz", public, s.healthz},
+		{"GET", "/readyz", public, s.readyz},
+		{"GET", "/metrics", public, s.serveMetrics},
+
+		{"POST", "/api/v1/auth/login", public, s.login},
+		{"POST", "/api/v1/auth/refresh", public, s.refresh},
+		{"GET", "/api/v1/me", everyone, s.me},
+
+		{"GET", "/api/v1/users", admins, s.listUsers},
+		{"POST", "/api/v1/users", admins, s.createUser},
+		{"GET", "/api/v1/users/:id", everyone, s.getUser},
+		{"PATCH", "/api/v1/users/:id", admins, s.updateUser},
+
+		{"GET", "/api/v1/depots", everyone, s.listDepots},
+		{"POST", "/api/v1/depots", staff, s.createDepot},
+		{"GET", "/api/v1/depots/:id", everyone, s.getDepot},
+		{"PATCH", "/api/v1/depots/:id", staff, s.updateDepot},
+		{"DELETE", "/api/v1/depots/:id", admins, s.deleteDepot},
+
+		{"GET", "/api/v1/couriers", office, s.listCouriers},
+		{"POST", "/api/v1/couriers", staff, s.createCourier},
+		{"GET", "/api/v1/couriers/:id", everyone, s.getCourier},
+		{"PATCH", "/api/v1/couriers/:id", staff, s.updateCourier},
+
+		{"GET", "/api/v1/orders", everyone, s.listOrders},
+		{"POST", "/api/v1/orders", staff, s.createOrder},
+		{"POST", "/api/v1/orders/import", staff, s.importOrders},
+		{"GET", "/api/v1/orders/:id", everyone, s.getOrder},
+		{"PATCH", "/api/v1/orders/:id", staff, s.updateOrder},
+		{"POST", "/api/v1/orders/:id/status", everyone, s.changeOrderStatus},
+		{"GET", "/api/v1/orders/:id/history", everyone, s.orderHistory},
+	}
+}
+
+func (s *Server) healthz(c *gin.Context) error {
+	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+	return nil
+}
+
+// readyz answers 200 when every dependency answers within 2 s, else 503 naming the failing ones.
+func (s *Server) readyz(c *gin.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	defer cancel()
+	checks, ok := map[string]string{}, true
+	for name, check := range s.ready {
+		if err := check(ctx); err != nil {
+			checks[name], ok = "down", false
+			logger(c).Warn("readiness check failed", slog.String("check", name), slog.Any("err", err))
+		} else {
+			checks[name] = "ok"
+		}
+	}
+	status, code := "ok", http.StatusOK
+	if !ok {
+		status, code = "unavailable", http.StatusServiceUnavailable
+	}
+	c.JSON(code, gin.H{"status": status, "checks": checks})
+	return nil
+}
+
+func (s *Server) serveMetrics(c *gin.Context) error {
+	promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}).ServeHTTP(c.Writer, c.Request)
+	return nil
+}

@@ -1,0 +1,220 @@
+package auth
+
+import (
+	"context"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/courierhq/courier"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Throttling limits: failed logins per login and per client address within Window.
+type Limits struct {
+	PerLogin   int
+	PerAddress int
+	Window     time.Duration
+}
+
+// DefaultLimits allow 5 failed logins per login and 30 per address in 15 minutes.
+var DefaultLimits = Limits{PerLogin: 5, PerAddress: 30, Window: 15 * time.Minute}
+
+// Users logs people in and manages their accounts.
+type Users struct {
+	store    courier.UserStore
+	tokens   *Tokens
+	throttle courier.Throttle
+	limits   Limits
+	cost     int
+	dummy    []byte // a hash compared against when the login is unknown, so timing does not tell
+}
+
+// NewUsers returns the user service. bcryptCost 0 means bcrypt.DefaultCost.
+func NewUsers(store courier.UserStore, tokens *Tokens, throttle courier.Throttle, limits Limits, bcryptCost int) *Users {
+	if bcryptCost == 0 {
+		bcryptCost = bcrypt.DefaultCost
+	}
+	dummy, _ := bcrypt.GenerateFromPassword([]byte("not a password"), bcryptCost)
+	return &Users{store: store, tokens: tokens, throttle: throttle, limits: limits, cost: bcryptCost, dummy: dummy}
+}
+
+// Tokens returns the token issuer, for the HTTP layer's verification.
+func (s *Users) Tokens() *Tokens { return s.tokens }
+
+// HashPassword returns the bcrypt hash of a password that passes the length rules. Returns EINVALID.
+func (s *Users) HashPassword(field, password string) (string, error) {
+	if n := utf8.RuneCountInString(password); n < 4 {
+		return "", courier.FieldError(field, "must have at least 4 characters")
+	} else if len(password) > 72 {
+		return "", courier.FieldError(field, "must be at most 72 bytes")
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(password), s.cost)
+	if err != nil {
+		return "", err
+	}
+	return string(h), nil
+}
+
+// Login checks a login and password from a client address and issues tokens.
+// Returns ETOOMANY while throttled and EUNAUTHORIZED for wrong credentials,
+// with one message whether the login exists or not.
+func (s *Users) Login(ctx context.Context, login, password, addr string) (*courier.User, Pair, error) {
+	login = strings.TrimSpace(login)
+	keyLogin, keyAddr := "login:"+strings.ToLower(login), "addr:"+addr
+	if err := s.checkThrottle(ctx, keyLogin, s.limits.PerLogin); err != nil {
+		return nil, Pair{}, err
+	}
+	if err := s.checkThrottle(ctx, keyAddr, s.limits.PerAddress); err != nil {
+		return nil, Pair{}, err
+	}
+	u, err := s.store.UserByLogin(ctx, login)
+	if err != nil && courier.ErrorCode(err) != courier.ENOTFOUND {
+		return nil, Pair{}, err
+	}
+	hash := s.dummy
+	if u != nil {
+		hash = []byte(u.PasswordHash)
+	}
+	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || u == nil || !u.Active {
+		for _, k := range []string{keyLogin, keyAddr} {
+			if _, err := s.throttle.Fail(ctx, k, s.limits.Window); err != nil {
+				return nil, Pair{}, err
+			}
+		}
+		return nil, Pair{}, courier.Errorf(courier.EUNAUTHORIZED, "wrong login or password")
+	}
+	if err := s.throttle.Reset(ctx, keyLogin); err != nil {
+		return nil, Pair{}, err
+	}
+	p, err := s.tokens.Issue(u)
+	return u, p, err
+}
+
+func (s *Users) checkThrottle(ctx context.Context, key string, limit int) error {
+	n, err := s.throttle.Failures(ctx, key)
+	if err != nil {
+		return err
+	}
+	if n >= limit {
+		return &courier.Error{Code: courier.ETOOMANY, Message: "too many failed logins; try again later",
+			Details: map[string]any{"retry_after_s": int(s.limits.Window.Seconds())}}
+	}
+	return nil
+}
+
+// Refresh exchanges a refresh token for a new pair, re-reading the user so a
+// deactivated user or a changed role takes effect. Returns EUNAUTHORIZED.
+func (s *Users) Refresh(ctx context.Context, raw string) (*courier.User, Pair, error) {
+	a, _, err := s.tokens.VerifyRefresh(raw)
+	if err != nil {
+		return nil, Pair{}, err
+	}
+	u, err := s.store.User(ctx, a.UserID)
+	if courier.ErrorCode(err) == courier.ENOTFOUND || (err == nil && (!u.Active || u.Role != a.Role)) {
+		return nil, Pair{}, courier.Errorf(courier.EUNAUTHORIZED, "the account is no longer active")
+	} else if err != nil {
+		return nil, Pair{}, err
+	}
+	p, err := s.tokens.Issue(u)
+	return u, p, err
+}
+
+// UserInput is what an admin sends to create or change a user. Nil fields do not change.
+type UserInput struct {
+	Login    *string
+	Name     *string
+	Role     *courier.Role
+	Password *string
+	Active   *bool
+}
+
+// CreateUser creates a user. Only admins may. Returns EFORBIDDEN, EINVALID, ECONFLICT.
+func (s *Users) CreateUser(ctx context.Context, actor courier.Actor, in UserInput) (*courier.User, error) {
+	if err := actor.Require(courier.RoleAdmin); err != nil {
+		return nil, err
+	}
+	if in.Login == nil {
+		return nil, courier.FieldError("login", "is required")
+	}
+	if in.Password == nil {
+		return nil, courier.FieldError("password", "is required")
+	}
+	if in.Role == nil {
+		return nil, courier.FieldError("role", "is required")
+	}
+	u := &courier.User{Active: true}
+	if err := s.apply(u, in); err != nil {
+		return nil, err
+	}
+	if u.Role == courier.RoleCourier {
+		return nil, courier.FieldError("role", "courier logins are created with the courier (POST /api/v1/couriers)")
+	}
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// UpdateUser changes a user. Only admins may; an admin cannot deactivate or demote themselves.
+// Returns EFORBIDDEN, EINVALID, ENOTFOUND, ECONFLICT.
+func (s *Users) UpdateUser(ctx context.Context, actor courier.Actor, id int64, in UserInput) (*courier.User, error) {
+	if err := actor.Require(courier.RoleAdmin); err != nil {
+		return nil, err
+	}
+	if id == actor.UserID && ((in.Active != nil && !*in.Active) || (in.Role != nil && *in.Role != courier.RoleAdmin)) {
+		return nil, courier.Errorf(courier.ECONFLICT, "admins cannot deactivate or demote themselves")
+	}
+	return s.store.UpdateUser(ctx, id, func(u *courier.User) error {
+		if in.Role != nil && (*in.Role == courier.RoleCourier) != (u.Role == courier.RoleCourier) {
+			return courier.FieldError("role", "a courier login stays a courier login")
+		}
+		return s.apply(u, in)
+	})
+}
+
+func (s *Users) apply(u *courier.User, in UserInput) error {
+	if in.Login != nil {
+		l := strings.TrimSpace(*in.Login)
+		if err := courier.ValidateLogin("login", l); err != nil {
+			return err
+		}
+		u.Login = l
+	}
+	if in.Name != nil {
+		u.Name = strings.TrimSpace(*in.Name)
+	}
+	if in.Role != nil {
+		if !in.Role.Valid() {
+			return courier.FieldError("role", "must be admin, dispatcher, courier or cashier")
+		}
+		u.Role = *in.Role
+	}
+	if in.Password != nil {
+		h, err := s.HashPassword("password", *in.Password)
+		if err != nil {
+			return err
+		}
+		u.PasswordHash = h
+	}
+	if in.Active != nil {
+		u.Active = *in.Active
+	}
+	return nil
+}
+
+// ListUsers lists every user. Only admins may. Returns EFORBIDDEN.
+func (s *Users) ListUsers(ctx context.Context, actor courier.Actor) ([]*courier.User, error) {
+	if err := actor.Require(courier.RoleAdmin); err != nil {
+		return nil, err
+	}
+	return s.store.ListUsers(ctx)
+}
+
+// User returns one user to an admin, or to the user themselves. Returns EFORBIDDEN, ENOTFOUND.
+func (s *Users) User(ctx context.Context, actor courier.Actor, id int64) (*courier.User, error) {
+	if !actor.Is(courier.RoleAdmin) && actor.UserID != id {
+		return nil, courier.Errorf(courier.EFORBIDDEN, "you may read only your own account")
+	}
+	return s.store.User(ctx, id)
+}

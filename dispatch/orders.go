@@ -1,0 +1,406 @@
+package dispatch
+
+import (
+	"context"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/courierhq/courier"
+	"github.com/courierhq/courier/geo"
+)
+
+// OrderInput is an order's editable fields as sent by a client. Nil fields are
+// absent: on create they take defaults or fail as required, on update they stay.
+type OrderInput struct {
+	ExternalID      *string
+	Customer        *courier.Customer
+	Address         *string
+	Location        *courier.LatLng
+	DeliveryDate    *string
+	TimeWindow      *courier.TimeWindow
+	ClearTimeWindow bool // update only: remove the time window
+	ServiceMinutes  *int
+	WeightKg        *float64
+	VolumeL         *float64
+	Items           *[]courier.Item
+	COD             *courier.COD
+	DeliveryFee     *int64 // an override of the tariff; on update, a negative value returns to the tariff
+	Notes           *string
+	DepotID         *int64
+	Version         *int64 // update only: the version the client saw; a mismatch is ECONFLICT
+}
+
+// CreateOrder validates and stores a new order in status new. Staff only.
+// Returns EFORBIDDEN, EINVALID, ECONFLICT (external id taken).
+func (s *Service) CreateOrder(ctx context.Context, actor courier.Actor, in OrderInput) (*courier.Order, error) {
+	if err := actor.Require(staff...); err != nil {
+		return nil, err
+	}
+	o, err := s.newOrder(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	ev := &courier.OrderEvent{Kind: courier.EventCreated, ToStatus: o.Status, ActorID: actor.UserID, ActorRole: actor.Role, At: s.clock.Now()}
+	if err := s.store.CreateOrder(ctx, o, ev); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+func (s *Service) newOrder(ctx context.Context, in OrderInput) (*courier.Order, error) {
+	for _, req := range []struct {
+		missing bool
+		field   string
+	}{
+		{in.Customer == nil, "customer"},
+		{in.Address == nil, "address"},
+		{in.Location == nil, "location"},
+	} {
+		if req.missing {
+			return nil, courier.FieldError(req.field, "is required")
+		}
+	}
+	if in.ClearTimeWindow || in.Version != nil {
+		return nil, courier.FieldError("version", "is only for updates")
+	}
+	o := &courier.Order{
+		Status:         courier.StatusNew,
+		ServiceMinutes: s.cfg.DefaultServiceMinutes,
+		COD:            courier.COD{Currency: s.cfg.Currency, Method: courier.PayPrepaid},
+		Items:          []courier.Item{},
+	}
+	if in.DepotID == nil {
+		depots, err := s.store.ListDepots(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if len(depots) != 1 {
+			return nil, courier.FieldError("depot_id", "is required when there is not exactly one depot")
+		}
+		o.DepotID = depots[0].ID
+	}
+	if err := s.applyOrder(ctx, o, in); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// applyOrder copies the present fields of in onto o, validates the result and
+// recomputes what derives from it (delivery date, zone, fee, payment state).
+func (s *Service) applyOrder(ctx context.Context, o *courier.Order, in OrderInput) error {
+	if in.ExternalID != nil {
+		o.ExternalID = strings.TrimSpace(*in.ExternalID)
+	}
+	if in.Customer != nil {
+		c := *in.Customer
+		c.Name, c.Phone, c.Email = strings.TrimSpace(c.Name), strings.TrimSpace(c.Phone), strings.TrimSpace(c.Email)
+		o.Customer = c
+	}
+	if in.Address != nil {
+		o.Address = strings.TrimSpace(*in.Address)
+	}
+	if in.Location != nil {
+		o.Location = *in.Location
+	}
+	if in.ClearTimeWindow {
+		o.TimeWindow = nil
+	}
+	if in.TimeWindow != nil {
+		tw := courier.TimeWindow{From: in.TimeWindow.From.UTC(), To: in.TimeWindow.To.UTC()}
+		o.TimeWindow = &tw
+	}
+	if in.DeliveryDate != nil {
+		o.DeliveryDate = *in.DeliveryDate
+	} else if in.TimeWindow != nil {
+		o.DeliveryDate = in.TimeWindow.From.In(s.cfg.Location).Format(time.DateOnly)
+	}
+	if in.ServiceMinutes != nil {
+		o.ServiceMinutes = *in.ServiceMinutes
+	}
+	if in.WeightKg != nil {
+		o.WeightKg = *in.WeightKg
+	}
+	if in.VolumeL != nil {
+		o.VolumeL = *in.VolumeL
+	}
+	if in.Items != nil {
+		o.Items = slices.Clone(*in.Items)
+	}
+	if in.COD != nil {
+		o.COD = *in.COD
+	}
+	if in.Notes != nil {
+		o.Notes = *in.Notes
+	}
+	if in.DepotID != nil {
+		o.DepotID = *in.DepotID
+	}
+	if in.DeliveryFee != nil {
+		o.FeeOverridden = *in.DeliveryFee >= 0
+		if o.FeeOverridden {
+			o.DeliveryFee = *in.DeliveryFee
+		}
+	}
+	if err := s.validateOrder(o); err != nil {
+		return err
+	}
+	depot, err := s.store.Depot(ctx, o.DepotID)
+	if courier.ErrorCode(err) == courier.ENOTFOUND {
+		return courier.FieldError("depot_id", "depot %d does not exist", o.DepotID)
+	} else if err != nil {
+		return err
+	}
+	o.ZoneID = 0
+	if s.zones != nil {
+		if o.ZoneID, err = s.zones.ZoneAt(ctx, o.Location, o.DeliveryDate); err != nil {
+			return err
+		}
+	}
+	if !o.FeeOverridden {
+		o.DeliveryFee = s.cfg.Tariff.Fee(o.ZoneID, o.WeightKg, geo.HaversineM(depot.Location, o.Location), o.COD.Amount)
+	}
+	if o.PaymentStatus == "" || o.PaymentStatus == courier.PaymentPrepaid || o.PaymentStatus == courier.PaymentCODPending {
+		o.PaymentStatus = courier.PaymentCODPending
+		if o.COD.Method == courier.PayPrepaid {
+			o.PaymentStatus = courier.PaymentPrepaid
+		}
+	}
+	return nil
+}
+
+// validateOrder checks every field of o; the error names the first bad field.
+func (s *Service) validateOrder(o *courier.Order) error {
+	if len(o.ExternalID) > 100 {
+		return courier.FieldError("external_id", "must be at most 100 characters")
+	}
+	if o.Customer.Name == "" {
+		return courier.FieldError("customer.name", "is required")
+	}
+	if err := courier.ValidatePhone("customer.phone", o.Customer.Phone); err != nil {
+		return err
+	}
+	if e := o.Customer.Email; e != "" && (!strings.Contains(e, "@") || strings.ContainsAny(e, " \t\n") || len(e) > 254) {
+		return courier.FieldError("customer.email", "is not an e-mail address")
+	}
+	if o.Address == "" {
+		return courier.FieldError("address", "is required")
+	}
+	if err := o.Location.Validate("location"); err != nil {
+		return err
+	}
+	if o.TimeWindow != nil {
+		if !o.TimeWindow.From.Before(o.TimeWindow.To) {
+			return courier.FieldError("time_window", "from must be before to")
+		}
+		if o.TimeWindow.To.Sub(o.TimeWindow.From) > 24*time.Hour {
+			return courier.FieldError("time_window", "must not be longer than 24 hours")
+		}
+	}
+	if o.DeliveryDate == "" {
+		return courier.FieldError("delivery_date", "is required when there is no time window")
+	}
+	if _, err := time.ParseInLocation(time.DateOnly, o.DeliveryDate, s.cfg.Location); err != nil {
+		return courier.FieldError("delivery_date", "must be a date YYYY-MM-DD")
+	}
+	if o.ServiceMinutes < 0 || o.ServiceMinutes > 240 {
+		return courier.FieldError("service_minutes", "must be within [0, 240]")
+	}
+	for _, m := range []struct {
+		field string
+		v     float64
+	}{{"weight_kg", o.WeightKg}, {"volume_l", o.VolumeL}} {
+		if math.IsNaN(m.v) || m.v < 0 || m.v > 20000 {
+			return courier.FieldError(m.field, "must be within [0, 20000]")
+		}
+	}
+	for i, it := range o.Items {
+		field := "items[" + strconv.Itoa(i) + "]"
+		if it.Name == "" && it.SKU == "" {
+			return courier.FieldError(field+".name", "an item needs a name or an sku")
+		}
+		if it.Qty < 1 || it.Qty > 100000 {
+			return courier.FieldError(field+".qty", "must be within [1, 100000]")
+		}
+	}
+	if err := (courier.Money{Amount: o.COD.Amount, Currency: o.COD.Currency}).Validate("cod"); err != nil {
+		return err
+	}
+	if o.COD.Currency != s.cfg.Currency {
+		return courier.FieldError("cod.currency", "must be the company currency %s", s.cfg.Currency)
+	}
+	switch o.COD.Method {
+	case courier.PayCash, courier.PayCard:
+	case courier.PayPrepaid:
+		if o.COD.Amount != 0 {
+			return courier.FieldError("cod.amount", "must be 0 for a prepaid order")
+		}
+	default:
+		return courier.FieldError("cod.method", "must be cash, card or prepaid")
+	}
+	if o.DeliveryFee < 0 {
+		return courier.FieldError("delivery_fee", "must not be negative")
+	}
+	if o.DepotID <= 0 {
+		return courier.FieldError("depot_id", "is required")
+	}
+	return nil
+}
+
+// Order returns one order. Couriers see only orders on their own sheets;
+// anyone else is told it does not exist. Returns ENOTFOUND.
+func (s *Service) Order(ctx context.Context, actor courier.Actor, id int64) (*courier.Order, error) {
+	o, err := s.store.Order(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !canSeeOrder(actor, o) {
+		return nil, courier.Errorf(courier.ENOTFOUND, "order %d not found", id)
+	}
+	return o, nil
+}
+
+func canSeeOrder(actor courier.Actor, o *courier.Order) bool {
+	if actor.Role == courier.RoleCourier {
+		return actor.CourierID != 0 && o.CourierID == actor.CourierID
+	}
+	return actor.Role.Valid()
+}
+
+// ListOrders lists orders matching f; a courier sees only their own.
+func (s *Service) ListOrders(ctx context.Context, actor courier.Actor, f courier.OrderFilter) ([]*courier.Order, error) {
+	if actor.Role == courier.RoleCourier {
+		if f.CourierID != 0 && f.CourierID != actor.CourierID {
+			return nil, courier.Errorf(courier.EFORBIDDEN, "couriers may list only their own orders")
+		}
+		f.CourierID = actor.CourierID
+		if f.CourierID == 0 {
+			return []*courier.Order{}, nil
+		}
+	}
+	if f.Status != "" && !f.Status.Valid() {
+		return nil, courier.FieldError("status", "unknown status %q", f.Status)
+	}
+	if f.Date != "" {
+		if _, err := time.Parse(time.DateOnly, f.Date); err != nil {
+			return nil, courier.FieldError("date", "must be a date YYYY-MM-DD")
+		}
+	}
+	if f.Limit <= 0 {
+		f.Limit = 50
+	} else if f.Limit > 500 {
+		return nil, courier.FieldError("limit", "must be at most 500")
+	}
+	return s.store.ListOrders(ctx, f)
+}
+
+// UpdateOrder changes an order's editable fields while it has not left the
+// depot. Staff only. Returns EFORBIDDEN, ENOTFOUND, EINVALID, ECONFLICT
+// (the order already left, or it changed since in.Version).
+func (s *Service) UpdateOrder(ctx context.Context, actor courier.Actor, id int64, in OrderInput) (*courier.Order, error) {
+	if err := actor.Require(staff...); err != nil {
+		return nil, err
+	}
+	return s.store.UpdateOrder(ctx, id, func(o *courier.Order) ([]courier.OrderEvent, error) {
+		if in.Version != nil && *in.Version != o.Version {
+			return nil, &courier.Error{Code: courier.ECONFLICT, Message: "the order changed since you read it; reload and retry",
+				Details: map[string]any{"version": o.Version}}
+		}
+		if !o.Status.Editable() {
+			return nil, courier.Errorf(courier.ECONFLICT, "an order in status %s can no longer be edited", o.Status)
+		}
+		if err := s.applyOrder(ctx, o, in); err != nil {
+			return nil, err
+		}
+		return []courier.OrderEvent{{Kind: courier.EventUpdated, FromStatus: o.Status, ToStatus: o.Status,
+			ActorID: actor.UserID, ActorRole: actor.Role, At: s.clock.Now()}}, nil
+	})
+}
+
+// StatusChange asks to move an order to another status. At is when it really
+// happened (a phone that was offline sends the tap time); zero means now.
+type StatusChange struct {
+	To      courier.OrderStatus
+	Reason  string
+	Comment string
+	At      time.Time
+}
+
+// needsReason are the statuses that must say why.
+var needsReason = []courier.OrderStatus{courier.StatusFailedAttempt, courier.StatusRefused, courier.StatusCancelled}
+
+// courierTargets are the statuses a courier may set, on their own orders.
+var courierTargets = []courier.OrderStatus{courier.StatusOutForDelivery, courier.StatusDelivered, courier.StatusFailedAttempt, courier.StatusRefused}
+
+// ChangeStatus moves an order through the state machine and records the
+// transition with actor, time, reason and comment. Delivering a cash or card
+// order marks its payment collected. Returns ENOTFOUND, EFORBIDDEN, EINVALID,
+// and ECONFLICT naming the allowed statuses for an illegal transition.
+func (s *Service) ChangeStatus(ctx context.Context, actor courier.Actor, id int64, ch StatusChange) (*courier.Order, error) {
+	if !ch.To.Valid() {
+		return nil, courier.FieldError("status", "unknown status %q", ch.To)
+	}
+	switch actor.Role {
+	case courier.RoleAdmin, courier.RoleDispatcher:
+	case courier.RoleCourier:
+		if !slices.Contains(courierTargets, ch.To) {
+			return nil, courier.Errorf(courier.EFORBIDDEN, "couriers may not set status %s", ch.To)
+		}
+	case courier.RoleCashier:
+		if ch.To != courier.StatusReturnedToDepot {
+			return nil, courier.Errorf(courier.EFORBIDDEN, "cashiers may only check returned goods in")
+		}
+	default:
+		return nil, courier.Errorf(courier.EFORBIDDEN, "not allowed")
+	}
+	ch.Reason, ch.Comment = strings.TrimSpace(ch.Reason), strings.TrimSpace(ch.Comment)
+	if ch.Reason == "" && slices.Contains(needsReason, ch.To) {
+		return nil, courier.FieldError("reason", "is required for status %s", ch.To)
+	}
+	if len(ch.Reason) > 500 || len(ch.Comment) > 2000 {
+		return nil, courier.FieldError("comment", "is too long")
+	}
+	now := s.clock.Now()
+	at := now
+	if !ch.At.IsZero() {
+		if ch.At.After(now.Add(s.cfg.MaxClockSkew)) {
+			return nil, courier.FieldError("at", "is in the future")
+		}
+		at = ch.At.UTC()
+	}
+	return s.store.UpdateOrder(ctx, id, func(o *courier.Order) ([]courier.OrderEvent, error) {
+		if !canSeeOrder(actor, o) {
+			return nil, courier.Errorf(courier.ENOTFOUND, "order %d not found", id)
+		}
+		from := o.Status
+		if !from.CanMoveTo(ch.To) {
+			return nil, &courier.Error{
+				Code:    courier.ECONFLICT,
+				Message: "cannot move an order from " + string(from) + " to " + string(ch.To),
+				Details: map[string]any{"from": from, "to": ch.To, "allowed": from.Next()},
+			}
+		}
+		o.Status = ch.To
+		events := []courier.OrderEvent{{Kind: courier.EventStatus, FromStatus: from, ToStatus: ch.To,
+			ActorID: actor.UserID, ActorRole: actor.Role, At: at, Reason: ch.Reason, Comment: ch.Comment}}
+		if ch.To == courier.StatusReady {
+			o.CourierID, o.RouteSheetID = 0, 0
+		}
+		if ch.To == courier.StatusDelivered && o.PaymentStatus == courier.PaymentCODPending {
+			o.PaymentStatus = courier.PaymentCollected
+			events = append(events, courier.OrderEvent{Kind: courier.EventPayment, FromStatus: ch.To, ToStatus: ch.To,
+				ActorID: actor.UserID, ActorRole: actor.Role, At: at, Reason: string(courier.PaymentCollected)})
+		}
+		return events, nil
+	})
+}
+
+// OrderHistory returns an order's timeline to whoever may see the order. Returns ENOTFOUND.
+func (s *Service) OrderHistory(ctx context.Context, actor courier.Actor, id int64) ([]courier.OrderEvent, error) {
+	if _, err := s.Order(ctx, actor, id); err != nil {
+		return nil, err
+	}
+	return s.store.OrderHistory(ctx, id)
+}
