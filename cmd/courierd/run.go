@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/courierhq/courier"
+	"github.com/courierhq/courier/api"
+	"github.com/courierhq/courier/auth"
+	"github.com/courierhq/courier/dispatch"
+	"github.com/courierhq/courier/store"
+	"github.com/courierhq/courier/throttle"
+	"github.com/redis/go-redis/v9"
+)
+
+// Run starts courierd with cfg and serves until ctx is cancelled, then drains
+// requests for up to cfg.ShutdownTimeout. Logs and the demo logins go to out.
+func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
+	log := newLogger(cfg, out)
+	cfg.Print(out)
+	clock := courier.SystemClock{}
+	loc, err := time.LoadLocation(cfg.TimeZone)
+	if err != nil {
+		return err
+	}
+
+	db, err := store.Open(ctx, cfg.databaseURL(), store.WithClock(clock))
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	defer db.Close()
+	log.Info("store ready", slog.String("database", maskURL(cfg.databaseURL())))
+
+	rdb, closeRedis, err := openRedis(ctx, cfg.RedisURL, log)
+	if err != nil {
+		return err
+	}
+	defer closeRedis()
+
+	keys := auth.KeyConfig{Algorithm: cfg.JWTAlgorithm, Secret: []byte(cfg.JWTSecret), KeyFile: cfg.JWTKeyFile,
+		Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience, AccessTTL: cfg.AccessTTL, RefreshTTL: cfg.RefreshTTL}
+	if cfg.Demo && cfg.JWTSecret == "" && cfg.JWTKeyFile == "" {
+		keys.Secret = []byte(rand.Text() + rand.Text())
+		log.Warn("demo mode: JWT_SECRET not set, using a random secret; tokens end with this process")
+	}
+	tokens, err := auth.NewTokens(keys, clock)
+	if err != nil {
+		return err
+	}
+	users := auth.NewUsers(db, tokens, throttle.New(rdb, "throttle:"), auth.DefaultLimits, cfg.BcryptCost)
+	svc := dispatch.New(db, clock, dispatch.Config{Currency: cfg.Currency, Location: loc, Tariff: dispatch.DefaultTariff,
+		DefaultServiceMinutes: 5}, nil, users)
+
+	if cfg.FirebaseCredentials == "" && cfg.FCMEndpoint == "" {
+		log.Info("push: no FIREBASE_CREDENTIALS or FCM_ENDPOINT; notifications are only logged")
+	}
+	if cfg.Demo {
+		if err := loadDemo(ctx, db, users, svc, clock, loc, out); err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+	}
+
+	srv := api.New(api.Deps{Log: log, Clock: clock, Store: db, Users: users, Dispatch: svc,
+		Ready: map[string]func(context.Context) error{
+			"store": db.Ping,
+			"redis": func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
+		}})
+	return serve(ctx, cfg, srv.Handler(), log)
+}
+
+func serve(ctx context.Context, cfg Config, h http.Handler, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
+		BaseContext: func(net.Listener) context.Context { return ctx }}
+	log.Info("courierd listening", slog.String("addr", ln.Addr().String()))
+	if cfg.OnListen != nil {
+		cfg.OnListen(ln.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", slog.Duration("timeout", cfg.ShutdownTimeout))
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// openRedis connects to REDIS_URL, or starts an in-process miniredis when it is
+// empty: the same go-redis code path either way.
+func openRedis(ctx context.Context, url string, log *slog.Logger) (redis.UniversalClient, func(), error) {
+	var mini *miniredis.Miniredis
+	if url == "" {
+		mini = miniredis.NewMiniRedis()
+		if err := mini.StartAddr("127.0.0.1:0"); err != nil {
+			return nil, nil, fmt.Errorf("start embedded redis: %w", err)
+		}
+		url = "redis://" + mini.Addr() + "/0"
+		log.Info("redis: REDIS_URL not set, using in-process miniredis", slog.String("addr", mini.Addr()))
+	}
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, nil, fmt.Errorf("REDIS_URL: %w", err)
+	}
+	rdb := redis.NewClient(opt)
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := rdb.Ping(pctx).Err(); err != nil {
+		rdb.Close()
+		if mini != nil {
+			mini.Close()
+		}
+		return nil, nil, fmt.Errorf("redis at %s: %w", maskURL(url), err)
+	}
+	return rdb, func() {
+		rdb.Close()
+		if mini != nil {
+			mini.Close()
+		}
+	}, nil
+}
+
+func newLogger(cfg Config, out io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(strings.ToUpper(cfg.LogLevel)))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(out, opts))
+	}
+	return slog.New(slog.NewTextHandler(out, opts))
+}
