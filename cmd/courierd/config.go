@@ -37,6 +37,8 @@ type Config struct {
 	LogFormat           string
 	LogLevel            string
 	BcryptCost          int
+	AdminLogin          string
+	AdminPassword       string
 	ShutdownTimeout     time.Duration
 
 	// OnListen, when set, is told the address the server listens on (tests use port 0).
@@ -74,6 +76,8 @@ func (c *Config) settings() []setting {
 		{flag: "log-format", env: "COURIER_LOG_FORMAT", def: "text", help: "text or json", str: &c.LogFormat},
 		{flag: "log-level", env: "COURIER_LOG_LEVEL", def: "info", help: "debug, info, warn, error", str: &c.LogLevel},
 		{flag: "bcrypt-cost", env: "COURIER_BCRYPT_COST", def: "10", help: "bcrypt cost of password hashes", num: &c.BcryptCost},
+		{flag: "admin-login", env: "COURIER_ADMIN_LOGIN", def: "", help: "create this admin at start when no such user exists", str: &c.AdminLogin},
+		{flag: "admin-password", env: "COURIER_ADMIN_PASSWORD", def: "", help: "password of COURIER_ADMIN_LOGIN", secret: true, str: &c.AdminPassword},
 		{flag: "shutdown-timeout", env: "COURIER_SHUTDOWN_TIMEOUT", def: "20s", help: "how long to drain requests on SIGTERM", dur: &c.ShutdownTimeout},
 	}
 }
@@ -132,6 +136,9 @@ func (c *Config) validate() error {
 	}
 	if c.BcryptCost < 4 || c.BcryptCost > 31 {
 		return errors.New("COURIER_BCRYPT_COST must be within [4, 31]")
+	}
+	if (c.AdminLogin == "") != (c.AdminPassword == "") {
+		return errors.New("COURIER_ADMIN_LOGIN and COURIER_ADMIN_PASSWORD go together")
 	}
 	if c.JWTSecret == "" && c.JWTKeyFile == "" && !c.Demo {
 		return errors.New("JWT_SECRET is not set: set JWT_SECRET to a random string of at least 32 bytes " +

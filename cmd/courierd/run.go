@@ -63,6 +63,11 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
 	if cfg.FirebaseCredentials == "" && cfg.FCMEndpoint == "" {
 		log.Info("push: no FIREBASE_CREDENTIALS or FCM_ENDPOINT; notifications are only logged")
 	}
+	if cfg.AdminLogin != "" {
+		if err := ensureAdmin(ctx, db, users, cfg.AdminLogin, cfg.AdminPassword, log); err != nil {
+			return fmt.Errorf("COURIER_ADMIN_LOGIN: %w", err)
+		}
+	}
 	if cfg.Demo {
 		if err := loadDemo(ctx, db, users, svc, clock, loc, out); err != nil {
 			return fmt.Errorf("demo data: %w", err)
@@ -150,4 +155,25 @@ func newLogger(cfg Config, out io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(out, opts))
 	}
 	return slog.New(slog.NewTextHandler(out, opts))
+}
+
+// ensureAdmin creates the first admin from the configuration when the login is free.
+func ensureAdmin(ctx context.Context, db courier.Store, users *auth.Users, login, password string, log *slog.Logger) error {
+	if _, err := db.UserByLogin(ctx, login); err == nil {
+		return nil
+	} else if courier.ErrorCode(err) != courier.ENOTFOUND {
+		return err
+	}
+	if err := courier.ValidateLogin("login", login); err != nil {
+		return err
+	}
+	hash, err := users.HashPassword("password", password)
+	if err != nil {
+		return err
+	}
+	if err := db.CreateUser(ctx, &courier.User{Login: login, Name: login, Role: courier.RoleAdmin, PasswordHash: hash, Active: true}); err != nil {
+		return err
+	}
+	log.Info("created admin user", slog.String("login", login))
+	return nil
 }
