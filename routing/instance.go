@@ -1,0 +1,483 @@
+package routing
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+)
+
+// inst is the solver's compiled, immutable view of a Problem: flat integer
+// matrices with an extra dummy location (index dummy) that is zero distance
+// from everywhere and stands for an absent start or end, per-node data for
+// jobs and for the start and end depot of each vehicle, compatibility and
+// granular neighbour lists.
+//
+// Node ids: jobs are 0..n-1; vehicle v has start depot n+2v and end depot
+// n+2v+1.
+type inst struct {
+	p     *Problem
+	n     int // jobs
+	nv    int // vehicles
+	nLoc  int // locations including the dummy
+	dummy int
+	D     int // capacity dimensions
+
+	cost, dur, dist []int64 // nLoc*nLoc
+	distIsCost      bool
+	symmetric       bool // cost and duration matrices are symmetric
+
+	hasTime      bool // time windows, shifts or maximum durations matter
+	hasDistLimit bool
+	allCompat    bool
+
+	nodeLoc []int32
+	nodeE   []int64 // search time window of each node
+	nodeL   []int64
+	nodeSrv []int64
+	demand  []int64 // n*D
+	prize   []int64 // cost of leaving a job unassigned
+	weight  []int64 // 1+priority for required jobs, 0 for optional ones
+
+	veh     []vehData
+	vehType []int // identical vehicles share a type
+	nTypes  int
+
+	compat    []uint64 // n rows of words bits: job j may go on vehicle v
+	words     int
+	active    []bool   // job may be routed (not fixed, not impossible)
+	fixedVeh  []int    // vehicle a job is fixed on, or -1
+	reason    []string // why an inactive, non-fixed job cannot be served
+	neighbors [][]int32
+
+	coords   []Point // per location incl. dummy, or nil
+	angle    []int32 // polar angle of each job around its nearest start, in 1/65536 turns
+	bigPrize int64
+}
+
+type vehData struct {
+	start, end int32 // locations (dummy for None)
+	cap        []int64
+	shift      TimeWindow
+	maxDur     int64 // Unbounded when none
+	maxDist    int64
+	maxStops   int // 0: none
+	fixedCost  int64
+	fixedJobs  []int32
+}
+
+func (in *inst) c(i, j int32) int64 { return in.cost[int(i)*in.nLoc+int(j)] }
+func (in *inst) t(i, j int32) int64 { return in.dur[int(i)*in.nLoc+int(j)] }
+func (in *inst) compatible(job int32, v int) bool {
+	return in.compat[int(job)*in.words+v>>6]&(1<<(v&63)) != 0
+}
+
+func flatten(m [][]int64, n int) []int64 {
+	out := make([]int64, n*n)
+	if m == nil {
+		return out
+	}
+	for i, row := range m {
+		copy(out[i*n:], row)
+	}
+	return out
+}
+
+// compile builds the solver's view of a validated problem.
+func compile(p *Problem, granular int) *inst {
+	in := &inst{p: p, n: len(p.Jobs), nv: len(p.Vehicles), D: p.Dims()}
+	n0 := p.NumLocations()
+	in.nLoc = n0 + 1
+	in.dummy = n0
+	ext := func(m [][]int64) []int64 {
+		out := make([]int64, in.nLoc*in.nLoc)
+		if m == nil {
+			return out
+		}
+		for i, row := range m {
+			copy(out[i*in.nLoc:], row)
+		}
+		return out
+	}
+	travel := p.travelMatrix()
+	in.cost = ext(travel)
+	in.dur = ext(p.Durations)
+	in.distIsCost = p.Distances == nil || (len(travel) > 0 && &travel[0] == &p.Distances[0])
+	if in.distIsCost {
+		in.dist = in.cost
+	} else {
+		in.dist = ext(p.Distances)
+	}
+	in.symmetric = true
+	for i := 0; i < n0 && in.symmetric; i++ {
+		for j := 0; j < i; j++ {
+			a, b := i*in.nLoc+j, j*in.nLoc+i
+			if in.cost[a] != in.cost[b] || in.dur[a] != in.dur[b] {
+				in.symmetric = false
+				break
+			}
+		}
+	}
+	if p.Coords != nil {
+		in.coords = append(slices.Clone(p.Coords), Point{})
+	}
+
+	// Vehicles.
+	in.veh = make([]vehData, in.nv)
+	for vi := range p.Vehicles {
+		v := &p.Vehicles[vi]
+		vd := &in.veh[vi]
+		vd.start, vd.end = int32(in.dummy), int32(in.dummy)
+		if v.Start != None {
+			vd.start = int32(v.Start)
+		}
+		if v.End != None {
+			vd.end = int32(v.End)
+		}
+		vd.cap = make([]int64, in.D)
+		copy(vd.cap, v.Capacity)
+		vd.shift = shiftOf(v)
+		vd.maxDur = Unbounded
+		if v.MaxDuration > 0 {
+			vd.maxDur = v.MaxDuration
+			in.hasTime = true
+		}
+		vd.maxDist = Unbounded
+		if v.MaxDistance > 0 {
+			vd.maxDist = v.MaxDistance
+			in.hasDistLimit = true
+		}
+		vd.maxStops = v.MaxStops
+		vd.fixedCost = int64(v.FixedCost)
+		for _, j := range v.Fixed {
+			vd.fixedJobs = append(vd.fixedJobs, int32(j))
+		}
+		if v.Shift != (TimeWindow{}) {
+			in.hasTime = true
+		}
+	}
+
+	// Nodes.
+	nn := in.n + 2*in.nv
+	in.nodeLoc = make([]int32, nn)
+	in.nodeE = make([]int64, nn)
+	in.nodeL = make([]int64, nn)
+	in.nodeSrv = make([]int64, nn)
+	in.demand = make([]int64, in.n*in.D)
+	for ji := range p.Jobs {
+		j := &p.Jobs[ji]
+		in.nodeLoc[ji] = int32(j.Location)
+		in.nodeSrv[ji] = j.Service
+		copy(in.demand[ji*in.D:], j.Demand)
+		in.nodeE[ji], in.nodeL[ji] = 0, Unbounded
+		if len(j.TimeWindows) > 0 {
+			in.hasTime = true
+		}
+	}
+	for vi := range in.veh {
+		vd := &in.veh[vi]
+		for k, loc := range []int32{vd.start, vd.end} {
+			id := in.n + 2*vi + k
+			in.nodeLoc[id] = loc
+			in.nodeE[id], in.nodeL[id] = vd.shift.Start, vd.shift.End
+		}
+	}
+	if !in.hasTime {
+		for i := range in.nodeE {
+			in.nodeE[i], in.nodeL[i] = 0, Unbounded
+		}
+	}
+
+	// Prizes: an unassigned required job costs more than any route plan.
+	var ub int64 = 1
+	for i := 0; i < in.nLoc; i++ {
+		var mo, mi int64
+		for j := 0; j < in.nLoc; j++ {
+			mo = max(mo, in.cost[i*in.nLoc+j])
+			mi = max(mi, in.cost[j*in.nLoc+i])
+		}
+		ub = min(ub+mo+mi, 1<<35)
+	}
+	for vi := range in.veh {
+		ub = min(ub+in.veh[vi].fixedCost, 1<<35)
+	}
+	in.bigPrize = ub
+	in.prize = make([]int64, in.n)
+	in.weight = make([]int64, in.n)
+	for ji := range p.Jobs {
+		j := &p.Jobs[ji]
+		if j.Penalty > 0 {
+			in.prize[ji] = int64(j.Penalty)
+		} else {
+			in.weight[ji] = 1 + int64(j.Priority)
+			in.prize[ji] = ub * in.weight[ji]
+		}
+	}
+
+	in.compileCompat()
+	in.pickWindows()
+	in.compileFeasibility()
+	in.compileTypes()
+	in.compileNeighbors(granular)
+	in.compileAngles()
+	return in
+}
+
+// compileCompat fills compat from skills and allowed vehicles.
+func (in *inst) compileCompat() {
+	p := in.p
+	in.words = (in.nv + 63) / 64
+	in.compat = make([]uint64, in.n*in.words)
+	in.allCompat = true
+	for ji := range p.Jobs {
+		j := &p.Jobs[ji]
+		for vi := range p.Vehicles {
+			ok := len(j.Vehicles) == 0 || slices.Contains(j.Vehicles, vi)
+			for _, s := range j.Skills {
+				if !slices.Contains(p.Vehicles[vi].Skills, s) {
+					ok = false
+				}
+			}
+			if ok {
+				in.compat[ji*in.words+vi>>6] |= 1 << (vi & 63)
+			} else {
+				in.allCompat = false
+			}
+		}
+	}
+}
+
+// pickWindows chooses the search window of each job: with several windows,
+// the widest one that some vehicle can reach.
+func (in *inst) pickWindows() {
+	if !in.hasTime {
+		return
+	}
+	for ji := range in.p.Jobs {
+		ws := in.p.Jobs[ji].TimeWindows
+		if len(ws) == 0 {
+			continue
+		}
+		best := -1
+		for k, w := range ws {
+			reach := false
+			for vi := range in.veh {
+				vd := &in.veh[vi]
+				if vd.shift.Start+in.t(vd.start, in.nodeLoc[ji]) <= w.End {
+					reach = true
+					break
+				}
+			}
+			if best < 0 || (reach && (w.End-w.Start > ws[best].End-ws[best].Start)) {
+				if reach || best < 0 {
+					best = k
+				}
+			}
+		}
+		in.nodeE[ji], in.nodeL[ji] = ws[best].Start, ws[best].End
+	}
+}
+
+func nodeSeg(in *inst, node int32) twSeg {
+	return twSeg{dur: in.nodeSrv[node], e: in.nodeE[node], l: in.nodeL[node]}
+}
+
+// aloneReason reports why job j cannot be the only free job of vehicle v
+// (after its fixed jobs), or "" if it can.
+func (in *inst) aloneReason(j int32, vi int) string {
+	if !in.compatible(j, vi) {
+		return "skills"
+	}
+	vd := &in.veh[vi]
+	for d := 0; d < in.D; d++ {
+		var load int64
+		for _, f := range vd.fixedJobs {
+			load += in.demand[int(f)*in.D+d]
+		}
+		if load+in.demand[int(j)*in.D+d] > vd.cap[d] {
+			return "capacity"
+		}
+	}
+	if vd.maxStops > 0 && len(vd.fixedJobs)+1 > vd.maxStops {
+		return "max_stops"
+	}
+	seq := append(slices.Clone(vd.fixedJobs), j)
+	start, end := int32(in.n+2*vi), int32(in.n+2*vi+1)
+	seg := nodeSeg(in, start)
+	prev := start
+	var dist int64
+	for _, x := range append(seq, end) {
+		seg = merge(seg, in.t(in.nodeLoc[prev], in.nodeLoc[x]), nodeSeg(in, x))
+		dist += in.dist[int(in.nodeLoc[prev])*in.nLoc+int(in.nodeLoc[x])]
+		prev = x
+	}
+	if in.hasTime {
+		if seg.tw > 0 {
+			return "time_window"
+		}
+		if seg.dur > vd.maxDur {
+			return "max_duration"
+		}
+	}
+	if dist > vd.maxDist {
+		return "max_distance"
+	}
+	return ""
+}
+
+// compileFeasibility marks fixed jobs and jobs no vehicle can serve even
+// alone, and narrows compat to vehicles that can serve each job alone.
+func (in *inst) compileFeasibility() {
+	in.active = make([]bool, in.n)
+	in.fixedVeh = make([]int, in.n)
+	in.reason = make([]string, in.n)
+	for j := range in.fixedVeh {
+		in.fixedVeh[j] = -1
+	}
+	for vi := range in.veh {
+		for _, j := range in.veh[vi].fixedJobs {
+			in.fixedVeh[j] = vi
+		}
+	}
+	order := map[string]int{"skills": 0, "capacity": 1, "max_stops": 2, "time_window": 3, "max_duration": 4, "max_distance": 5}
+	for j := int32(0); int(j) < in.n; j++ {
+		if in.fixedVeh[j] >= 0 {
+			continue
+		}
+		best := ""
+		for vi := range in.veh {
+			r := in.aloneReason(j, vi)
+			if r == "" {
+				in.active[j] = true
+				continue
+			}
+			if in.compatible(j, vi) {
+				in.compat[int(j)*in.words+vi>>6] &^= 1 << (vi & 63)
+				in.allCompat = false
+			}
+			if best == "" || order[r] > order[best] {
+				best = r
+			}
+		}
+		if !in.active[j] {
+			in.reason[j] = best
+		}
+	}
+}
+
+// compileTypes groups identical vehicles.
+func (in *inst) compileTypes() {
+	keys := map[string]int{}
+	in.vehType = make([]int, in.nv)
+	col := make([]byte, (in.n+7)/8)
+	for vi := range in.veh {
+		vd := &in.veh[vi]
+		var b strings.Builder
+		fmt.Fprint(&b, vd.start, vd.end, vd.cap, vd.shift, vd.maxDur, vd.maxDist, vd.maxStops, vd.fixedCost, len(vd.fixedJobs) > 0 && true, vi*boolInt(len(vd.fixedJobs) > 0))
+		if !in.allCompat {
+			clear(col)
+			for j := 0; j < in.n; j++ {
+				if in.compatible(int32(j), vi) {
+					col[j>>3] |= 1 << (j & 7)
+				}
+			}
+			b.Write(col)
+		}
+		k := b.String()
+		t, ok := keys[k]
+		if !ok {
+			t = len(keys)
+			keys[k] = t
+		}
+		in.vehType[vi] = t
+	}
+	in.nTypes = len(keys)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// compileNeighbors builds the granular neighbourhood: for every active job,
+// its k closest active jobs by a time-window aware correlation (Vidal et
+// al. 2013), made symmetric.
+func (in *inst) compileNeighbors(k int) {
+	in.neighbors = make([][]int32, in.n)
+	var act []int32
+	for j := 0; j < in.n; j++ {
+		if in.active[j] {
+			act = append(act, int32(j))
+		}
+	}
+	k = min(k, len(act)-1)
+	if k <= 0 {
+		return
+	}
+	type cand struct {
+		j int32
+		v float64
+	}
+	cs := make([]cand, 0, len(act))
+	sets := make([]map[int32]bool, in.n)
+	for _, i := range act {
+		cs = cs[:0]
+		for _, j := range act {
+			if j != i {
+				cs = append(cs, cand{j, in.proximity(i, j)})
+			}
+		}
+		slices.SortFunc(cs, func(a, b cand) int {
+			if c := cmp.Compare(a.v, b.v); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.j, b.j)
+		})
+		for _, c := range cs[:k] {
+			if sets[i] == nil {
+				sets[i] = map[int32]bool{}
+			}
+			if sets[c.j] == nil {
+				sets[c.j] = map[int32]bool{}
+			}
+			sets[i][c.j] = true
+			sets[c.j][i] = true
+		}
+	}
+	for _, i := range act {
+		for j := range sets[i] {
+			in.neighbors[i] = append(in.neighbors[i], j)
+		}
+		slices.SortFunc(in.neighbors[i], func(a, b int32) int { return cmp.Compare(in.proximity(i, a), in.proximity(i, b)) })
+	}
+}
+
+func (in *inst) proximity(i, j int32) float64 {
+	li, lj := in.nodeLoc[i], in.nodeLoc[j]
+	v := float64(in.c(li, lj))
+	if in.hasTime {
+		t := in.t(li, lj)
+		wait := max(in.nodeE[j]-t-in.nodeSrv[i]-in.nodeL[i], 0)
+		warp := max(in.nodeE[i]+in.nodeSrv[i]+t-in.nodeL[j], 0)
+		v += 0.2*float64(wait) + 1.0*float64(warp)
+	}
+	return v
+}
+
+// compileAngles computes each job's polar angle around the first vehicle's
+// start, used to skip SWAP* between routes in disjoint sectors.
+func (in *inst) compileAngles() {
+	if in.coords == nil || in.nv == 0 || in.veh[0].start == int32(in.dummy) {
+		return
+	}
+	o := in.coords[in.veh[0].start]
+	in.angle = make([]int32, in.n)
+	for j := 0; j < in.n; j++ {
+		c := in.coords[in.nodeLoc[j]]
+		a := math.Atan2(c.Y-o.Y, c.X-o.X) // (-pi, pi]
+		in.angle[j] = int32(math.Round((a + math.Pi) / (2 * math.Pi) * 65536))
+	}
+}

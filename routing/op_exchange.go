@@ -1,0 +1,119 @@
+package routing
+
+// exchange moves the n consecutive jobs starting at U and, when m > 0,
+// the m consecutive jobs starting at V in their place (PyVRP's Exchange<N,
+// M>): (1,0) is relocate, (2,0) and (3,0) are or-opt, (1,1) is swap,
+// (2,1) and (2,2) are cross-exchanges of short strings. With m == 0 the
+// jobs of U go right after V, which may be a start depot.
+type exchange struct{ n, m int }
+
+// plan fills s.planA (and s.planB when U and V are in different routes).
+// It returns 0 when the move does not apply, 1 or 2 for the plans used.
+func (op exchange) plan(s *search, u, v int32) int {
+	ru, rv := s.routeOf(u), s.routeOf(v)
+	if ru == nil || rv == nil {
+		return 0
+	}
+	i, j := int(s.nodePos[u]), int(s.nodePos[v])
+	n, m := op.n, op.m
+	if ru != rv {
+		if !s.movable(ru, i, i+n-1, rv.v) {
+			return 0
+		}
+		if m == 0 {
+			if j < rv.fixedLen || j >= rv.last() {
+				return 0
+			}
+			s.planA.reset(ru.v)
+			s.planA.add(ru, 0, i-1)
+			s.planA.add(ru, i+n, ru.last())
+			s.planB.reset(rv.v)
+			s.planB.add(rv, 0, j)
+			s.planB.add(ru, i, i+n-1)
+			s.planB.add(rv, j+1, rv.last())
+			return 2
+		}
+		if !s.movable(rv, j, j+m-1, ru.v) {
+			return 0
+		}
+		s.planA.reset(ru.v)
+		s.planA.add(ru, 0, i-1)
+		s.planA.add(rv, j, j+m-1)
+		s.planA.add(ru, i+n, ru.last())
+		s.planB.reset(rv.v)
+		s.planB.add(rv, 0, j-1)
+		s.planB.add(ru, i, i+n-1)
+		s.planB.add(rv, j+m, rv.last())
+		return 2
+	}
+	r := ru
+	if !s.movable(r, i, i+n-1, r.v) {
+		return 0
+	}
+	L := r.last()
+	s.planA.reset(r.v)
+	if m == 0 {
+		if j < r.fixedLen || j >= L || (j >= i-1 && j <= i+n-1) {
+			return 0
+		}
+		if j < i {
+			s.planA.add(r, 0, j)
+			s.planA.add(r, i, i+n-1)
+			s.planA.add(r, j+1, i-1)
+			s.planA.add(r, i+n, L)
+		} else {
+			s.planA.add(r, 0, i-1)
+			s.planA.add(r, i+n, j)
+			s.planA.add(r, i, i+n-1)
+			s.planA.add(r, j+1, L)
+		}
+		return 1
+	}
+	if !s.movable(r, j, j+m-1, r.v) {
+		return 0
+	}
+	switch {
+	case j+m-1 < i:
+		s.planA.add(r, 0, j-1)
+		s.planA.add(r, i, i+n-1)
+		s.planA.addIf(r, j+m, i-1)
+		s.planA.add(r, j, j+m-1)
+		s.planA.add(r, i+n, L)
+	case i+n-1 < j:
+		s.planA.add(r, 0, i-1)
+		s.planA.add(r, j, j+m-1)
+		s.planA.addIf(r, i+n, j-1)
+		s.planA.add(r, i, i+n-1)
+		s.planA.add(r, j+m, L)
+	default:
+		return 0
+	}
+	return 1
+}
+
+func (op exchange) evaluate(s *search, u, v int32) int64 {
+	k := op.plan(s, u, v)
+	if k == 0 {
+		return infCost
+	}
+	ru := s.routes[s.planA.v]
+	a := s.planCost(&s.planA)
+	if a >= infCost {
+		return infCost
+	}
+	if k == 1 {
+		return a - ru.penalized
+	}
+	rv := s.routes[s.planB.v]
+	b := s.planCost(&s.planB)
+	if b >= infCost {
+		return infCost
+	}
+	return a + b - ru.penalized - rv.penalized
+}
+
+func (op exchange) apply(s *search, u, v int32) {
+	if k := op.plan(s, u, v); k > 0 {
+		s.commit(k == 2)
+	}
+}

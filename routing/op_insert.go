@@ -1,0 +1,114 @@
+package routing
+
+// Inserting an unassigned job and removing an optional one. The prize of a
+// job is what leaving it unassigned costs (its penalty, or a value above
+// any route plan for a required job).
+
+// insertPlan writes into s.planA the route of v with job u inserted after
+// position p.
+func (s *search) insertPlan(u int32, r *route, p int) {
+	s.single.scratch = true
+	s.single.nodes = append(s.single.nodes[:0], u)
+	s.singleUpdate(u)
+	s.planA.reset(r.v)
+	s.planA.add(r, 0, p)
+	s.planA.add(&s.single, 0, 0)
+	s.planA.add(r, p+1, r.last())
+}
+
+// singleUpdate prepares the scratch route holding only job u.
+func (s *search) singleUpdate(u int32) {
+	in := s.in
+	r := &s.single
+	r.cumCost = grow(r.cumCost, 1)
+	r.cumCost[0] = 0
+	r.cumDist = r.cumCost
+	r.cumLoad = grow(r.cumLoad, in.D)
+	copy(r.cumLoad, in.demand[int(u)*in.D:int(u+1)*in.D])
+	if in.hasTime {
+		r.fwd = growSeg(r.fwd, 1)
+		r.bwd = growSeg(r.bwd, 1)
+		r.bwdJ = growSeg(r.bwdJ, 1)
+		r.fwd[0] = nodeSeg(in, u)
+		r.bwd[0], r.bwdJ[0] = r.fwd[0], r.fwd[0]
+	}
+}
+
+// insertDelta is the change of penalised cost when unassigned job u goes
+// after position p of r.
+func (s *search) insertDelta(u int32, r *route, p int) int64 {
+	s.insertPlan(u, r, p)
+	c := s.planCost(&s.planA)
+	if c >= infCost {
+		return infCost
+	}
+	return c - r.penalized - s.in.prize[u]
+}
+
+// tryInsert inserts unassigned job u at its best position next to its
+// neighbours or in an empty route, if that lowers the penalised cost.
+func (s *search) tryInsert(u int32) bool {
+	best := int64(0)
+	var br *route
+	bp := -1
+	try := func(r *route, p int) {
+		if p < r.fixedLen || p >= r.last() || !s.in.compatible(u, r.v) {
+			return
+		}
+		if d := s.insertDelta(u, r, p); d < best {
+			best, br, bp = d, r, p
+		}
+	}
+	for _, v := range s.nbr[u] {
+		r := s.routeOf(v)
+		if r == nil {
+			continue
+		}
+		p := int(s.nodePos[v])
+		try(r, p)
+		try(r, p-1)
+	}
+	if br == nil {
+		for t := range s.emptyOf {
+			if r := s.emptyRoute(t); r != nil {
+				try(r, 0)
+			}
+		}
+	}
+	if br == nil {
+		// Last resort: every route (keeps required jobs in the search).
+		for _, r := range s.routes {
+			if !r.empty() || r.fixedLen > 0 {
+				for p := r.fixedLen; p < r.last(); p++ {
+					try(r, p)
+				}
+			}
+		}
+	}
+	if br == nil {
+		return false
+	}
+	s.insertPlan(u, br, bp)
+	s.commit(false)
+	return true
+}
+
+// tryRemove takes job u out of its route if its prize is lower than what
+// it costs to serve.
+func (s *search) tryRemove(u int32) bool {
+	r := s.routeOf(u)
+	p := int(s.nodePos[u])
+	if r == nil || p <= r.fixedLen {
+		return false
+	}
+	s.planA.reset(r.v)
+	s.planA.add(r, 0, p-1)
+	s.planA.add(r, p+1, r.last())
+	c := s.planCost(&s.planA)
+	if c >= infCost || c-r.penalized+s.in.prize[u] >= 0 {
+		return false
+	}
+	s.commit(false)
+	s.nodeRoute[u] = -1
+	return true
+}

@@ -1,0 +1,331 @@
+package routing
+
+import "math/rand/v2"
+
+// search is the mutable local-search structure over one solution: one
+// route per vehicle, node positions, penalties and scratch space. It is
+// loaded from and exported to an individual (the immutable side).
+type search struct {
+	in        *inst
+	pen       penalties
+	routes    []*route
+	nodeRoute []int32 // route of each node, -1 if unassigned
+	nodePos   []int32
+	rng       *rand.Rand
+	step      int
+
+	lastTested []int
+	swapTested []int
+	order      []int32
+	nbr        [][]int32
+	emptyOf    []int // a candidate empty route per vehicle type
+
+	planA, planB plan
+	loadBuf      []int64
+	nodesA       []int32
+	nodesB       []int32
+	ops          []nodeOp
+	useSwapStar  bool
+	strict       bool // every constraint hard: violating plans cost infCost
+	star         swapStarCache
+	single       route // scratch route holding one unassigned job, no depots
+}
+
+// piece is positions a..b (a <= b) of route r, visited backwards if rev.
+type piece struct {
+	r    *route
+	a, b int
+	rev  bool
+}
+
+// plan is a proposed route for vehicle v made of pieces of current routes.
+type plan struct {
+	v   int
+	pcs [6]piece
+	n   int
+}
+
+func (pl *plan) reset(v int)               { pl.v, pl.n = v, 0 }
+func (pl *plan) add(r *route, a, b int)    { pl.pcs[pl.n] = piece{r, a, b, false}; pl.n++ }
+func (pl *plan) addRev(r *route, a, b int) { pl.pcs[pl.n] = piece{r, a, b, true}; pl.n++ }
+func (pl *plan) addIf(r *route, a, b int) {
+	if a <= b {
+		pl.add(r, a, b)
+	}
+}
+
+func newSearch(in *inst, rng *rand.Rand) *search {
+	nn := in.n + 2*in.nv
+	s := &search{
+		in:         in,
+		nodeRoute:  make([]int32, nn),
+		nodePos:    make([]int32, nn),
+		rng:        rng,
+		lastTested: make([]int, in.n),
+		swapTested: make([]int, in.nv),
+		loadBuf:    make([]int64, in.D),
+		emptyOf:    make([]int, in.nTypes),
+		nbr:        make([][]int32, in.n),
+	}
+	for j := range s.nbr {
+		s.nbr[j] = append([]int32(nil), in.neighbors[j]...)
+	}
+	s.routes = make([]*route, in.nv)
+	for v := range s.routes {
+		r := &route{v: v, fixedLen: len(in.veh[v].fixedJobs)}
+		s.routes[v] = r
+	}
+	for j := 0; j < in.n; j++ {
+		if in.active[j] {
+			s.order = append(s.order, int32(j))
+		}
+	}
+	s.ops = []nodeOp{
+		exchange{1, 0}, exchange{2, 0}, exchange{3, 0},
+		exchange{1, 1}, exchange{2, 1}, exchange{2, 2},
+		twoOpt{}, twoOptStar{},
+	}
+	s.useSwapStar = true
+	return s
+}
+
+// segment returns the time segment of a piece.
+func (s *search) segment(pc *piece) twSeg {
+	in := s.in
+	r := pc.r
+	if !pc.rev {
+		switch {
+		case pc.a == 0:
+			return r.fwd[pc.b]
+		case pc.b == r.last():
+			return r.bwd[pc.a]
+		case pc.b == r.last()-1:
+			return r.bwdJ[pc.a]
+		}
+		seg := nodeSeg(in, r.nodes[pc.a])
+		for k := pc.a + 1; k <= pc.b; k++ {
+			seg = merge(seg, in.t(in.nodeLoc[r.nodes[k-1]], in.nodeLoc[r.nodes[k]]), nodeSeg(in, r.nodes[k]))
+		}
+		return seg
+	}
+	seg := nodeSeg(in, r.nodes[pc.b])
+	for k := pc.b - 1; k >= pc.a; k-- {
+		seg = merge(seg, in.t(in.nodeLoc[r.nodes[k+1]], in.nodeLoc[r.nodes[k]]), nodeSeg(in, r.nodes[k]))
+	}
+	return seg
+}
+
+// planCost is the penalised cost of the route a plan describes.
+func (s *search) planCost(pl *plan) int64 {
+	in := s.in
+	D := in.D
+	load := s.loadBuf
+	for d := range load {
+		load[d] = 0
+	}
+	var cost, dist int64
+	var tw twSeg
+	jobs := 0
+	lastLoc := int32(-1)
+	for k := 0; k < pl.n; k++ {
+		pc := &pl.pcs[k]
+		r := pc.r
+		first, lastN := r.nodes[pc.a], r.nodes[pc.b]
+		if pc.rev {
+			first, lastN = lastN, first
+		}
+		fl := in.nodeLoc[first]
+		if k > 0 {
+			cost += in.c(lastLoc, fl)
+			if !in.distIsCost {
+				dist += in.dist[int(lastLoc)*in.nLoc+int(fl)]
+			}
+		}
+		if !pc.rev || in.symmetric {
+			cost += r.cumCost[pc.b] - r.cumCost[pc.a]
+			if !in.distIsCost {
+				dist += r.cumDist[pc.b] - r.cumDist[pc.a]
+			}
+		} else {
+			for q := pc.b; q > pc.a; q-- {
+				a, b := in.nodeLoc[r.nodes[q]], in.nodeLoc[r.nodes[q-1]]
+				cost += in.c(a, b)
+				if !in.distIsCost {
+					dist += in.dist[int(a)*in.nLoc+int(b)]
+				}
+			}
+		}
+		if pc.a > 0 {
+			for d := 0; d < D; d++ {
+				load[d] += r.cumLoad[pc.b*D+d] - r.cumLoad[(pc.a-1)*D+d]
+			}
+		} else {
+			for d := 0; d < D; d++ {
+				load[d] += r.cumLoad[pc.b*D+d]
+			}
+		}
+		jobs += pc.b - pc.a + 1
+		if !r.scratch {
+			if pc.a == 0 {
+				jobs--
+			}
+			if pc.b == r.last() {
+				jobs--
+			}
+		}
+		if in.hasTime {
+			seg := s.segment(pc)
+			if k == 0 {
+				tw = seg
+			} else {
+				tw = merge(tw, in.t(lastLoc, fl), seg)
+			}
+		}
+		lastLoc = in.nodeLoc[lastN]
+	}
+	if in.distIsCost {
+		dist = cost
+	}
+	return s.routeCost(pl.v, cost, load, tw, dist, jobs)
+}
+
+// build writes the node sequence of a plan into buf.
+func (s *search) build(pl *plan, buf []int32) []int32 {
+	buf = buf[:0]
+	for k := 0; k < pl.n; k++ {
+		pc := &pl.pcs[k]
+		if pc.rev {
+			for q := pc.b; q >= pc.a; q-- {
+				buf = append(buf, pc.r.nodes[q])
+			}
+		} else {
+			buf = append(buf, pc.r.nodes[pc.a:pc.b+1]...)
+		}
+	}
+	return buf
+}
+
+// commit replaces the routes of planA (and planB if two) by their plans.
+func (s *search) commit(two bool) {
+	s.nodesA = s.build(&s.planA, s.nodesA)
+	if two {
+		s.nodesB = s.build(&s.planB, s.nodesB)
+	}
+	s.step++
+	ra := s.routes[s.planA.v]
+	ra.nodes = append(ra.nodes[:0], s.nodesA...)
+	s.update(ra)
+	if two {
+		rb := s.routes[s.planB.v]
+		rb.nodes = append(rb.nodes[:0], s.nodesB...)
+		s.update(rb)
+	}
+}
+
+// movable reports whether the nodes of r at positions a..b are jobs that
+// may leave r for vehicle v.
+func (s *search) movable(r *route, a, b, v int) bool {
+	if a <= r.fixedLen || b >= r.last() {
+		return false
+	}
+	if r.v == v || s.in.allCompat {
+		return true
+	}
+	for q := a; q <= b; q++ {
+		if !s.in.compatible(r.nodes[q], v) {
+			return false
+		}
+	}
+	return true
+}
+
+// tailCompatible reports whether positions a..b of r (jobs only) may go to vehicle v.
+func (s *search) tailCompatible(r *route, a, b, v int) bool {
+	if r.v == v || s.in.allCompat {
+		return true
+	}
+	for q := a; q <= b; q++ {
+		if !s.in.compatible(r.nodes[q], v) {
+			return false
+		}
+	}
+	return true
+}
+
+// emptyRoute returns an empty route of vehicle type t, or nil.
+func (s *search) emptyRoute(t int) *route {
+	if k := s.emptyOf[t]; k >= 0 && s.routes[k].empty() && s.routes[k].fixedLen == 0 {
+		return s.routes[k]
+	}
+	if s.emptyOf[t] == -1-s.step {
+		return nil // known: none since the last change
+	}
+	s.emptyOf[t] = -1 - s.step
+	for _, r := range s.routes {
+		if r.empty() && r.fixedLen == 0 && s.in.vehType[r.v] == t {
+			s.emptyOf[t] = r.v
+			return r
+		}
+	}
+	return nil
+}
+
+// routeOf returns the route of node x, or nil if x is unassigned.
+func (s *search) routeOf(x int32) *route {
+	if r := s.nodeRoute[x]; r >= 0 {
+		return s.routes[r]
+	}
+	return nil
+}
+
+// nodeOp is a move defined by two nodes, U and V (one per file).
+type nodeOp interface {
+	// evaluate returns the change of penalised cost, or infCost if the move
+	// does not apply.
+	evaluate(s *search, u, v int32) int64
+	apply(s *search, u, v int32)
+}
+
+// load puts the routes of an individual into s.
+func (s *search) load(ind *individual) {
+	in := s.in
+	for i := range s.nodeRoute {
+		s.nodeRoute[i] = -1
+	}
+	s.step++
+	for v, r := range s.routes {
+		r.nodes = append(r.nodes[:0], int32(in.n+2*v))
+		r.nodes = append(r.nodes, ind.routes[v]...)
+		r.nodes = append(r.nodes, int32(in.n+2*v+1))
+		s.update(r)
+	}
+}
+
+// export writes the current routes into ind and evaluates it.
+func (s *search) export(ind *individual) {
+	for v, r := range s.routes {
+		ind.routes[v] = append(ind.routes[v][:0], r.nodes[1:len(r.nodes)-1]...)
+	}
+	ind.evaluate(s.in)
+}
+
+// setPenalties changes the weights and refreshes the cached route costs.
+func (s *search) setPenalties(p penalties) {
+	s.pen = p
+	for _, r := range s.routes {
+		s.refreshCost(r)
+	}
+}
+
+func (s *search) totalPenalized() int64 {
+	var t int64
+	for _, r := range s.routes {
+		t += r.penalized
+	}
+	for j := 0; j < s.in.n; j++ {
+		if s.nodeRoute[j] < 0 && s.in.active[j] {
+			t += s.in.prize[j]
+		}
+	}
+	return t
+}

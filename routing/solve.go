@@ -1,0 +1,189 @@
+package routing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Solve optimises p within the limits of opt and returns a solution that
+// Check accepts: capacity, time windows, shifts, skills and route limits
+// hold; jobs that cannot be served are listed as unassigned with a reason.
+// It returns an error wrapping ErrInvalidProblem for a malformed problem,
+// ErrNoLimit when no stopping criterion is set, and ctx.Err() only if the
+// context is done before any solution exists.
+func Solve(ctx context.Context, p *Problem, opt Options) (*Solution, error) {
+	if err := Validate(p); err != nil {
+		return nil, err
+	}
+	if opt.TimeLimit < 0 || opt.MaxIterations < 0 {
+		return nil, fmt.Errorf("routing: negative time or iteration limit: %w", ErrNoLimit)
+	}
+	if opt.TimeLimit == 0 && opt.MaxIterations == 0 {
+		return nil, ErrNoLimit
+	}
+	if opt.Initial != nil {
+		if err := checkInitial(p, opt.Initial); err != nil {
+			return nil, err
+		}
+	}
+	threads := max(opt.Threads, 1)
+	prm := defaultParams()
+	start := time.Now()
+	var deadline time.Time
+	if opt.TimeLimit > 0 {
+		deadline = start.Add(opt.TimeLimit)
+	}
+	in := compile(p, prm.granular)
+
+	var mu sync.Mutex
+	var bestCost int64
+	var have bool
+	report := func(ind *individual, it int) {
+		if opt.Progress == nil {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		c := ind.cost()
+		if have && c >= bestCost {
+			return
+		}
+		have, bestCost = true, c
+		opt.Progress(Progress{BestCost: Cost(ind.travel + ind.fixed + optionalPrize(in, ind)), Elapsed: time.Since(start),
+			Iteration: it, Feasible: ind.feasible, Unassigned: countUnassigned(in, ind)})
+	}
+
+	// Seeds: a fast construction, and the warm start if any.
+	var seeds []*individual
+	if c := construct(in); c != nil {
+		report(c, 0)
+		seeds = append(seeds, c)
+	}
+	if opt.Initial != nil {
+		seeds = append(seeds, fromSolution(in, opt.Initial))
+	}
+
+	results := make([]*individual, threads)
+	var wg sync.WaitGroup
+	for t := 0; t < threads; t++ {
+		wg.Add(1)
+		go func(t int) {
+			defer wg.Done()
+			seed := splitmix(uint64(opt.Seed) + uint64(t)*0x9e3779b97f4a7c15)
+			h := newHGS(ctx, in, prm, seed, start, deadline, opt.MaxIterations, report)
+			h.run(seeds)
+			results[t] = h.best
+			if results[t] == nil {
+				// No feasible individual: repair the best one of the population.
+				results[t] = h.bestAny()
+			}
+		}(t)
+	}
+	wg.Wait()
+	var best *individual
+	for _, r := range append(results, seeds...) {
+		if r == nil {
+			continue
+		}
+		if !r.feasible {
+			r = repair(in, r)
+		}
+		if best == nil || r.cost() < best.cost() {
+			best = r
+		}
+	}
+	if best == nil {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		return nil, errors.New("routing: no solution found")
+	}
+	sol := buildSolution(in, best)
+	return sol, nil
+}
+
+func splitmix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
+
+func optionalPrize(in *inst, ind *individual) int64 {
+	var s int64
+	for j := 0; j < in.n; j++ {
+		if ind.succ[j] == -2 && in.weight[j] == 0 {
+			s += in.prize[j]
+		}
+	}
+	return s
+}
+
+func countUnassigned(in *inst, ind *individual) int {
+	k := 0
+	for j := 0; j < in.n; j++ {
+		if ind.succ[j] == -2 {
+			k++
+		}
+	}
+	return k
+}
+
+// bestAny returns the individual with the lowest penalised cost.
+func (h *hgs) bestAny() *individual {
+	var best *individual
+	for _, sub := range [][]*individual{h.pop.feas, h.pop.infs} {
+		for _, ind := range sub {
+			if best == nil || ind.penalized(h.pen) < best.penalized(h.pen) {
+				best = ind
+			}
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	c := newIndividual(h.in)
+	copyIndividual(c, best)
+	return c
+}
+
+// checkInitial validates a warm start against p.
+func checkInitial(p *Problem, s *Solution) error {
+	seen := make([]bool, len(p.Jobs))
+	used := make([]bool, len(p.Vehicles))
+	for ri, r := range s.Routes {
+		if r.Vehicle < 0 || r.Vehicle >= len(p.Vehicles) || used[r.Vehicle] {
+			return invalid(fmt.Sprintf("initial.routes[%d].vehicle", ri), "vehicle %d does not exist or is used twice", r.Vehicle)
+		}
+		used[r.Vehicle] = true
+		for k, st := range r.Stops {
+			if st.Job < 0 || st.Job >= len(p.Jobs) || seen[st.Job] {
+				return invalid(fmt.Sprintf("initial.routes[%d].stops[%d]", ri, k), "job %d does not exist or is served twice", st.Job)
+			}
+			seen[st.Job] = true
+		}
+	}
+	return nil
+}
+
+// fromSolution converts a warm start into an individual: fixed jobs are
+// put first on their vehicle, jobs the search may not route are dropped.
+func fromSolution(in *inst, s *Solution) *individual {
+	ind := newIndividual(in)
+	for v := range ind.routes {
+		ind.routes[v] = append(ind.routes[v][:0], in.veh[v].fixedJobs...)
+	}
+	for _, r := range s.Routes {
+		for _, st := range r.Stops {
+			j := int32(st.Job)
+			if in.active[j] && in.compatible(j, r.Vehicle) {
+				ind.routes[r.Vehicle] = append(ind.routes[r.Vehicle], j)
+			}
+		}
+	}
+	ind.evaluate(in)
+	return ind
+}
