@@ -208,6 +208,7 @@ type OrderStore interface {
 	// transaction: concurrent updates of one order are serialised.
 	// Returns ENOTFOUND, ECONFLICT on a taken external id, or fn's error (nothing written).
 	UpdateOrder(ctx context.Context, id int64, fn func(*Order) ([]OrderEvent, error)) (*Order, error)
-	// OrderHistory returns an order's events, oldest first. Returns ENOTFOUND.
+	// OrderHistory returns an order's events in the order they were recorded
+	// (At is when each happened, which a phone that was offline may report late). Returns ENOTFOUND.
 	OrderHistory(ctx context.Context, id int64) ([]OrderEvent, error)
 }

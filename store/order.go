@@ -347,7 +347,7 @@ func (s *DB) OrderHistory(ctx context.Context, id int64) ([]courier.OrderEvent, 
 	// One statement, so that "no order" and "no events" are told apart on one snapshot.
 	rows, err := s.rdb.QueryContext(ctx, `SELECT o.id, COALESCE(e.id, 0), COALESCE(e.kind, ''), COALESCE(e.from_status, ''),
 		COALESCE(e.to_status, ''), COALESCE(e.actor_id, 0), COALESCE(e.actor_role, ''), e.at, COALESCE(e.reason, ''), COALESCE(e.comment, '')
-		FROM orders o LEFT JOIN order_events e ON e.order_id = o.id WHERE o.id = $1 ORDER BY e.at, e.id`, id)
+		FROM orders o LEFT JOIN order_events e ON e.order_id = o.id WHERE o.id = $1 ORDER BY e.id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("store: history of order %d: %w", id, err)
 	}

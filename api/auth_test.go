@@ -1,0 +1,194 @@
+package api_test
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+func TestLogin(t *testing.T) {
+	e := newEnv(t)
+	var tok struct {
+		AccessToken  string `json:"access_token"`
+		RefreshToken string `json:"refresh_token"`
+		TokenType    string `json:"token_type"`
+		ExpiresIn    int    `json:"expires_in"`
+		Role         string
+		UserID       int64  `json:"user_id"`
+		CourierID    *int64 `json:"courier_id"`
+	}
+	e.decode(e.must(e.do("POST", "/api/v1/auth/login", "", map[string]any{"login": "courier1", "password": "pw-courier1"}), 200), &tok)
+	if tok.TokenType != "Bearer" || tok.ExpiresIn != 900 || tok.Role != "courier" || tok.CourierID == nil || *tok.CourierID != e.courier["courier1"] {
+		t.Errorf("login answer = %+v", tok)
+	}
+	for _, test := range []struct {
+		name string
+		body any
+		want int
+	}{
+		{"wrong password", map[string]any{"login": "courier1", "password": "nope"}, 401},
+		{"unknown login", map[string]any{"login": "ghost", "password": "nope"}, 401},
+		{"missing password", map[string]any{"login": "courier1"}, 422},
+		{"malformed", `{"login": "courier1",`, 400},
+	} {
+		if r := e.do("POST", "/api/v1/auth/login", "", test.body); r.Status != test.want {
+			t.Errorf("%s: status %d, want %d: %s", test.name, r.Status, test.want, r.Body)
+		}
+	}
+
+	// Refresh gives a new pair; an access token is not a refresh token.
+	var again struct {
+		AccessToken string `json:"access_token"`
+	}
+	e.decode(e.must(e.do("POST", "/api/v1/auth/refresh", "", map[string]any{"refresh_token": tok.RefreshToken}), 200), &again)
+	e.must(e.do("GET", "/api/v1/me", "raw:"+again.AccessToken, nil), 200)
+	e.must(e.do("POST", "/api/v1/auth/refresh", "", map[string]any{"refresh_token": tok.AccessToken}), 401)
+	e.must(e.do("GET", "/api/v1/me", "raw:"+tok.RefreshToken, nil), 401)
+
+	// A deactivated user cannot refresh.
+	var me struct{ ID int64 }
+	e.decode(e.must(e.do("GET", "/api/v1/me", "raw:"+tok.AccessToken, nil), 200), &me)
+	e.must(e.do("PATCH", "/api/v1/users/"+itoa(me.ID), "admin", map[string]any{"active": false}), 200)
+	e.must(e.do("POST", "/api/v1/auth/refresh", "", map[string]any{"refresh_token": tok.RefreshToken}), 401)
+	e.must(e.do("POST", "/api/v1/auth/login", "", map[string]any{"login": "courier1", "password": "pw-courier1"}), 401)
+}
+
+func TestLoginThrottling(t *testing.T) {
+	e := newEnv(t)
+	for i := range 5 {
+		if r := e.do("POST", "/api/v1/auth/login", "", map[string]any{"login": "dispatcher", "password": "wrong"}); r.Status != 401 {
+			t.Fatalf("attempt %d: status %d", i+1, r.Status)
+		}
+	}
+	// The right password is refused too while the login is throttled.
+	r := e.do("POST", "/api/v1/auth/login", "", map[string]any{"login": "dispatcher", "password": "secret-dispatcher"})
+	if r.Status != 429 || r.Header.Get("Retry-After") == "" || r.errorCode() != "too_many" {
+		t.Fatalf("after 5 failures: status %d Retry-After %q: %s", r.Status, r.Header.Get("Retry-After"), r.Body)
+	}
+	// Other logins from another address are not affected; the window expires.
+	e.must(e.do("POST", "/api/v1/auth/login", "", map[string]any{"login": "cashier", "password": "secret-cashier"}), 200)
+	e.mini.FastForward(16 * time.Minute)
+	e.must(e.do("POST", "/api/v1/auth/login", "", map[string]any{"login": "dispatcher", "password": "secret-dispatcher"}), 200)
+
+	// Per address: 30 failures over many logins block the address.
+	for i := range 30 {
+		e.do("POST", "/api/v1/auth/login", "", map[string]any{"login": "nobody" + itoa(int64(i)), "password": "x"})
+	}
+	e.must(e.do("POST", "/api/v1/auth/login", "", map[string]any{"login": "cashier", "password": "secret-cashier"}), 429)
+}
+
+// TestTokensVerifiedStrictly: every token that is not exactly ours is 401.
+func TestTokensVerifiedStrictly(t *testing.T) {
+	e := newEnv(t)
+	now := e.clock.Now()
+	claims := func(mod func(jwt.MapClaims)) jwt.MapClaims {
+		c := jwt.MapClaims{"iss": "courierd", "aud": []string{"courier-api"}, "sub": "1", "role": "admin", "typ": "access",
+			"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(time.Minute).Unix()}
+		if mod != nil {
+			mod(c)
+		}
+		return c
+	}
+	sign := func(c jwt.MapClaims, key []byte) string {
+		s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	none, err := jwt.NewWithClaims(jwt.SigningMethodNone, claims(nil)).SignedString(jwt.UnsafeAllowNoneSignatureType)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, edKey, _ := ed25519.GenerateKey(rand.Reader)
+	ed, _ := jwt.NewWithClaims(jwt.SigningMethodEdDSA, claims(nil)).SignedString(edKey)
+	hs384, _ := jwt.NewWithClaims(jwt.SigningMethodHS384, claims(nil)).SignedString([]byte(testSecret))
+
+	// Our own token, built by hand, is accepted: the rejections below are for the one thing changed.
+	e.must(e.do("GET", "/api/v1/me", "raw:"+sign(claims(nil), []byte(testSecret)), nil), 200)
+	for _, test := range []struct{ name, token string }{
+		{"alg none", none},
+		{"another key", sign(claims(nil), []byte("another-secret-another-secret-0123456789"))},
+		{"another algorithm (EdDSA)", ed},
+		{"another algorithm (HS384) with our key", hs384},
+		{"expired", sign(claims(func(c jwt.MapClaims) { c["exp"] = now.Add(-time.Minute).Unix() }), []byte(testSecret))},
+		{"no expiry", sign(claims(func(c jwt.MapClaims) { delete(c, "exp") }), []byte(testSecret))},
+		{"not yet valid", sign(claims(func(c jwt.MapClaims) { c["nbf"] = now.Add(time.Hour).Unix() }), []byte(testSecret))},
+		{"issued in the future", sign(claims(func(c jwt.MapClaims) { c["iat"] = now.Add(time.Hour).Unix() }), []byte(testSecret))},
+		{"another audience", sign(claims(func(c jwt.MapClaims) { c["aud"] = []string{"billing"} }), []byte(testSecret))},
+		{"another issuer", sign(claims(func(c jwt.MapClaims) { c["iss"] = "evil" }), []byte(testSecret))},
+		{"a refresh token", sign(claims(func(c jwt.MapClaims) { c["typ"] = "refresh" }), []byte(testSecret))},
+		{"unknown role", sign(claims(func(c jwt.MapClaims) { c["role"] = "root" }), []byte(testSecret))},
+		{"garbage", "not.a.token"},
+		{"tampered payload", tamper(sign(claims(nil), []byte(testSecret)))},
+	} {
+		r := e.do("GET", "/api/v1/me", "raw:"+test.token, nil)
+		if r.Status != 401 || r.errorCode() != "unauthorized" {
+			t.Errorf("%s: status %d, want 401: %s", test.name, r.Status, r.Body)
+		}
+	}
+	if r := e.do("GET", "/api/v1/me", "", nil); r.Status != 401 || r.Header.Get("WWW-Authenticate") == "" {
+		t.Errorf("no token: status %d, WWW-Authenticate %q", r.Status, r.Header.Get("WWW-Authenticate"))
+	}
+	// The server's own tokens expire too.
+	e.clock.Set(now.Add(16 * time.Minute))
+	e.must(e.do("GET", "/api/v1/me", "dispatcher", nil), 401)
+}
+
+func tamper(tok string) string {
+	parts := strings.Split(tok, ".")
+	parts[1] = strings.Replace(parts[1], parts[1][:4], "eyJz", 1)
+	return strings.Join(parts, ".")
+}
+
+func TestRoles(t *testing.T) {
+	e := newEnv(t)
+	o := e.createOrder("R-1")
+	other := e.createOrder("R-2")
+	e.assign(o.ID, "courier1")
+	e.assign(other.ID, "courier2")
+
+	// A courier calling dispatcher and admin endpoints: 403.
+	for _, test := range []struct {
+		method, path string
+		body         any
+	}{
+		{"POST", "/api/v1/orders", e.orderBody("R-3")},
+		{"PATCH", "/api/v1/orders/" + itoa(o.ID), map[string]any{"notes": "x"}},
+		{"POST", "/api/v1/orders/import", map[string]any{"orders": []any{}}},
+		{"GET", "/api/v1/couriers", nil},
+		{"POST", "/api/v1/couriers", map[string]any{"name": "x"}},
+		{"PATCH", "/api/v1/couriers/" + itoa(e.courier["courier1"]), map[string]any{"name": "x"}},
+		{"POST", "/api/v1/depots", map[string]any{"name": "x"}},
+		{"GET", "/api/v1/users", nil},
+		{"POST", "/api/v1/users", map[string]any{"login": "x"}},
+	} {
+		if r := e.do(test.method, test.path, "courier1", test.body); r.Status != 403 || r.errorCode() != "forbidden" {
+			t.Errorf("courier %s %s: status %d, want 403: %s", test.method, test.path, r.Status, r.Body)
+		}
+	}
+	// Dispatchers do not manage users; cashiers do not create orders.
+	e.must(e.do("GET", "/api/v1/users", "dispatcher", nil), 403)
+	e.must(e.do("POST", "/api/v1/orders", "cashier", e.orderBody("R-4")), 403)
+
+	// A courier sees their own order, not another courier's (404: its existence is not told).
+	e.must(e.do("GET", "/api/v1/orders/"+itoa(o.ID), "courier1", nil), 200)
+	e.must(e.do("GET", "/api/v1/orders/"+itoa(other.ID), "courier1", nil), 404)
+	e.must(e.do("GET", "/api/v1/orders/"+itoa(other.ID)+"/history", "courier1", nil), 404)
+	e.must(e.do("POST", "/api/v1/orders/"+itoa(other.ID)+"/status", "courier1", map[string]any{"status": "delivered"}), 404)
+	e.must(e.do("GET", "/api/v1/couriers/"+itoa(e.courier["courier2"]), "courier1", nil), 404)
+	e.must(e.do("GET", "/api/v1/couriers/"+itoa(e.courier["courier1"]), "courier1", nil), 200)
+	e.must(e.do("GET", "/api/v1/orders?courier_id="+itoa(e.courier["courier2"]), "courier1", nil), 403)
+	var list struct{ Items []orderOut }
+	e.decode(e.must(e.do("GET", "/api/v1/orders", "courier1", nil), 200), &list)
+	if len(list.Items) != 1 || list.Items[0].ID != o.ID {
+		t.Errorf("courier1 lists %+v, want only order %d", list.Items, o.ID)
+	}
+	var users struct{ Items []struct{ ID int64 } }
+	e.decode(e.must(e.do("GET", "/api/v1/users", "admin", nil), 200), &users)
+	e.must(e.do("GET", "/api/v1/users/"+itoa(users.Items[0].ID), "courier1", nil), 403)
+}

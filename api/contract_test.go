@@ -1,0 +1,133 @@
+package api_test
+
+import (
+	"context"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+)
+
+// TestContract drives every route of the server once through the real router,
+// validating each exchange against mobile-api-spec/openapi.yaml (env.do does),
+// and fails when a route is missing from the spec, the spec describes a route
+// the server does not have, or a route went unexercised.
+func TestContract(t *testing.T) {
+	e := newEnv(t)
+	e.must(e.do("GET", "/healthz", "", nil), 200)
+	e.must(e.do("GET", "/readyz", "", nil), 200)
+	if r := e.must(e.do("GET", "/metrics", "", nil), 200); !strings.Contains(string(r.Body), `courierd_http_requests_total{method="POST",route="/api/v1/auth/login",status="200"}`) {
+		t.Errorf("metrics lack the request counter by route: %.400s", r.Body)
+	}
+	var login struct {
+		RefreshToken string `json:"refresh_token"`
+	}
+	e.decode(e.must(e.do("POST", "/api/v1/auth/login", "", map[string]any{"login": "cashier", "password": "secret-cashier"}), 200), &login)
+	e.must(e.do("POST", "/api/v1/auth/refresh", "", map[string]any{"refresh_token": login.RefreshToken}), 200)
+	var me struct{ ID int64 }
+	e.decode(e.must(e.do("GET", "/api/v1/me", "cashier", nil), 200), &me)
+
+	e.must(e.do("GET", "/api/v1/users", "admin", nil), 200)
+	var u struct{ ID int64 }
+	e.decode(e.must(e.do("POST", "/api/v1/users", "admin", map[string]any{"login": "cashier2", "name": "Second cashier", "role": "cashier", "password": "cash-2"}), 201), &u)
+	e.must(e.do("GET", "/api/v1/users/"+itoa(u.ID), "admin", nil), 200)
+	e.must(e.do("GET", "/api/v1/users/"+itoa(me.ID), "cashier", nil), 200)
+	e.must(e.do("PATCH", "/api/v1/users/"+itoa(u.ID), "admin", map[string]any{"name": "Cashier Two", "active": false}), 200)
+	e.must(e.do("POST", "/api/v1/users", "admin", map[string]any{"login": "cashier2", "role": "cashier", "password": "cash-2"}), 409)
+
+	e.must(e.do("GET", "/api/v1/depots", "courier1", nil), 200)
+	e.must(e.do("GET", "/api/v1/depots/"+itoa(e.depotID), "courier1", nil), 200)
+	var d struct{ ID int64 }
+	e.decode(e.must(e.do("POST", "/api/v1/depots", "dispatcher", map[string]any{"name": "North", "address": "Dmitrovskoe sh. 100",
+		"location": map[string]any{"lat": 55.88, "lng": 37.55}, "opening_hours": map[string]any{"opens": "08:00", "closes": "20:00"}}), 201), &d)
+	e.must(e.do("PATCH", "/api/v1/depots/"+itoa(d.ID), "dispatcher", map[string]any{"opening_hours": map[string]any{"opens": "09:00", "closes": "21:00"}}), 200)
+	e.must(e.do("PATCH", "/api/v1/depots/"+itoa(d.ID), "dispatcher", map[string]any{"opening_hours": map[string]any{"opens": "21:00", "closes": "09:00"}}), 422)
+	e.must(e.do("DELETE", "/api/v1/depots/"+itoa(e.depotID), "admin", nil), 409) // couriers work from it
+	e.must(e.do("DELETE", "/api/v1/depots/"+itoa(d.ID), "admin", nil), 204)
+	e.must(e.do("GET", "/api/v1/depots/"+itoa(d.ID), "admin", nil), 404)
+
+	e.must(e.do("GET", "/api/v1/couriers?active=true&q=courier", "cashier", nil), 200)
+	e.must(e.do("GET", "/api/v1/couriers/"+itoa(e.courier["courier2"]), "dispatcher", nil), 200)
+	e.must(e.do("PATCH", "/api/v1/couriers/"+itoa(e.courier["courier2"]), "dispatcher", map[string]any{"zone_ids": []int64{3, 1, 3}, "version": 1}), 200)
+	e.must(e.do("PATCH", "/api/v1/couriers/"+itoa(e.courier["courier2"]), "dispatcher", map[string]any{"name": "Stale", "version": 1}), 409)
+	e.must(e.do("POST", "/api/v1/couriers", "dispatcher", map[string]any{"name": "Bike courier", "phone": "+7 916 000-11-22", "login": "bike1",
+		"password": "bike-pw", "vehicle": map[string]any{"type": "bike", "capacity_kg": 20, "capacity_l": 60, "max_stops": 12},
+		"shift": map[string]any{"start": "10:00", "end": "19:00"}, "depot_id": e.depotID}), 201)
+
+	o := e.createOrder("CT-1")
+	e.must(e.do("GET", "/api/v1/orders?status=new", "dispatcher", nil), 200)
+	e.must(e.do("GET", "/api/v1/orders/"+itoa(o.ID), "cashier", nil), 200)
+	e.must(e.do("PATCH", "/api/v1/orders/"+itoa(o.ID), "dispatcher", map[string]any{"notes": "gate code 42"}), 200)
+	e.must(e.do("POST", "/api/v1/orders/"+itoa(o.ID)+"/status", "dispatcher", map[string]any{"status": "confirmed", "comment": "phoned"}), 200)
+	e.must(e.do("GET", "/api/v1/orders/"+itoa(o.ID)+"/history", "dispatcher", nil), 200)
+	e.must(e.do("POST", "/api/v1/orders/import", "dispatcher", map[string]any{"orders": []any{e.orderBody("CT-2")}}), 200)
+
+	// Compare the three sets: server routes, spec operations, exercised routes.
+	routes := map[string]bool{}
+	for _, r := range e.srv.Routes() {
+		routes[specPath(r)] = true
+	}
+	doc, err := openapi3.NewLoader().LoadFromFile(filepath.Join("..", "mobile-api-spec", "openapi.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	spec := map[string]bool{}
+	for path, item := range doc.Paths.Map() {
+		for method := range item.Operations() {
+			spec[method+" "+path] = true
+		}
+	}
+	for _, r := range sorted(routes) {
+		if !spec[r] {
+			t.Errorf("route %s is not in openapi.yaml", r)
+		}
+		if !e.covered[r] {
+			t.Errorf("route %s was not exercised by the contract test", r)
+		}
+	}
+	for _, s := range sorted(spec) {
+		if !routes[s] {
+			t.Errorf("openapi.yaml describes %s, which the server does not have", s)
+		}
+	}
+}
+
+// specPath turns gin's "GET /a/:id" into the spec's "GET /a/{id}".
+func specPath(r string) string {
+	parts := strings.Split(r, "/")
+	for i, p := range parts {
+		if strings.HasPrefix(p, ":") {
+			parts[i] = "{" + p[1:] + "}"
+		}
+	}
+	return strings.Join(parts, "/")
+}
+
+func sorted(m map[string]bool) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestReadiness(t *testing.T) {
+	e := newEnv(t)
+	e.must(e.do("GET", "/readyz", "", nil), 200)
+	e.mini.Close()
+	var r struct {
+		Status string
+		Checks map[string]string
+	}
+	e.decode(e.must(e.do("GET", "/readyz", "", nil), 503), &r)
+	if r.Status != "unavailable" || r.Checks["redis"] != "down" || r.Checks["store"] != "ok" {
+		t.Errorf("readyz with Redis down = %+v", r)
+	}
+	e.must(e.do("GET", "/healthz", "", nil), 200)
+}
