@@ -48,7 +48,8 @@ type Config struct {
 // setting is one line of the configuration table: flag, env var, default, help.
 type setting struct {
 	flag, env, def, help string
-	secret               bool
+	secret               bool // masked when printed
+	url                  bool // a URL: only its password is masked
 	str                  *string
 	dur                  *time.Duration
 	num                  *int
@@ -58,8 +59,8 @@ func (c *Config) settings() []setting {
 	return []setting{
 		{flag: "addr", env: "COURIER_ADDR", def: ":8080", help: "address to listen on", str: &c.Addr},
 		{flag: "data-dir", env: "COURIER_DATA_DIR", def: "./data", help: "directory of the embedded SQLite database", str: &c.DataDir},
-		{flag: "database-url", env: "DATABASE_URL", def: "", help: "postgres://... for PostgreSQL; empty: SQLite under the data dir", secret: true, str: &c.DatabaseURL},
-		{flag: "redis-url", env: "REDIS_URL", def: "", help: "redis://host:6379/0; empty: in-process miniredis", secret: true, str: &c.RedisURL},
+		{flag: "database-url", env: "DATABASE_URL", def: "", help: "postgres://... for PostgreSQL; empty: SQLite under the data dir", secret: true, url: true, str: &c.DatabaseURL},
+		{flag: "redis-url", env: "REDIS_URL", def: "", help: "redis://host:6379/0; empty: in-process miniredis", secret: true, url: true, str: &c.RedisURL},
 		{flag: "jwt-secret", env: "JWT_SECRET", def: "", help: "HS256 signing secret, at least 32 bytes (required unless --demo or a key file)", secret: true, str: &c.JWTSecret},
 		{flag: "jwt-algorithm", env: "JWT_ALGORITHM", def: "HS256", help: "HS256, RS256 or EdDSA", str: &c.JWTAlgorithm},
 		{flag: "jwt-key-file", env: "JWT_KEY_FILE", def: "", help: "PEM private key for RS256 or EdDSA", str: &c.JWTKeyFile},
@@ -174,31 +175,26 @@ func (c *Config) Print(w io.Writer) {
 		case s.num != nil:
 			v = strconv.Itoa(*s.num)
 		}
-		if s.secret && v != "" {
-			v = mask(v)
+		if s.url {
+			v = maskURL(v)
+		} else if s.secret && v != "" {
+			v = "****"
 		}
 		fmt.Fprintf(w, "  %-24s %s\n", s.env, v)
 	}
 }
 
-// mask hides a secret; in a URL only the password is hidden.
-func mask(v string) string {
-	if i := strings.Index(v, "://"); i >= 0 {
-		rest := v[i+3:]
-		if at := strings.LastIndex(rest, "@"); at >= 0 {
-			if colon := strings.Index(rest[:at], ":"); colon >= 0 {
-				return v[:i+3] + rest[:colon] + ":****" + rest[at:]
-			}
-		}
-		return v
-	}
-	return "****"
-}
-
 // maskURL hides the password of a URL; a plain file path is shown as is.
 func maskURL(v string) string {
-	if strings.Contains(v, "://") {
-		return mask(v)
+	i := strings.Index(v, "://")
+	if i < 0 {
+		return v
+	}
+	rest := v[i+3:]
+	if at := strings.LastIndex(rest, "@"); at >= 0 {
+		if colon := strings.Index(rest[:at], ":"); colon >= 0 {
+			return v[:i+3] + rest[:colon] + ":****" + rest[at:]
+		}
 	}
 	return v
 }
