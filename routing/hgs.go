@@ -53,6 +53,24 @@ func newHGS(ctx context.Context, in *inst, prm params, seed uint64, start, deadl
 		maxQ = max(maxQ, q)
 	}
 	h.pen = penalties{load: 1, tw: 1, dist: 1}
+	// A unit of time warp costs about what a unit of travel time does.
+	var sc, sd float64
+	for i, c := range in.cost {
+		sc += float64(c)
+		sd += float64(in.dur[i])
+	}
+	if sd > 0 && sc > 0 {
+		h.pen.tw = math.Max(1, sc/sd)
+	}
+	if in.hasDistLimit && !in.distIsCost {
+		var sdist float64
+		for _, d := range in.dist {
+			sdist += float64(d)
+		}
+		if sdist > 0 {
+			h.pen.dist = math.Max(1, sc/sdist)
+		}
+	}
 	if maxQ > 0 {
 		h.pen.load = math.Max(0.1, math.Min(1000, float64(maxC)/float64(maxQ)))
 	}
@@ -78,6 +96,7 @@ func (h *hgs) educate(ind *individual, mult float64) {
 	p.dist *= mult
 	h.s.pen = p
 	h.s.load(ind)
+	h.s.deadline = h.deadline
 	h.s.run()
 	h.s.export(ind)
 }
@@ -117,6 +136,9 @@ func (h *hgs) insert(ind *individual) {
 	h.histLoad = append(h.histLoad, ind.excessLoad == 0)
 	h.histTW = append(h.histTW, ind.warp == 0)
 	h.histDist = append(h.histDist, ind.excessDist == 0)
+	if len(h.histLoad) >= h.prm.penaltyInterval {
+		h.managePenalties()
+	}
 	h.pop.add(ind, h.pen)
 	h.consider(ind)
 	if !ind.feasible && h.rng.Float64() < h.prm.repairProb {
@@ -250,9 +272,6 @@ func (h *hgs) run(seeds []*individual) {
 		a := h.pop.tournament(h.s)
 		b := h.pop.tournament(h.s)
 		h.insert(h.crossover(a, b))
-		if h.iter%h.prm.penaltyInterval == 0 {
-			h.managePenalties()
-		}
 		if h.iter-h.lastImprove > h.prm.restartAfter {
 			h.pop.clear()
 			h.lastImprove = h.iter

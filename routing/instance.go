@@ -451,7 +451,12 @@ func (in *inst) compileNeighbors(k int) {
 		for j := range sets[i] {
 			in.neighbors[i] = append(in.neighbors[i], j)
 		}
-		slices.SortFunc(in.neighbors[i], func(a, b int32) int { return cmp.Compare(in.proximity(i, a), in.proximity(i, b)) })
+		slices.SortFunc(in.neighbors[i], func(a, b int32) int {
+			if c := cmp.Compare(in.proximity(i, a), in.proximity(i, b)); c != 0 {
+				return c
+			}
+			return cmp.Compare(a, b)
+		})
 	}
 }
 

@@ -1,5 +1,7 @@
 package routing
 
+import "time"
+
 // run applies improving moves until none is left (a local optimum of the
 // granular neighbourhood), first improvement, in the style of HGS-CVRP:
 // for every job U in random order and every neighbour V, the node
@@ -28,7 +30,10 @@ func (s *search) run() {
 	routeOrder := make([]int, 0, len(s.routes))
 	for loop := 0; ; loop++ {
 		improved := false
-		for _, u := range s.order {
+		for k, u := range s.order {
+			if k&63 == 63 && !s.deadline.IsZero() && time.Now().After(s.deadline) {
+				return
+			}
 			lastTest := s.lastTested[u]
 			s.lastTested[u] = s.step
 			if s.nodeRoute[u] < 0 {

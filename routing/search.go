@@ -1,6 +1,9 @@
 package routing
 
-import "math/rand/v2"
+import (
+	"math/rand/v2"
+	"time"
+)
 
 // search is the mutable local-search structure over one solution: one
 // route per vehicle, node positions, penalties and scratch space. It is
@@ -26,6 +29,7 @@ type search struct {
 	nodesB       []int32
 	ops          []nodeOp
 	useSwapStar  bool
+	deadline     time.Time // stop early (still a valid solution) after this
 	strict       bool // every constraint hard: violating plans cost infCost
 	star         swapStarCache
 	single       route // scratch route holding one unassigned job, no depots

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/courierhq/courier/routing"
+	"github.com/courierhq/courier/routing/vroom"
 	"github.com/courierhq/courier/routing/vrplib"
 )
 
@@ -21,7 +22,7 @@ var errInfeasible = errors.New("a solution is infeasible")
 type loaded struct {
 	problem *routing.Problem
 	inst    *vrplib.Instance // for benchmark formats
-	vroom   bool
+	vroomIn *vroom.Input
 }
 
 func load(path string, dimacs bool) (*loaded, error) {

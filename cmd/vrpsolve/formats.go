@@ -1,0 +1,65 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/courierhq/courier/routing"
+	"github.com/courierhq/courier/routing/vroom"
+)
+
+// loadJSON reads our JSON problem or a VROOM input (told apart by VROOM's
+// "matrices"/"matrix" keys).
+func loadJSON(path string) (*loaded, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(data, &keys); err != nil {
+		_, err = routing.DecodeProblem(bytes.NewReader(data))
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	_, m1 := keys["matrices"]
+	_, m2 := keys["matrix"]
+	if m1 || m2 {
+		in, p, err := vroom.Decode(bytes.NewReader(data))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return &loaded{problem: p, vroomIn: in}, nil
+	}
+	p, err := routing.DecodeProblem(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &loaded{problem: p}, nil
+}
+
+func writeJSONOut(w io.Writer, p *routing.Problem, s *routing.Solution, l *loaded) error {
+	if l.vroomIn != nil {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(vroom.Encode(l.vroomIn, p, s))
+	}
+	return routing.EncodeSolution(w, s)
+}
+
+func cmdGen(args []string) error {
+	fs := flag.NewFlagSet("gen", flag.ContinueOnError)
+	n := fs.Int("n", 1000, "jobs")
+	veh := fs.Int("vehicles", 50, "vehicles")
+	seed := fs.Uint64("seed", 1, "random seed")
+	tw := fs.Bool("tw", true, "time windows")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *n < 1 || *veh < 1 || *n > routing.MaxJobs {
+		return fmt.Errorf("gen: bad -n or -vehicles")
+	}
+	return routing.EncodeProblem(os.Stdout, routing.RandomProblem(*n, *veh, *seed, *tw))
+}

@@ -1,0 +1,205 @@
+package routing
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// checkAllMoves evaluates every operator on every pair of nodes and checks
+// that the delta of evaluate equals the recomputed cost change after apply.
+func checkAllMoves(t testing.TB, in *inst, seed uint64) int {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, 11))
+	s, ind := randomState(t, in, rng, true)
+	base := scratchCost(s)
+	if got := s.totalPenalized(); got != base {
+		t.Fatalf("cached cost %d, recomputed %d", got, base)
+	}
+	applied := 0
+	nodes := in.n + 2*in.nv
+	for _, op := range s.ops {
+		for u := int32(0); int(u) < in.n; u++ {
+			for v := int32(0); int(v) < nodes; v++ {
+				if u == v || (int(v) >= in.n && (int(v)-in.n)%2 == 1) {
+					continue
+				}
+				d := op.evaluate(s, u, v)
+				if d >= infCost {
+					continue
+				}
+				op.apply(s, u, v)
+				after := scratchCost(s)
+				if after-base != d {
+					t.Fatalf("%T%v u=%d v=%d: evaluate %d, recomputed %d (state %v)", op, op, u, v, d, after-base, ind.routes)
+				}
+				if got := s.totalPenalized(); got != after {
+					t.Fatalf("%T%v: cached cost %d after apply, recomputed %d", op, op, got, after)
+				}
+				applied++
+				s.load(ind) // back to the start state
+			}
+		}
+	}
+	// SWAP* between every pair of routes.
+	for a := range s.routes {
+		for b := a + 1; b < len(s.routes); b++ {
+			if s.routes[a].empty() || s.routes[b].empty() {
+				continue
+			}
+			if s.swapStar(s.routes[a], s.routes[b]) {
+				after := scratchCost(s)
+				if after >= base {
+					t.Fatalf("swap* applied a non-improving move: %d -> %d", base, after)
+				}
+				applied++
+				s.load(ind)
+			}
+		}
+	}
+	// Insertion and removal.
+	for u := int32(0); int(u) < in.n; u++ {
+		if !in.active[u] {
+			continue
+		}
+		if s.nodeRoute[u] < 0 {
+			if s.tryInsert(u) {
+				if after := scratchCost(s); after >= base {
+					t.Fatalf("insert of %d did not improve: %d -> %d", u, base, after)
+				}
+				applied++
+				s.load(ind)
+			}
+		} else if s.tryRemove(u) {
+			if after := scratchCost(s); after >= base {
+				t.Fatalf("removal of %d did not improve: %d -> %d", u, base, after)
+			}
+			applied++
+			s.load(ind)
+		}
+	}
+	return applied
+}
+
+func TestOperatorsExactDelta(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		tw      bool
+		asym    bool
+		n, k    int
+		optional bool
+	}{
+		{"cvrp", false, false, 9, 3, false},
+		{"vrptw", true, false, 9, 3, false},
+		{"vrptw-asym", true, true, 10, 3, false},
+		{"cvrp-asym-optional", false, true, 8, 2, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			total := 0
+			for seed := uint64(1); seed <= 6; seed++ {
+				p := tinyProblem(seed, tc.n, tc.k, tc.tw, tc.asym)
+				if tc.optional {
+					for j := range p.Jobs {
+						if j%3 == 0 {
+							p.Jobs[j].Penalty = 15
+						}
+					}
+				}
+				mustValid(t, p)
+				in := compile(p, 6)
+				total += checkAllMoves(t, in, seed)
+			}
+			if total == 0 {
+				t.Fatal("no move was applied: the test checks nothing")
+			}
+		})
+	}
+}
+
+func TestOperatorsWithFixedAndSkills(t *testing.T) {
+	p := tinyProblem(5, 10, 3, true, false)
+	p.Vehicles[0].Fixed = []int{3, 7}
+	p.Vehicles[2].Skills = []int{1}
+	p.Jobs[2].Skills = []int{1}
+	p.Jobs[5].Vehicles = []int{1, 2}
+	p.Vehicles[1].MaxStops = 4
+	mustValid(t, p)
+	in := compile(p, 5)
+	if in.allCompat {
+		t.Fatal("skills ignored")
+	}
+	for seed := uint64(1); seed <= 5; seed++ {
+		rng := rand.New(rand.NewPCG(seed, 1))
+		s, _ := randomState(t, in, rng, false)
+		s.run()
+		r0 := s.routes[0]
+		if len(r0.nodes) < 4 || r0.nodes[1] != 3 || r0.nodes[2] != 7 {
+			t.Fatalf("fixed head moved: %v", r0.nodes)
+		}
+		if r := s.nodeRoute[2]; r >= 0 && r != 2 {
+			t.Fatalf("job 2 needs skill 1, is on vehicle %d", r)
+		}
+		if r := s.nodeRoute[5]; r == 0 {
+			t.Fatalf("job 5 may not use vehicle 0")
+		}
+		if s.routes[1].jobs() > 4 {
+			t.Fatalf("vehicle 1 has %d stops, max 4", s.routes[1].jobs())
+		}
+		checkAllMoves(t, in, seed)
+	}
+}
+
+// TestRelocateTiny checks one relocate by hand on a line.
+func TestRelocateTiny(t *testing.T) {
+	// Locations on a line: depot 0 at x=0, jobs at x=1,2,3 (locations 1..3).
+	x := []int64{0, 1, 2, 3}
+	m := make([][]int64, 4)
+	for i := range m {
+		m[i] = make([]int64, 4)
+		for j := range m[i] {
+			m[i][j] = max(x[i]-x[j], x[j]-x[i])
+		}
+	}
+	p := &Problem{Distances: m,
+		Jobs:     []Job{{Location: 1}, {Location: 2}, {Location: 3}},
+		Vehicles: []Vehicle{{Start: 0, End: 0}, {Start: 0, End: 0}}}
+	mustValid(t, p)
+	in := compile(p, 2)
+	s := newSearch(in, rand.New(rand.NewPCG(1, 1)))
+	ind := newIndividual(in)
+	ind.routes[0] = []int32{0, 2} // 0 -> 1 -> 3 -> 0: 1 + 2 + 3 = 6
+	ind.routes[1] = []int32{1}    // 0 -> 2 -> 0: 4
+	ind.evaluate(in)
+	s.load(ind)
+	if got := s.totalPenalized(); got != 10 {
+		t.Fatalf("cost %d, want 10", got)
+	}
+	// Relocate job 1 (x=2) after job 0 (x=1): route 0 becomes 0-1-2-3-0 = 6, route 1 empty.
+	op := exchange{1, 0}
+	if d := op.evaluate(s, 1, 0); d != -4 {
+		t.Fatalf("delta %d, want -4", d)
+	}
+	op.apply(s, 1, 0)
+	if got := s.totalPenalized(); got != 6 {
+		t.Fatalf("cost after %d, want 6", got)
+	}
+	if fmt.Sprint(s.routes[0].nodes[1:4]) != "[0 1 2]" {
+		t.Fatalf("route %v", s.routes[0].nodes)
+	}
+}
+
+func FuzzOperators(f *testing.F) {
+	f.Add(uint64(1), uint8(6), uint8(2), true, false)
+	f.Add(uint64(7), uint8(9), uint8(3), false, true)
+	f.Add(uint64(42), uint8(4), uint8(1), true, true)
+	f.Fuzz(func(t *testing.T, seed uint64, n, k uint8, tw, asym bool) {
+		nn := 2 + int(n)%9
+		kk := 1 + int(k)%3
+		p := tinyProblem(seed, nn, kk, tw, asym)
+		if err := Validate(p); err != nil {
+			t.Skip()
+		}
+		in := compile(p, 4)
+		checkAllMoves(t, in, seed)
+	})
+}
