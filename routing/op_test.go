@@ -83,10 +83,10 @@ func checkAllMoves(t testing.TB, in *inst, seed uint64) int {
 
 func TestOperatorsExactDelta(t *testing.T) {
 	for _, tc := range []struct {
-		name    string
-		tw      bool
-		asym    bool
-		n, k    int
+		name     string
+		tw       bool
+		asym     bool
+		n, k     int
 		optional bool
 	}{
 		{"cvrp", false, false, 9, 3, false},

@@ -30,7 +30,7 @@ type search struct {
 	ops          []nodeOp
 	useSwapStar  bool
 	deadline     time.Time // stop early (still a valid solution) after this
-	strict       bool // every constraint hard: violating plans cost infCost
+	strict       bool      // every constraint hard: violating plans cost infCost
 	star         swapStarCache
 	single       route // scratch route holding one unassigned job, no depots
 }
