@@ -2,6 +2,7 @@ package routing
 
 import (
 	"context"
+	"math/rand/v2"
 	"errors"
 	"fmt"
 	"sync"
@@ -29,41 +30,66 @@ func Solve(ctx context.Context, p *Problem, opt Options) (*Solution, error) {
 			return nil, err
 		}
 	}
-	threads := max(opt.Threads, 1)
-	prm := defaultParams()
 	start := time.Now()
 	var deadline time.Time
 	if opt.TimeLimit > 0 {
 		deadline = start.Add(opt.TimeLimit)
 	}
+	return solve(ctx, p, opt, start, deadline, true, &reporter{opt: opt, start: start})
+}
+
+// solve runs the search on a validated problem. With allowRM, when fixed
+// vehicle costs dominate travel costs, it first minimises the number of
+// routes and then optimises on the fleet it kept.
+func solve(ctx context.Context, p *Problem, opt Options, start, deadline time.Time, allowRM bool, rep *reporter) (*Solution, error) {
+	threads := max(opt.Threads, 1)
+	prm := defaultParams()
 	in := compile(p, prm.granular)
 
-	var mu sync.Mutex
-	var bestCost int64
-	var have bool
-	report := func(ind *individual, it int) {
-		if opt.Progress == nil {
-			return
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		c := ind.cost()
-		if have && c >= bestCost {
-			return
-		}
-		have, bestCost = true, c
-		opt.Progress(Progress{BestCost: Cost(ind.travel + ind.fixed + optionalPrize(in, ind)), Elapsed: time.Since(start),
-			Iteration: it, Feasible: ind.feasible, Unassigned: countUnassigned(in, ind)})
-	}
+	report := func(ind *individual, it int) { rep.report(in, ind, it) }
 
 	// Seeds: a fast construction, and the warm start if any.
 	var seeds []*individual
-	if c := construct(in); c != nil {
+	c := construct(in)
+	if c != nil {
 		report(c, 0)
 		seeds = append(seeds, c)
 	}
 	if opt.Initial != nil {
 		seeds = append(seeds, fromSolution(in, opt.Initial))
+	}
+	if allowRM && c != nil && c.feasible && fixedCostsDominate(in, c) {
+		rmDeadline := deadline
+		if !deadline.IsZero() {
+			rmDeadline = start.Add(time.Duration(float64(deadline.Sub(start)) * 0.4))
+		}
+		rng := rand.New(rand.NewPCG(splitmix(uint64(opt.Seed)), 99))
+		best := minimizeRoutes(in, c, rng, rmDeadline, 40*opt.MaxIterations)
+		report(best, 0)
+		if sub, vmap, ok := restrictFleet(in, best); ok {
+			sopt := opt
+			sopt.Initial = buildSolution(in, best)
+			for i := range sopt.Initial.Routes {
+				sopt.Initial.Routes[i].Vehicle = vmap.inverse[sopt.Initial.Routes[i].Vehicle]
+			}
+			sol, err := solve(ctx, sub, sopt, start, deadline, false, rep)
+			if err != nil {
+				return nil, err
+			}
+			// Back to the original vehicles (and their fixed costs).
+			final := newIndividual(in)
+			for _, r := range sol.Routes {
+				for _, st := range r.Stops {
+					final.routes[vmap.orig[r.Vehicle]] = append(final.routes[vmap.orig[r.Vehicle]], int32(st.Job))
+				}
+			}
+			final.evaluate(in)
+			if !final.feasible || final.cost() > best.cost() {
+				final = best
+			}
+			return buildSolution(in, final), nil
+		}
+		seeds = append(seeds, best)
 	}
 
 	results := make([]*individual, threads)
@@ -101,8 +127,92 @@ func Solve(ctx context.Context, p *Problem, opt Options) (*Solution, error) {
 		}
 		return nil, errors.New("routing: no solution found")
 	}
-	sol := buildSolution(in, best)
-	return sol, nil
+	return buildSolution(in, best), nil
+}
+
+// fixedCostsDominate reports whether every vehicle's fixed cost exceeds the
+// travel cost of the whole solution c: then fewer routes always win.
+func fixedCostsDominate(in *inst, c *individual) bool {
+	for v := range in.veh {
+		if in.veh[v].fixedCost <= c.travel {
+			return false
+		}
+	}
+	return true
+}
+
+type vehicleMap struct {
+	orig    []int // sub vehicle -> original
+	inverse map[int]int
+}
+
+// restrictFleet builds the problem with only the vehicles ind uses, if ind
+// serves every job it can.
+func restrictFleet(in *inst, ind *individual) (*Problem, vehicleMap, bool) {
+	var vm vehicleMap
+	for j := 0; j < in.n; j++ {
+		if in.active[j] && ind.succ[j] == -2 {
+			return nil, vm, false
+		}
+	}
+	vm.inverse = map[int]int{}
+	p := *in.p
+	p.Vehicles = nil
+	for v, r := range ind.routes {
+		if len(r) > 0 {
+			vm.inverse[v] = len(vm.orig)
+			vm.orig = append(vm.orig, v)
+			veh := in.p.Vehicles[v]
+			veh.FixedCost = 0 // the fleet is fixed now: optimise travel
+			p.Vehicles = append(p.Vehicles, veh)
+		}
+	}
+	if len(vm.orig) == in.nv {
+		return nil, vm, false
+	}
+	p.Jobs = append([]Job(nil), in.p.Jobs...)
+	for i := range p.Jobs {
+		if len(p.Jobs[i].Vehicles) == 0 {
+			continue
+		}
+		var keep []int
+		for _, v := range p.Jobs[i].Vehicles {
+			if k, ok := vm.inverse[v]; ok {
+				keep = append(keep, k)
+			}
+		}
+		if len(keep) == 0 {
+			return nil, vm, false
+		}
+		p.Jobs[i].Vehicles = keep
+	}
+	return &p, vm, true
+}
+
+// reporter calls Options.Progress when the best solution improves
+// (fewer unassigned, then lower cost), from one goroutine at a time.
+type reporter struct {
+	mu     sync.Mutex
+	opt    Options
+	start  time.Time
+	have   bool
+	weight int64
+	cost   int64
+}
+
+func (r *reporter) report(in *inst, ind *individual, it int) {
+	if r.opt.Progress == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := ind.travel + ind.fixed + optionalPrize(in, ind)
+	if r.have && (ind.weight > r.weight || ind.weight == r.weight && c >= r.cost) {
+		return
+	}
+	r.have, r.weight, r.cost = true, ind.weight, c
+	r.opt.Progress(Progress{BestCost: Cost(c), Elapsed: time.Since(r.start), Iteration: it,
+		Feasible: ind.feasible, Unassigned: countUnassigned(in, ind)})
 }
 
 func splitmix(x uint64) uint64 {
