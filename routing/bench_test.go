@@ -1,0 +1,72 @@
+package routing
+
+import (
+	"context"
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// BenchmarkEvaluate measures one move evaluation (relocate, swap, 2-opt*)
+// on a 200-job instance, with and without time windows.
+func BenchmarkEvaluate(b *testing.B) {
+	for _, tw := range []bool{false, true} {
+		name := "cvrp"
+		if tw {
+			name = "vrptw"
+		}
+		b.Run(name, func(b *testing.B) {
+			p := RandomProblem(200, 12, 1, tw)
+			in := compile(p, 20)
+			rng := rand.New(rand.NewPCG(1, 1))
+			s, _ := randomState(b, in, rng, false)
+			ops := []nodeOp{exchange{1, 0}, exchange{1, 1}, twoOptStar{}}
+			b.ResetTimer()
+			var sink int64
+			for i := 0; i < b.N; i++ {
+				u := int32(i % in.n)
+				nb := in.neighbors[u]
+				v := nb[i%len(nb)]
+				sink += ops[i%3].evaluate(s, u, v)
+			}
+			_ = sink
+		})
+	}
+}
+
+// BenchmarkLocalSearch measures one full local search from a random
+// solution of a 200-job instance.
+func BenchmarkLocalSearch(b *testing.B) {
+	for _, tw := range []bool{false, true} {
+		name := "cvrp"
+		if tw {
+			name = "vrptw"
+		}
+		b.Run(name, func(b *testing.B) {
+			p := RandomProblem(200, 12, 1, tw)
+			in := compile(p, 20)
+			h := newHGS(context.Background(), in, defaultParams(), 1, time.Now(), time.Time{}, 0, nil)
+			ind := h.randomIndividual()
+			start := newIndividual(in)
+			copyIndividual(start, ind)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				copyIndividual(ind, start)
+				h.educate(ind, 1)
+			}
+		})
+	}
+}
+
+// BenchmarkFirstFeasible1000TW measures the construction of a first
+// solution for 1000 jobs with time windows and 50 vehicles.
+func BenchmarkFirstFeasible1000TW(b *testing.B) {
+	p := RandomProblem(1000, 50, 1, true)
+	for i := 0; i < b.N; i++ {
+		in := compile(p, 20)
+		c := construct(in)
+		if !c.feasible || countUnassigned(in, c) > 0 {
+			b.Fatalf("feasible %v, %d unassigned", c.feasible, countUnassigned(in, c))
+		}
+	}
+}
