@@ -86,6 +86,7 @@ func scratchCost(s *search) int64 {
 func randomState(t testing.TB, in *inst, rng *rand.Rand, drop bool) (*search, *individual) {
 	s := newSearch(in, rng)
 	s.pen = penalties{load: 3.5, tw: 2.25, dist: 1.5}
+	s.noPrune = rng.IntN(2) == 0
 	ind := newIndividual(in)
 	for v := range ind.routes {
 		ind.routes[v] = append(ind.routes[v][:0], in.veh[v].fixedJobs...)

@@ -92,24 +92,50 @@ func (op exchange) plan(s *search, u, v int32) int {
 }
 
 func (op exchange) evaluate(s *search, u, v int32) int64 {
+	if !s.noPrune && op.prune(s, u, v) {
+		return infCost
+	}
 	k := op.plan(s, u, v)
 	if k == 0 {
 		return infCost
 	}
-	ru := s.routes[s.planA.v]
-	a := s.planCost(&s.planA)
-	if a >= infCost {
-		return infCost
+	return s.evalPlans(k == 2)
+}
+
+// prune reports whether the move between two different routes cannot
+// improve: its travel and fixed cost change alone, minus the penalties
+// the two routes pay now, is not negative (HGS's early exit). Six matrix
+// reads, no plan.
+func (op exchange) prune(s *search, u, v int32) bool {
+	ru, rv := s.routeOf(u), s.routeOf(v)
+	if ru == nil || rv == nil || ru == rv {
+		return false
 	}
-	if k == 1 {
-		return a - ru.penalized
+	in := s.in
+	i, j := int(s.nodePos[u]), int(s.nodePos[v])
+	n, m := op.n, op.m
+	if i+n > ru.last() || j+m > rv.last() || (m > 0 && j == 0) {
+		return false // plan rejects it
 	}
-	rv := s.routes[s.planB.v]
-	b := s.planCost(&s.planB)
-	if b >= infCost {
-		return infCost
+	loc := func(r *route, p int) int32 { return in.nodeLoc[r.nodes[p]] }
+	P, U1, Un, X := loc(ru, i-1), loc(ru, i), loc(ru, i+n-1), loc(ru, i+n)
+	var d int64
+	jobsA, jobsB := ru.jobs()-n+m, rv.jobs()+n-m
+	if m == 0 {
+		V, Y := loc(rv, j), loc(rv, j+1)
+		d = in.c(P, X) - in.c(P, U1) - in.c(Un, X) + in.c(V, U1) + in.c(Un, Y) - in.c(V, Y)
+	} else {
+		Q, V1, Vm, Y := loc(rv, j-1), loc(rv, j), loc(rv, j+m-1), loc(rv, j+m)
+		d = in.c(P, V1) + in.c(Vm, X) - in.c(P, U1) - in.c(Un, X) +
+			in.c(Q, U1) + in.c(Un, Y) - in.c(Q, V1) - in.c(Vm, Y)
 	}
-	return a + b - ru.penalized - rv.penalized
+	if jobsA == 0 {
+		d -= in.veh[ru.v].fixedCost
+	}
+	if rv.jobs() == 0 && jobsB > 0 {
+		d += in.veh[rv.v].fixedCost
+	}
+	return d-ru.penalty-rv.penalty >= 0
 }
 
 func (op exchange) apply(s *search, u, v int32) {

@@ -25,11 +25,7 @@ func (op twoOpt) evaluate(s *search, u, v int32) int64 {
 	if !op.plan(s, u, v) {
 		return infCost
 	}
-	a := s.planCost(&s.planA)
-	if a >= infCost {
-		return infCost
-	}
-	return a - s.routes[s.planA.v].penalized
+	return s.evalPlans(false)
 }
 
 func (op twoOpt) apply(s *search, u, v int32) {

@@ -30,18 +30,47 @@ func (twoOptStar) plan(s *search, u, v int32) bool {
 }
 
 func (op twoOptStar) evaluate(s *search, u, v int32) int64 {
+	if !s.noPrune && op.prune(s, u, v) {
+		return infCost
+	}
 	if !op.plan(s, u, v) {
 		return infCost
 	}
-	a := s.planCost(&s.planA)
-	if a >= infCost {
-		return infCost
+	return s.evalPlans(true)
+}
+
+// prune reports whether the travel and fixed cost change alone, minus the
+// current penalties of both routes, is not negative.
+func (twoOptStar) prune(s *search, u, v int32) bool {
+	ru, rv := s.routeOf(u), s.routeOf(v)
+	if ru == nil || rv == nil || ru == rv {
+		return false
 	}
-	b := s.planCost(&s.planB)
-	if b >= infCost {
-		return infCost
+	in := s.in
+	i, j := int(s.nodePos[u]), int(s.nodePos[v])
+	Lu, Lv := ru.last(), rv.last()
+	if i >= Lu || j >= Lv {
+		return false
 	}
-	return a + b - s.routes[s.planA.v].penalized - s.routes[s.planB.v].penalized
+	loc := func(r *route, p int) int32 { return in.nodeLoc[r.nodes[p]] }
+	// head of r up to p, then the jobs of o after q, then r's end depot
+	tail := func(r *route, p int, o *route, q int) (int64, int) {
+		L, Lo := r.last(), o.last()
+		if q+1 > Lo-1 {
+			return r.cumCost[p] + in.c(loc(r, p), loc(r, L)), p
+		}
+		return r.cumCost[p] + in.c(loc(r, p), loc(o, q+1)) + o.cumCost[Lo-1] - o.cumCost[q+1] + in.c(loc(o, Lo-1), loc(r, L)),
+			p + Lo - 1 - q
+	}
+	a, ja := tail(ru, i, rv, j)
+	b, jb := tail(rv, j, ru, i)
+	if ja > 0 {
+		a += in.veh[ru.v].fixedCost
+	}
+	if jb > 0 {
+		b += in.veh[rv.v].fixedCost
+	}
+	return a+b >= ru.penalized+rv.penalized
 }
 
 func (op twoOptStar) apply(s *search, u, v int32) {

@@ -26,6 +26,7 @@ type route struct {
 	bwdJ    []twSeg
 
 	penalized int64 // penalised cost under the search's current penalties
+	penalty   int64 // the part of penalized above travel and fixed cost
 	modified  int   // search step of the last change
 
 	// polar sector of the route's jobs, for SWAP*
@@ -191,6 +192,10 @@ func (s *search) refreshCost(r *route) {
 		tw = r.fwd[L]
 	}
 	r.penalized = s.routeCost(r.v, r.cumCost[L], r.cumLoad[L*s.in.D:(L+1)*s.in.D], tw, r.cumDist[L], r.jobs())
+	r.penalty = 0
+	if r.jobs() > 0 {
+		r.penalty = r.penalized - r.cumCost[L] - s.in.veh[r.v].fixedCost
+	}
 }
 
 func (s *search) updateSector(r *route) {

@@ -30,7 +30,8 @@ type search struct {
 	ops          []nodeOp
 	useSwapStar  bool
 	deadline     time.Time // stop early (still a valid solution) after this
-	strict       bool      // every constraint hard: violating plans cost infCost
+	strict       bool
+	noPrune      bool // tests: evaluate every move exactly      // every constraint hard: violating plans cost infCost
 	star         swapStarCache
 	single       route // scratch route holding one unassigned job, no depots
 }
@@ -191,6 +192,81 @@ func (s *search) planCost(pl *plan) int64 {
 		dist = cost
 	}
 	return s.routeCost(pl.v, cost, load, tw, dist, jobs)
+}
+
+// planTravel is the travel cost plus fixed cost of a plan, a lower bound
+// of planCost (penalties are never negative).
+func (s *search) planTravel(pl *plan) int64 {
+	in := s.in
+	var cost int64
+	jobs := 0
+	lastLoc := int32(-1)
+	for k := 0; k < pl.n; k++ {
+		pc := &pl.pcs[k]
+		r := pc.r
+		first, lastN := r.nodes[pc.a], r.nodes[pc.b]
+		if pc.rev {
+			first, lastN = lastN, first
+		}
+		if k > 0 {
+			cost += in.cost[int(lastLoc)*in.nLoc+int(in.nodeLoc[first])]
+		}
+		if !pc.rev || in.symmetric {
+			cost += r.cumCost[pc.b] - r.cumCost[pc.a]
+		} else {
+			for q := pc.b; q > pc.a; q-- {
+				cost += in.c(in.nodeLoc[r.nodes[q]], in.nodeLoc[r.nodes[q-1]])
+			}
+		}
+		jobs += pc.b - pc.a + 1
+		if !r.scratch {
+			if pc.a == 0 {
+				jobs--
+			}
+			if pc.b == r.last() {
+				jobs--
+			}
+		}
+		lastLoc = in.nodeLoc[lastN]
+	}
+	if jobs == 0 {
+		return 0
+	}
+	return cost + in.veh[pl.v].fixedCost
+}
+
+// evalPlans returns the change of penalised cost if the routes of planA
+// (and planB when two) are replaced by their plans, or infCost when the
+// move is infeasible or, by the travel-cost lower bound, not improving.
+func (s *search) evalPlans(two bool) int64 {
+	ra := s.routes[s.planA.v]
+	old := ra.penalized
+	var rb *route
+	if two {
+		rb = s.routes[s.planB.v]
+		old += rb.penalized
+	}
+	if !s.noPrune {
+		lb := s.planTravel(&s.planA)
+		if two {
+			lb += s.planTravel(&s.planB)
+		}
+		if lb >= old {
+			return infCost
+		}
+	}
+	a := s.planCost(&s.planA)
+	if a >= infCost {
+		return infCost
+	}
+	if !two {
+		return a - old
+	}
+	b := s.planCost(&s.planB)
+	if b >= infCost {
+		return infCost
+	}
+	return a + b - old
 }
 
 // build writes the node sequence of a plan into buf.
