@@ -25,6 +25,7 @@ type inst struct {
 	D     int // capacity dimensions
 
 	cost, dur, dist []int64 // nLoc*nLoc
+	cost32          []int32 // cost again, when it fits, for the hot paths
 	distIsCost      bool
 	symmetric       bool // cost and duration matrices are symmetric
 
@@ -67,7 +68,12 @@ type vehData struct {
 	fixedJobs  []int32
 }
 
-func (in *inst) c(i, j int32) int64 { return in.cost[int(i)*in.nLoc+int(j)] }
+func (in *inst) c(i, j int32) int64 {
+	if in.cost32 != nil {
+		return int64(in.cost32[int(i)*in.nLoc+int(j)])
+	}
+	return in.cost[int(i)*in.nLoc+int(j)]
+}
 func (in *inst) t(i, j int32) int64 { return in.dur[int(i)*in.nLoc+int(j)] }
 func (in *inst) compatible(job int32, v int) bool {
 	return in.compat[int(job)*in.words+v>>6]&(1<<(v&63)) != 0
@@ -103,6 +109,14 @@ func compile(p *Problem, granular int) *inst {
 	travel := p.travelMatrix()
 	in.cost = ext(travel)
 	in.dur = ext(p.Durations)
+	in.cost32 = make([]int32, len(in.cost))
+	for i, c := range in.cost {
+		if c > 1<<31-1 {
+			in.cost32 = nil
+			break
+		}
+		in.cost32[i] = int32(c)
+	}
 	in.distIsCost = p.Distances == nil || (len(travel) > 0 && &travel[0] == &p.Distances[0])
 	if in.distIsCost {
 		in.dist = in.cost

@@ -117,7 +117,7 @@ func (op exchange) prune(s *search, u, v int32) bool {
 	if i+n > ru.last() || j+m > rv.last() || (m > 0 && j == 0) {
 		return false // plan rejects it
 	}
-	loc := func(r *route, p int) int32 { return in.nodeLoc[r.nodes[p]] }
+	loc := func(r *route, p int) int32 { return r.locs[p] }
 	P, U1, Un, X := loc(ru, i-1), loc(ru, i), loc(ru, i+n-1), loc(ru, i+n)
 	var d int64
 	jobsA, jobsB := ru.jobs()-n+m, rv.jobs()+n-m

@@ -22,6 +22,7 @@ func (s *search) singleUpdate(u int32) {
 	r := &s.single
 	r.cumCost = grow(r.cumCost, 1)
 	r.cumCost[0] = 0
+	r.locs = append(r.locs[:0], in.nodeLoc[u])
 	r.cumDist = r.cumCost
 	r.cumLoad = grow(r.cumLoad, in.D)
 	copy(r.cumLoad, in.demand[int(u)*in.D:int(u+1)*in.D])

@@ -44,14 +44,14 @@ func (s *search) bestInsert(t *top3, x int32, r *route) {
 	t.reset()
 	lx := in.nodeLoc[x]
 	for p := r.fixedLen; p < r.last(); p++ {
-		a, b := in.nodeLoc[r.nodes[p]], in.nodeLoc[r.nodes[p+1]]
+		a, b := r.locs[p], r.locs[p+1]
 		t.add(in.c(a, lx)+in.c(lx, b)-in.c(a, b), p)
 	}
 }
 
 func (s *search) removalDelta(r *route, p int) int64 {
 	in := s.in
-	a, x, b := in.nodeLoc[r.nodes[p-1]], in.nodeLoc[r.nodes[p]], in.nodeLoc[r.nodes[p+1]]
+	a, x, b := r.locs[p-1], r.locs[p], r.locs[p+1]
 	return in.c(a, b) - in.c(a, x) - in.c(x, b)
 }
 

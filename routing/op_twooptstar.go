@@ -52,7 +52,7 @@ func (twoOptStar) prune(s *search, u, v int32) bool {
 	if i >= Lu || j >= Lv {
 		return false
 	}
-	loc := func(r *route, p int) int32 { return in.nodeLoc[r.nodes[p]] }
+	loc := func(r *route, p int) int32 { return r.locs[p] }
 	// head of r up to p, then the jobs of o after q, then r's end depot
 	tail := func(r *route, p int, o *route, q int) (int64, int) {
 		L, Lo := r.last(), o.last()

@@ -18,6 +18,7 @@ type route struct {
 	fixedLen int  // fixed jobs at positions 1..fixedLen
 	scratch  bool // holds jobs only, no depots
 
+	locs    []int32 // location of each position
 	cumCost []int64
 	cumDist []int64
 	cumLoad []int64
@@ -129,6 +130,10 @@ func (s *search) update(r *route) {
 	n := len(r.nodes)
 	D := in.D
 	r.cumCost = grow(r.cumCost, n)
+	if cap(r.locs) < n {
+		r.locs = make([]int32, n, n+n/2+4)
+	}
+	r.locs = r.locs[:n]
 	r.cumLoad = grow(r.cumLoad, n*D)
 	for d := 0; d < D; d++ {
 		r.cumLoad[d] = 0
@@ -144,6 +149,7 @@ func (s *search) update(r *route) {
 	for p, node := range r.nodes {
 		s.nodeRoute[node] = int32(r.v)
 		s.nodePos[node] = int32(p)
+		r.locs[p] = in.nodeLoc[node]
 		if p == 0 {
 			continue
 		}

@@ -32,8 +32,24 @@ func minimizeRoutes(in *inst, start *individual, rng *rand.Rand, deadline time.T
 	rm.s.strict = true
 	best := newIndividual(in)
 	copyIndividual(best, start)
+	// No fewer routes than the total demand needs with the largest vehicle.
+	lb := 1
+	for d := 0; d < in.D; d++ {
+		var total, big int64
+		for j := 0; j < in.n; j++ {
+			if in.active[j] || in.fixedVeh[j] >= 0 {
+				total += in.demand[j*in.D+d]
+			}
+		}
+		for v := range in.veh {
+			big = max(big, in.veh[v].cap[d])
+		}
+		if big > 0 {
+			lb = max(lb, int((total+big-1)/big))
+		}
+	}
 	fails := 0
-	for fails < 3 {
+	for fails < 3 && best.nRoutes > lb {
 		if (maxSteps > 0 && rm.steps >= maxSteps) || (!deadline.IsZero() && time.Now().After(deadline)) {
 			break
 		}

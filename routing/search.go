@@ -209,7 +209,7 @@ func (s *search) planTravel(pl *plan) int64 {
 			first, lastN = lastN, first
 		}
 		if k > 0 {
-			cost += in.cost[int(lastLoc)*in.nLoc+int(in.nodeLoc[first])]
+			cost += in.c(lastLoc, in.nodeLoc[first])
 		}
 		if !pc.rev || in.symmetric {
 			cost += r.cumCost[pc.b] - r.cumCost[pc.a]
