@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# test.sh is the project's one test command, the same on a laptop and in CI:
+# it starts (or reuses) the real services with scripts/services.sh, exports
+# their URLs, then runs go vet and go test -race over the module.
+#
+#   scripts/test.sh                 everything
+#   scripts/test.sh ./store/...     only these packages (passed to go vet and go test)
+#
+# The exit code is non-zero when any step fails. With CI=true the services
+# are stopped at the end.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+if ! command -v go >/dev/null; then
+	for d in /usr/local/go/bin "$HOME/go/bin" /usr/lib/go/bin; do
+		[[ -x $d/go ]] && PATH="$d:$PATH" && break
+	done
+fi
+command -v go >/dev/null || { echo "test.sh: go is not installed" >&2; exit 1; }
+
+services=$(scripts/services.sh) || { echo "test.sh: scripts/services.sh failed" >&2; exit 1; }
+eval "$services"
+export COURIER_TEST_POSTGRES_URL COURIER_TEST_REDIS_URL
+echo "test.sh: COURIER_TEST_POSTGRES_URL=$COURIER_TEST_POSTGRES_URL" >&2
+echo "test.sh: COURIER_TEST_REDIS_URL=$COURIER_TEST_REDIS_URL" >&2
+if [[ ${CI:-} == true ]]; then
+	trap 'scripts/services.sh stop || true' EXIT
+fi
+
+# --- web console --------------------------------------------------------------
+# Later: install and test the web console here, e.g.
+#   (cd web && npm ci && npm test)
+# ------------------------------------------------------------------------------
+
+pkgs=("$@")
+((${#pkgs[@]})) || pkgs=(./...)
+
+status=0
+echo "test.sh: go vet ${pkgs[*]}" >&2
+go vet "${pkgs[@]}" || status=$?
+echo "test.sh: go test -race -count=1 ${pkgs[*]}" >&2
+go test -race -count=1 "${pkgs[@]}" || status=$?
+if ((status != 0)); then
+	echo "test.sh: FAILED (exit $status)" >&2
+fi
+exit "$status"
