@@ -20,6 +20,7 @@ import (
 	"github.com/courierhq/courier/api"
 	"github.com/courierhq/courier/auth"
 	"github.com/courierhq/courier/dispatch"
+	"github.com/courierhq/courier/internal/testsvc"
 	"github.com/courierhq/courier/store"
 	"github.com/courierhq/courier/throttle"
 	"github.com/getkin/kin-openapi/openapi3"
@@ -84,9 +85,21 @@ var day = time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvOn(t, filepath.Join(t.TempDir(), "api.db"))
+}
+
+// backends runs fn against SQLite and against a fresh PostgreSQL database.
+func backends(t *testing.T, fn func(t *testing.T, e *env)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, newEnv(t)) })
+	t.Run("postgres", func(t *testing.T) { fn(t, newEnvOn(t, testsvc.PostgresURL(t))) })
+}
+
+// newEnvOn builds the env over the store at dbURL.
+func newEnvOn(t *testing.T, dbURL string) *env {
+	t.Helper()
 	ctx := context.Background()
 	clock := &fixedClock{t: day.Add(7 * time.Hour)}
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "api.db"), store.WithClock(clock))
+	db, err := store.Open(ctx, dbURL, store.WithClock(clock))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -283,8 +283,9 @@ func TestListOrders(t *testing.T) {
 	e.must(e.do("GET", "/api/v1/orders?cursor=abc", "dispatcher", nil), 422)
 }
 
-func TestIdempotencyKey(t *testing.T) {
-	e := newEnv(t)
+func TestIdempotencyKey(t *testing.T) { backends(t, testIdempotencyKey) }
+
+func testIdempotencyKey(t *testing.T, e *env) {
 	body := e.orderBody("I-1")
 	first := e.must(e.do("POST", "/api/v1/orders", "dispatcher", body, "Idempotency-Key", "k-1"), 201)
 	again := e.must(e.do("POST", "/api/v1/orders", "dispatcher", body, "Idempotency-Key", "k-1"), 201)
@@ -334,8 +335,9 @@ func TestIdempotencyKey(t *testing.T) {
 // TestConcurrentStatusChanges: 200 goroutines change one order's status at
 // once; the history is one unbroken chain through the state machine and every
 // successful change has its row.
-func TestConcurrentStatusChanges(t *testing.T) {
-	e := newEnv(t)
+func TestConcurrentStatusChanges(t *testing.T) { backends(t, testConcurrentStatusChanges) }
+
+func testConcurrentStatusChanges(t *testing.T, e *env) {
 	o := e.createOrder("S-1")
 	e.moveOrder(o.ID, "dispatcher", "confirmed", "ready")
 	p := "/api/v1/orders/" + itoa(o.ID) + "/status"
