@@ -342,7 +342,8 @@ func (s *DB) UpdateOrder(ctx context.Context, id int64, fn func(*courier.Order) 
 	return o, nil
 }
 
-// OrderHistory returns an order's events, oldest first. Returns ENOTFOUND.
+// OrderHistory returns an order's events in the order they were recorded
+// (by id; At may be earlier for events a phone reported late). Returns ENOTFOUND.
 func (s *DB) OrderHistory(ctx context.Context, id int64) ([]courier.OrderEvent, error) {
 	// One statement, so that "no order" and "no events" are told apart on one snapshot.
 	rows, err := s.rdb.QueryContext(ctx, `SELECT o.id, COALESCE(e.id, 0), COALESCE(e.kind, ''), COALESCE(e.from_status, ''),
