@@ -74,12 +74,14 @@ func openPostgres(t *testing.T) courier.Store {
 }
 
 func TestPostgres(t *testing.T) {
+	postgresURL(t) // fail once, up front, when the server is not configured
 	storetest.Run(t, openPostgres)
 }
 
 // TestPostgresMigrateConcurrently starts several "replicas" on one empty
 // schema at once: the advisory lock lets each migration run exactly once.
 func TestPostgresMigrateConcurrently(t *testing.T) {
+	postgresURL(t)
 	u, schema, admin := freshSchema(t)
 	const replicas = 5
 	var wg sync.WaitGroup
