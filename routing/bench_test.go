@@ -20,7 +20,7 @@ func BenchmarkEvaluate(b *testing.B) {
 			in := compile(p, 20)
 			rng := rand.New(rand.NewPCG(1, 1))
 			s, _ := randomState(b, in, rng, false)
-			ops := []nodeOp{exchange{1, 0}, exchange{1, 1}, twoOptStar{}}
+			ops := []nodeOp{exchange{1, 0, false}, exchange{1, 1, false}, twoOptStar{}}
 			b.ResetTimer()
 			var sink int64
 			for i := 0; i < b.N; i++ {

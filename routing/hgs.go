@@ -143,6 +143,9 @@ func (h *hgs) insert(ind *individual) {
 	h.consider(ind)
 	if !ind.feasible && h.rng.Float64() < h.prm.repairProb {
 		h.educate(ind, 10)
+		if !ind.feasible {
+			h.educate(ind, 100)
+		}
 		if ind.feasible {
 			h.pop.add(ind, h.pen)
 			h.consider(ind)
@@ -170,6 +173,16 @@ func (h *hgs) initialPopulation(seeds []*individual) {
 	for _, sd := range seeds {
 		if h.stop() {
 			return
+		}
+		// Seeds are good solutions: keep a feasible copy of each.
+		for mult := 10.0; mult <= 1000; mult *= 10 {
+			copyIndividual(h.scratch, sd)
+			h.educate(h.scratch, mult)
+			if h.scratch.feasible {
+				h.pop.add(h.scratch, h.pen)
+				h.consider(h.scratch)
+				break
+			}
 		}
 		copyIndividual(h.scratch, sd)
 		h.insert(h.scratch)

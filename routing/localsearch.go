@@ -131,7 +131,7 @@ func (s *search) tryDepotOps(u, depot int32) bool {
 			if o.m > 0 {
 				continue
 			}
-		case twoOptStar:
+		case twoOptStar, twoOptStarRev:
 		default:
 			continue
 		}

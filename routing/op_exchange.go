@@ -5,7 +5,13 @@ package routing
 // M>): (1,0) is relocate, (2,0) and (3,0) are or-opt, (1,1) is swap,
 // (2,1) and (2,2) are cross-exchanges of short strings. With m == 0 the
 // jobs of U go right after V, which may be a start depot.
-type exchange struct{ n, m int }
+//
+// With rev (and m == 0) the moved jobs are inserted in reverse order
+// (HGS's move 3: U X after V becomes V X U).
+type exchange struct {
+	n, m int
+	rev  bool
+}
 
 // plan fills s.planA (and s.planB when U and V are in different routes).
 // It returns 0 when the move does not apply, 1 or 2 for the plans used.
@@ -29,7 +35,11 @@ func (op exchange) plan(s *search, u, v int32) int {
 			s.planA.add(ru, i+n, ru.last())
 			s.planB.reset(rv.v)
 			s.planB.add(rv, 0, j)
-			s.planB.add(ru, i, i+n-1)
+			if op.rev {
+				s.planB.addRev(ru, i, i+n-1)
+			} else {
+				s.planB.add(ru, i, i+n-1)
+			}
 			s.planB.add(rv, j+1, rv.last())
 			return 2
 		}
@@ -56,15 +66,22 @@ func (op exchange) plan(s *search, u, v int32) int {
 		if j < r.fixedLen || j >= L || (j >= i-1 && j <= i+n-1) {
 			return 0
 		}
+		seg := func() {
+			if op.rev {
+				s.planA.addRev(r, i, i+n-1)
+			} else {
+				s.planA.add(r, i, i+n-1)
+			}
+		}
 		if j < i {
 			s.planA.add(r, 0, j)
-			s.planA.add(r, i, i+n-1)
+			seg()
 			s.planA.add(r, j+1, i-1)
 			s.planA.add(r, i+n, L)
 		} else {
 			s.planA.add(r, 0, i-1)
 			s.planA.add(r, i+n, j)
-			s.planA.add(r, i, i+n-1)
+			seg()
 			s.planA.add(r, j+1, L)
 		}
 		return 1
@@ -121,10 +138,17 @@ func (op exchange) prune(s *search, u, v int32) bool {
 	P, U1, Un, X := loc(ru, i-1), loc(ru, i), loc(ru, i+n-1), loc(ru, i+n)
 	var d int64
 	jobsA, jobsB := ru.jobs()-n+m, rv.jobs()+n-m
-	if m == 0 {
+	switch {
+	case m == 0 && op.rev:
+		if !in.symmetric {
+			return false
+		}
+		V, Y := loc(rv, j), loc(rv, j+1)
+		d = in.c(P, X) - in.c(P, U1) - in.c(Un, X) + in.c(V, Un) + in.c(U1, Y) - in.c(V, Y)
+	case m == 0:
 		V, Y := loc(rv, j), loc(rv, j+1)
 		d = in.c(P, X) - in.c(P, U1) - in.c(Un, X) + in.c(V, U1) + in.c(Un, Y) - in.c(V, Y)
-	} else {
+	default:
 		Q, V1, Vm, Y := loc(rv, j-1), loc(rv, j), loc(rv, j+m-1), loc(rv, j+m)
 		d = in.c(P, V1) + in.c(Vm, X) - in.c(P, U1) - in.c(Un, X) +
 			in.c(Q, U1) + in.c(Un, Y) - in.c(Q, V1) - in.c(Vm, Y)

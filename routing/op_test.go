@@ -175,7 +175,7 @@ func TestRelocateTiny(t *testing.T) {
 		t.Fatalf("cost %d, want 10", got)
 	}
 	// Relocate job 1 (x=2) after job 0 (x=1): route 0 becomes 0-1-2-3-0 = 6, route 1 empty.
-	op := exchange{1, 0}
+	op := exchange{1, 0, false}
 	if d := op.evaluate(s, 1, 0); d != -4 {
 		t.Fatalf("delta %d, want -4", d)
 	}

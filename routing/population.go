@@ -18,8 +18,8 @@ type params struct {
 }
 
 func defaultParams() params {
-	return params{mu: 25, lambda: 40, nbElite: 4, nbClose: 5, targetFeasible: 0.2,
-		restartAfter: 20000, repairProb: 0.5, granular: 20, penaltyInterval: 100}
+	return params{mu: 25, lambda: 40, nbElite: 4, nbClose: 5, targetFeasible: 0.4,
+		restartAfter: 20000, repairProb: 0.5, granular: 20, penaltyInterval: 50}
 }
 
 // population holds two subpopulations, feasible and infeasible, ranked by

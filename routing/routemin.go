@@ -238,7 +238,7 @@ func (rm *routeMin) insertEjecting(v int32, banned int) bool {
 // perturb applies k random feasible moves between neighbours.
 func (rm *routeMin) perturb(k int) {
 	s := rm.s
-	ops := []nodeOp{exchange{1, 0}, exchange{1, 1}, twoOptStar{}}
+	ops := []nodeOp{exchange{1, 0, false}, exchange{1, 1, false}, twoOptStar{}}
 	order := s.order
 	for i := 0; i < k && len(order) > 0; i++ {
 		u := order[rm.rng.IntN(len(order))]

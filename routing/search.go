@@ -86,9 +86,9 @@ func newSearch(in *inst, rng *rand.Rand) *search {
 		}
 	}
 	s.ops = []nodeOp{
-		exchange{1, 0}, exchange{2, 0}, exchange{3, 0},
-		exchange{1, 1}, exchange{2, 1}, exchange{2, 2},
-		twoOpt{}, twoOptStar{},
+		exchange{1, 0, false}, exchange{2, 0, false}, exchange{2, 0, true}, exchange{3, 0, false},
+		exchange{1, 1, false}, exchange{2, 1, false}, exchange{2, 2, false},
+		twoOpt{}, twoOptStar{}, twoOptStarRev{},
 	}
 	s.useSwapStar = true
 	return s

@@ -44,6 +44,9 @@ func Solve(ctx context.Context, p *Problem, opt Options) (*Solution, error) {
 func solve(ctx context.Context, p *Problem, opt Options, start, deadline time.Time, allowRM bool, rep *reporter) (*Solution, error) {
 	threads := max(opt.Threads, 1)
 	prm := defaultParams()
+	if len(p.Durations) > 0 {
+		prm.granular = 30 // time windows make the closest jobs less telling
+	}
 	in := compile(p, prm.granular)
 
 	report := func(ind *individual, it int) { rep.report(in, ind, it) }
@@ -61,7 +64,7 @@ func solve(ctx context.Context, p *Problem, opt Options, start, deadline time.Ti
 	if allowRM && c != nil && c.feasible && fixedCostsDominate(in, c) {
 		rmDeadline := deadline
 		if !deadline.IsZero() {
-			rmDeadline = start.Add(time.Duration(float64(deadline.Sub(start)) * 0.4))
+			rmDeadline = start.Add(time.Duration(float64(deadline.Sub(start)) * 0.3))
 		}
 		rng := rand.New(rand.NewPCG(splitmix(uint64(opt.Seed)), 99))
 		best := minimizeRoutes(in, c, rng, rmDeadline, 40*opt.MaxIterations)
@@ -72,7 +75,9 @@ func solve(ctx context.Context, p *Problem, opt Options, start, deadline time.Ti
 			for i := range sopt.Initial.Routes {
 				sopt.Initial.Routes[i].Vehicle = vmap.inverse[sopt.Initial.Routes[i].Vehicle]
 			}
+			rep.offset = best.fixed
 			sol, err := solve(ctx, sub, sopt, start, deadline, false, rep)
+			rep.offset = 0
 			if err != nil {
 				return nil, err
 			}
@@ -198,6 +203,7 @@ type reporter struct {
 	have   bool
 	weight int64
 	cost   int64
+	offset int64 // fixed costs left out of a restricted sub-problem
 }
 
 func (r *reporter) report(in *inst, ind *individual, it int) {
@@ -206,7 +212,7 @@ func (r *reporter) report(in *inst, ind *individual, it int) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	c := ind.travel + ind.fixed + optionalPrize(in, ind)
+	c := ind.travel + ind.fixed + optionalPrize(in, ind) + r.offset
 	if r.have && (ind.weight > r.weight || ind.weight == r.weight && c >= r.cost) {
 		return
 	}
