@@ -37,6 +37,7 @@ type Store interface {
 	DepotStore
 	CourierStore
 	OrderStore
+	ZoneStore
 	IdempotencyStore
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

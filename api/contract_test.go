@@ -50,11 +50,23 @@ func TestContract(t *testing.T) {
 
 	e.must(e.do("GET", "/api/v1/couriers?active=true&q=courier", "cashier", nil), 200)
 	e.must(e.do("GET", "/api/v1/couriers/"+itoa(e.courier["courier2"]), "dispatcher", nil), 200)
-	e.must(e.do("PATCH", "/api/v1/couriers/"+itoa(e.courier["courier2"]), "dispatcher", map[string]any{"zone_ids": []int64{3, 1, 3}, "version": 1}), 200)
+	var bound zoneOut
+	e.decode(e.must(e.do("POST", "/api/v1/zones", "dispatcher", zoneFeature("Centre", centre, nil)), 201), &bound)
+	e.must(e.do("PATCH", "/api/v1/couriers/"+itoa(e.courier["courier2"]), "dispatcher", map[string]any{"zone_ids": []int64{bound.ID, bound.ID}, "version": 1}), 200)
+	e.must(e.do("PATCH", "/api/v1/couriers/"+itoa(e.courier["courier2"]), "dispatcher", map[string]any{"zone_ids": []int64{999}}), 422)
 	e.must(e.do("PATCH", "/api/v1/couriers/"+itoa(e.courier["courier2"]), "dispatcher", map[string]any{"name": "Stale", "version": 1}), 409)
 	e.must(e.do("POST", "/api/v1/couriers", "dispatcher", map[string]any{"name": "Bike courier", "phone": "+7 916 000-11-22", "login": "bike1",
 		"password": "bike-pw", "vehicle": map[string]any{"type": "bike", "capacity_kg": 20, "capacity_l": 60, "max_stops": 12},
 		"shift": map[string]any{"start": "10:00", "end": "19:00"}, "depot_id": e.depotID}), 201)
+
+	var z zoneOut
+	e.decode(e.must(e.do("POST", "/api/v1/zones", "dispatcher", zoneFeature("North", `[[[37.5,55.8],[37.7,55.8],[37.7,55.9],[37.5,55.8]]]`, nil)), 201), &z)
+	e.must(e.do("GET", "/api/v1/zones", "courier1", nil), 200)
+	e.must(e.do("GET", "/api/v1/zones/"+itoa(z.ID), "courier1", nil), 200)
+	e.must(e.do("GET", "/api/v1/zones/lookup?lat=55.85&lng=37.55&at=any", "courier1", nil), 200)
+	e.must(e.do("PATCH", "/api/v1/zones/"+itoa(z.ID), "dispatcher", map[string]any{"type": "Feature", "properties": map[string]any{"color": "#00ff00"}}), 200)
+	e.must(e.do("POST", "/api/v1/zones/rezone", "dispatcher", nil), 200)
+	e.must(e.do("DELETE", "/api/v1/zones/"+itoa(z.ID), "dispatcher", nil), 204)
 
 	o := e.createOrder("CT-1")
 	e.must(e.do("GET", "/api/v1/orders?status=new", "dispatcher", nil), 200)

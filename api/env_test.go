@@ -20,6 +20,7 @@ import (
 	"github.com/courierhq/courier/api"
 	"github.com/courierhq/courier/auth"
 	"github.com/courierhq/courier/dispatch"
+	"github.com/courierhq/courier/geo"
 	"github.com/courierhq/courier/internal/testsvc"
 	"github.com/courierhq/courier/store"
 	"github.com/courierhq/courier/throttle"
@@ -114,7 +115,7 @@ func newEnvOn(t *testing.T, dbURL string) *env {
 	}
 	users := auth.NewUsers(db, tokens, throttle.New(rdb, "throttle:"), auth.DefaultLimits, 4)
 	msk, _ := time.LoadLocation("Europe/Moscow")
-	svc := dispatch.New(db, clock, dispatch.Config{Currency: "RUB", Location: msk, Tariff: dispatch.DefaultTariff, DefaultServiceMinutes: 5}, nil, users)
+	svc := dispatch.New(db, clock, dispatch.Config{Currency: "RUB", Location: msk, Tariff: dispatch.DefaultTariff, DefaultServiceMinutes: 5}, geo.NewZones(db), users)
 	srv := api.New(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: clock, Store: db, Users: users, Dispatch: svc,
 		Ready: map[string]func(context.Context) error{"store": db.Ping, "redis": func(ctx context.Context) error { return rdb.Ping(ctx).Err() }}})
 	e := &env{t: t, clock: clock, db: db, srv: srv, mini: mini, tokens: map[string]string{}, courier: map[string]int64{}, covered: map[string]bool{}}
@@ -323,3 +324,8 @@ func (e *env) assign(orderID int64, login string) {
 		e.t.Fatal(err)
 	}
 }
+
+// rawJSON embeds literal JSON in a request body map.
+type rawJSON string
+
+func (r rawJSON) MarshalJSON() ([]byte, error) { return []byte(r), nil }

@@ -137,6 +137,14 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/couriers/:id", everyone, s.getCourier},
 		{"PATCH", "/api/v1/couriers/:id", staff, s.updateCourier},
 
+		{"GET", "/api/v1/zones", everyone, s.listZones},
+		{"POST", "/api/v1/zones", staff, s.createZone},
+		{"GET", "/api/v1/zones/lookup", everyone, s.lookupZones},
+		{"POST", "/api/v1/zones/rezone", staff, s.rezoneOrders},
+		{"GET", "/api/v1/zones/:id", everyone, s.getZone},
+		{"PATCH", "/api/v1/zones/:id", staff, s.updateZone},
+		{"DELETE", "/api/v1/zones/:id", staff, s.deleteZone},
+
 		{"GET", "/api/v1/orders", everyone, s.listOrders},
 		{"POST", "/api/v1/orders", staff, s.createOrder},
 		{"POST", "/api/v1/orders/import", staff, s.importOrders},

@@ -91,8 +91,10 @@ func (s *Service) applyCourier(ctx context.Context, c *courier.Courier, in Couri
 		return err
 	}
 	for i, z := range c.ZoneIDs {
-		if z <= 0 {
-			return courier.FieldError("zone_ids["+strconv.Itoa(i)+"]", "must be a zone id")
+		if _, err := s.store.Zone(ctx, z); courier.ErrorCode(err) == courier.ENOTFOUND {
+			return courier.FieldError("zone_ids["+strconv.Itoa(i)+"]", "zone %d does not exist", z)
+		} else if err != nil {
+			return err
 		}
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/courierhq/courier"
+	"github.com/courierhq/courier/geo"
 )
 
 // Config is the company's settings that the rules depend on.
@@ -19,10 +20,9 @@ type Config struct {
 	MaxClockSkew          time.Duration // how far in the future a phone's event time may be
 }
 
-// ZoneLocator tells which delivery zone holds a point on a date (geo implements it).
-type ZoneLocator interface {
-	// ZoneAt returns the id of the zone holding p on date (YYYY-MM-DD), 0 when none.
-	ZoneAt(ctx context.Context, p courier.LatLng, date string) (int64, error)
+// ZoneIndexer gives the current index of delivery zones (geo.Zones).
+type ZoneIndexer interface {
+	Index(ctx context.Context) (*geo.ZoneIndex, error)
 }
 
 // PasswordHasher turns a courier's initial password into a bcrypt hash.
@@ -35,12 +35,12 @@ type Service struct {
 	store  courier.Store
 	clock  courier.Clock
 	cfg    Config
-	zones  ZoneLocator
+	zones  ZoneIndexer
 	hasher PasswordHasher
 }
 
 // New returns the dispatch service. zones may be nil until zones are configured.
-func New(store courier.Store, clock courier.Clock, cfg Config, zones ZoneLocator, hasher PasswordHasher) *Service {
+func New(store courier.Store, clock courier.Clock, cfg Config, zones ZoneIndexer, hasher PasswordHasher) *Service {
 	if cfg.Location == nil {
 		cfg.Location = time.UTC
 	}
@@ -51,7 +51,7 @@ func New(store courier.Store, clock courier.Clock, cfg Config, zones ZoneLocator
 }
 
 // SetZones installs the zone locator once geo is wired.
-func (s *Service) SetZones(z ZoneLocator) { s.zones = z }
+func (s *Service) SetZones(z ZoneIndexer) { s.zones = z }
 
 // Config returns the company settings.
 func (s *Service) Config() Config { return s.cfg }

@@ -147,26 +147,44 @@ func (s *Service) applyOrder(ctx context.Context, o *courier.Order, in OrderInpu
 	if err := s.validateOrder(o); err != nil {
 		return err
 	}
-	depot, err := s.store.Depot(ctx, o.DepotID)
-	if courier.ErrorCode(err) == courier.ENOTFOUND {
-		return courier.FieldError("depot_id", "depot %d does not exist", o.DepotID)
-	} else if err != nil {
-		return err
-	}
-	o.ZoneID = 0
+	var zone *courier.Zone
 	if s.zones != nil {
-		if o.ZoneID, err = s.zones.ZoneAt(ctx, o.Location, o.DeliveryDate); err != nil {
+		ix, err := s.zones.Index(ctx)
+		if err != nil {
+			return err
+		}
+		if zone, err = ix.ZoneAt(o.Location, o.DeliveryDate); err != nil {
 			return err
 		}
 	}
-	if !o.FeeOverridden {
-		o.DeliveryFee = s.cfg.Tariff.Fee(o.ZoneID, o.WeightKg, geo.HaversineM(depot.Location, o.Location), o.COD.Amount)
+	if err := s.placeOrder(ctx, o, zone); err != nil {
+		return err
 	}
 	if o.PaymentStatus == "" || o.PaymentStatus == courier.PaymentPrepaid || o.PaymentStatus == courier.PaymentCODPending {
 		o.PaymentStatus = courier.PaymentCODPending
 		if o.COD.Method == courier.PayPrepaid {
 			o.PaymentStatus = courier.PaymentPrepaid
 		}
+	}
+	return nil
+}
+
+// placeOrder puts o in zone (nil: none) and recomputes its tariff fee unless
+// a dispatcher overrode it. Returns EINVALID when the depot does not exist.
+func (s *Service) placeOrder(ctx context.Context, o *courier.Order, zone *courier.Zone) error {
+	depot, err := s.store.Depot(ctx, o.DepotID)
+	if courier.ErrorCode(err) == courier.ENOTFOUND {
+		return courier.FieldError("depot_id", "depot %d does not exist", o.DepotID)
+	} else if err != nil {
+		return err
+	}
+	o.ZoneID = zoneID(zone)
+	if !o.FeeOverridden {
+		var base *int64
+		if zone != nil {
+			base = zone.BaseFee
+		}
+		o.DeliveryFee = s.cfg.Tariff.Fee(base, o.WeightKg, geo.HaversineM(depot.Location, o.Location), o.COD.Amount)
 	}
 	return nil
 }

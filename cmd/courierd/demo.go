@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -36,17 +37,54 @@ type demoCourier struct {
 	kg, litres    float64
 	stops         int
 	start, end    string
+	zones         []string // empty: any zone
 }
 
+const (
+	zoneCentre = "Центр"
+	zoneNorth  = "Север"
+	zoneSouth  = "Юг"
+)
+
 var demoCouriers = []demoCourier{
-	{"Артём Белов", courier.VehicleVan, 800, 3000, 40, "08:00", "17:00"},
-	{"Игорь Громов", courier.VehicleVan, 800, 3000, 40, "09:00", "18:00"},
-	{"Павел Орлов", courier.VehicleCar, 250, 600, 30, "09:00", "18:00"},
-	{"Руслан Зайцев", courier.VehicleCar, 250, 600, 30, "10:00", "19:00"},
-	{"Денис Козлов", courier.VehicleCar, 250, 600, 30, "11:00", "20:00"},
-	{"Олег Никитин", courier.VehicleCar, 250, 600, 30, "12:00", "21:00"},
-	{"Тимур Ахмедов", courier.VehicleBike, 25, 80, 15, "10:00", "18:00"},
-	{"Глеб Соловьёв", courier.VehicleFoot, 12, 40, 12, "12:00", "20:00"},
+	{"Артём Белов", courier.VehicleVan, 800, 3000, 40, "08:00", "17:00", nil},
+	{"Игорь Громов", courier.VehicleVan, 800, 3000, 40, "09:00", "18:00", nil},
+	{"Павел Орлов", courier.VehicleCar, 250, 600, 30, "09:00", "18:00", []string{zoneNorth, zoneCentre}},
+	{"Руслан Зайцев", courier.VehicleCar, 250, 600, 30, "10:00", "19:00", []string{zoneNorth}},
+	{"Денис Козлов", courier.VehicleCar, 250, 600, 30, "11:00", "20:00", []string{zoneSouth, zoneCentre}},
+	{"Олег Никитин", courier.VehicleCar, 250, 600, 30, "12:00", "21:00", []string{zoneSouth}},
+	{"Тимур Ахмедов", courier.VehicleBike, 25, 80, 15, "10:00", "18:00", []string{zoneCentre}},
+	{"Глеб Соловьёв", courier.VehicleFoot, 12, 40, 12, "12:00", "20:00", []string{zoneCentre}},
+}
+
+// demoZones are the centre inside the Garden Ring (an octagon of about 2.6 km
+// around Red Square) and the north and south of the city around it; where they
+// overlap the centre wins (the lowest id).
+func demoZones() []dispatch.ZoneInput {
+	const lat0, lng0, r = 55.7540, 37.6200, 2600.0
+	var ring [][2]float64
+	for i := range 8 {
+		a := 2 * math.Pi * float64(i) / 8
+		ring = append(ring, [2]float64{
+			lng0 + r*math.Sin(a)/(111320*math.Cos(lat0*math.Pi/180)),
+			lat0 + r*math.Cos(a)/111320,
+		})
+	}
+	ring = append(ring, ring[0])
+	rect := func(south, north float64) [][2]float64 {
+		return [][2]float64{{37.45, south}, {37.80, south}, {37.80, north}, {37.45, north}, {37.45, south}}
+	}
+	poly := func(ring [][2]float64) []byte {
+		b, _ := json.Marshal(map[string]any{"type": "Polygon", "coordinates": [][][2]float64{ring}})
+		return b
+	}
+	fee := func(v int64) *int64 { return &v }
+	str := func(v string) *string { return &v }
+	return []dispatch.ZoneInput{
+		{Name: str(zoneCentre), Color: str("#e4572e"), Geometry: poly(ring), BaseFee: fee(24900)},
+		{Name: str(zoneNorth), Color: str("#17bebb"), Geometry: poly(rect(lat0, 55.84)), BaseFee: fee(19900)},
+		{Name: str(zoneSouth), Color: str("#76b041"), Geometry: poly(rect(55.66, lat0)), BaseFee: fee(19900)},
+	}
 }
 
 const demoPassword = "demo"
@@ -82,12 +120,24 @@ func loadDemo(ctx context.Context, db courier.Store, users *auth.Users, svc *dis
 	if err := svc.CreateDepot(ctx, actor, &depot); err != nil {
 		return err
 	}
+	zoneIDs := map[string]int64{}
+	for _, dz := range demoZones() {
+		z, err := svc.CreateZone(ctx, actor, dz)
+		if err != nil {
+			return fmt.Errorf("zone %s: %w", *dz.Name, err)
+		}
+		zoneIDs[z.Name] = z.ID
+	}
 	for i, dc := range demoCouriers {
+		var zones []int64
+		for _, name := range dc.zones {
+			zones = append(zones, zoneIDs[name])
+		}
 		login, pw := fmt.Sprintf("courier%d", i+1), demoPassword
 		phone := fmt.Sprintf("+7 916 555-%02d-%02d", 10+i, 20+i)
 		if _, err := svc.CreateCourier(ctx, actor, dispatch.CourierInput{Name: &dc.name, Phone: &phone, Login: &login, Password: &pw,
 			Vehicle: &courier.Vehicle{Type: dc.vehicle, CapacityKg: dc.kg, CapacityL: dc.litres, MaxStops: dc.stops},
-			Shift:   &courier.Shift{Start: dc.start, End: dc.end}, DepotID: &depot.ID}); err != nil {
+			Shift:   &courier.Shift{Start: dc.start, End: dc.end}, DepotID: &depot.ID, ZoneIDs: &zones}); err != nil {
 			return err
 		}
 	}
@@ -114,7 +164,7 @@ func loadDemo(ctx context.Context, db courier.Store, users *auth.Users, svc *dis
 			}
 		}
 	}
-	printDemoLogins(out, "demo city loaded: Moscow, 1 depot, 8 couriers, 150 orders for "+day.Format(time.DateOnly))
+	printDemoLogins(out, "demo city loaded: Moscow, 1 depot, 3 zones, 8 couriers, 150 orders for "+day.Format(time.DateOnly))
 	return nil
 }
 

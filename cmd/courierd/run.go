@@ -17,6 +17,7 @@ import (
 	"github.com/courierhq/courier/api"
 	"github.com/courierhq/courier/auth"
 	"github.com/courierhq/courier/dispatch"
+	"github.com/courierhq/courier/geo"
 	"github.com/courierhq/courier/store"
 	"github.com/courierhq/courier/throttle"
 	"github.com/redis/go-redis/v9"
@@ -58,7 +59,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
 	}
 	users := auth.NewUsers(db, tokens, throttle.New(rdb, "throttle:"), auth.DefaultLimits, cfg.BcryptCost)
 	svc := dispatch.New(db, clock, dispatch.Config{Currency: cfg.Currency, Location: loc, Tariff: dispatch.DefaultTariff,
-		DefaultServiceMinutes: 5}, nil, users)
+		DefaultServiceMinutes: 5}, geo.NewZones(db), users)
 
 	if cfg.FirebaseCredentials == "" && cfg.FCMEndpoint == "" {
 		log.Info("push: no FIREBASE_CREDENTIALS or FCM_ENDPOINT; notifications are only logged")
