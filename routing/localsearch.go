@@ -37,7 +37,7 @@ func (s *search) run() {
 			lastTest := s.lastTested[u]
 			s.lastTested[u] = s.step
 			if s.nodeRoute[u] < 0 {
-				if s.tryInsert(u) {
+				if !s.noGrow && s.tryInsert(u) {
 					improved = true
 				}
 				continue
@@ -64,7 +64,7 @@ func (s *search) run() {
 			if s.nodeRoute[u] < 0 {
 				continue
 			}
-			if loop > 0 {
+			if loop > 0 && !s.noGrow {
 				for t := range s.emptyOf {
 					r := s.emptyRoute(t)
 					if r == nil || int(s.nodeRoute[u]) == r.v || !in.compatible(u, r.v) {

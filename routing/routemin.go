@@ -15,12 +15,16 @@ import (
 // the pool is empty. Every intermediate solution is feasible.
 
 type routeMin struct {
-	s       *search
-	in      *inst
-	rng     *rand.Rand
-	counter []int
-	pool    []int32
-	steps   int
+	s          *search
+	snap       *individual
+	focus      []int32
+	squeezeOps []nodeOp
+	pen        penalties
+	in         *inst
+	rng        *rand.Rand
+	counter    []int
+	pool       []int32
+	steps      int
 }
 
 // minimizeRoutes removes routes from the feasible individual start while it
@@ -30,6 +34,18 @@ func minimizeRoutes(in *inst, start *individual, rng *rand.Rand, deadline time.T
 	rm := &routeMin{in: in, rng: rng, counter: make([]int, in.n)}
 	rm.s = newSearch(in, rng)
 	rm.s.strict = true
+	rm.snap = newIndividual(in)
+	rm.squeezeOps = []nodeOp{exchange{1, 0, false}, exchange{1, 1, false}, twoOptStar{}}
+	// Squeeze penalties: a unit of violation costs like ten units of travel.
+	var sc, sd float64
+	for i, c := range in.cost {
+		sc += float64(c)
+		sd += float64(in.dur[i])
+	}
+	rm.pen = penalties{load: 10, tw: 10, dist: 10}
+	if sd > 0 {
+		rm.pen.tw = 10 * max(1, sc/sd)
+	}
 	best := newIndividual(in)
 	copyIndividual(best, start)
 	// No fewer routes than the total demand needs with the largest vehicle.
@@ -105,11 +121,14 @@ func (rm *routeMin) removeRoute(r *route, deadline time.Time, maxSteps int) bool
 		if rm.insertFeasible(v, banned) {
 			continue
 		}
+		if rm.squeeze(v, banned) {
+			continue
+		}
 		rm.counter[v]++
 		if !rm.insertEjecting(v, banned) {
 			rm.pool = append([]int32{v}, rm.pool...)
 		}
-		rm.perturb(50)
+		rm.perturb(200)
 	}
 	return true
 }
@@ -254,4 +273,60 @@ func (rm *routeMin) perturb(k int) {
 			op.apply(s, u, v)
 		}
 	}
+}
+
+// squeeze inserts v where the penalised cost grows least and runs the
+// penalised local search (without opening routes or inserting pool jobs);
+// it keeps the result only if it is feasible.
+func (rm *routeMin) squeeze(v int32, banned int) bool {
+	s := rm.s
+	s.export(rm.snap)
+	s.strict = false
+	s.noGrow = true
+	s.setPenalties(rm.pen)
+	defer func() {
+		s.strict = true
+		s.noGrow = false
+	}()
+	best := infCost
+	var br *route
+	bp := -1
+	for _, r := range s.routes {
+		if r.empty() || r.v == banned || !rm.in.compatible(v, r.v) {
+			continue
+		}
+		for p := r.fixedLen; p < r.last(); p++ {
+			if d := s.insertDelta(v, r, p); d < best {
+				best, br, bp = d, r, p
+			}
+		}
+	}
+	ok := false
+	if br != nil {
+		s.insertPlan(v, br, bp)
+		s.commit(false)
+		// Local search focused on the receiving route's jobs.
+		all := s.order
+		s.order = append(rm.focus[:0], br.nodes[1:br.last()]...)
+		rm.focus = s.order
+		s.useSwapStar = false
+		ops := s.ops
+		s.ops = rm.squeezeOps
+		s.run()
+		s.order, s.useSwapStar, s.ops = all, true, ops
+		ok = true
+		for _, r := range s.routes {
+			if l, w, d := s.violation(r); l+w+d > 0 {
+				ok = false
+				break
+			}
+		}
+	}
+	s.strict = true
+	if !ok {
+		s.load(rm.snap)
+		return false
+	}
+	s.setPenalties(rm.pen) // refresh the cached costs in strict mode
+	return true
 }

@@ -31,7 +31,8 @@ type search struct {
 	useSwapStar  bool
 	deadline     time.Time // stop early (still a valid solution) after this
 	strict       bool
-	noPrune      bool // tests: evaluate every move exactly      // every constraint hard: violating plans cost infCost
+	noPrune      bool // tests: evaluate every move exactly
+	noGrow       bool // do not insert unassigned jobs or open empty routes      // every constraint hard: violating plans cost infCost
 	star         swapStarCache
 	single       route // scratch route holding one unassigned job, no depots
 }
