@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -179,7 +180,7 @@ func cmdBench(ctx context.Context, args []string) error {
 				fmt.Println("|---|---:|---:|---:|---:|---:|---|")
 				header = true
 			}
-			gap := 100 * (cost - b.cost) / b.cost
+			gap := pct(cost, b.cost)
 			gapSum += gap
 			gapN++
 			fmt.Printf("| %s | %d | %.0f | %.0f | %.2f | %.1f | %s |\n", name, n, b.cost, cost, gap, secs, feas)
@@ -203,7 +204,7 @@ func cmdBench(ctx context.Context, args []string) error {
 		vehOurs += veh
 		vehBKS += bv
 		gapStr := "-"
-		gap := 100 * (cost - bc) / bc
+		gap := pct(cost, bc)
 		if *dimacs || veh == bv {
 			vehMatch++
 			twGapSum += gap
@@ -257,4 +258,14 @@ func cpuModel() string {
 		}
 	}
 	return fmt.Sprintf("%d x %s", n, model)
+}
+
+// pct is the gap in percent, rounded to 1e-4 so that a match prints 0.00.
+func pct(cost, bks float64) float64 {
+	g := 100 * (cost - bks) / bks
+	g = math.Round(g*1e4) / 1e4
+	if g == 0 {
+		return 0 // not -0
+	}
+	return g
 }

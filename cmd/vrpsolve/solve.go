@@ -96,9 +96,9 @@ func cmdSolve(ctx context.Context, args []string) error {
 	viol := routing.Check(p, sol)
 	printSolution(p, sol, l, scale)
 	fmt.Printf("time %.2fs\n", el.Seconds())
-	if bks, ok := knownBKS(path, l); ok {
+	if bks, ok := knownBKS(path, l, *dimacs); ok {
 		c := objective(sol, l, p)
-		fmt.Printf("bks %.2f gap %.3f%%\n", bks, 100*(c-bks)/bks)
+		fmt.Printf("bks %.2f gap %.3f%%\n", bks, pct(c, bks))
 	}
 	if *out != "" {
 		if err := writeOut(*out, p, sol, l); err != nil {
@@ -182,7 +182,7 @@ func printSolution(p *routing.Problem, sol *routing.Solution, l *loaded, scale f
 }
 
 // knownBKS looks for a bks.csv beside the file, or a .sol next to it.
-func knownBKS(path string, l *loaded) (float64, bool) {
+func knownBKS(path string, l *loaded, dimacs bool) (float64, bool) {
 	if l.inst == nil {
 		return 0, false
 	}
@@ -190,6 +190,9 @@ func knownBKS(path string, l *loaded) (float64, bool) {
 	rows, err := readBKS(filepath.Join(filepath.Dir(path), "bks.csv"))
 	if err == nil {
 		if b, ok := rows[name]; ok {
+			if dimacs && l.inst.RealValued {
+				return b.dimacs, b.dimacs > 0
+			}
 			return b.cost, true
 		}
 	}
