@@ -102,7 +102,7 @@ free_port() {
 # as_pg CMD...: run CMD as the PostgreSQL owner (postgres refuses to run as root).
 as_pg() {
 	if [[ $EUID -eq 0 ]]; then
-		runuser -u postgres -- "$@"
+		(cd / && runuser -u postgres -- "$@")
 	else
 		"$@"
 	fi
@@ -110,7 +110,8 @@ as_pg() {
 
 # pg_datadir: where the cluster lives. .cache/pg/data when its owner can reach
 # it; as root, the postgres user may not be able to enter the checkout (a
-# private home, a 0700 temp dir), then a directory under /tmp named after the checkout.
+# private home, a 0700 temp dir), then a directory under /tmp named after the
+# checkout. The server's log and socket dir sit beside the data dir.
 pg_datadir() {
 	if [[ -f "$PGSTATE/datadir" ]]; then
 		cat "$PGSTATE/datadir"
@@ -123,10 +124,12 @@ pg_datadir() {
 		chown postgres: "$d"
 		if ! runuser -u postgres -- test -w "$d"; then
 			rmdir "$d" 2>/dev/null || true
-			d="${TMPDIR:-/tmp}/courier-test-pg-$(printf '%s' "$ROOT" | cksum | cut -d' ' -f1)"
+			local home="${TMPDIR:-/tmp}/courier-test-pg-$(printf '%s' "$ROOT" | cksum | cut -d' ' -f1)"
+			log "the postgres user cannot enter $ROOT: the cluster goes to $home"
+			d="$home/data"
 			mkdir -p "$d"
-			chown postgres: "$d"
-			chmod 700 "$d"
+			chown postgres: "$home" "$d"
+			chmod 700 "$home" "$d"
 		fi
 	fi
 	echo "$d" >"$PGSTATE/datadir"
@@ -183,7 +186,9 @@ start_postgres() {
 
 	# The unix socket lives under .cache when the path fits (107 bytes) and
 	# the postgres user can write there; otherwise TCP only.
-	local sock="$PGSTATE/sock" sockopt
+	local home sock sockopt
+	home=$(dirname "$data")
+	sock="$home/sock"
 	mkdir -p "$sock"
 	[[ $EUID -eq 0 ]] && chown postgres: "$sock"
 	if ((${#sock} < 90)) && as_pg test -w "$sock"; then
@@ -193,7 +198,7 @@ start_postgres() {
 	fi
 	port=$(free_port)
 	log "starting PostgreSQL on 127.0.0.1:$port"
-	local logfile="$PGSTATE/postgres.log"
+	local logfile="$home/postgres.log"
 	touch "$logfile"
 	[[ $EUID -eq 0 ]] && chown postgres: "$logfile"
 	# 9>&-: the daemon must not inherit (and so hold forever) the lock.
