@@ -38,6 +38,7 @@ type Store interface {
 	CourierStore
 	OrderStore
 	ZoneStore
+	PlanStore
 	IdempotencyStore
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

@@ -79,7 +79,8 @@ type env struct {
 	tokens  map[string]string // login -> access token
 	depotID int64
 	courier map[string]int64 // login -> courier id
-	covered map[string]bool  // "METHOD /template" seen by the contract check
+	mu      sync.Mutex
+	covered map[string]bool // "METHOD /template" seen by the contract check
 }
 
 var day = time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
@@ -236,7 +237,9 @@ func (e *env) checkContract(req *http.Request, body []byte, res *response) {
 		}
 		e.t.Fatalf("contract: %s %s is not in openapi.yaml: %v", req.Method, req.URL.Path, err)
 	}
+	e.mu.Lock()
 	e.covered[req.Method+" "+route.Path] = true
+	e.mu.Unlock()
 	in := &openapi3filter.RequestValidationInput{Request: vreq, PathParams: params, Route: route,
 		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}}
 	if res.Status < 300 {

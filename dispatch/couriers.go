@@ -40,7 +40,10 @@ func (s *Service) CreateCourier(ctx context.Context, actor courier.Actor, in Cou
 		return nil, courier.FieldError("version", "is only for updates")
 	}
 	c := &courier.Courier{Active: true, ZoneIDs: []int64{}, Vehicle: courier.Vehicle{Type: courier.VehicleCar}}
-	if err := s.applyCourier(ctx, c, in); err != nil {
+	if err := s.checkCourierRefs(ctx, in); err != nil {
+		return nil, err
+	}
+	if err := applyCourier(c, in); err != nil {
 		return nil, err
 	}
 	login := strings.TrimSpace(*in.Login)
@@ -58,7 +61,29 @@ func (s *Service) CreateCourier(ctx context.Context, actor courier.Actor, in Cou
 	return c, nil
 }
 
-func (s *Service) applyCourier(ctx context.Context, c *courier.Courier, in CourierInput) error {
+// checkCourierRefs checks that the depot and zones named in a courier exist,
+// before any transaction. Returns EINVALID.
+func (s *Service) checkCourierRefs(ctx context.Context, in CourierInput) error {
+	if in.DepotID != nil {
+		if _, err := s.store.Depot(ctx, *in.DepotID); courier.ErrorCode(err) == courier.ENOTFOUND {
+			return courier.FieldError("depot_id", "depot %d does not exist", *in.DepotID)
+		} else if err != nil {
+			return err
+		}
+	}
+	if in.ZoneIDs != nil {
+		for i, z := range *in.ZoneIDs {
+			if _, err := s.store.Zone(ctx, z); courier.ErrorCode(err) == courier.ENOTFOUND {
+				return courier.FieldError("zone_ids["+strconv.Itoa(i)+"]", "zone %d does not exist", z)
+			} else if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func applyCourier(c *courier.Courier, in CourierInput) error {
 	if in.Name != nil {
 		c.Name = strings.TrimSpace(*in.Name)
 	}
@@ -82,22 +107,7 @@ func (s *Service) applyCourier(ctx context.Context, c *courier.Courier, in Couri
 	if in.Active != nil {
 		c.Active = *in.Active
 	}
-	if err := c.Validate(); err != nil {
-		return err
-	}
-	if _, err := s.store.Depot(ctx, c.DepotID); courier.ErrorCode(err) == courier.ENOTFOUND {
-		return courier.FieldError("depot_id", "depot %d does not exist", c.DepotID)
-	} else if err != nil {
-		return err
-	}
-	for i, z := range c.ZoneIDs {
-		if _, err := s.store.Zone(ctx, z); courier.ErrorCode(err) == courier.ENOTFOUND {
-			return courier.FieldError("zone_ids["+strconv.Itoa(i)+"]", "zone %d does not exist", z)
-		} else if err != nil {
-			return err
-		}
-	}
-	return nil
+	return c.Validate()
 }
 
 // UpdateCourier changes a courier. Staff only; Login and Password cannot change here
@@ -109,12 +119,15 @@ func (s *Service) UpdateCourier(ctx context.Context, actor courier.Actor, id int
 	if in.Login != nil || in.Password != nil {
 		return nil, courier.FieldError("login", "the login and password are changed under /api/v1/users")
 	}
+	if err := s.checkCourierRefs(ctx, in); err != nil {
+		return nil, err
+	}
 	return s.store.UpdateCourier(ctx, id, func(c *courier.Courier) error {
 		if in.Version != nil && *in.Version != c.Version {
 			return &courier.Error{Code: courier.ECONFLICT, Message: "the courier changed since you read it; reload and retry",
 				Details: map[string]any{"version": c.Version}}
 		}
-		return s.applyCourier(ctx, c, in)
+		return applyCourier(c, in)
 	})
 }
 

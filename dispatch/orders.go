@@ -72,25 +72,52 @@ func (s *Service) newOrder(ctx context.Context, in OrderInput) (*courier.Order, 
 		COD:            courier.COD{Currency: s.cfg.Currency, Method: courier.PayPrepaid},
 		Items:          []courier.Item{},
 	}
+	oc, err := s.orderContext(ctx)
+	if err != nil {
+		return nil, err
+	}
 	if in.DepotID == nil {
-		depots, err := s.store.ListDepots(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if len(depots) != 1 {
+		if len(oc.depots) != 1 {
 			return nil, courier.FieldError("depot_id", "is required when there is not exactly one depot")
 		}
-		o.DepotID = depots[0].ID
+		for id := range oc.depots {
+			o.DepotID = id
+		}
 	}
-	if err := s.applyOrder(ctx, o, in); err != nil {
+	if err := s.applyOrder(o, in, oc); err != nil {
 		return nil, err
 	}
 	return o, nil
 }
 
+// placing is what placing an order needs from the store, read before any
+// transaction (a transaction callback never reads the store: on SQLite it
+// holds the one writer, on PostgreSQL a pool connection).
+type placing struct {
+	zones  *geo.ZoneIndex // nil when zones are not configured
+	depots map[int64]*courier.Depot
+}
+
+func (s *Service) orderContext(ctx context.Context) (*placing, error) {
+	pl := &placing{depots: map[int64]*courier.Depot{}}
+	depots, err := s.store.ListDepots(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range depots {
+		pl.depots[d.ID] = d
+	}
+	if s.zones != nil {
+		if pl.zones, err = s.zones.Index(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return pl, nil
+}
+
 // applyOrder copies the present fields of in onto o, validates the result and
 // recomputes what derives from it (delivery date, zone, fee, payment state).
-func (s *Service) applyOrder(ctx context.Context, o *courier.Order, in OrderInput) error {
+func (s *Service) applyOrder(o *courier.Order, in OrderInput, pl *placing) error {
 	if in.ExternalID != nil {
 		o.ExternalID = strings.TrimSpace(*in.ExternalID)
 	}
@@ -148,16 +175,13 @@ func (s *Service) applyOrder(ctx context.Context, o *courier.Order, in OrderInpu
 		return err
 	}
 	var zone *courier.Zone
-	if s.zones != nil {
-		ix, err := s.zones.Index(ctx)
-		if err != nil {
-			return err
-		}
-		if zone, err = ix.ZoneAt(o.Location, o.DeliveryDate); err != nil {
+	if pl.zones != nil {
+		var err error
+		if zone, err = pl.zones.ZoneAt(o.Location, o.DeliveryDate); err != nil {
 			return err
 		}
 	}
-	if err := s.placeOrder(ctx, o, zone); err != nil {
+	if err := s.placeOrder(o, zone, pl); err != nil {
 		return err
 	}
 	if o.PaymentStatus == "" || o.PaymentStatus == courier.PaymentPrepaid || o.PaymentStatus == courier.PaymentCODPending {
@@ -171,12 +195,10 @@ func (s *Service) applyOrder(ctx context.Context, o *courier.Order, in OrderInpu
 
 // placeOrder puts o in zone (nil: none) and recomputes its tariff fee unless
 // a dispatcher overrode it. Returns EINVALID when the depot does not exist.
-func (s *Service) placeOrder(ctx context.Context, o *courier.Order, zone *courier.Zone) error {
-	depot, err := s.store.Depot(ctx, o.DepotID)
-	if courier.ErrorCode(err) == courier.ENOTFOUND {
+func (s *Service) placeOrder(o *courier.Order, zone *courier.Zone, pl *placing) error {
+	depot, ok := pl.depots[o.DepotID]
+	if !ok {
 		return courier.FieldError("depot_id", "depot %d does not exist", o.DepotID)
-	} else if err != nil {
-		return err
 	}
 	o.ZoneID = zoneID(zone)
 	if !o.FeeOverridden {
@@ -321,6 +343,10 @@ func (s *Service) UpdateOrder(ctx context.Context, actor courier.Actor, id int64
 	if err := actor.Require(staff...); err != nil {
 		return nil, err
 	}
+	pl, err := s.orderContext(ctx)
+	if err != nil {
+		return nil, err
+	}
 	return s.store.UpdateOrder(ctx, id, func(o *courier.Order) ([]courier.OrderEvent, error) {
 		if in.Version != nil && *in.Version != o.Version {
 			return nil, &courier.Error{Code: courier.ECONFLICT, Message: "the order changed since you read it; reload and retry",
@@ -329,7 +355,7 @@ func (s *Service) UpdateOrder(ctx context.Context, actor courier.Actor, id int64
 		if !o.Status.Editable() {
 			return nil, courier.Errorf(courier.ECONFLICT, "an order in status %s can no longer be edited", o.Status)
 		}
-		if err := s.applyOrder(ctx, o, in); err != nil {
+		if err := s.applyOrder(o, in, pl); err != nil {
 			return nil, err
 		}
 		return []courier.OrderEvent{{Kind: courier.EventUpdated, FromStatus: o.Status, ToStatus: o.Status,

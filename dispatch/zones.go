@@ -42,7 +42,10 @@ func (s *Service) CreateZone(ctx context.Context, actor courier.Actor, in ZoneIn
 		return nil, courier.FieldError("version", "is only for updates")
 	}
 	z := &courier.Zone{Kind: courier.ZonePermanent, Color: "#3388ff", CourierIDs: []int64{}, Weekdays: []int{}}
-	if err := s.applyZone(ctx, z, in); err != nil {
+	if err := s.checkZoneCouriers(ctx, in); err != nil {
+		return nil, err
+	}
+	if err := s.applyZone(z, in); err != nil {
 		return nil, err
 	}
 	if err := s.store.CreateZone(ctx, z); err != nil {
@@ -51,7 +54,22 @@ func (s *Service) CreateZone(ctx context.Context, actor courier.Actor, in ZoneIn
 	return z, nil
 }
 
-func (s *Service) applyZone(ctx context.Context, z *courier.Zone, in ZoneInput) error {
+// checkZoneCouriers checks that the couriers named in a zone exist. Returns EINVALID.
+func (s *Service) checkZoneCouriers(ctx context.Context, in ZoneInput) error {
+	if in.CourierIDs == nil {
+		return nil
+	}
+	for i, id := range *in.CourierIDs {
+		if _, err := s.store.Courier(ctx, id); courier.ErrorCode(err) == courier.ENOTFOUND {
+			return courier.FieldError("courier_ids["+strconv.Itoa(i)+"]", "courier %d does not exist", id)
+		} else if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Service) applyZone(z *courier.Zone, in ZoneInput) error {
 	if in.Name != nil {
 		z.Name = strings.TrimSpace(*in.Name)
 	}
@@ -93,10 +111,10 @@ func (s *Service) applyZone(ctx context.Context, z *courier.Zone, in ZoneInput) 
 			z.BaseFee = &fee
 		}
 	}
-	return s.validateZone(ctx, z)
+	return validateZone(z)
 }
 
-func (s *Service) validateZone(ctx context.Context, z *courier.Zone) error {
+func validateZone(z *courier.Zone) error {
 	if z.Name == "" || len(z.Name) > 100 {
 		return courier.FieldError("name", "is required, at most 100 characters")
 	}
@@ -144,13 +162,6 @@ func (s *Service) validateZone(ctx context.Context, z *courier.Zone) error {
 	default:
 		return courier.FieldError("kind", "must be permanent or dynamic")
 	}
-	for i, id := range z.CourierIDs {
-		if _, err := s.store.Courier(ctx, id); courier.ErrorCode(err) == courier.ENOTFOUND {
-			return courier.FieldError("courier_ids["+strconv.Itoa(i)+"]", "courier %d does not exist", id)
-		} else if err != nil {
-			return err
-		}
-	}
 	if z.BaseFee != nil && *z.BaseFee < 0 {
 		return courier.FieldError("tariff.base_fee", "must not be negative")
 	}
@@ -162,12 +173,15 @@ func (s *Service) UpdateZone(ctx context.Context, actor courier.Actor, id int64,
 	if err := actor.Require(staff...); err != nil {
 		return nil, err
 	}
+	if err := s.checkZoneCouriers(ctx, in); err != nil {
+		return nil, err
+	}
 	return s.store.UpdateZone(ctx, id, func(z *courier.Zone) error {
 		if in.Version != nil && *in.Version != z.Version {
 			return &courier.Error{Code: courier.ECONFLICT, Message: "the zone changed since you read it; reload and retry",
 				Details: map[string]any{"version": z.Version}}
 		}
-		return s.applyZone(ctx, z, in)
+		return s.applyZone(z, in)
 	})
 }
 
@@ -243,13 +257,11 @@ func (s *Service) RezoneOrders(ctx context.Context, actor courier.Actor) (Rezone
 	if err := actor.Require(staff...); err != nil {
 		return res, err
 	}
-	if s.zones == nil {
-		return res, nil
-	}
-	ix, err := s.zones.Index(ctx)
-	if err != nil {
+	pl, err := s.orderContext(ctx)
+	if err != nil || pl.zones == nil {
 		return res, err
 	}
+	ix := pl.zones
 	f := courier.OrderFilter{Limit: 500}
 	for {
 		page, err := s.store.ListOrders(ctx, f)
@@ -273,7 +285,7 @@ func (s *Service) RezoneOrders(ctx context.Context, actor courier.Actor) (Rezone
 				if !o.Status.Editable() || zoneID(z) == o.ZoneID {
 					return nil, errUnchanged
 				}
-				if err := s.placeOrder(ctx, o, z); err != nil {
+				if err := s.placeOrder(o, z, pl); err != nil {
 					return nil, err
 				}
 				changed = true

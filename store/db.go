@@ -87,7 +87,17 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Ping(ctx); err != nil {
+	// Several processes opening a new SQLite file at once may meet SQLITE_BUSY
+	// while one of them switches it to WAL, which the busy timeout does not
+	// cover: retry for a little while.
+	for try := 0; ; try++ {
+		err = s.Ping(ctx)
+		if err == nil || s.d != sqliteDialect || try == 40 || !strings.Contains(err.Error(), "SQLITE_BUSY") {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
 		s.Close()
 		return nil, err
 	}

@@ -308,38 +308,45 @@ func (s *DB) UpdateOrder(ctx context.Context, id int64, fn func(*courier.Order) 
 		if err != nil {
 			return err
 		}
-		now := s.now()
-		o.ID, o.Version, o.CreatedAt, o.UpdatedAt = id, version+1, created, now
-		args, err := s.orderArgs(o)
-		if err != nil {
-			return err
-		}
-		args = append(args, id)
-		sets := strings.Fields(strings.ReplaceAll(orderWriteColumns, ",", " "))
-		for i := range sets {
-			sets[i] = fmt.Sprintf("%s = $%d", sets[i], i+1)
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE orders SET `+strings.Join(sets, ", ")+fmt.Sprintf(" WHERE id = $%d", len(args)), args...)
-		switch s.d.violation(err) {
-		case uniqueViolation:
-			return externalIDTaken(o.ExternalID)
-		case foreignKeyViolation:
-			return &fkError{refs: orderRefs(o)}
-		}
-		if err != nil {
-			return fmt.Errorf("store: update order %d: %w", id, err)
-		}
-		for i := range events {
-			if err := s.insertEvent(ctx, tx, id, &events[i], now); err != nil {
-				return err
-			}
-		}
-		return nil
+		o.ID, o.Version, o.CreatedAt = id, version, created
+		return s.writeOrder(ctx, tx, o, events, s.now())
 	})
 	if err != nil {
 		return nil, s.resolve(ctx, err)
 	}
 	return o, nil
+}
+
+// writeOrder writes o, read under lock in tx at o.Version, as Version+1 and
+// appends events, all in tx.
+func (s *DB) writeOrder(ctx context.Context, tx *sql.Tx, o *courier.Order, events []courier.OrderEvent, now time.Time) error {
+	id := o.ID
+	o.Version, o.UpdatedAt = o.Version+1, now
+	args, err := s.orderArgs(o)
+	if err != nil {
+		return err
+	}
+	args = append(args, id)
+	sets := strings.Fields(strings.ReplaceAll(orderWriteColumns, ",", " "))
+	for i := range sets {
+		sets[i] = fmt.Sprintf("%s = $%d", sets[i], i+1)
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE orders SET `+strings.Join(sets, ", ")+fmt.Sprintf(" WHERE id = $%d", len(args)), args...)
+	switch s.d.violation(err) {
+	case uniqueViolation:
+		return externalIDTaken(o.ExternalID)
+	case foreignKeyViolation:
+		return &fkError{refs: orderRefs(o)}
+	}
+	if err != nil {
+		return fmt.Errorf("store: update order %d: %w", id, err)
+	}
+	for i := range events {
+		if err := s.insertEvent(ctx, tx, id, &events[i], now); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // OrderHistory returns an order's events in the order they were recorded
