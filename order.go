@@ -168,6 +168,10 @@ type OrderEvent struct {
 	At         time.Time
 	Reason     string
 	Comment    string
+	// Postings is the ledger transaction this change causes (cash a
+	// courier now owes, goods to bring back); the store books it in the
+	// same transaction as the change.
+	Postings []Posting
 }
 
 // Order event kinds.

@@ -40,6 +40,7 @@ type Store interface {
 	ZoneStore
 	PlanStore
 	IdempotencyStore
+	LedgerStore
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the connections.

@@ -62,6 +62,7 @@ type Actor struct {
 	UserID    int64
 	Role      Role
 	CourierID int64
+	TokenID   string // the access token's id (jti), for the audit of money and goods
 }
 
 // Is reports whether the actor has one of roles.

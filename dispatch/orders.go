@@ -380,7 +380,8 @@ var courierTargets = []courier.OrderStatus{courier.StatusOutForDelivery, courier
 
 // ChangeStatus moves an order through the state machine and records the
 // transition with actor, time, reason and comment. Delivering a cash or card
-// order marks its payment collected. Returns ENOTFOUND, EFORBIDDEN, EINVALID,
+// order marks its payment collected; the ledger transaction of the change
+// (courier.StatusPostings) is booked in the same transaction. Returns ENOTFOUND, EFORBIDDEN, EINVALID,
 // and ECONFLICT naming the allowed statuses for an illegal transition.
 func (s *Service) ChangeStatus(ctx context.Context, actor courier.Actor, id int64, ch StatusChange) (*courier.Order, error) {
 	if !ch.To.Valid() {
@@ -429,6 +430,8 @@ func (s *Service) ChangeStatus(ctx context.Context, actor courier.Actor, id int6
 		o.Status = ch.To
 		events := []courier.OrderEvent{{Kind: courier.EventStatus, FromStatus: from, ToStatus: ch.To,
 			ActorID: actor.UserID, ActorRole: actor.Role, At: at, Reason: ch.Reason, Comment: ch.Comment}}
+		// What the courier now owes (cash, goods) is booked with the change.
+		events[0].Postings = courier.StatusPostings(o, from, ch.To, actor, now)
 		if ch.To == courier.StatusReady {
 			o.CourierID, o.RouteSheetID = 0, 0
 		}

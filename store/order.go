@@ -173,7 +173,8 @@ func (s *DB) CreateOrder(ctx context.Context, o *courier.Order, ev *courier.Orde
 	return nil
 }
 
-// insertEvent appends ev to the order's history, setting ev.ID, ev.OrderID and, when zero, ev.At.
+// insertEvent appends ev to the order's history, setting ev.ID, ev.OrderID and, when zero, ev.At,
+// and books ev.Postings in the ledger.
 func (s *DB) insertEvent(ctx context.Context, tx *sql.Tx, orderID int64, ev *courier.OrderEvent, now time.Time) error {
 	ev.OrderID = orderID
 	if ev.At.IsZero() {
@@ -187,7 +188,7 @@ func (s *DB) insertEvent(ctx context.Context, tx *sql.Tx, orderID int64, ev *cou
 	if err != nil {
 		return fmt.Errorf("store: insert event of order %d: %w", orderID, err)
 	}
-	return nil
+	return s.insertPostings(ctx, tx, ev.Postings, now)
 }
 
 // Order returns an order by id. Returns ENOTFOUND.

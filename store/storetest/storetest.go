@@ -47,6 +47,11 @@ func Run(t *testing.T, open func(t *testing.T) courier.Store) {
 		{"Idempotency", testIdempotency},
 		{"IdempotencyReserveRace", testIdempotencyReserveRace},
 		{"IdempotencyPurge", testIdempotencyPurge},
+		{"LedgerPostings", testLedgerPostings},
+		{"LedgerSettle", testLedgerSettle},
+		{"LedgerSettleConcurrent", testLedgerSettleConcurrent},
+		{"LedgerReturnItem", testLedgerReturnItem},
+		{"LedgerPostLedger", testLedgerPostLedger},
 	} {
 		t.Run(test.name, func(t *testing.T) {
 			t.Parallel()
