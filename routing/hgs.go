@@ -60,7 +60,7 @@ func newHGS(ctx context.Context, in *inst, prm params, seed uint64, start, deadl
 		sd += float64(in.dur[i])
 	}
 	if sd > 0 && sc > 0 {
-		h.pen.tw = math.Max(1, sc/sd)
+		h.pen.tw = 10 * math.Max(1, sc/sd)
 	}
 	if in.hasDistLimit && !in.distIsCost {
 		var sdist float64

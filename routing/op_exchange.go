@@ -116,7 +116,7 @@ func (op exchange) evaluate(s *search, u, v int32) int64 {
 	if k == 0 {
 		return infCost
 	}
-	return s.evalPlans(k == 2)
+	return s.evalPlans(k == 2, op.m == 0)
 }
 
 // prune reports whether the move between two different routes cannot
@@ -158,6 +158,9 @@ func (op exchange) prune(s *search, u, v int32) bool {
 	}
 	if rv.jobs() == 0 && jobsB > 0 {
 		d += in.veh[rv.v].fixedCost
+	}
+	if m == 0 {
+		return d-ru.penalty >= 0 // route V only grows: its penalty stays
 	}
 	return d-ru.penalty-rv.penalty >= 0
 }

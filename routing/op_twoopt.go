@@ -25,7 +25,7 @@ func (op twoOpt) evaluate(s *search, u, v int32) int64 {
 	if !op.plan(s, u, v) {
 		return infCost
 	}
-	return s.evalPlans(false)
+	return s.evalPlans(false, false)
 }
 
 func (op twoOpt) apply(s *search, u, v int32) {

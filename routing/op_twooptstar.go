@@ -36,7 +36,7 @@ func (op twoOptStar) evaluate(s *search, u, v int32) int64 {
 	if !op.plan(s, u, v) {
 		return infCost
 	}
-	return s.evalPlans(true)
+	return s.evalPlans(true, false)
 }
 
 // prune reports whether the travel and fixed cost change alone, minus the

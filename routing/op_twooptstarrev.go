@@ -39,7 +39,7 @@ func (op twoOptStarRev) evaluate(s *search, u, v int32) int64 {
 	if !op.plan(s, u, v) {
 		return infCost
 	}
-	return s.evalPlans(true)
+	return s.evalPlans(true, false)
 }
 
 func (op twoOptStarRev) apply(s *search, u, v int32) {

@@ -238,8 +238,10 @@ func (s *search) planTravel(pl *plan) int64 {
 
 // evalPlans returns the change of penalised cost if the routes of planA
 // (and planB when two) are replaced by their plans, or infCost when the
-// move is infeasible or, by the travel-cost lower bound, not improving.
-func (s *search) evalPlans(two bool) int64 {
+// move is infeasible or, by a lower bound, not improving. When bGrows, plan
+// B only adds jobs to its route, so (with the triangle inequality) its
+// penalty cannot fall: a tighter bound, and a heuristic one otherwise.
+func (s *search) evalPlans(two, bGrows bool) int64 {
 	ra := s.routes[s.planA.v]
 	old := ra.penalized
 	var rb *route
@@ -247,12 +249,16 @@ func (s *search) evalPlans(two bool) int64 {
 		rb = s.routes[s.planB.v]
 		old += rb.penalized
 	}
+	var lbB int64
 	if !s.noPrune {
-		lb := s.planTravel(&s.planA)
+		lbA := s.planTravel(&s.planA)
 		if two {
-			lb += s.planTravel(&s.planB)
+			lbB = s.planTravel(&s.planB)
+			if bGrows && lbB > 0 {
+				lbB += rb.penalty
+			}
 		}
-		if lb >= old {
+		if lbA+lbB >= old {
 			return infCost
 		}
 	}
@@ -262,6 +268,9 @@ func (s *search) evalPlans(two bool) int64 {
 	}
 	if !two {
 		return a - old
+	}
+	if !s.noPrune && a+lbB >= old {
+		return infCost
 	}
 	b := s.planCost(&s.planB)
 	if b >= infCost {

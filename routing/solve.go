@@ -69,28 +69,25 @@ func solve(ctx context.Context, p *Problem, opt Options, start, deadline time.Ti
 		rng := rand.New(rand.NewPCG(splitmix(uint64(opt.Seed)), 99))
 		best := minimizeRoutes(in, c, rng, rmDeadline, 40*opt.MaxIterations)
 		report(best, 0)
-		if sub, vmap, ok := restrictFleet(in, best); ok {
-			sopt := opt
-			sopt.Initial = buildSolution(in, best)
-			for i := range sopt.Initial.Routes {
-				sopt.Initial.Routes[i].Vehicle = vmap.inverse[sopt.Initial.Routes[i].Vehicle]
+		if restricted(in, best) {
+			// Keep this fleet: improve the travel cost by ruin and
+			// recreate, one independent search per thread.
+			res := make([]*individual, threads)
+			var wg sync.WaitGroup
+			for t := 0; t < threads; t++ {
+				wg.Add(1)
+				go func(t int) {
+					defer wg.Done()
+					rng := rand.New(rand.NewPCG(splitmix(uint64(opt.Seed)+uint64(t)*0x9e3779b97f4a7c15), 5))
+					res[t] = improveFixedFleet(in, best, rng, time.Now(), deadline, 200*opt.MaxIterations, report)
+				}(t)
 			}
-			rep.offset = best.fixed
-			sol, err := solve(ctx, sub, sopt, start, deadline, false, rep)
-			rep.offset = 0
-			if err != nil {
-				return nil, err
-			}
-			// Back to the original vehicles (and their fixed costs).
-			final := newIndividual(in)
-			for _, r := range sol.Routes {
-				for _, st := range r.Stops {
-					final.routes[vmap.orig[r.Vehicle]] = append(final.routes[vmap.orig[r.Vehicle]], int32(st.Job))
+			wg.Wait()
+			final := best
+			for _, r := range res {
+				if r.feasible && r.cost() < final.cost() {
+					final = r
 				}
-			}
-			final.evaluate(in)
-			if !final.feasible || final.cost() > best.cost() {
-				final = best
 			}
 			return buildSolution(in, final), nil
 		}
@@ -146,52 +143,15 @@ func fixedCostsDominate(in *inst, c *individual) bool {
 	return true
 }
 
-type vehicleMap struct {
-	orig    []int // sub vehicle -> original
-	inverse map[int]int
-}
-
-// restrictFleet builds the problem with only the vehicles ind uses, if ind
-// serves every job it can.
-func restrictFleet(in *inst, ind *individual) (*Problem, vehicleMap, bool) {
-	var vm vehicleMap
+// restricted reports whether ind serves every job it can (so its fleet
+// may be kept).
+func restricted(in *inst, ind *individual) bool {
 	for j := 0; j < in.n; j++ {
 		if in.active[j] && ind.succ[j] == -2 {
-			return nil, vm, false
+			return false
 		}
 	}
-	vm.inverse = map[int]int{}
-	p := *in.p
-	p.Vehicles = nil
-	for v, r := range ind.routes {
-		if len(r) > 0 {
-			vm.inverse[v] = len(vm.orig)
-			vm.orig = append(vm.orig, v)
-			veh := in.p.Vehicles[v]
-			veh.FixedCost = 0 // the fleet is fixed now: optimise travel
-			p.Vehicles = append(p.Vehicles, veh)
-		}
-	}
-	if len(vm.orig) == in.nv {
-		return nil, vm, false
-	}
-	p.Jobs = append([]Job(nil), in.p.Jobs...)
-	for i := range p.Jobs {
-		if len(p.Jobs[i].Vehicles) == 0 {
-			continue
-		}
-		var keep []int
-		for _, v := range p.Jobs[i].Vehicles {
-			if k, ok := vm.inverse[v]; ok {
-				keep = append(keep, k)
-			}
-		}
-		if len(keep) == 0 {
-			return nil, vm, false
-		}
-		p.Jobs[i].Vehicles = keep
-	}
-	return &p, vm, true
+	return true
 }
 
 // reporter calls Options.Progress when the best solution improves
@@ -203,7 +163,6 @@ type reporter struct {
 	have   bool
 	weight int64
 	cost   int64
-	offset int64 // fixed costs left out of a restricted sub-problem
 }
 
 func (r *reporter) report(in *inst, ind *individual, it int) {
@@ -212,7 +171,7 @@ func (r *reporter) report(in *inst, ind *individual, it int) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	c := ind.travel + ind.fixed + optionalPrize(in, ind) + r.offset
+	c := ind.travel + ind.fixed + optionalPrize(in, ind)
 	if r.have && (ind.weight > r.weight || ind.weight == r.weight && c >= r.cost) {
 		return
 	}

@@ -1,0 +1,195 @@
+package routing
+
+import (
+	"math"
+	"math/rand/v2"
+	"time"
+)
+
+// Fixed-fleet improvement by ruin and recreate with string removals and
+// blinks (after Christiaens and Vanden Berghe's SISR, 2020), with
+// simulated-annealing acceptance. Every solution it visits is feasible and
+// uses no route the start did not use, so it keeps the fleet that route
+// minimisation found while it lowers the travel cost.
+
+// lsEvery runs the strict local search after every recreate (1) or never (0).
+const lsEvery = 1
+
+type lns struct {
+	in      *inst
+	s       *search
+	rng     *rand.Rand
+	removed []int32
+	ruined  []bool
+	cur     *individual
+	best    *individual
+	iters   int
+	lsEvery int
+}
+
+// improveFixedFleet returns the best solution found from the feasible
+// start within the deadline or maxIter iterations (0: no limit).
+func improveFixedFleet(in *inst, start *individual, rng *rand.Rand, begin, deadline time.Time, maxIter int, report func(*individual, int)) *individual {
+	l := &lns{in: in, rng: rng, ruined: make([]bool, in.nv), lsEvery: lsEvery}
+	l.s = newSearch(in, rng)
+	l.s.strict = true
+	l.s.noGrow = true
+	l.cur, l.best = newIndividual(in), newIndividual(in)
+	copyIndividual(l.cur, start)
+	copyIndividual(l.best, start)
+	// Temperatures relative to the average edge of the start solution.
+	edges := 0
+	for _, r := range start.routes {
+		if len(r) > 0 {
+			edges += len(r) + 1
+		}
+	}
+	if edges == 0 {
+		return l.best
+	}
+	avg := float64(start.travel) / float64(edges)
+	t0, tf := 1.0*avg, 0.01*avg
+	total := deadline.Sub(begin).Seconds()
+	for it := 0; ; it++ {
+		if maxIter > 0 && it >= maxIter {
+			break
+		}
+		var frac float64
+		if maxIter > 0 {
+			frac = float64(it) / float64(maxIter)
+		} else {
+			if it&15 == 0 && time.Now().After(deadline) {
+				break
+			}
+			frac = time.Since(begin).Seconds() / total
+		}
+		temp := t0 * math.Pow(tf/t0, math.Min(frac, 1))
+		l.s.load(l.cur)
+		l.ruin()
+		if !l.recreate() {
+			continue
+		}
+		if l.lsEvery > 0 && it%l.lsEvery == 0 {
+			l.s.run()
+		}
+		cand := l.s
+		var c int64
+		for _, r := range cand.routes {
+			c += r.penalized
+		}
+		if float64(c) < float64(l.cur.travel+l.cur.fixed)-temp*math.Log(l.rng.Float64()) {
+			l.s.export(l.cur)
+			if l.cur.cost() < l.best.cost() && l.cur.feasible {
+				// polish with the strict local search
+				l.s.run()
+				l.s.export(l.cur)
+				copyIndividual(l.best, l.cur)
+				if report != nil {
+					report(l.best, it)
+				}
+			}
+		}
+		l.iters = it
+	}
+	return l.best
+}
+
+// ruin removes strings of consecutive jobs from routes near a random seed
+// job (about ten jobs in all).
+func (l *lns) ruin() {
+	s := l.s
+	in := l.in
+	l.removed = l.removed[:0]
+	clear(l.ruined)
+	order := s.order
+	if len(order) == 0 {
+		return
+	}
+	seed := order[l.rng.IntN(len(order))]
+	const avgRemoved, maxString = 10.0, 10
+	for _, x := range append([]int32{seed}, in.neighbors[seed]...) {
+		if len(l.removed) >= 2*int(avgRemoved) {
+			break
+		}
+		r := s.routeOf(x)
+		if r == nil || l.ruined[r.v] || r.jobs() <= r.fixedLen {
+			continue
+		}
+		l.ruined[r.v] = true
+		free := r.jobs() - r.fixedLen
+		length := 1 + l.rng.IntN(min(maxString, free))
+		// a string of this length containing x
+		p := int(s.nodePos[x])
+		lo := max(r.fixedLen+1, p-l.rng.IntN(length))
+		hi := min(r.last()-1, lo+length-1)
+		lo = max(r.fixedLen+1, hi-length+1)
+		for q := lo; q <= hi; q++ {
+			l.removed = append(l.removed, r.nodes[q])
+		}
+		s.step++
+		r.nodes = append(r.nodes[:lo], r.nodes[hi+1:]...)
+		for _, j := range l.removed[len(l.removed)-(hi-lo+1):] {
+			s.nodeRoute[j] = -1
+		}
+		s.update(r)
+		if float64(len(l.removed)) >= avgRemoved*(0.5+l.rng.Float64()) {
+			break
+		}
+	}
+}
+
+// recreate inserts the removed jobs one by one at their cheapest feasible
+// position in a non-empty route, skipping each position with probability
+// 1% (blinks). It fails if a job fits nowhere.
+func (l *lns) recreate() bool {
+	s := l.s
+	in := l.in
+	rem := l.removed
+	switch l.rng.IntN(3) {
+	case 0:
+		l.rng.Shuffle(len(rem), func(a, b int) { rem[a], rem[b] = rem[b], rem[a] })
+	case 1: // largest demand first
+		sortBy(rem, func(j int32) float64 {
+			var q int64
+			for d := 0; d < in.D; d++ {
+				q += in.demand[int(j)*in.D+d]
+			}
+			return -float64(q)
+		})
+	default: // farthest from the first start first
+		o := in.veh[0].start
+		sortBy(rem, func(j int32) float64 { return -float64(in.c(o, in.nodeLoc[j])) })
+	}
+	for _, u := range rem {
+		best := infCost
+		var br *route
+		bp := -1
+		for _, r := range s.routes {
+			if r.empty() || !in.compatible(u, r.v) {
+				continue
+			}
+			for p := r.fixedLen; p < r.last(); p++ {
+				if l.rng.IntN(100) == 0 {
+					continue
+				}
+				if d := s.insertDelta(u, r, p); d < best {
+					best, br, bp = d, r, p
+				}
+			}
+		}
+		if br == nil {
+			return false
+		}
+		s.insertPlan(u, br, bp)
+		s.commit(false)
+	}
+	return true
+}
+
+func sortBy(xs []int32, key func(int32) float64) {
+	for i := 1; i < len(xs); i++ {
+		for j := i; j > 0 && key(xs[j]) < key(xs[j-1]); j-- {
+			xs[j], xs[j-1] = xs[j-1], xs[j]
+		}
+	}
+}
