@@ -172,6 +172,9 @@ type OrderEvent struct {
 	// courier now owes, goods to bring back); the store books it in the
 	// same transaction as the change.
 	Postings []Posting
+	// Outbox holds notifications caused by this change; the store queues
+	// them in the same transaction.
+	Outbox []OutboxMessage
 }
 
 // Order event kinds.

@@ -23,22 +23,23 @@ const (
 // routing problem built from them (for offline replay), progress, and the
 // route sheets it proposed.
 type Plan struct {
-	ID         int64
-	Date       string // YYYY-MM-DD
-	DepotID    int64
-	OrderIDs   []int64
-	CourierIDs []int64
-	TimeLimit  time.Duration
-	Status     PlanStatus
-	Error      string
-	BestCost   int64
-	Elapsed    time.Duration
-	Unassigned []UnassignedOrder
-	Problem    []byte // the routing problem, routing JSON format
-	CreatedBy  int64
-	Version    int64
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	ID          int64
+	Date        string // YYYY-MM-DD
+	DepotID     int64
+	OrderIDs    []int64
+	CourierIDs  []int64
+	TimeLimit   time.Duration
+	Status      PlanStatus
+	Error       string
+	BestCost    int64
+	Elapsed     time.Duration
+	Unassigned  []UnassignedOrder // when done; while running only UnassignedN is known
+	UnassignedN int
+	Problem     []byte // the routing problem, routing JSON format
+	CreatedBy   int64
+	Version     int64
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // UnassignedOrder is an order a plan could not place, and why.

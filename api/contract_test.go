@@ -76,6 +76,25 @@ func TestContract(t *testing.T) {
 	e.must(e.do("GET", "/api/v1/orders/"+itoa(o.ID)+"/history", "dispatcher", nil), 200)
 	e.must(e.do("POST", "/api/v1/orders/import", "dispatcher", map[string]any{"orders": []any{e.orderBody("CT-2")}}), 200)
 
+	// Planning and route sheets.
+	o1 := e.readyOrder("CT-P1", func(b map[string]any) { b["location"] = at(1) })
+	o2 := e.readyOrder("CT-P2", func(b map[string]any) { b["location"] = at(7) })
+	var p planOut
+	e.decode(e.must(e.do("POST", "/api/v1/plans", "dispatcher", map[string]any{"date": "2026-11-23", "depot_id": e.depotID,
+		"order_ids": []int64{o1, o2}, "courier_ids": []int64{e.courier["courier1"]}, "time_limit_s": 1}), 202), &p)
+	p = e.waitPlan(p.ID)
+	e.must(e.do("GET", "/api/v1/plans/"+itoa(p.ID)+"/events", "dispatcher", nil), 200)
+	e.must(e.do("GET", "/api/v1/plans/"+itoa(p.ID)+"/problem", "dispatcher", nil), 200)
+	sh := p.Sheets[0]
+	e.must(e.do("GET", "/api/v1/route-sheets?date=2026-11-23", "dispatcher", nil), 200)
+	e.must(e.do("GET", "/api/v1/route-sheets/"+itoa(sh.ID), "dispatcher", nil), 200)
+	e.must(e.do("POST", "/api/v1/route-sheets/"+itoa(sh.ID)+"/moves", "dispatcher", map[string]any{"order_id": sh.Stops[0].OrderID, "position": 2}), 200)
+	e.must(e.do("POST", "/api/v1/route-sheets/"+itoa(sh.ID)+"/locks", "dispatcher", map[string]any{"order_id": o1, "locked": true}), 200)
+	e.must(e.do("POST", "/api/v1/route-sheets/optimize", "dispatcher", map[string]any{"sheet_ids": []int64{sh.ID}}), 200)
+	e.must(e.do("POST", "/api/v1/plans/"+itoa(p.ID)+"/publish", "dispatcher", nil), 200)
+	e.must(e.do("GET", "/api/v1/courier/sheets?date=2026-11-23", "courier1", nil), 200)
+	e.must(e.do("POST", "/api/v1/route-sheets/"+itoa(sh.ID)+"/start", "courier1", map[string]any{"at": "2026-11-23T07:00:00Z"}), 200)
+
 	// Compare the three sets: server routes, spec operations, exercised routes.
 	routes := map[string]bool{}
 	for _, r := range e.srv.Routes() {

@@ -52,6 +52,9 @@ var (
 func contract(t *testing.T) routers.Router {
 	t.Helper()
 	specOnce.Do(func() {
+		openapi3filter.RegisterBodyDecoder("text/event-stream", openapi3filter.PlainBodyDecoder)
+		openapi3filter.RegisterBodyDecoder("text/csv", openapi3filter.PlainBodyDecoder)
+		openapi3filter.RegisterBodyDecoder("application/pdf", openapi3filter.FileBodyDecoder)
 		loader := openapi3.NewLoader()
 		doc, err := loader.LoadFromFile(filepath.Join("..", "mobile-api-spec", "openapi.yaml"))
 		if err != nil {
@@ -75,6 +78,7 @@ type env struct {
 	clock   *fixedClock
 	db      *store.DB
 	srv     *api.Server
+	svc     *dispatch.Service
 	mini    *miniredis.Miniredis
 	tokens  map[string]string // login -> access token
 	depotID int64
@@ -117,9 +121,11 @@ func newEnvOn(t *testing.T, dbURL string) *env {
 	users := auth.NewUsers(db, tokens, throttle.New(rdb, "throttle:"), auth.DefaultLimits, 4)
 	msk, _ := time.LoadLocation("Europe/Moscow")
 	svc := dispatch.New(db, clock, dispatch.Config{Currency: "RUB", Location: msk, Tariff: dispatch.DefaultTariff, DefaultServiceMinutes: 5}, geo.NewZones(db), users)
+	svc.SetSolver(dispatch.SolverSettings{MaxIterations: 300}) // deterministic and quick
+	t.Cleanup(svc.Close)
 	srv := api.New(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: clock, Store: db, Users: users, Dispatch: svc,
 		Ready: map[string]func(context.Context) error{"store": db.Ping, "redis": func(ctx context.Context) error { return rdb.Ping(ctx).Err() }}})
-	e := &env{t: t, clock: clock, db: db, srv: srv, mini: mini, tokens: map[string]string{}, courier: map[string]int64{}, covered: map[string]bool{}}
+	e := &env{t: t, clock: clock, db: db, srv: srv, svc: svc, mini: mini, tokens: map[string]string{}, courier: map[string]int64{}, covered: map[string]bool{}}
 
 	hash, _ := users.HashPassword("password", "admin-pass")
 	if err := db.CreateUser(ctx, &courier.User{Login: "admin", Role: courier.RoleAdmin, PasswordHash: hash, Active: true}); err != nil {

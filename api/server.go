@@ -43,6 +43,8 @@ type Server struct {
 	registry *prometheus.Registry
 	metrics  *metrics
 	engine   *gin.Engine
+	// pollEvery is how often event streams read the store.
+	pollEvery time.Duration
 }
 
 // route is one endpoint. roles nil means public; otherwise a valid token with one of roles.
@@ -65,7 +67,7 @@ func init() { gin.SetMode(gin.ReleaseMode) }
 // New builds the server and its routes.
 func New(d Deps) *Server {
 	s := &Server{log: d.Log, clock: d.Clock, store: d.Store, users: d.Users, dispatch: d.Dispatch, ready: d.Ready,
-		registry: prometheus.NewRegistry()}
+		registry: prometheus.NewRegistry(), pollEvery: 300 * time.Millisecond}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -144,6 +146,20 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/zones/:id", everyone, s.getZone},
 		{"PATCH", "/api/v1/zones/:id", staff, s.updateZone},
 		{"DELETE", "/api/v1/zones/:id", staff, s.deleteZone},
+
+		{"POST", "/api/v1/plans", staff, s.createPlan},
+		{"GET", "/api/v1/plans/:id", staff, s.getPlan},
+		{"GET", "/api/v1/plans/:id/events", staff, s.planEvents},
+		{"GET", "/api/v1/plans/:id/problem", staff, s.planProblem},
+		{"POST", "/api/v1/plans/:id/publish", staff, s.publishPlan},
+
+		{"GET", "/api/v1/route-sheets", everyone, s.listSheets},
+		{"POST", "/api/v1/route-sheets/optimize", staff, s.optimizeSheets},
+		{"GET", "/api/v1/route-sheets/:id", everyone, s.getSheet},
+		{"POST", "/api/v1/route-sheets/:id/moves", staff, s.moveStop},
+		{"POST", "/api/v1/route-sheets/:id/locks", staff, s.lockStop},
+		{"POST", "/api/v1/route-sheets/:id/start", []courier.Role{courier.RoleCourier, courier.RoleDispatcher, courier.RoleAdmin}, s.startSheet},
+		{"GET", "/api/v1/courier/sheets", []courier.Role{courier.RoleCourier}, s.courierSheets},
 
 		{"GET", "/api/v1/orders", everyone, s.listOrders},
 		{"POST", "/api/v1/orders", staff, s.createOrder},

@@ -5,6 +5,7 @@ package dispatch
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/courierhq/courier"
@@ -37,6 +38,22 @@ type Service struct {
 	cfg    Config
 	zones  ZoneIndexer
 	hasher PasswordHasher
+	travel geo.MatrixSource
+
+	// Planning jobs run in the background under bg; Close cancels them.
+	bg     context.Context
+	stop   context.CancelFunc
+	jobs   sync.WaitGroup
+	solver SolverSettings
+}
+
+// SolverSettings tune the optimizer runs of plans and edits.
+type SolverSettings struct {
+	Threads       int           // parallel searches per plan (default 1)
+	EditTimeLimit time.Duration // re-optimizing sheets and inserting orders (default 3 s)
+	// MaxIterations, when positive, stops every run after that many
+	// iterations instead of at its time limit: deterministic runs for tests.
+	MaxIterations int
 }
 
 // New returns the dispatch service. zones may be nil until zones are configured.
@@ -47,7 +64,31 @@ func New(store courier.Store, clock courier.Clock, cfg Config, zones ZoneIndexer
 	if cfg.MaxClockSkew == 0 {
 		cfg.MaxClockSkew = 2 * time.Minute
 	}
-	return &Service{store: store, clock: clock, cfg: cfg, zones: zones, hasher: hasher}
+	bg, stop := context.WithCancel(context.Background())
+	return &Service{store: store, clock: clock, cfg: cfg, zones: zones, hasher: hasher,
+		travel: geo.DefaultTravelModel(cfg.Location), bg: bg, stop: stop,
+		solver: SolverSettings{Threads: 1, EditTimeLimit: 3 * time.Second}}
+}
+
+// SetTravel replaces the travel model that builds routing matrices (OSRM, say).
+func (s *Service) SetTravel(m geo.MatrixSource) { s.travel = m }
+
+// SetSolver replaces the optimizer settings.
+func (s *Service) SetSolver(st SolverSettings) {
+	if st.Threads <= 0 {
+		st.Threads = 1
+	}
+	if st.EditTimeLimit <= 0 {
+		st.EditTimeLimit = 3 * time.Second
+	}
+	s.solver = st
+}
+
+// Close stops the planning jobs running in this process and waits for them;
+// their plans are marked failed so that a dispatcher can plan again.
+func (s *Service) Close() {
+	s.stop()
+	s.jobs.Wait()
 }
 
 // SetZones installs the zone locator once geo is wired.

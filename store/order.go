@@ -346,6 +346,27 @@ func (s *DB) writeOrder(ctx context.Context, tx *sql.Tx, o *courier.Order, event
 		if err := s.insertEvent(ctx, tx, id, &events[i], now); err != nil {
 			return err
 		}
+		if err := s.queueOutbox(ctx, tx, events[i].Outbox, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// queueOutbox inserts messages into the outbox in tx; a message whose key is
+// already queued is skipped (queuing is idempotent).
+func (s *DB) queueOutbox(ctx context.Context, tx *sql.Tx, msgs []courier.OutboxMessage, now time.Time) error {
+	for i := range msgs {
+		m := &msgs[i]
+		if m.Key == "" {
+			return fmt.Errorf("store: outbox message of topic %q has no key", m.Topic)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO outbox (topic, dedup_key, payload, next_attempt_at, created_at)
+			VALUES ($1, $2, $3, $4, $4) ON CONFLICT (dedup_key) DO NOTHING`, m.Topic, m.Key, string(m.Payload), s.d.timeArg(now))
+		if err != nil {
+			return fmt.Errorf("store: queue outbox %s: %w", m.Key, err)
+		}
+		m.CreatedAt = now
 	}
 	return nil
 }

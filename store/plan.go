@@ -14,7 +14,7 @@ import (
 )
 
 const planColumns = `id, plan_date, depot_id, order_ids, courier_ids, time_limit_ms, status, error, best_cost,
-	elapsed_ms, unassigned, problem, created_by, version, created_at, updated_at`
+	elapsed_ms, unassigned, unassigned_n, problem, created_by, version, created_at, updated_at`
 
 type unassignedRow struct {
 	OrderID int64  `json:"order_id"`
@@ -27,7 +27,7 @@ func scanPlan(row interface{ Scan(...any) error }) (*courier.Plan, error) {
 	var problem sql.NullString
 	var limitMS, elapsedMS int64
 	if err := row.Scan(&p.ID, &p.Date, &p.DepotID, &orders, &couriers, &limitMS, &p.Status, &p.Error, &p.BestCost,
-		&elapsedMS, &unassigned, &problem, &p.CreatedBy, &p.Version, timeScan{&p.CreatedAt}, timeScan{&p.UpdatedAt}); err != nil {
+		&elapsedMS, &unassigned, &p.UnassignedN, &problem, &p.CreatedBy, &p.Version, timeScan{&p.CreatedAt}, timeScan{&p.UpdatedAt}); err != nil {
 		return nil, err
 	}
 	p.TimeLimit, p.Elapsed = time.Duration(limitMS)*time.Millisecond, time.Duration(elapsedMS)*time.Millisecond
@@ -63,7 +63,7 @@ func planArgs(p *courier.Plan) []any {
 		problem = string(p.Problem)
 	}
 	return []any{p.Date, p.DepotID, encodeIDs(p.OrderIDs), encodeIDs(p.CourierIDs), p.TimeLimit.Milliseconds(), string(p.Status),
-		p.Error, p.BestCost, p.Elapsed.Milliseconds(), string(un), problem, p.CreatedBy}
+		p.Error, p.BestCost, p.Elapsed.Milliseconds(), string(un), p.UnassignedN, problem, p.CreatedBy}
 }
 
 func planNotFound(id int64) error { return courier.Errorf(courier.ENOTFOUND, "plan %d not found", id) }
@@ -73,8 +73,8 @@ func (s *DB) CreatePlan(ctx context.Context, p *courier.Plan) error {
 	now := s.now()
 	args := append(planArgs(p), s.d.timeArg(now))
 	err := s.wdb.QueryRowContext(ctx, `INSERT INTO plans (plan_date, depot_id, order_ids, courier_ids, time_limit_ms, status,
-		error, best_cost, elapsed_ms, unassigned, problem, created_by, version, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $13) RETURNING id`, args...).Scan(&p.ID)
+		error, best_cost, elapsed_ms, unassigned, unassigned_n, problem, created_by, version, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $14, $14) RETURNING id`, args...).Scan(&p.ID)
 	if s.d.violation(err) == foreignKeyViolation {
 		return courier.FieldError("depot_id", "depot %d does not exist", p.DepotID)
 	} else if err != nil {
@@ -113,8 +113,8 @@ func (s *DB) UpdatePlan(ctx context.Context, id int64, fn func(*courier.Plan) er
 		p.ID, p.Version, p.CreatedAt, p.UpdatedAt = id, version+1, created, s.now()
 		args := append(planArgs(p), p.Version, s.d.timeArg(p.UpdatedAt), id)
 		_, err = tx.ExecContext(ctx, `UPDATE plans SET plan_date = $1, depot_id = $2, order_ids = $3, courier_ids = $4,
-			time_limit_ms = $5, status = $6, error = $7, best_cost = $8, elapsed_ms = $9, unassigned = $10, problem = $11,
-			created_by = $12, version = $13, updated_at = $14 WHERE id = $15`, args...)
+			time_limit_ms = $5, status = $6, error = $7, best_cost = $8, elapsed_ms = $9, unassigned = $10, unassigned_n = $11,
+			problem = $12, created_by = $13, version = $14, updated_at = $15 WHERE id = $16`, args...)
 		if err != nil {
 			return fmt.Errorf("store: update plan %d: %w", id, err)
 		}

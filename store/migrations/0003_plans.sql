@@ -13,6 +13,7 @@ CREATE TABLE plans (
 	best_cost   BIGINT NOT NULL DEFAULT 0,
 	elapsed_ms  BIGINT NOT NULL DEFAULT 0,
 	unassigned  {{json}} NOT NULL,
+	unassigned_n BIGINT NOT NULL DEFAULT 0,
 	problem     {{json}},
 	created_by  BIGINT NOT NULL DEFAULT 0,
 	version     BIGINT NOT NULL DEFAULT 1,

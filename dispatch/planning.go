@@ -1,0 +1,305 @@
+package dispatch
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/courierhq/courier"
+	"github.com/courierhq/courier/routing"
+)
+
+// PlanRequest asks to plan a day. Empty OrderIDs means every ready order of
+// the date at the depot; empty CourierIDs every active courier of the depot.
+type PlanRequest struct {
+	Date       string
+	DepotID    int64
+	OrderIDs   []int64
+	CourierIDs []int64
+	TimeLimit  time.Duration
+}
+
+// Plan time limits.
+const (
+	DefaultPlanTime = 30 * time.Second
+	MaxPlanTime     = 10 * time.Minute
+)
+
+// progressEvery is how often a running plan writes its progress.
+const progressEvery = 500 * time.Millisecond
+
+// StartPlan checks the request, builds the routing problem (kept with the
+// plan, so it can be replayed offline) and starts the optimizer in the
+// background. Staff only. Returns EFORBIDDEN, EINVALID, ENOTFOUND.
+func (s *Service) StartPlan(ctx context.Context, actor courier.Actor, req PlanRequest) (*courier.Plan, error) {
+	if err := actor.Require(staff...); err != nil {
+		return nil, err
+	}
+	if req.TimeLimit == 0 {
+		req.TimeLimit = DefaultPlanTime
+	}
+	if req.TimeLimit < time.Second || req.TimeLimit > MaxPlanTime {
+		return nil, courier.FieldError("time_limit_s", "must be within [1, %d] seconds", int(MaxPlanTime.Seconds()))
+	}
+	if _, err := time.Parse(time.DateOnly, req.Date); err != nil {
+		return nil, courier.FieldError("date", "must be a date YYYY-MM-DD")
+	}
+	depot, err := s.store.Depot(ctx, req.DepotID)
+	if courier.ErrorCode(err) == courier.ENOTFOUND {
+		return nil, courier.FieldError("depot_id", "depot %d does not exist", req.DepotID)
+	} else if err != nil {
+		return nil, err
+	}
+	orders, err := s.planOrders(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	couriers, err := s.planCouriers(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	zones, err := s.zoneMap(ctx, req.Date)
+	if err != nil {
+		return nil, err
+	}
+	pp, err := s.buildProblem(ctx, problemSpec{date: req.Date, depot: depot, orders: orders, couriers: couriers, zones: zones,
+		notBefore: s.clock.Now()})
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := routing.EncodeProblem(&buf, pp.problem); err != nil {
+		return nil, err
+	}
+	plan := &courier.Plan{Date: req.Date, DepotID: depot.ID, TimeLimit: req.TimeLimit, Status: courier.PlanQueued,
+		Problem: buf.Bytes(), CreatedBy: actor.UserID, Unassigned: pp.unassigned, UnassignedN: len(pp.unassigned)}
+	for _, o := range orders {
+		plan.OrderIDs = append(plan.OrderIDs, o.ID)
+	}
+	for _, c := range couriers {
+		plan.CourierIDs = append(plan.CourierIDs, c.ID)
+	}
+	if err := s.store.CreatePlan(ctx, plan); err != nil {
+		return nil, err
+	}
+	s.jobs.Add(1)
+	go func() {
+		defer s.jobs.Done()
+		s.runPlan(plan.ID, pp, req.TimeLimit)
+	}()
+	return plan, nil
+}
+
+// planOrders loads the orders of a request: the listed ones (each must be
+// ready, of that date and depot), or every ready one.
+func (s *Service) planOrders(ctx context.Context, req PlanRequest) ([]*courier.Order, error) {
+	if len(req.OrderIDs) == 0 {
+		var out []*courier.Order
+		f := courier.OrderFilter{Status: courier.StatusReady, Date: req.Date, DepotID: req.DepotID, Limit: 500}
+		for {
+			page, err := s.store.ListOrders(ctx, f)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, page...)
+			if len(page) < f.Limit {
+				break
+			}
+			f.After = page[len(page)-1].ID
+		}
+		if len(out) == 0 {
+			return nil, courier.FieldError("order_ids", "there are no ready orders for %s at depot %d", req.Date, req.DepotID)
+		}
+		return out, nil
+	}
+	var out []*courier.Order
+	for i, id := range slices.Compact(slices.Sorted(slices.Values(req.OrderIDs))) {
+		o, err := s.store.Order(ctx, id)
+		field := fmt.Sprintf("order_ids[%d]", i)
+		if courier.ErrorCode(err) == courier.ENOTFOUND {
+			return nil, courier.FieldError(field, "order %d does not exist", id)
+		} else if err != nil {
+			return nil, err
+		}
+		if o.Status != courier.StatusReady {
+			return nil, courier.FieldError(field, "order %d is %s, not ready", id, o.Status)
+		}
+		if o.DeliveryDate != req.Date || o.DepotID != req.DepotID {
+			return nil, courier.FieldError(field, "order %d is for %s at depot %d", id, o.DeliveryDate, o.DepotID)
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// planCouriers loads the couriers of a request: the listed ones, or every active one of the depot.
+func (s *Service) planCouriers(ctx context.Context, req PlanRequest) ([]*courier.Courier, error) {
+	if len(req.CourierIDs) == 0 {
+		active := true
+		cs, err := s.store.ListCouriers(ctx, courier.CourierFilter{DepotID: req.DepotID, Active: &active})
+		if err != nil {
+			return nil, err
+		}
+		return cs, nil
+	}
+	var out []*courier.Courier
+	for i, id := range slices.Compact(slices.Sorted(slices.Values(req.CourierIDs))) {
+		c, err := s.store.Courier(ctx, id)
+		field := fmt.Sprintf("courier_ids[%d]", i)
+		if courier.ErrorCode(err) == courier.ENOTFOUND {
+			return nil, courier.FieldError(field, "courier %d does not exist", id)
+		} else if err != nil {
+			return nil, err
+		}
+		if !c.Active || c.DepotID != req.DepotID {
+			return nil, courier.FieldError(field, "courier %d is not an active courier of depot %d", id, req.DepotID)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// zoneMap returns the zones by id (all of them: an order's zone was decided
+// when it was placed; the date only matters for dynamic zones' validity there).
+func (s *Service) zoneMap(ctx context.Context, _ string) (map[int64]*courier.Zone, error) {
+	zs, err := s.store.ListZones(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := map[int64]*courier.Zone{}
+	for _, z := range zs {
+		m[z.ID] = z
+	}
+	return m, nil
+}
+
+// runPlan solves a plan's problem, writing progress as it goes and the draft
+// sheets at the end. It runs in the background, detached from the request.
+func (s *Service) runPlan(planID int64, pp *planProblem, limit time.Duration) {
+	ctx := s.bg
+	log := slog.With(slog.Int64("plan_id", planID))
+	start := time.Now()
+	if _, err := s.store.UpdatePlan(ctx, planID, func(p *courier.Plan) error { p.Status = courier.PlanRunning; return nil }); err != nil {
+		log.Error("plan: mark running", slog.Any("err", err))
+		return
+	}
+	var last time.Time
+	opts := routing.Options{TimeLimit: limit, Seed: planID, Threads: s.solver.Threads, MaxIterations: s.solver.MaxIterations,
+		Progress: func(pr routing.Progress) {
+			if time.Since(last) < progressEvery {
+				return
+			}
+			last = time.Now()
+			_, err := s.store.UpdatePlan(ctx, planID, func(p *courier.Plan) error {
+				p.BestCost, p.Elapsed = int64(pr.BestCost), pr.Elapsed
+				p.UnassignedN = pr.Unassigned + len(pp.unassigned)
+				return nil
+			})
+			if err != nil {
+				log.Warn("plan: progress", slog.Any("err", err))
+			}
+		}}
+	if s.solver.MaxIterations > 0 {
+		opts.TimeLimit = 0
+	}
+	var sol *routing.Solution
+	var err error
+	if len(pp.problem.Jobs) == 0 || len(pp.problem.Vehicles) == 0 {
+		sol = &routing.Solution{}
+		for j := range pp.problem.Jobs {
+			sol.Unassigned = append(sol.Unassigned, routing.Unassigned{Job: j, Reason: "no_vehicle"})
+		}
+	} else {
+		sol, err = routing.Solve(ctx, pp.problem, opts)
+	}
+	if err == nil {
+		if v := routing.Check(pp.problem, sol); len(v) > 0 {
+			err = fmt.Errorf("the optimizer returned an infeasible plan: %v", v[0])
+		}
+	}
+	if err != nil {
+		msg := "the optimizer failed: " + err.Error()
+		if errors.Is(err, context.Canceled) {
+			msg = "interrupted: the server stopped"
+		}
+		log.Error("plan failed", slog.Any("err", err))
+		s.failPlan(planID, msg)
+		return
+	}
+	sheets := pp.sheets(sol, pp.origin.Format(time.DateOnly))
+	wctx := context.WithoutCancel(ctx)
+	if err := s.store.ReplaceDraftSheets(wctx, planID, sheets); err != nil {
+		log.Error("plan: write sheets", slog.Any("err", err))
+		s.failPlan(planID, "could not save the route sheets")
+		return
+	}
+	_, err = s.store.UpdatePlan(wctx, planID, func(p *courier.Plan) error {
+		p.Status, p.BestCost, p.Elapsed = courier.PlanDone, int64(sol.Summary.Cost), time.Since(start)
+		p.Unassigned = pp.unassignedOrders(sol)
+		p.UnassignedN = len(p.Unassigned)
+		return nil
+	})
+	if err != nil {
+		log.Error("plan: mark done", slog.Any("err", err))
+	}
+}
+
+func (s *Service) failPlan(planID int64, msg string) {
+	_, err := s.store.UpdatePlan(context.Background(), planID, func(p *courier.Plan) error {
+		p.Status, p.Error = courier.PlanFailed, msg
+		return nil
+	})
+	if err != nil {
+		slog.Error("plan: mark failed", slog.Int64("plan_id", planID), slog.Any("err", err))
+	}
+}
+
+// stalePlan is how long after its time limit a running plan that stopped
+// reporting is taken for dead (its server died).
+const stalePlan = 2 * time.Minute
+
+// Plan returns a plan and its current route sheets to staff. A plan whose
+// server died while running is reported failed. Returns EFORBIDDEN, ENOTFOUND.
+func (s *Service) Plan(ctx context.Context, actor courier.Actor, id int64) (*courier.Plan, []*courier.RouteSheet, error) {
+	if err := actor.Require(staff...); err != nil {
+		return nil, nil, err
+	}
+	p, err := s.store.Plan(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if (p.Status == courier.PlanRunning || p.Status == courier.PlanQueued) && s.clock.Now().Sub(p.UpdatedAt) > p.TimeLimit+stalePlan {
+		p, err = s.store.UpdatePlan(ctx, id, func(p *courier.Plan) error {
+			if p.Status == courier.PlanRunning || p.Status == courier.PlanQueued {
+				p.Status, p.Error = courier.PlanFailed, "interrupted: the server running it stopped"
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	sheets, err := s.store.ListSheets(ctx, courier.SheetFilter{PlanID: id,
+		Statuses: []courier.SheetStatus{courier.SheetDraft, courier.SheetPublished, courier.SheetActive, courier.SheetCompleted}})
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, sheets, nil
+}
+
+// PlanProblem returns the routing problem of a plan in the routing JSON
+// format, for offline replay with vrpsolve. Staff only.
+func (s *Service) PlanProblem(ctx context.Context, actor courier.Actor, id int64) ([]byte, error) {
+	if err := actor.Require(staff...); err != nil {
+		return nil, err
+	}
+	p, err := s.store.Plan(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return p.Problem, nil
+}
