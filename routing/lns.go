@@ -1,6 +1,7 @@
 package routing
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"time"
@@ -29,7 +30,7 @@ type lns struct {
 
 // improveFixedFleet returns the best solution found from the feasible
 // start within the deadline or maxIter iterations (0: no limit).
-func improveFixedFleet(in *inst, start *individual, rng *rand.Rand, begin, deadline time.Time, maxIter int, report func(*individual, int)) *individual {
+func improveFixedFleet(ctx context.Context, in *inst, start *individual, rng *rand.Rand, begin, deadline time.Time, maxIter int, report func(*individual, int)) *individual {
 	l := &lns{in: in, rng: rng, ruined: make([]bool, in.nv), lsEvery: lsEvery}
 	l.s = newSearch(in, rng)
 	l.s.strict = true
@@ -51,16 +52,16 @@ func improveFixedFleet(in *inst, start *individual, rng *rand.Rand, begin, deadl
 	t0, tf := 1.0*avg, 0.01*avg
 	total := deadline.Sub(begin).Seconds()
 	for it := 0; ; it++ {
-		if maxIter > 0 && it >= maxIter {
+		if (maxIter > 0 && it >= maxIter) || (it&15 == 0 && ctx.Err() != nil) {
+			break
+		}
+		if it&15 == 0 && !deadline.IsZero() && time.Now().After(deadline) {
 			break
 		}
 		var frac float64
 		if maxIter > 0 {
 			frac = float64(it) / float64(maxIter)
 		} else {
-			if it&15 == 0 && time.Now().After(deadline) {
-				break
-			}
 			frac = time.Since(begin).Seconds() / total
 		}
 		temp := t0 * math.Pow(tf/t0, math.Min(frac, 1))

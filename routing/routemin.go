@@ -1,6 +1,7 @@
 package routing
 
 import (
+	"context"
 	"math/rand/v2"
 	"time"
 )
@@ -30,7 +31,7 @@ type routeMin struct {
 // minimizeRoutes removes routes from the feasible individual start while it
 // can, within maxSteps ejection steps (0: no limit) and the deadline. It
 // returns the best individual found (start itself if no route could go).
-func minimizeRoutes(in *inst, start *individual, rng *rand.Rand, deadline time.Time, maxSteps int) *individual {
+func minimizeRoutes(ctx context.Context, in *inst, start *individual, rng *rand.Rand, deadline time.Time, maxSteps int) *individual {
 	rm := &routeMin{in: in, rng: rng, counter: make([]int, in.n)}
 	rm.s = newSearch(in, rng)
 	rm.s.strict = true
@@ -66,7 +67,7 @@ func minimizeRoutes(in *inst, start *individual, rng *rand.Rand, deadline time.T
 	}
 	fails := 0
 	for fails < 3 && best.nRoutes > lb {
-		if (maxSteps > 0 && rm.steps >= maxSteps) || (!deadline.IsZero() && time.Now().After(deadline)) {
+		if (maxSteps > 0 && rm.steps >= maxSteps) || (!deadline.IsZero() && time.Now().After(deadline)) || ctx.Err() != nil {
 			break
 		}
 		rm.s.load(best)
@@ -84,7 +85,7 @@ func minimizeRoutes(in *inst, start *individual, rng *rand.Rand, deadline time.T
 		if alt := cands[rm.rng.IntN(len(cands))]; alt.jobs() < pick.jobs() {
 			pick = alt
 		}
-		if rm.removeRoute(pick, deadline, maxSteps) {
+		if rm.removeRoute(ctx, pick, deadline, maxSteps) {
 			rm.s.export(best)
 			fails = 0
 		} else {
@@ -94,7 +95,7 @@ func minimizeRoutes(in *inst, start *individual, rng *rand.Rand, deadline time.T
 	return best
 }
 
-func (rm *routeMin) removeRoute(r *route, deadline time.Time, maxSteps int) bool {
+func (rm *routeMin) removeRoute(ctx context.Context, r *route, deadline time.Time, maxSteps int) bool {
 	s := rm.s
 	rm.pool = rm.pool[:0]
 	for _, x := range r.nodes[1:r.last()] {
@@ -113,7 +114,7 @@ func (rm *routeMin) removeRoute(r *route, deadline time.Time, maxSteps int) bool
 	banned := r.v
 	for len(rm.pool) > 0 {
 		rm.steps++
-		if (maxSteps > 0 && rm.steps >= maxSteps) || (rm.steps&15 == 0 && !deadline.IsZero() && time.Now().After(deadline)) {
+		if (maxSteps > 0 && rm.steps >= maxSteps) || (rm.steps&15 == 0 && ((!deadline.IsZero() && time.Now().After(deadline)) || ctx.Err() != nil)) {
 			return false
 		}
 		v := rm.pool[len(rm.pool)-1]

@@ -67,7 +67,7 @@ func solve(ctx context.Context, p *Problem, opt Options, start, deadline time.Ti
 			rmDeadline = start.Add(time.Duration(float64(deadline.Sub(start)) * 0.3))
 		}
 		rng := rand.New(rand.NewPCG(splitmix(uint64(opt.Seed)), 99))
-		best := minimizeRoutes(in, c, rng, rmDeadline, 40*opt.MaxIterations)
+		best := minimizeRoutes(ctx, in, c, rng, rmDeadline, 40*opt.MaxIterations)
 		report(best, 0)
 		if restricted(in, best) {
 			// Keep this fleet: improve the travel cost by ruin and
@@ -79,7 +79,7 @@ func solve(ctx context.Context, p *Problem, opt Options, start, deadline time.Ti
 				go func(t int) {
 					defer wg.Done()
 					rng := rand.New(rand.NewPCG(splitmix(uint64(opt.Seed)+uint64(t)*0x9e3779b97f4a7c15), 5))
-					res[t] = improveFixedFleet(in, best, rng, time.Now(), deadline, 200*opt.MaxIterations, report)
+					res[t] = improveFixedFleet(ctx, in, best, rng, time.Now(), deadline, 200*opt.MaxIterations, report)
 				}(t)
 			}
 			wg.Wait()

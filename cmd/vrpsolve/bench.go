@@ -260,10 +260,10 @@ func cpuModel() string {
 	return fmt.Sprintf("%d x %s", n, model)
 }
 
-// pct is the gap in percent, rounded to 1e-4 so that a match prints 0.00.
+// pct is the gap in percent, rounded to 0.01 so that a match prints 0.00.
 func pct(cost, bks float64) float64 {
 	g := 100 * (cost - bks) / bks
-	g = math.Round(g*1e4) / 1e4
+	g = math.Round(g*100) / 100
 	if g == 0 {
 		return 0 // not -0
 	}
