@@ -213,3 +213,21 @@ func cloneSolution(s *Solution) *Solution {
 	c.Unassigned = append([]Unassigned(nil), s.Unassigned...)
 	return &c
 }
+
+func TestRouteMinimisation(t *testing.T) {
+	p := RandomProblem(80, 30, 11, true)
+	for i := range p.Vehicles {
+		p.Vehicles[i].FixedCost = 1 << 30
+	}
+	in := compile(p, 20)
+	c := construct(in)
+	sol := solveOK(t, p, Options{MaxIterations: 5, Seed: 3})
+	if sol.Summary.Vehicles > c.nRoutes {
+		t.Fatalf("%d vehicles, the construction had %d", sol.Summary.Vehicles, c.nRoutes)
+	}
+	again := solveOK(t, p, Options{MaxIterations: 5, Seed: 3})
+	if !reflect.DeepEqual(sol, again) {
+		t.Fatal("route minimisation is not deterministic for an iteration limit")
+	}
+	t.Logf("construction %d routes, solution %d routes, travel %d", c.nRoutes, sol.Summary.Vehicles, sol.Summary.Travel)
+}
