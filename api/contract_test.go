@@ -1,7 +1,12 @@
 package api_test
 
 import (
+	"flag"
+	"fmt"
+	"os"
+
 	"context"
+	"github.com/courierhq/courier/api"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -10,10 +15,33 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 )
 
-// TestContract drives every route of the server once through the real router,
-// validating each exchange against mobile-api-spec/openapi.yaml (env.do does),
-// and fails when a route is missing from the spec, the spec describes a route
-// the server does not have, or a route went unexercised.
+// TestMain runs the package's tests, every request of which is validated
+// against mobile-api-spec/openapi.yaml (env.do does), and then, when the
+// whole suite ran, fails unless every route of the server was exercised.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if code == 0 && flag.Lookup("test.run").Value.String() == "" {
+		var routes []string
+		for _, r := range (&api.Server{}).RouteNames() {
+			routes = append(routes, specPath(r))
+		}
+		missing := 0
+		for _, r := range routes {
+			if _, ok := exercised.Load(r); !ok {
+				fmt.Fprintf(os.Stderr, "contract: route %s was not exercised by any test\n", r)
+				missing++
+			}
+		}
+		if missing > 0 {
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// TestContract fails when a route is missing from the spec or the spec
+// describes a route the server does not have, and drives a day of work
+// through most routes.
 func TestContract(t *testing.T) {
 	e := newEnv(t)
 	e.must(e.do("GET", "/healthz", "", nil), 200)
@@ -116,9 +144,6 @@ func TestContract(t *testing.T) {
 	for _, r := range sorted(routes) {
 		if !spec[r] {
 			t.Errorf("route %s is not in openapi.yaml", r)
-		}
-		if !e.covered[r] {
-			t.Errorf("route %s was not exercised by the contract test", r)
 		}
 	}
 	for _, s := range sorted(spec) {

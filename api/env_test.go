@@ -42,6 +42,10 @@ type fixedClock struct {
 func (c *fixedClock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *fixedClock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
+// exercised collects "METHOD /template" of every route any test of the
+// package sent a request to; TestMain checks that every route was.
+var exercised sync.Map
+
 var (
 	specOnce   sync.Once
 	specRouter routers.Router
@@ -54,6 +58,7 @@ func contract(t *testing.T) routers.Router {
 	specOnce.Do(func() {
 		openapi3filter.RegisterBodyDecoder("text/event-stream", openapi3filter.PlainBodyDecoder)
 		openapi3filter.RegisterBodyDecoder("text/csv", openapi3filter.PlainBodyDecoder)
+		openapi3filter.RegisterBodyDecoder("application/geo+json", openapi3filter.JSONBodyDecoder)
 		openapi3filter.RegisterBodyDecoder("application/pdf", openapi3filter.FileBodyDecoder)
 		loader := openapi3.NewLoader()
 		doc, err := loader.LoadFromFile(filepath.Join("..", "mobile-api-spec", "openapi.yaml"))
@@ -83,8 +88,6 @@ type env struct {
 	tokens  map[string]string // login -> access token
 	depotID int64
 	courier map[string]int64 // login -> courier id
-	mu      sync.Mutex
-	covered map[string]bool // "METHOD /template" seen by the contract check
 }
 
 var day = time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
@@ -123,9 +126,10 @@ func newEnvOn(t *testing.T, dbURL string) *env {
 	svc := dispatch.New(db, clock, dispatch.Config{Currency: "RUB", Location: msk, Tariff: dispatch.DefaultTariff, DefaultServiceMinutes: 5}, geo.NewZones(db), users)
 	svc.SetSolver(dispatch.SolverSettings{MaxIterations: 300}) // deterministic and quick
 	t.Cleanup(svc.Close)
-	srv := api.New(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: clock, Store: db, Users: users, Dispatch: svc,
+	tracker := geo.NewTracker(rdb, clock, geo.TrackerConfig{Fleet: "test"}.WithDefaults(), svc)
+	srv := api.New(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: clock, Store: db, Users: users, Dispatch: svc, Tracker: tracker,
 		Ready: map[string]func(context.Context) error{"store": db.Ping, "redis": func(ctx context.Context) error { return rdb.Ping(ctx).Err() }}})
-	e := &env{t: t, clock: clock, db: db, srv: srv, svc: svc, mini: mini, tokens: map[string]string{}, courier: map[string]int64{}, covered: map[string]bool{}}
+	e := &env{t: t, clock: clock, db: db, srv: srv, svc: svc, mini: mini, tokens: map[string]string{}, courier: map[string]int64{}}
 
 	hash, _ := users.HashPassword("password", "admin-pass")
 	if err := db.CreateUser(ctx, &courier.User{Login: "admin", Role: courier.RoleAdmin, PasswordHash: hash, Active: true}); err != nil {
@@ -190,6 +194,12 @@ func (r *response) errorField() string {
 // contract; successful requests are checked against it too.
 func (e *env) do(method, path, user string, body any, headers ...string) *response {
 	e.t.Helper()
+	return e.doCtx(context.Background(), method, path, user, body, headers...)
+}
+
+// doCtx is do with a request context (event streams end when it does).
+func (e *env) doCtx(ctx context.Context, method, path, user string, body any, headers ...string) *response {
+	e.t.Helper()
 	var raw []byte
 	ctype := "application/json"
 	switch b := body.(type) {
@@ -204,7 +214,7 @@ func (e *env) do(method, path, user string, body any, headers ...string) *respon
 			e.t.Fatal(err)
 		}
 	}
-	req := httptest.NewRequest(method, "http://localhost:8080"+path, bytes.NewReader(raw))
+	req := httptest.NewRequestWithContext(ctx, method, "http://localhost:8080"+path, bytes.NewReader(raw))
 	if body != nil {
 		req.Header.Set("Content-Type", ctype)
 	}
@@ -243,9 +253,7 @@ func (e *env) checkContract(req *http.Request, body []byte, res *response) {
 		}
 		e.t.Fatalf("contract: %s %s is not in openapi.yaml: %v", req.Method, req.URL.Path, err)
 	}
-	e.mu.Lock()
-	e.covered[req.Method+" "+route.Path] = true
-	e.mu.Unlock()
+	exercised.Store(req.Method+" "+route.Path, true)
 	in := &openapi3filter.RequestValidationInput{Request: vreq, PathParams: params, Route: route,
 		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}}
 	if res.Status < 300 {

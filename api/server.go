@@ -13,6 +13,7 @@ import (
 	"github.com/courierhq/courier"
 	"github.com/courierhq/courier/auth"
 	"github.com/courierhq/courier/dispatch"
+	"github.com/courierhq/courier/geo"
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -26,6 +27,7 @@ type Deps struct {
 	Store    courier.IdempotencyStore
 	Users    *auth.Users
 	Dispatch *dispatch.Service
+	Tracker  *geo.Tracker
 	// Ready are the checks of GET /readyz by name (the store, Redis, ...).
 	Ready map[string]func(context.Context) error
 	// TrustedProxies are the proxies whose X-Forwarded-For is believed (none by default).
@@ -39,6 +41,8 @@ type Server struct {
 	store    courier.IdempotencyStore
 	users    *auth.Users
 	dispatch *dispatch.Service
+	tracker  *geo.Tracker
+	pings    *prometheus.CounterVec
 	ready    map[string]func(context.Context) error
 	registry *prometheus.Registry
 	metrics  *metrics
@@ -66,13 +70,14 @@ func init() { gin.SetMode(gin.ReleaseMode) }
 
 // New builds the server and its routes.
 func New(d Deps) *Server {
-	s := &Server{log: d.Log, clock: d.Clock, store: d.Store, users: d.Users, dispatch: d.Dispatch, ready: d.Ready,
+	s := &Server{log: d.Log, clock: d.Clock, store: d.Store, users: d.Users, dispatch: d.Dispatch, tracker: d.Tracker, ready: d.Ready,
 		registry: prometheus.NewRegistry(), pollEvery: 300 * time.Millisecond}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.metrics = newMetrics(s.registry)
+	s.pings = newPingCounter(s.registry)
 
 	e := gin.New()
 	e.ContextWithFallback = true
@@ -105,7 +110,11 @@ func (s *Server) Handler() http.Handler { return s.engine }
 func (s *Server) Registry() *prometheus.Registry { return s.registry }
 
 // Routes lists "METHOD path" of every endpoint, for the contract test.
-func (s *Server) Routes() []string {
+func (s *Server) Routes() []string { return s.RouteNames() }
+
+// RouteNames lists "METHOD path" of every endpoint; it needs no dependencies,
+// so a zero Server answers it.
+func (s *Server) RouteNames() []string {
 	var out []string
 	for _, r := range s.routes() {
 		out = append(out, r.method+" "+r.path)
@@ -136,7 +145,13 @@ func (s *Server) routes() []route {
 
 		{"GET", "/api/v1/couriers", office, s.listCouriers},
 		{"POST", "/api/v1/couriers", staff, s.createCourier},
+		{"GET", "/api/v1/couriers/nearby", office, s.nearbyCouriers},
 		{"GET", "/api/v1/couriers/:id", everyone, s.getCourier},
+		{"GET", "/api/v1/couriers/:id/location", everyone, s.courierLocation},
+		{"GET", "/api/v1/couriers/:id/track", everyone, s.courierTrack},
+		{"POST", "/api/v1/courier/locations", []courier.Role{courier.RoleCourier}, s.postLocations},
+		{"GET", "/api/v1/tracking/positions", office, s.positions},
+		{"GET", "/api/v1/tracking/stream", office, s.trackingStream},
 		{"PATCH", "/api/v1/couriers/:id", staff, s.updateCourier},
 
 		{"GET", "/api/v1/zones", everyone, s.listZones},

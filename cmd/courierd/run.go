@@ -60,6 +60,25 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
 	users := auth.NewUsers(db, tokens, throttle.New(rdb, "throttle:"), auth.DefaultLimits, cfg.BcryptCost)
 	svc := dispatch.New(db, clock, dispatch.Config{Currency: cfg.Currency, Location: loc, Tariff: dispatch.DefaultTariff,
 		DefaultServiceMinutes: 5}, geo.NewZones(db), users)
+	defer svc.Close()
+	model := geo.DefaultTravelModel(loc)
+	if cfg.OSRMURL != "" {
+		osrm, err := geo.NewOSRM(cfg.OSRMURL, httpFetch(&http.Client{Timeout: 60 * time.Second}))
+		if err != nil {
+			return fmt.Errorf("OSRM_URL: %w", err)
+		}
+		osrm.RushFactor = model.RushFactor
+		svc.SetTravel(osrm)
+		log.Info("travel times from OSRM", slog.String("url", cfg.OSRMURL))
+	} else {
+		svc.SetTravel(model)
+		log.Info("travel times from the haversine travel model (no OSRM_URL)")
+	}
+	trackCfg := geo.TrackerConfig{Fleet: "default"}.WithDefaults()
+	if err := trackCfg.Validate(); err != nil {
+		return err
+	}
+	tracker := geo.NewTracker(rdb, clock, trackCfg, svc)
 
 	if cfg.FirebaseCredentials == "" && cfg.FCMEndpoint == "" {
 		log.Info("push: no FIREBASE_CREDENTIALS or FCM_ENDPOINT; notifications are only logged")
@@ -75,7 +94,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
 		}
 	}
 
-	srv := api.New(api.Deps{Log: log, Clock: clock, Store: db, Users: users, Dispatch: svc,
+	srv := api.New(api.Deps{Log: log, Clock: clock, Store: db, Users: users, Dispatch: svc, Tracker: tracker,
 		Ready: map[string]func(context.Context) error{
 			"store": db.Ping,
 			"redis": func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
@@ -177,4 +196,19 @@ func ensureAdmin(ctx context.Context, db courier.Store, users *auth.Users, login
 	}
 	log.Info("created admin user", slog.String("login", login))
 	return nil
+}
+
+// httpFetch adapts an HTTP client to geo.Fetch (geo itself does not speak HTTP).
+func httpFetch(client *http.Client) geo.Fetch {
+	return func(ctx context.Context, url string) (int, io.ReadCloser, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return 0, nil, err
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, nil, err
+		}
+		return resp.StatusCode, resp.Body, nil
+	}
 }

@@ -1,0 +1,254 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/courierhq/courier"
+	"github.com/courierhq/courier/geo"
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+type pingIn struct {
+	Lat        *float64   `json:"lat"`
+	Lng        *float64   `json:"lng"`
+	AccuracyM  float64    `json:"accuracy_m"`
+	SpeedMPS   float64    `json:"speed_mps"`
+	Heading    float64    `json:"heading"`
+	RecordedAt *time.Time `json:"recorded_at"`
+}
+
+type locationsIn struct {
+	Pings []pingIn `json:"pings"`
+}
+
+// pingCounter counts pings by outcome (accepted, duplicate, or a drop reason).
+func newPingCounter(reg prometheus.Registerer) *prometheus.CounterVec {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "courierd_pings_total",
+		Help: "GPS pings received from couriers' phones by outcome: accepted, duplicate, or why they were dropped."}, []string{"outcome"})
+	reg.MustRegister(c)
+	return c
+}
+
+// postLocations takes a batch of pings from the courier's phone, buffered
+// while offline: out-of-order and duplicate pings are normal.
+func (s *Server) postLocations(c *gin.Context) error {
+	var in locationsIn
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	if len(in.Pings) == 0 {
+		return courier.FieldError("pings", "send at least one ping")
+	}
+	if len(in.Pings) > geo.MaxPingsPerBatch {
+		return courier.FieldError("pings", "at most %d pings per batch", geo.MaxPingsPerBatch)
+	}
+	pings := make([]geo.Ping, len(in.Pings))
+	for i, p := range in.Pings {
+		field := "pings[" + strconv.Itoa(i) + "]"
+		if p.Lat == nil || p.Lng == nil {
+			return courier.FieldError(field+".lat", "lat and lng are required")
+		}
+		if p.RecordedAt == nil {
+			return courier.FieldError(field+".recorded_at", "is required")
+		}
+		pings[i] = geo.Ping{Lat: *p.Lat, Lng: *p.Lng, AccuracyM: p.AccuracyM, SpeedMPS: p.SpeedMPS, Heading: p.Heading, RecordedAt: *p.RecordedAt}
+	}
+	a := actorOf(c)
+	if a.CourierID == 0 {
+		return courier.Errorf(courier.EFORBIDDEN, "this login has no courier record")
+	}
+	res, err := s.tracker.Ingest(c.Request.Context(), a.CourierID, pings)
+	if err != nil {
+		return err
+	}
+	s.pings.WithLabelValues("accepted").Add(float64(res.Accepted))
+	s.pings.WithLabelValues("duplicate").Add(float64(res.Duplicates))
+	for reason, n := range res.Dropped {
+		s.pings.WithLabelValues(reason).Add(float64(n))
+	}
+	dropped := res.Dropped
+	if dropped == nil {
+		dropped = map[string]int{}
+	}
+	c.JSON(http.StatusOK, gin.H{"accepted": res.Accepted, "duplicates": res.Duplicates, "dropped": dropped})
+	return nil
+}
+
+type positionJSON struct {
+	CourierID  int64      `json:"courier_id"`
+	Location   latLngJSON `json:"location"`
+	AccuracyM  float64    `json:"accuracy_m"`
+	SpeedMPS   float64    `json:"speed_mps"`
+	Heading    float64    `json:"heading"`
+	RecordedAt time.Time  `json:"recorded_at"`
+	ReceivedAt time.Time  `json:"received_at"`
+	Stale      bool       `json:"stale"`
+}
+
+func toPosition(p *geo.Position) positionJSON {
+	return positionJSON{CourierID: p.CourierID, Location: toLatLng(p.Location), AccuracyM: p.AccuracyM, SpeedMPS: p.SpeedMPS,
+		Heading: p.Heading, RecordedAt: p.RecordedAt, ReceivedAt: p.ReceivedAt, Stale: p.Stale}
+}
+
+// ownCourier checks that a courier asks only about themselves; office roles may ask about anyone.
+func ownCourier(c *gin.Context, id int64) error {
+	if a := actorOf(c); a.Role == courier.RoleCourier && a.CourierID != id {
+		return courier.Errorf(courier.ENOTFOUND, "courier %d not found", id)
+	}
+	return nil
+}
+
+func (s *Server) courierLocation(c *gin.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := ownCourier(c, id); err != nil {
+		return err
+	}
+	p, err := s.tracker.Location(c.Request.Context(), id)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, toPosition(p))
+	return nil
+}
+
+func (s *Server) nearbyCouriers(c *gin.Context) error {
+	p, err := queryLatLng(c)
+	if err != nil {
+		return err
+	}
+	radius, limit := 2000.0, 10
+	if v := c.Query("radius_m"); v != "" {
+		if radius, err = strconv.ParseFloat(v, 64); err != nil {
+			return courier.FieldError("radius_m", "must be a number")
+		}
+	}
+	if v := c.Query("limit"); v != "" {
+		if limit, err = strconv.Atoi(v); err != nil {
+			return courier.FieldError("limit", "must be an integer")
+		}
+	}
+	found, err := s.tracker.Nearby(c.Request.Context(), p, radius, limit)
+	if err != nil {
+		return err
+	}
+	type nearbyJSON struct {
+		positionJSON
+		DistanceM float64 `json:"distance_m"`
+	}
+	out := make([]nearbyJSON, len(found))
+	for i, n := range found {
+		out[i] = nearbyJSON{positionJSON: toPosition(&n.Position), DistanceM: n.DistanceM}
+	}
+	c.JSON(http.StatusOK, gin.H{"items": out})
+	return nil
+}
+
+// courierTrack answers a courier's history between from and to (default: the last 24 hours) as GeoJSON.
+func (s *Server) courierTrack(c *gin.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := ownCourier(c, id); err != nil {
+		return err
+	}
+	to, from := s.clock.Now(), time.Time{}
+	for _, q := range []struct {
+		name string
+		dst  *time.Time
+	}{{"from", &from}, {"to", &to}} {
+		if v := c.Query(q.name); v != "" {
+			if *q.dst, err = time.Parse(time.RFC3339, v); err != nil {
+				return courier.FieldError(q.name, "must be an RFC 3339 time")
+			}
+		}
+	}
+	if from.IsZero() {
+		from = to.Add(-24 * time.Hour)
+	}
+	pings, err := s.tracker.Track(c.Request.Context(), id, from, to)
+	if err != nil {
+		return err
+	}
+	b, err := geo.TrackGeoJSON(id, pings)
+	if err != nil {
+		return err
+	}
+	c.Data(http.StatusOK, "application/geo+json", b)
+	return nil
+}
+
+// positions lists the last known position of every active courier, stale ones marked.
+func (s *Server) positions(c *gin.Context) error {
+	active := true
+	cs, err := s.dispatch.ListCouriers(c.Request.Context(), actorOf(c), courier.CourierFilter{Active: &active})
+	if err != nil {
+		return err
+	}
+	out := []positionJSON{}
+	for _, x := range cs {
+		p, err := s.tracker.Location(c.Request.Context(), x.ID)
+		if courier.ErrorCode(err) == courier.ENOTFOUND {
+			continue
+		} else if err != nil {
+			return err
+		}
+		out = append(out, toPosition(p))
+	}
+	c.JSON(http.StatusOK, gin.H{"items": out})
+	return nil
+}
+
+type eventJSON struct {
+	Type      string     `json:"type"`
+	CourierID int64      `json:"courier_id"`
+	At        time.Time  `json:"at"`
+	Location  latLngJSON `json:"location"`
+	SheetID   *int64     `json:"sheet_id"`
+	StopID    *int64     `json:"stop_id"`
+	DistanceM float64    `json:"distance_m"`
+}
+
+// trackingStream is the console's live feed: Server-Sent Events of position
+// changes and detector events (off_route, idle, arrived, ...), from Redis
+// Pub/Sub, so every replica sees every courier. A comment line every 15 s keeps
+// proxies from closing the stream.
+func (s *Server) trackingStream(c *gin.Context) error {
+	ctx := c.Request.Context()
+	events, err := s.tracker.Subscribe(ctx)
+	if err != nil {
+		return err
+	}
+	c.Header("Content-Type", "text/event-stream")
+	c.Header("Cache-Control", "no-cache")
+	c.Header("X-Accel-Buffering", "no")
+	c.Status(http.StatusOK)
+	c.Writer.WriteString(": connected\n\n")
+	c.Writer.Flush()
+	keepAlive := time.NewTicker(15 * time.Second)
+	defer keepAlive.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-keepAlive.C:
+			c.Writer.WriteString(": keep-alive\n\n")
+			c.Writer.Flush()
+		case ev, ok := <-events:
+			if !ok {
+				return nil
+			}
+			b, _ := json.Marshal(eventJSON{Type: ev.Type, CourierID: ev.CourierID, At: ev.At, Location: toLatLng(ev.Location),
+				SheetID: nullID(ev.SheetID), StopID: nullID(ev.StopID), DistanceM: ev.DistanceM})
+			c.Writer.WriteString("event: " + ev.Type + "\ndata: " + string(b) + "\n\n")
+			c.Writer.Flush()
+		}
+	}
+}
