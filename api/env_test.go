@@ -22,6 +22,7 @@ import (
 	"github.com/courierhq/courier/dispatch"
 	"github.com/courierhq/courier/geo"
 	"github.com/courierhq/courier/internal/testsvc"
+	"github.com/courierhq/courier/sheetpdf"
 	"github.com/courierhq/courier/store"
 	"github.com/courierhq/courier/throttle"
 	"github.com/getkin/kin-openapi/openapi3"
@@ -127,7 +128,12 @@ func newEnvOn(t *testing.T, dbURL string) *env {
 	svc.SetSolver(dispatch.SolverSettings{MaxIterations: 300}) // deterministic and quick
 	t.Cleanup(svc.Close)
 	tracker := geo.NewTracker(rdb, clock, geo.TrackerConfig{Fleet: "test"}.WithDefaults(), svc)
+	printer, err := sheetpdf.New("", "ru", "RUB", msk)
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := api.New(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: clock, Store: db, Users: users, Dispatch: svc, Tracker: tracker,
+		Printer: printer, Company: "Test Delivery",
 		Ready: map[string]func(context.Context) error{"store": db.Ping, "redis": func(ctx context.Context) error { return rdb.Ping(ctx).Err() }}})
 	e := &env{t: t, clock: clock, db: db, srv: srv, svc: svc, mini: mini, tokens: map[string]string{}, courier: map[string]int64{}}
 

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"slices"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/courierhq/courier"
 	"github.com/courierhq/courier/dispatch"
+	"github.com/courierhq/courier/sheetpdf"
 	"github.com/gin-gonic/gin"
 )
 
@@ -475,5 +477,36 @@ func (s *Server) optimizeSheets(c *gin.Context) error {
 		return err
 	}
 	editAnswer(c, r)
+	return nil
+}
+
+// sheetPDF prints a route sheet on A4 in the company's language.
+func (s *Server) sheetPDF(c *gin.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	if s.printer == nil {
+		return courier.Errorf(courier.EUNAVAILABLE, "printing is not configured: install fonts-dejavu-core or set COURIER_FONT_DIR")
+	}
+	ctx := c.Request.Context()
+	v, err := s.dispatch.Sheet(ctx, actorOf(c), id)
+	if err != nil {
+		return err
+	}
+	cr, err := s.dispatch.Courier(ctx, courier.Actor{Role: courier.RoleAdmin}, v.Sheet.CourierID)
+	if err != nil {
+		return err
+	}
+	depot, err := s.dispatch.Depot(ctx, v.Sheet.DepotID)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := s.printer.Render(&buf, sheetpdf.Sheet{Sheet: v.Sheet, Orders: v.Orders, Courier: cr, Depot: depot, Company: s.company}); err != nil {
+		return err
+	}
+	c.Header("Content-Disposition", fmt.Sprintf(`inline; filename="route-sheet-%s.pdf"`, v.Sheet.Number))
+	c.Data(http.StatusOK, "application/pdf", buf.Bytes())
 	return nil
 }

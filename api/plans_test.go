@@ -170,6 +170,11 @@ func TestPlanTheDay(t *testing.T) {
 		t.Errorf("courier sheets: %+v", cs)
 	}
 	e.must(e.do("GET", "/api/v1/route-sheets/"+itoa(mine), other, nil), 404)
+	pdf := e.must(e.do("GET", "/api/v1/route-sheets/"+itoa(mine)+"/pdf", login, nil), 200)
+	if !bytes.HasPrefix(pdf.Body, []byte("%PDF-")) || pdf.Header.Get("Content-Type") != "application/pdf" || len(pdf.Body) < 10000 {
+		t.Errorf("route sheet PDF: %q, %d bytes", pdf.Header.Get("Content-Type"), len(pdf.Body))
+	}
+	e.must(e.do("GET", "/api/v1/route-sheets/"+itoa(mine)+"/pdf", other, nil), 404)
 	e.must(e.do("POST", "/api/v1/route-sheets/"+itoa(mine)+"/start", other, nil), 404)
 
 	// The courier starts: the orders go out for delivery.

@@ -14,6 +14,7 @@ import (
 	"github.com/courierhq/courier/auth"
 	"github.com/courierhq/courier/dispatch"
 	"github.com/courierhq/courier/geo"
+	"github.com/courierhq/courier/sheetpdf"
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -28,6 +29,9 @@ type Deps struct {
 	Users    *auth.Users
 	Dispatch *dispatch.Service
 	Tracker  *geo.Tracker
+	// Printer prints route sheets as PDF; nil answers 503.
+	Printer *sheetpdf.Printer
+	Company string // printed on documents
 	// Ready are the checks of GET /readyz by name (the store, Redis, ...).
 	Ready map[string]func(context.Context) error
 	// TrustedProxies are the proxies whose X-Forwarded-For is believed (none by default).
@@ -42,6 +46,8 @@ type Server struct {
 	users    *auth.Users
 	dispatch *dispatch.Service
 	tracker  *geo.Tracker
+	printer  *sheetpdf.Printer
+	company  string
 	pings    *prometheus.CounterVec
 	ready    map[string]func(context.Context) error
 	registry *prometheus.Registry
@@ -70,7 +76,7 @@ func init() { gin.SetMode(gin.ReleaseMode) }
 
 // New builds the server and its routes.
 func New(d Deps) *Server {
-	s := &Server{log: d.Log, clock: d.Clock, store: d.Store, users: d.Users, dispatch: d.Dispatch, tracker: d.Tracker, ready: d.Ready,
+	s := &Server{log: d.Log, clock: d.Clock, store: d.Store, users: d.Users, dispatch: d.Dispatch, tracker: d.Tracker, printer: d.Printer, company: d.Company, ready: d.Ready,
 		registry: prometheus.NewRegistry(), pollEvery: 300 * time.Millisecond}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -171,6 +177,7 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/route-sheets", everyone, s.listSheets},
 		{"POST", "/api/v1/route-sheets/optimize", staff, s.optimizeSheets},
 		{"GET", "/api/v1/route-sheets/:id", everyone, s.getSheet},
+		{"GET", "/api/v1/route-sheets/:id/pdf", everyone, s.sheetPDF},
 		{"POST", "/api/v1/route-sheets/:id/moves", staff, s.moveStop},
 		{"POST", "/api/v1/route-sheets/:id/locks", staff, s.lockStop},
 		{"POST", "/api/v1/route-sheets/:id/start", []courier.Role{courier.RoleCourier, courier.RoleDispatcher, courier.RoleAdmin}, s.startSheet},

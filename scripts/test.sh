@@ -18,6 +18,7 @@ if ! command -v go >/dev/null; then
 fi
 command -v go >/dev/null || { echo "test.sh: go is not installed" >&2; exit 1; }
 
+scripts/packages.sh || { echo "test.sh: scripts/packages.sh failed" >&2; exit 1; }
 services=$(scripts/services.sh) || { echo "test.sh: scripts/services.sh failed" >&2; exit 1; }
 eval "$services"
 export COURIER_TEST_POSTGRES_URL COURIER_TEST_REDIS_URL

@@ -33,6 +33,8 @@ type Config struct {
 	TimeZone            string
 	Currency            string
 	Language            string
+	Company             string
+	FontDir             string
 	Demo                bool
 	LogFormat           string
 	LogLevel            string
@@ -74,6 +76,8 @@ func (c *Config) settings() []setting {
 		{flag: "timezone", env: "COURIER_TIMEZONE", def: "Europe/Moscow", help: "company time zone (IANA)", str: &c.TimeZone},
 		{flag: "currency", env: "COURIER_CURRENCY", def: "RUB", help: "company currency (ISO 4217)", str: &c.Currency},
 		{flag: "language", env: "COURIER_LANGUAGE", def: "ru", help: "company language for documents and messages (ru, en)", str: &c.Language},
+		{flag: "company", env: "COURIER_COMPANY_NAME", def: "", help: "company name printed on route sheets", str: &c.Company},
+		{flag: "font-dir", env: "COURIER_FONT_DIR", def: "/usr/share/fonts/truetype/dejavu", help: "directory with DejaVuSans.ttf for PDF route sheets", str: &c.FontDir},
 		{flag: "log-format", env: "COURIER_LOG_FORMAT", def: "text", help: "text or json", str: &c.LogFormat},
 		{flag: "log-level", env: "COURIER_LOG_LEVEL", def: "info", help: "debug, info, warn, error", str: &c.LogLevel},
 		{flag: "bcrypt-cost", env: "COURIER_BCRYPT_COST", def: "10", help: "bcrypt cost of password hashes", num: &c.BcryptCost},

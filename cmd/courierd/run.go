@@ -18,6 +18,7 @@ import (
 	"github.com/courierhq/courier/auth"
 	"github.com/courierhq/courier/dispatch"
 	"github.com/courierhq/courier/geo"
+	"github.com/courierhq/courier/sheetpdf"
 	"github.com/courierhq/courier/store"
 	"github.com/courierhq/courier/throttle"
 	"github.com/redis/go-redis/v9"
@@ -94,7 +95,12 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
 		}
 	}
 
-	srv := api.New(api.Deps{Log: log, Clock: clock, Store: db, Users: users, Dispatch: svc, Tracker: tracker,
+	printer, err := sheetpdf.New(cfg.FontDir, cfg.Language, cfg.Currency, loc)
+	if err != nil {
+		log.Warn("route sheet PDFs are off", slog.Any("err", err))
+		printer = nil
+	}
+	srv := api.New(api.Deps{Log: log, Clock: clock, Store: db, Users: users, Dispatch: svc, Tracker: tracker, Printer: printer, Company: cfg.Company,
 		Ready: map[string]func(context.Context) error{
 			"store": db.Ping,
 			"redis": func(ctx context.Context) error { return rdb.Ping(ctx).Err() },

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# packages.sh installs the Debian packages the tests use besides the services
+# (services.sh installs PostgreSQL and Redis): fonts for the PDF route sheets
+# (DejaVu has Cyrillic) and poppler-utils (pdftotext) to read them back.
+# Non-interactive and idempotent: it installs only what is missing.
+set -euo pipefail
+
+need=()
+[[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] || need+=(fonts-dejavu-core)
+command -v pdftotext >/dev/null || need+=(poppler-utils)
+for pkg in "$@"; do
+	dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+((${#need[@]})) || exit 0
+
+echo "packages: installing ${need[*]}" >&2
+sudo=()
+((EUID == 0)) || sudo=(sudo -n)
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq >&2
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >&2

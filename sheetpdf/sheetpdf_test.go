@@ -1,0 +1,126 @@
+package sheetpdf
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/courierhq/courier"
+)
+
+func sample(stops int) Sheet {
+	msk, _ := time.LoadLocation("Europe/Moscow")
+	start := time.Date(2026, 11, 23, 9, 0, 0, 0, msk).UTC()
+	sh := &courier.RouteSheet{ID: 18, Number: courier.SheetNumber(18), Date: "2026-11-23", Start: start,
+		End: start.Add(6 * time.Hour), DistanceM: 48250, DurationS: 5*3600 + 7*60}
+	var orders []*courier.Order
+	for i := range stops {
+		eta := start.Add(time.Duration(10*(i+1)) * time.Minute)
+		sh.Stops = append(sh.Stops, courier.SheetStop{OrderID: int64(100 + i), Seq: i + 1, ETA: eta, ETAFrom: eta.Add(-30 * time.Minute), ETATo: eta.Add(30 * time.Minute)})
+		cod := courier.COD{Amount: 249900, Currency: "RUB", Method: courier.PayCash}
+		if i%3 == 1 {
+			cod.Method = courier.PayCard
+		} else if i%3 == 2 {
+			cod = courier.COD{Currency: "RUB", Method: courier.PayPrepaid}
+		}
+		orders = append(orders, &courier.Order{ID: int64(100 + i), ExternalID: fmt.Sprintf("SHOP-%d", 100+i),
+			Customer: courier.Customer{Name: "Анна Петрова", Phone: "+7 903 123-45-67"},
+			Address:  fmt.Sprintf("Москва, Тверская ул., д. %d, кв. 12", i+1), WeightKg: 2.5, VolumeL: 6,
+			Items: []courier.Item{{Name: "Чайник", Qty: 1, Barcode: "4600000000017"}}, COD: cod})
+	}
+	return Sheet{Sheet: sh, Orders: orders, Company: "ООО «Быстрая доставка»",
+		Courier: &courier.Courier{Name: "Артём Белов", Phone: "+7 916 555-10-20", Vehicle: courier.Vehicle{Type: "van", CapacityKg: 800, CapacityL: 3000}},
+		Depot:   &courier.Depot{Name: "Склад Павелецкая", Address: "Кожевническая ул., 14"}}
+}
+
+// text renders and reads the PDF back with pdftotext (poppler-utils, installed by scripts/packages.sh).
+func text(t *testing.T, lang string, s Sheet) (string, int) {
+	t.Helper()
+	msk, _ := time.LoadLocation("Europe/Moscow")
+	p, err := New("", lang, "RUB", msk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := p.Render(&buf, s); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(buf.Bytes(), []byte("%PDF-")) {
+		t.Fatalf("not a PDF: %q", buf.Bytes()[:20])
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "sheet.pdf")
+	if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("pdftotext", "-layout", file, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext (run scripts/packages.sh): %v", err)
+	}
+	info, err := exec.Command("pdfinfo", file).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages := 0
+	for _, l := range strings.Split(string(info), "\n") {
+		if strings.HasPrefix(l, "Pages:") {
+			fmt.Sscan(strings.TrimSpace(strings.TrimPrefix(l, "Pages:")), &pages)
+		}
+	}
+	return string(out), pages
+}
+
+func TestRenderRussian(t *testing.T) {
+	s := sample(5)
+	out, pages := text(t, "ru", s)
+	for _, want := range []string{
+		"Маршрутный лист № " + courier.SheetNumber(18),
+		"Артём Белов", "Склад Павелецкая", "23.11.2026", "Выезд:", "09:00",
+		"Москва, Тверская ул., д. 1, кв.", "Анна Петрова", "Чайник ×1", "4600000000017",
+		"наличные", "карта", "оплачено", "2499.00 RUB",
+		"К получению наличными: 4998.00 RUB", // stops 1 and 4 are cash
+		"Картой: 4998.00 RUB", "48.2 км", "5 ч 07 мин",
+		"Выдал (диспетчер)", "Принял (курьер)", "Сдал в кассу",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the PDF lacks %q; it reads:\n%s", want, out)
+		}
+	}
+	if pages != 1 {
+		t.Errorf("%d pages for 5 stops", pages)
+	}
+}
+
+func TestRenderLongSheetEnglish(t *testing.T) {
+	out, pages := text(t, "en", sample(45))
+	if pages < 2 || !strings.Contains(out, "Route sheet "+courier.SheetNumber(18)) || !strings.Contains(out, "Cash to collect: 37485.00 RUB") ||
+		strings.Count(out, "Address and customer") != pages {
+		t.Errorf("%d pages; the header must repeat on each:\n%s", pages, out)
+	}
+	if !strings.Contains(out, "Page 2/") {
+		t.Errorf("no page numbers")
+	}
+}
+
+func TestRenderBadInput(t *testing.T) {
+	p, err := New("", "ru", "RUB", time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sample(2)
+	s.Orders = s.Orders[:1]
+	if err := p.Render(&bytes.Buffer{}, s); err == nil {
+		t.Error("a sheet whose orders do not match its stops was printed")
+	}
+	if _, err := New(t.TempDir(), "ru", "RUB", time.UTC); err == nil || !strings.Contains(err.Error(), "fonts-dejavu-core") {
+		t.Errorf("missing font: %v", err)
+	}
+	if _, err := New("", "fr", "RUB", time.UTC); err == nil {
+		t.Error("unknown language accepted")
+	}
+}
