@@ -237,7 +237,7 @@ type ReturnedItem struct {
 	ID        int64
 	OrderID   int64
 	SheetID   int64
-	ItemIndex int // position in Order.Items; 0 for an order without items
+	ItemIndex int // position in Order.Items; -1 for an order without items (the parcel itself)
 	Piece     int // 1..Qty
 	Barcode   string
 	ActorID   int64

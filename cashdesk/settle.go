@@ -1,0 +1,258 @@
+package cashdesk
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/courierhq/courier"
+)
+
+// SettleInput is a cashier accepting cash for a route sheet.
+type SettleInput struct {
+	Barcode       string
+	Counted       courier.Money
+	Denominations []courier.Denomination // optional; when given they must sum to Counted
+	Note          string                 // why the count differs, when it does
+	// Key is the request's Idempotency-Key: a retry with the same key gets
+	// the same settlement, even when the server died before answering.
+	Key string
+}
+
+// maxNote is the longest note a settlement or a resolution may carry.
+const maxNote = 1000
+
+// validate checks the input on its own and returns the sheet id.
+// Returns EINVALID naming the field.
+func (s *Service) validateSettle(in *SettleInput) (int64, error) {
+	if in.Key == "" {
+		return 0, courier.FieldError("Idempotency-Key", "is required: a settlement can be retried safely only with one")
+	}
+	if len(in.Key) > 200 {
+		return 0, courier.FieldError("Idempotency-Key", "must be at most 200 characters")
+	}
+	in.Barcode = strings.TrimSpace(in.Barcode)
+	if in.Barcode == "" {
+		return 0, courier.FieldError("barcode", "is required")
+	}
+	id, err := courier.ParseSheetNumber(in.Barcode)
+	if err != nil {
+		return 0, err
+	}
+	if err := s.validateMoney("counted", in.Counted); err != nil {
+		return 0, err
+	}
+	if len(in.Denominations) > 0 {
+		var sum int64
+		for i, d := range in.Denominations {
+			field := fmt.Sprintf("denominations[%d]", i)
+			if d.Value <= 0 {
+				return 0, courier.FieldError(field+".value", "must be positive (minor units)")
+			}
+			if d.Count < 0 || d.Count > 1_000_000 {
+				return 0, courier.FieldError(field+".count", "must be within [0, 1000000]")
+			}
+			if d.Value > math.MaxInt64/max(d.Count, 1) || sum > math.MaxInt64-d.Value*d.Count {
+				return 0, courier.FieldError(field, "is too large")
+			}
+			sum += d.Value * d.Count
+		}
+		if sum != in.Counted.Amount {
+			return 0, &courier.Error{Code: courier.EINVALID,
+				Message: fmt.Sprintf("denominations: they add up to %s, not to the counted %s", courier.Money{Amount: sum, Currency: in.Counted.Currency}, in.Counted),
+				Details: map[string]any{"field": "denominations", "sum": sum}}
+		}
+	}
+	in.Note = strings.TrimSpace(in.Note)
+	if utf8.RuneCountInString(in.Note) > maxNote {
+		return 0, courier.FieldError("note", "must be at most %d characters", maxNote)
+	}
+	return id, nil
+}
+
+// validateMoney checks an amount the desk takes: not negative, in the company currency.
+func (s *Service) validateMoney(field string, m courier.Money) error {
+	if m.Currency == "" {
+		return courier.FieldError(field+".currency", "is required")
+	}
+	if m.Currency != s.cfg.Currency {
+		return courier.FieldError(field+".currency", "must be the company currency %s, not %q", s.cfg.Currency, m.Currency)
+	}
+	return m.Validate(field)
+}
+
+// requestHash is a digest of what a settlement request asks, to tell a
+// retry from another request made with the same Idempotency-Key.
+func requestHash(sheetID int64, in SettleInput) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "settle\x00%d\x00%d\x00%s\x00%s\x00", sheetID, in.Counted.Amount, in.Counted.Currency, in.Note)
+	for _, d := range in.Denominations {
+		fmt.Fprintf(h, "%d*%d\x00", d.Value, d.Count)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Settle accepts the counted cash for a route sheet's delivered cash orders
+// that are not settled yet, in one transaction: the orders' debts are
+// cleared, the cash enters the depot's desk, a shortage or surplus becomes a
+// discrepancy on the courier (with the cashier and the note), and the orders
+// move to payment state deposited. Orders not delivered yet stay for a later
+// settlement. The settlement is idempotent by in.Key in the database itself:
+// a retry gets the stored settlement (Replayed set).
+//
+// Cashiers and admins only, with an open shift at the sheet's depot. Returns
+// EFORBIDDEN; EINVALID (bad barcode, amount, currency, denominations, missing
+// key); EIDEMPOTENCY (the key was used with another request); ENOTFOUND (no
+// such sheet); ECONFLICT (no open shift, another depot's sheet, nothing to
+// settle: all settled or not delivered yet).
+func (s *Service) Settle(ctx context.Context, actor courier.Actor, in SettleInput) (*courier.Settlement, error) {
+	if err := actor.Require(desk...); err != nil {
+		return nil, err
+	}
+	sheetID, err := s.validateSettle(&in)
+	if err != nil {
+		return nil, err
+	}
+	hash := requestHash(sheetID, in)
+	sc := scope(actor)
+	// A retry after the first request committed: answer it without needing a shift.
+	if prev, err := s.store.SettlementByKey(ctx, sc, in.Key); err == nil {
+		return replay(prev, hash)
+	} else if courier.ErrorCode(err) != courier.ENOTFOUND {
+		return nil, err
+	}
+	shift, err := s.store.OpenCashShiftOf(ctx, actor.UserID)
+	if courier.ErrorCode(err) == courier.ENOTFOUND {
+		return nil, courier.Errorf(courier.ECONFLICT, "open a cashier shift before settling")
+	} else if err != nil {
+		return nil, err
+	}
+	st, err := s.store.Settle(ctx, shift.ID, sheetID, sc, in.Key, func(sh *courier.CashShift, b *courier.SheetBook) (*courier.SettleChange, error) {
+		return s.settle(actor, sh, b, in, hash)
+	})
+	if err != nil {
+		return nil, notFoundSheet(err, in.Barcode)
+	}
+	if st.Replayed {
+		return replay(st, hash)
+	}
+	return st, nil
+}
+
+// replay answers a settlement found by its key, unless the key came with another request.
+func replay(st *courier.Settlement, hash string) (*courier.Settlement, error) {
+	if st.RequestHash != hash {
+		return nil, courier.Errorf(courier.EIDEMPOTENCY, "this Idempotency-Key was used for another settlement (%d); use a new key", st.ID)
+	}
+	st.Replayed = true
+	return st, nil
+}
+
+// settle decides a settlement from the locked shift and sheet book.
+func (s *Service) settle(actor courier.Actor, sh *courier.CashShift, b *courier.SheetBook, in SettleInput, hash string) (*courier.SettleChange, error) {
+	number := b.Sheet.Number
+	if sh.Status != courier.ShiftOpen {
+		return nil, courier.Errorf(courier.ECONFLICT, "your cashier shift %d is closed; open a new one", sh.ID)
+	}
+	if sh.DepotID != b.Sheet.DepotID {
+		return nil, &courier.Error{Code: courier.ECONFLICT,
+			Message: fmt.Sprintf("route sheet %s belongs to depot %d; your shift is at depot %d", number, b.Sheet.DepotID, sh.DepotID),
+			Details: map[string]any{"sheet_depot_id": b.Sheet.DepotID, "shift_depot_id": sh.DepotID}}
+	}
+	v := view(b, s.cfg.Currency)
+	now := s.now()
+	st := &courier.Settlement{SheetID: b.Sheet.ID, CourierID: b.Sheet.CourierID, DepotID: b.Sheet.DepotID, ShiftID: sh.ID,
+		Currency: in.Counted.Currency, Counted: in.Counted.Amount, Denominations: in.Denominations, Note: in.Note,
+		TxID: courier.NewTxID(), CashierID: actor.UserID, TokenID: actor.TokenID, RequestHash: hash}
+	ch := &courier.SettleChange{Settlement: st}
+	base := courier.Posting{TxID: st.TxID, Currency: st.Currency, SheetID: st.SheetID, DepotID: st.DepotID, ShiftID: sh.ID,
+		Kind: courier.KindSettlement, ActorID: actor.UserID, TokenID: actor.TokenID, At: now, Note: "route sheet " + number}
+	pending := 0
+	for _, l := range v.Lines {
+		if l.State == StatePending && l.ExpectedCash > 0 {
+			pending++
+		}
+		if l.State != StateToSettle {
+			continue
+		}
+		o := l.Order
+		// Credit each courier cash account that holds this order's debt.
+		owed := map[string]int64{}
+		var accounts []string
+		for _, p := range b.Postings {
+			if p.OrderID == o.ID && p.Currency == st.Currency && strings.HasPrefix(p.Account, courier.PrefixCourierCash) {
+				if _, ok := owed[p.Account]; !ok {
+					accounts = append(accounts, p.Account)
+				}
+				owed[p.Account] += p.Amount
+			}
+		}
+		for _, acc := range accounts {
+			if owed[acc] <= 0 {
+				continue
+			}
+			p := base
+			p.Account, p.Amount, p.OrderID, p.CourierID = acc, -owed[acc], o.ID, courierOf(acc)
+			ch.Postings = append(ch.Postings, p)
+		}
+		st.Expected += l.Outstanding
+		st.Orders = append(st.Orders, courier.SettledOrder{OrderID: o.ID, Amount: l.Outstanding})
+		if o.PaymentStatus != courier.PaymentDeposited {
+			o.PaymentStatus = courier.PaymentDeposited
+			ch.Events = append(ch.Events, courier.OrderEvent{OrderID: o.ID, Kind: courier.EventPayment, FromStatus: o.Status, ToStatus: o.Status,
+				ActorID: actor.UserID, ActorRole: actor.Role, At: now, Reason: string(courier.PaymentDeposited),
+				Comment: "route sheet " + number + " settled at the cash desk"})
+		}
+	}
+	if st.Expected == 0 {
+		switch {
+		case pending > 0:
+			return nil, &courier.Error{Code: courier.ECONFLICT,
+				Message: fmt.Sprintf("nothing to settle yet on route sheet %s: %d cash orders are not delivered", number, pending),
+				Details: map[string]any{"pending_orders": pending}}
+		case len(b.Settlements) > 0:
+			return nil, courier.Errorf(courier.ECONFLICT, "route sheet %s is already settled: nothing is outstanding", number)
+		}
+		return nil, courier.Errorf(courier.ECONFLICT, "route sheet %s has no delivered cash orders to settle", number)
+	}
+	if st.Counted > 0 {
+		p := base
+		p.Account, p.Amount = courier.AccountCashdesk(st.DepotID), st.Counted
+		ch.Postings = append(ch.Postings, p)
+	}
+	if diff := st.Expected - st.Counted; diff != 0 {
+		// A shortage (diff > 0) stays on the courier as a debit; a surplus as a credit.
+		p := base
+		p.Account, p.Amount, p.CourierID, p.Kind = courier.AccountDiscrepancy(st.CourierID), diff, st.CourierID, courier.KindDiscrepancy
+		what := "shortage"
+		if diff < 0 {
+			what = "surplus"
+		}
+		p.Note = what + " on route sheet " + number
+		if in.Note != "" {
+			p.Note += ": " + in.Note
+		}
+		ch.Postings = append(ch.Postings, p)
+	}
+	return ch, nil
+}
+
+// courierOf returns the courier id of a per-courier account, or 0.
+func courierOf(account string) int64 {
+	i := strings.LastIndexByte(account, ':')
+	if i < 0 {
+		return 0
+	}
+	var id int64
+	for _, c := range account[i+1:] {
+		if c < '0' || c > '9' {
+			return 0
+		}
+		id = id*10 + int64(c-'0')
+	}
+	return id
+}
