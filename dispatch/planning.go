@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/courierhq/courier"
@@ -30,7 +31,7 @@ const (
 )
 
 // progressEvery is how often a running plan writes its progress.
-const progressEvery = 500 * time.Millisecond
+const progressEvery = time.Second
 
 // StartPlan checks the request, builds the routing problem (kept with the
 // plan, so it can be replayed offline) and starts the optimizer in the
@@ -187,22 +188,40 @@ func (s *Service) runPlan(planID int64, pp *planProblem, limit time.Duration) {
 		log.Error("plan: mark running", slog.Any("err", err))
 		return
 	}
-	var last time.Time
+	// The best so far, written to the store once a second (a heartbeat even
+	// without improvement, so a progress bar moves) by a ticker below.
+	var mu sync.Mutex
+	best := routing.Progress{Unassigned: len(pp.problem.Jobs)}
 	opts := routing.Options{TimeLimit: limit, Seed: planID, Threads: s.solver.Threads, MaxIterations: s.solver.MaxIterations,
 		Progress: func(pr routing.Progress) {
-			if time.Since(last) < progressEvery {
+			mu.Lock()
+			best = pr
+			mu.Unlock()
+		}}
+	stopBeat := make(chan struct{})
+	beatDone := make(chan struct{})
+	go func() {
+		defer close(beatDone)
+		tick := time.NewTicker(progressEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stopBeat:
 				return
+			case <-tick.C:
 			}
-			last = time.Now()
+			mu.Lock()
+			pr := best
+			mu.Unlock()
 			_, err := s.store.UpdatePlan(ctx, planID, func(p *courier.Plan) error {
-				p.BestCost, p.Elapsed = int64(pr.BestCost), pr.Elapsed
-				p.UnassignedN = pr.Unassigned + len(pp.unassigned)
+				p.BestCost, p.Elapsed, p.UnassignedN = int64(pr.BestCost), time.Since(start), pr.Unassigned+len(pp.unassigned)
 				return nil
 			})
-			if err != nil {
+			if err != nil && ctx.Err() == nil {
 				log.Warn("plan: progress", slog.Any("err", err))
 			}
-		}}
+		}
+	}()
 	if s.solver.MaxIterations > 0 {
 		opts.TimeLimit = 0
 	}
@@ -216,6 +235,8 @@ func (s *Service) runPlan(planID int64, pp *planProblem, limit time.Duration) {
 	} else {
 		sol, err = routing.Solve(ctx, pp.problem, opts)
 	}
+	close(stopBeat)
+	<-beatDone
 	if err == nil {
 		if v := routing.Check(pp.problem, sol); len(v) > 0 {
 			err = fmt.Errorf("the optimizer returned an infeasible plan: %v", v[0])
