@@ -57,9 +57,7 @@ func toPlan(p *courier.Plan, sheets []*courier.RouteSheet) planJSON {
 	for _, u := range p.Unassigned {
 		out.Unassigned = append(out.Unassigned, unassignedJSON{OrderID: u.OrderID, Reason: u.Reason})
 	}
-	for _, sh := range sheets {
-		out.Sheets = append(out.Sheets, toSheetSummary(sh))
-	}
+	out.Sheets = summaries(sheets)
 	return out
 }
 
@@ -135,10 +133,7 @@ func (s *Server) planEvents(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Header("Content-Type", "text/event-stream")
-	c.Header("Cache-Control", "no-cache")
-	c.Header("X-Accel-Buffering", "no")
-	c.Status(http.StatusOK)
+	startEventStream(c)
 	var lastVersion int64 = -1
 	deadline := time.Now().Add(p.TimeLimit + 5*time.Minute)
 	tick := time.NewTicker(s.pollEvery)
@@ -183,11 +178,7 @@ func (s *Server) publishPlan(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]sheetSummaryJSON, len(sheets))
-	for i, sh := range sheets {
-		out[i] = toSheetSummary(sh)
-	}
-	c.JSON(http.StatusOK, gin.H{"sheets": out})
+	c.JSON(http.StatusOK, gin.H{"sheets": summaries(sheets)})
 	return nil
 }
 
@@ -299,11 +290,7 @@ func (s *Server) listSheets(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]sheetSummaryJSON, len(sheets))
-	for i, sh := range sheets {
-		out[i] = toSheetSummary(sh)
-	}
-	c.JSON(http.StatusOK, gin.H{"items": out})
+	c.JSON(http.StatusOK, gin.H{"items": summaries(sheets)})
 	return nil
 }
 
@@ -382,9 +369,7 @@ func editAnswer(c *gin.Context, r *dispatch.EditResult) {
 		Sheets     []sheetSummaryJSON `json:"sheets"`
 		Violations []violationJSON    `json:"violations"`
 	}{Sheets: []sheetSummaryJSON{}, Violations: []violationJSON{}}
-	for _, sh := range r.Sheets {
-		out.Sheets = append(out.Sheets, toSheetSummary(sh))
-	}
+	out.Sheets = summaries(r.Sheets)
 	for _, v := range r.Violations {
 		out.Violations = append(out.Violations, violationJSON{SheetID: nullID(v.SheetID), OrderID: nullID(v.OrderID), Kind: v.Kind, Message: v.Message})
 	}
@@ -509,4 +494,21 @@ func (s *Server) sheetPDF(c *gin.Context) error {
 	c.Header("Content-Disposition", fmt.Sprintf(`inline; filename="route-sheet-%s.pdf"`, v.Sheet.Number))
 	c.Data(http.StatusOK, "application/pdf", buf.Bytes())
 	return nil
+}
+
+// startEventStream answers with the headers of a Server-Sent Events stream.
+func startEventStream(c *gin.Context) {
+	c.Header("Content-Type", "text/event-stream")
+	c.Header("Cache-Control", "no-cache")
+	c.Header("X-Accel-Buffering", "no") // tell proxies not to buffer
+	c.Status(http.StatusOK)
+}
+
+// summaries renders sheets as their wire summaries.
+func summaries(sheets []*courier.RouteSheet) []sheetSummaryJSON {
+	out := make([]sheetSummaryJSON, len(sheets))
+	for i, sh := range sheets {
+		out[i] = toSheetSummary(sh)
+	}
+	return out
 }

@@ -226,10 +226,7 @@ func (s *Server) trackingStream(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Header("Content-Type", "text/event-stream")
-	c.Header("Cache-Control", "no-cache")
-	c.Header("X-Accel-Buffering", "no")
-	c.Status(http.StatusOK)
+	startEventStream(c)
 	c.Writer.WriteString(": connected\n\n")
 	c.Writer.Flush()
 	keepAlive := time.NewTicker(15 * time.Second)

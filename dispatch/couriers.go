@@ -90,23 +90,15 @@ func applyCourier(c *courier.Courier, in CourierInput) error {
 	if in.Phone != nil {
 		c.Phone = strings.TrimSpace(*in.Phone)
 	}
-	if in.Vehicle != nil {
-		c.Vehicle = *in.Vehicle
-	}
-	if in.Shift != nil {
-		c.Shift = *in.Shift
-	}
-	if in.DepotID != nil {
-		c.DepotID = *in.DepotID
-	}
+	set(&c.Vehicle, in.Vehicle)
+	set(&c.Shift, in.Shift)
+	set(&c.DepotID, in.DepotID)
 	if in.ZoneIDs != nil {
 		z := slices.Clone(*in.ZoneIDs)
 		slices.Sort(z)
 		c.ZoneIDs = slices.Compact(z)
 	}
-	if in.Active != nil {
-		c.Active = *in.Active
-	}
+	set(&c.Active, in.Active)
 	return c.Validate()
 }
 

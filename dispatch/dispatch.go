@@ -99,3 +99,10 @@ func (s *Service) Config() Config { return s.cfg }
 
 // staff are the roles that manage orders, couriers and depots.
 var staff = []courier.Role{courier.RoleAdmin, courier.RoleDispatcher}
+
+// set copies *src into *dst when the field was sent (src not nil).
+func set[T any](dst *T, src *T) {
+	if src != nil {
+		*dst = *src
+	}
+}

@@ -129,9 +129,7 @@ func (s *Service) applyOrder(o *courier.Order, in OrderInput, pl *placing) error
 	if in.Address != nil {
 		o.Address = strings.TrimSpace(*in.Address)
 	}
-	if in.Location != nil {
-		o.Location = *in.Location
-	}
+	set(&o.Location, in.Location)
 	if in.ClearTimeWindow {
 		o.TimeWindow = nil
 	}
@@ -144,27 +142,15 @@ func (s *Service) applyOrder(o *courier.Order, in OrderInput, pl *placing) error
 	} else if in.TimeWindow != nil {
 		o.DeliveryDate = in.TimeWindow.From.In(s.cfg.Location).Format(time.DateOnly)
 	}
-	if in.ServiceMinutes != nil {
-		o.ServiceMinutes = *in.ServiceMinutes
-	}
-	if in.WeightKg != nil {
-		o.WeightKg = *in.WeightKg
-	}
-	if in.VolumeL != nil {
-		o.VolumeL = *in.VolumeL
-	}
+	set(&o.ServiceMinutes, in.ServiceMinutes)
+	set(&o.WeightKg, in.WeightKg)
+	set(&o.VolumeL, in.VolumeL)
 	if in.Items != nil {
 		o.Items = slices.Clone(*in.Items)
 	}
-	if in.COD != nil {
-		o.COD = *in.COD
-	}
-	if in.Notes != nil {
-		o.Notes = *in.Notes
-	}
-	if in.DepotID != nil {
-		o.DepotID = *in.DepotID
-	}
+	set(&o.COD, in.COD)
+	set(&o.Notes, in.Notes)
+	set(&o.DepotID, in.DepotID)
 	if in.DeliveryFee != nil {
 		o.FeeOverridden = *in.DeliveryFee >= 0
 		if o.FeeOverridden {

@@ -73,26 +73,18 @@ func (s *Service) applyZone(z *courier.Zone, in ZoneInput) error {
 	if in.Name != nil {
 		z.Name = strings.TrimSpace(*in.Name)
 	}
-	if in.Color != nil {
-		z.Color = *in.Color
-	}
-	if in.Kind != nil {
-		z.Kind = *in.Kind
-	}
+	set(&z.Color, in.Color)
+	set(&z.Kind, in.Kind)
 	if in.Geometry != nil {
 		if _, err := geo.ParseZoneGeometry(in.Geometry); err != nil {
 			return err
 		}
 		z.Geometry = in.Geometry
 	}
-	for _, f := range []struct {
-		in  *string
-		dst *string
-	}{{in.ValidFrom, &z.ValidFrom}, {in.ValidTo, &z.ValidTo}, {in.HoursFrom, &z.HoursFrom}, {in.HoursTo, &z.HoursTo}} {
-		if f.in != nil {
-			*f.dst = *f.in
-		}
-	}
+	set(&z.ValidFrom, in.ValidFrom)
+	set(&z.ValidTo, in.ValidTo)
+	set(&z.HoursFrom, in.HoursFrom)
+	set(&z.HoursTo, in.HoursTo)
 	if in.Weekdays != nil {
 		w := slices.Clone(*in.Weekdays)
 		slices.Sort(w)
