@@ -131,3 +131,50 @@ func TestTrackingStream(t *testing.T) {
 	}
 	e.must(e.do("GET", "/api/v1/tracking/stream", "courier1", nil), 403)
 }
+
+// TestArrivalOnActiveSheet: the detectors read the courier's active route
+// sheet from dispatch; staying at the next stop raises one arrival on the feed.
+func TestArrivalOnActiveSheet(t *testing.T) {
+	e := newEnv(t)
+	o1 := e.readyOrder("AR-1", func(b map[string]any) { b["location"] = at(1) })
+	o2 := e.readyOrder("AR-2", func(b map[string]any) { b["location"] = at(8) })
+	var p planOut
+	e.decode(e.must(e.do("POST", "/api/v1/plans", "dispatcher", map[string]any{"date": "2026-11-23", "depot_id": e.depotID,
+		"order_ids": []int64{o1, o2}, "courier_ids": []int64{e.courier["courier1"]}, "time_limit_s": 1}), 202), &p)
+	p = e.waitPlan(p.ID)
+	e.must(e.do("POST", "/api/v1/plans/"+itoa(p.ID)+"/publish", "dispatcher", nil), 200)
+	sheet := p.Sheets[0]
+	e.must(e.do("POST", "/api/v1/route-sheets/"+itoa(sheet.ID)+"/start", "courier1", nil), 200)
+	next := sheet.Stops[0].OrderID
+	var o struct{ Location struct{ Lat, Lng float64 } }
+	e.decode(e.must(e.do("GET", "/api/v1/orders/"+itoa(next), "courier1", nil), 200), &o)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		// Two minutes at the door, jittering a few metres, one ping every 10 s.
+		var pings []any
+		start := e.clock.Now().Add(-2 * time.Minute)
+		for i := range 13 {
+			d := 0.00003 * float64(i%3-1)
+			pings = append(pings, ping(o.Location.Lat+d, o.Location.Lng-d, 5, start.Add(time.Duration(10*i)*time.Second)))
+		}
+		e.do("POST", "/api/v1/courier/locations", "courier1", map[string]any{"pings": pings})
+		time.Sleep(500 * time.Millisecond)
+		cancel()
+	}()
+	r := e.doCtx(ctx, "GET", "/api/v1/tracking/stream", "dispatcher", nil)
+	if n := strings.Count(string(r.Body), "event: arrived\n"); n != 1 {
+		t.Fatalf("%d arrival events in %s", n, r.Body)
+	}
+	i := strings.Index(string(r.Body), "event: arrived\ndata: ")
+	line := strings.SplitN(string(r.Body)[i+len("event: arrived\ndata: "):], "\n", 2)[0]
+	var ev struct {
+		SheetID *int64 `json:"sheet_id"`
+		StopID  *int64 `json:"stop_id"`
+	}
+	if err := json.Unmarshal([]byte(line), &ev); err != nil || ev.StopID == nil || *ev.StopID != next || *ev.SheetID != sheet.ID {
+		t.Errorf("arrival %s: %v", line, err)
+	}
+}
