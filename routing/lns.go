@@ -49,8 +49,14 @@ func improveFixedFleet(ctx context.Context, in *inst, start *individual, rng *ra
 		return l.best
 	}
 	avg := float64(start.travel) / float64(edges)
-	t0, tf := 1.0*avg, 0.01*avg
+	t0, tf := 4.0*avg, 0.02*avg
 	total := deadline.Sub(begin).Seconds()
+	s := l.s
+	s.load(l.cur)
+	s.incremental = true
+	// A light local search: the moves that repair a recreate best.
+	s.ops = []nodeOp{exchange{1, 0, false}, exchange{2, 0, false}, exchange{1, 1, false}, twoOpt{}, twoOptStar{}}
+	s.useSwapStar = false
 	for it := 0; ; it++ {
 		if (maxIter > 0 && it >= maxIter) || (it&15 == 0 && ctx.Err() != nil) {
 			break
@@ -65,32 +71,34 @@ func improveFixedFleet(ctx context.Context, in *inst, start *individual, rng *ra
 			frac = time.Since(begin).Seconds() / total
 		}
 		temp := t0 * math.Pow(tf/t0, math.Min(frac, 1))
-		l.s.load(l.cur)
+		mark := s.step
 		l.ruin()
-		if !l.recreate() {
-			continue
+		ok := l.recreate()
+		if ok && lsEvery > 0 && it%lsEvery == 0 {
+			s.run()
 		}
-		if l.lsEvery > 0 && it%l.lsEvery == 0 {
-			l.s.run()
-		}
-		cand := l.s
 		var c int64
-		for _, r := range cand.routes {
+		for _, r := range s.routes {
 			c += r.penalized
 		}
-		if float64(c) < float64(l.cur.travel+l.cur.fixed)-temp*math.Log(l.rng.Float64()) {
-			l.s.export(l.cur)
-			if l.cur.cost() < l.best.cost() && l.cur.feasible {
-				// polish with the strict local search
-				l.s.run()
-				l.s.export(l.cur)
+		if ok && float64(c) < float64(l.cur.travel+l.cur.fixed)-temp*math.Log(l.rng.Float64()) {
+			s.export(l.cur)
+			if l.cur.feasible && l.cur.cost() < l.best.cost() {
 				copyIndividual(l.best, l.cur)
 				if report != nil {
 					report(l.best, it)
 				}
 			}
+			continue
 		}
-		l.iters = it
+		// Rejected: put back the routes that changed.
+		for _, r := range s.routes {
+			if r.modified > mark {
+				r.nodes = append(r.nodes[:1], l.cur.routes[r.v]...)
+				r.nodes = append(r.nodes, int32(in.n+2*r.v+1))
+				s.update(r)
+			}
+		}
 	}
 	return l.best
 }

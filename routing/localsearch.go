@@ -18,11 +18,13 @@ func (s *search) run() {
 			s.rng.Shuffle(len(nb), func(a, b int) { nb[a], nb[b] = nb[b], nb[a] })
 		}
 	}
-	for j := range s.lastTested {
-		s.lastTested[j] = -1
-	}
-	for v := range s.swapTested {
-		s.swapTested[v] = -1
+	if !s.incremental {
+		for j := range s.lastTested {
+			s.lastTested[j] = -1
+		}
+		for v := range s.swapTested {
+			s.swapTested[v] = -1
+		}
 	}
 	for t := range s.emptyOf {
 		s.emptyOf[t] = -1

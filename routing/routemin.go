@@ -65,6 +65,10 @@ func minimizeRoutes(ctx context.Context, in *inst, start *individual, rng *rand.
 			lb = max(lb, int((total+big-1)/big))
 		}
 	}
+	var budget time.Duration
+	if !deadline.IsZero() {
+		budget = time.Until(deadline)
+	}
 	fails := 0
 	for fails < 3 && best.nRoutes > lb {
 		if (maxSteps > 0 && rm.steps >= maxSteps) || (!deadline.IsZero() && time.Now().After(deadline)) || ctx.Err() != nil {
@@ -85,7 +89,20 @@ func minimizeRoutes(ctx context.Context, in *inst, start *individual, rng *rand.
 		if alt := cands[rm.rng.IntN(len(cands))]; alt.jobs() < pick.jobs() {
 			pick = alt
 		}
-		if rm.removeRoute(ctx, pick, deadline, maxSteps) {
+		// Each attempt gets a third of the budget, so that a hopeless
+		// choice of route leaves time to try others.
+		attempt := deadline
+		if !deadline.IsZero() {
+			attempt = time.Now().Add(budget / 3)
+			if attempt.After(deadline) {
+				attempt = deadline
+			}
+		}
+		stepCap := maxSteps
+		if maxSteps > 0 {
+			stepCap = min(maxSteps, rm.steps+max(maxSteps/3, 1))
+		}
+		if rm.removeRoute(ctx, pick, attempt, stepCap) {
 			rm.s.export(best)
 			fails = 0
 		} else {

@@ -32,7 +32,8 @@ type search struct {
 	deadline     time.Time // stop early (still a valid solution) after this
 	strict       bool
 	noPrune      bool // tests: evaluate every move exactly
-	noGrow       bool // do not insert unassigned jobs or open empty routes      // every constraint hard: violating plans cost infCost
+	noGrow       bool // do not insert unassigned jobs or open empty routes
+	incremental  bool // run re-tests only pairs whose routes changed since the last run      // every constraint hard: violating plans cost infCost
 	star         swapStarCache
 	single       route // scratch route holding one unassigned job, no depots
 }

@@ -64,7 +64,7 @@ func solve(ctx context.Context, p *Problem, opt Options, start, deadline time.Ti
 	if allowRM && c != nil && c.feasible && fixedCostsDominate(in, c) {
 		rmDeadline := deadline
 		if !deadline.IsZero() {
-			rmDeadline = start.Add(time.Duration(float64(deadline.Sub(start)) * 0.3))
+			rmDeadline = start.Add(time.Duration(float64(deadline.Sub(start)) * 0.4))
 		}
 		rng := rand.New(rand.NewPCG(splitmix(uint64(opt.Seed)), 99))
 		best := minimizeRoutes(ctx, in, c, rng, rmDeadline, 40*opt.MaxIterations)
