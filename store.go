@@ -41,6 +41,7 @@ type Store interface {
 	PlanStore
 	IdempotencyStore
 	LedgerStore
+	NotifyStore
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the connections.
