@@ -35,13 +35,13 @@ func Solve(ctx context.Context, p *Problem, opt Options) (*Solution, error) {
 	if opt.TimeLimit > 0 {
 		deadline = start.Add(opt.TimeLimit)
 	}
-	return solve(ctx, p, opt, start, deadline, true, &reporter{opt: opt, start: start})
+	return solve(ctx, p, opt, start, deadline, &reporter{opt: opt, start: start})
 }
 
-// solve runs the search on a validated problem. With allowRM, when fixed
-// vehicle costs dominate travel costs, it first minimises the number of
-// routes and then optimises on the fleet it kept.
-func solve(ctx context.Context, p *Problem, opt Options, start, deadline time.Time, allowRM bool, rep *reporter) (*Solution, error) {
+// solve runs the search on a validated problem: HGS, or, when fixed
+// vehicle costs dominate travel costs, route minimisation followed by ruin
+// and recreate on the fleet it kept.
+func solve(ctx context.Context, p *Problem, opt Options, start, deadline time.Time, rep *reporter) (*Solution, error) {
 	threads := max(opt.Threads, 1)
 	prm := defaultParams()
 	if len(p.Durations) > 0 {
@@ -61,7 +61,14 @@ func solve(ctx context.Context, p *Problem, opt Options, start, deadline time.Ti
 	if opt.Initial != nil {
 		seeds = append(seeds, fromSolution(in, opt.Initial))
 	}
-	if allowRM && c != nil && c.feasible && fixedCostsDominate(in, c) {
+	// The best feasible seed (construction or warm start) starts the
+	// route minimisation.
+	for _, sd := range seeds {
+		if sd.feasible && (c == nil || !c.feasible || sd.cost() < c.cost()) {
+			c = sd
+		}
+	}
+	if c != nil && c.feasible && fixedCostsDominate(in, c) {
 		rmDeadline := deadline
 		if !deadline.IsZero() {
 			rmDeadline = start.Add(time.Duration(float64(deadline.Sub(start)) * 0.4))
