@@ -81,7 +81,7 @@ func ReadFile(path string, conv Convention) (*Instance, error) {
 
 // maxNodes bounds instance size so that a hostile header cannot make the
 // parser allocate without end.
-const maxNodes = 20000
+const maxNodes = 5000
 
 type lineReader struct {
 	sc   *bufio.Scanner

@@ -170,6 +170,7 @@ func TestParseErrorsNameLine(t *testing.T) {
 	}{
 		{"bad.vrp", "NAME : x\nTYPE : CVRP\nDIMENSION : 3\nEDGE_WEIGHT_TYPE : EUC_2D\nCAPACITY : 10\nNODE_COORD_SECTION\n1 0 0\n2 nan 1\n", "bad.vrp:8"},
 		{"bad.vrp", "NAME : x\nDIMENSION : 99999999\n", "bad.vrp:2"},
+		{"bad.vrp", "NAME : x\nDIMENSION : 6000\n", "bad.vrp:2"},
 		{"bad.vrp", "NAME : x\nTYPE : CVRP\nDIMENSION : 3\nEDGE_WEIGHT_TYPE : EUC_2D\nCAPACITY : 10\nNODE_COORD_SECTION\n1 0 0\n7 1 1\n", "bad.vrp:8"},
 		{"s.txt", "S\nVEHICLE\nNUMBER CAPACITY\n25 200\nCUSTOMER\n0 40 50 0 0 1236 0\n1 45 68 10 912 900 90\n", "s.txt:7"},
 		{"s.txt", "S\nVEHICLE\nNUMBER CAPACITY\n25 200\nCUSTOMER\n0 40 50 0 0 1236 0\n1 45 68 10 912\n", "s.txt:7"},
