@@ -36,6 +36,8 @@ type Deps struct {
 	Ready map[string]func(context.Context) error
 	// TrustedProxies are the proxies whose X-Forwarded-For is believed (none by default).
 	TrustedProxies []string
+	// Console is how the web console is served at /console/ (console.go).
+	Console ConsoleConfig
 }
 
 // Server routes HTTP requests to the domain services.
@@ -105,6 +107,7 @@ func New(d Deps) *Server {
 		chain = append(chain, s.idempotent, wrap(r.h))
 		e.Handle(r.method, r.path, chain...)
 	}
+	s.mountConsole(e, d.Console)
 	s.engine = e
 	return s
 }

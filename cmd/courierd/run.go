@@ -101,11 +101,21 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
 		printer = nil
 	}
 	srv := api.New(api.Deps{Log: log, Clock: clock, Store: db, Users: users, Dispatch: svc, Tracker: tracker, Printer: printer, Company: cfg.Company,
+		Console: api.ConsoleConfig{Dir: cfg.WebDir, TileURL: consoleTiles(cfg.TileURL), TimeZone: cfg.TimeZone, Currency: cfg.Currency,
+			Language: cfg.Language, Company: cfg.Company},
 		Ready: map[string]func(context.Context) error{
 			"store": db.Ping,
 			"redis": func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
 		}})
 	return serve(ctx, cfg, srv.Handler(), log)
+}
+
+// consoleTiles is the console's tile URL: "none" (or "off") means no tile layer.
+func consoleTiles(u string) string {
+	if v := strings.ToLower(strings.TrimSpace(u)); v == "none" || v == "off" {
+		return ""
+	}
+	return u
 }
 
 func serve(ctx context.Context, cfg Config, h http.Handler, log *slog.Logger) error {

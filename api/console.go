@@ -1,0 +1,160 @@
+package api
+
+import (
+	"html"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+)
+
+// ConsoleConfig is how the web console (web/) is served at /console/. The
+// console is plain ES modules read from disk at run time, plus Leaflet's dist
+// from web/node_modules, which scripts/web.sh installs with npm; nothing of it
+// is embedded, so a checkout without `npm ci` answers a page saying so.
+type ConsoleConfig struct {
+	// Dir is the web/ folder: index.html, src/ and node_modules/leaflet/dist.
+	// Empty means "web" in the working directory.
+	Dir string
+	// TileURL is the map's tile layer ({z}/{x}/{y}, optional {s}); empty draws
+	// the map on a plain background (zones, orders and routes still show).
+	TileURL string
+	// TimeZone, Currency and Language are the company's: the console shows
+	// times in that zone and money in that currency.
+	TimeZone, Currency, Language string
+	// Company is the company name shown in the header.
+	Company string
+}
+
+// consoleConfigJSON is GET /console/config.json: what the page needs from
+// courierd's configuration. It is public (the login page uses it) and holds
+// nothing secret.
+type consoleConfigJSON struct {
+	TileURL  string `json:"tile_url"`
+	TimeZone string `json:"time_zone"`
+	Currency string `json:"currency"`
+	Language string `json:"language"`
+	Company  string `json:"company"`
+	// StaleAfterS is how old a position may be before the map greys it.
+	StaleAfterS int `json:"stale_after_s"`
+}
+
+// consoleLeaflet is where Leaflet's dist lives under the console's folder.
+const consoleLeaflet = "node_modules/leaflet/dist"
+
+// mountConsole registers /console/ (the console's files and config.json) and
+// sends / there. These are not API routes: they are left out of the route
+// table that the OpenAPI contract test compares with the spec.
+func (s *Server) mountConsole(e *gin.Engine, cfg ConsoleConfig) {
+	if cfg.Dir == "" {
+		cfg.Dir = "web"
+	}
+	redirect := func(c *gin.Context) { c.Redirect(http.StatusFound, "/console/") }
+	e.GET("/", redirect)
+	e.GET("/console", redirect)
+	serve := func(c *gin.Context) { s.serveConsole(c, cfg) }
+	e.GET("/console/*file", serve)
+	e.HEAD("/console/*file", serve)
+}
+
+func (s *Server) serveConsole(c *gin.Context, cfg ConsoleConfig) {
+	file := path.Clean("/" + c.Param("file"))
+	h := c.Writer.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Cache-Control", "no-cache")
+	switch {
+	case file == "/config.json":
+		c.JSON(http.StatusOK, consoleConfigJSON{TileURL: cfg.TileURL, TimeZone: cfg.TimeZone, Currency: cfg.Currency,
+			Language: cfg.Language, Company: cfg.Company, StaleAfterS: 300})
+		return
+	case file == "/" || file == "/index.html":
+		if missing := consoleMissing(cfg.Dir); missing != "" {
+			s.log.Warn("console files missing: run scripts/web.sh", "missing", missing)
+			consoleNotInstalled(c, cfg.Dir, missing)
+			return
+		}
+		h.Set("Content-Security-Policy", consoleCSP(cfg.TileURL))
+		h.Set("X-Frame-Options", "DENY")
+		c.File(filepath.Join(cfg.Dir, "index.html"))
+		return
+	case strings.HasPrefix(file, "/src/"), file == "/favicon.svg":
+		serveUnder(c, cfg.Dir, file)
+		return
+	case strings.HasPrefix(file, "/vendor/leaflet/"):
+		serveUnder(c, filepath.Join(cfg.Dir, filepath.FromSlash(consoleLeaflet)), strings.TrimPrefix(file, "/vendor/leaflet"))
+		return
+	}
+	c.Data(http.StatusNotFound, "text/plain; charset=utf-8", []byte("404: no such console file\n"))
+}
+
+// serveUnder serves the cleaned path file from the folder dir; http.Dir
+// refuses anything outside it. Folders are not listed.
+func serveUnder(c *gin.Context, dir, file string) {
+	f, err := http.Dir(dir).Open(file)
+	if err != nil {
+		c.Data(http.StatusNotFound, "text/plain; charset=utf-8", []byte("404: no such console file\n"))
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || st.IsDir() {
+		c.Data(http.StatusNotFound, "text/plain; charset=utf-8", []byte("404: no such console file\n"))
+		return
+	}
+	if strings.HasSuffix(file, ".js") || strings.HasSuffix(file, ".mjs") {
+		c.Header("Content-Type", "text/javascript; charset=utf-8")
+	}
+	http.ServeContent(c.Writer, c.Request, st.Name(), st.ModTime(), f)
+}
+
+// consoleMissing names the first file the console needs that is not there, or "".
+func consoleMissing(dir string) string {
+	for _, f := range []string{"index.html", "src/app.js", consoleLeaflet + "/leaflet.js", consoleLeaflet + "/leaflet.css"} {
+		p := filepath.Join(dir, filepath.FromSlash(f))
+		if _, err := os.Stat(p); err != nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// consoleNotInstalled answers 503 with a page that says how to install the console.
+func consoleNotInstalled(c *gin.Context, dir, missing string) {
+	page := `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Console not installed</title></head>
+<body style="font-family:sans-serif;max-width:40em;margin:3em auto">
+<h1>The console is not installed</h1>
+<p>courierd serves the console from <code>` + html.EscapeString(dir) + `</code> (COURIER_WEB_DIR), but
+<code>` + html.EscapeString(missing) + `</code> is missing.</p>
+<p>Install its npm packages with <code>scripts/web.sh</code> (it runs <code>npm ci</code> in <code>web/</code>),
+or start the demo with <code>scripts/run.sh</code>, which does that first. The JSON API under /api/v1 works without it.</p>
+</body></html>`
+	c.Data(http.StatusServiceUnavailable, "text/html; charset=utf-8", []byte(page))
+}
+
+// consoleCSP allows only this origin, plus the tile server's for images.
+func consoleCSP(tileURL string) string {
+	img := "'self' data: blob:"
+	if origin := tileOrigin(tileURL); origin != "" {
+		img += " " + origin
+	}
+	return "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src " + img +
+		"; connect-src 'self'; object-src 'none'; frame-src 'self' blob:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+}
+
+// tileOrigin is the scheme and host of a tile URL template, "{s}." made a wildcard.
+func tileOrigin(tileURL string) string {
+	scheme, rest, ok := strings.Cut(tileURL, "://")
+	if !ok || (scheme != "http" && scheme != "https") {
+		return ""
+	}
+	host, _, _ := strings.Cut(rest, "/")
+	host = strings.ReplaceAll(host, "{s}", "*")
+	if host == "" || strings.ContainsAny(host, "{}; '\"") {
+		return ""
+	}
+	return scheme + "://" + host
+}

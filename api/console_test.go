@@ -1,0 +1,181 @@
+package api_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/courierhq/courier/api"
+)
+
+// consoleDir makes a web/ folder with the files the console needs.
+func consoleDir(t *testing.T, withLeaflet bool) string {
+	t.Helper()
+	dir := t.TempDir()
+	files := map[string]string{
+		"index.html":      "<!doctype html><title>console</title>",
+		"src/app.js":      "export const x = 1;",
+		"src/style.css":   "body{}",
+		"favicon.svg":     "<svg/>",
+		"secret.txt":      "not served",
+		"package.json":    "{}",
+		"src/sub/deep.js": "export {};",
+	}
+	if withLeaflet {
+		files["node_modules/leaflet/dist/leaflet.js"] = "window.L = {};"
+		files["node_modules/leaflet/dist/leaflet.css"] = ".leaflet-container{}"
+		files["node_modules/leaflet/package.json"] = "{}"
+	}
+	for name, body := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func consoleGet(t *testing.T, h http.Handler, path string) (*http.Response, string) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+	res := rec.Result()
+	b, _ := io.ReadAll(res.Body)
+	return res, string(b)
+}
+
+func TestConsoleServesFiles(t *testing.T) {
+	dir := consoleDir(t, true)
+	srv := api.New(api.Deps{Console: api.ConsoleConfig{Dir: dir, TileURL: "https://{s}.tile.example.org/{z}/{x}/{y}.png",
+		TimeZone: "Europe/Moscow", Currency: "RUB", Language: "ru", Company: "Courier & Co"}})
+	h := srv.Handler()
+
+	for _, test := range []struct {
+		path, location string
+	}{
+		{"/", "/console/"},
+		{"/console", "/console/"},
+	} {
+		res, _ := consoleGet(t, h, test.path)
+		if res.StatusCode != http.StatusFound || res.Header.Get("Location") != test.location {
+			t.Errorf("GET %s = %d to %q, want 302 to %q", test.path, res.StatusCode, res.Header.Get("Location"), test.location)
+		}
+	}
+
+	res, body := consoleGet(t, h, "/console/")
+	if res.StatusCode != 200 || !strings.Contains(body, "<title>console</title>") {
+		t.Fatalf("GET /console/ = %d %q", res.StatusCode, body)
+	}
+	csp := res.Header.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "img-src 'self' data: blob: https://*.tile.example.org") || !strings.Contains(csp, "connect-src 'self'") {
+		t.Errorf("CSP = %q", csp)
+	}
+
+	res, body = consoleGet(t, h, "/console/config.json")
+	var cfg map[string]any
+	if err := json.Unmarshal([]byte(body), &cfg); err != nil || res.StatusCode != 200 {
+		t.Fatalf("config.json = %d %q", res.StatusCode, body)
+	}
+	if cfg["time_zone"] != "Europe/Moscow" || cfg["currency"] != "RUB" || cfg["language"] != "ru" || cfg["company"] != "Courier & Co" ||
+		cfg["tile_url"] != "https://{s}.tile.example.org/{z}/{x}/{y}.png" || cfg["stale_after_s"] != float64(300) {
+		t.Errorf("config.json = %v", cfg)
+	}
+
+	for _, test := range []struct {
+		path   string
+		status int
+		ctype  string
+	}{
+		{"/console/src/app.js", 200, "text/javascript"},
+		{"/console/src/sub/deep.js", 200, "text/javascript"},
+		{"/console/src/style.css", 200, "text/css"},
+		{"/console/favicon.svg", 200, "image/svg+xml"},
+		{"/console/vendor/leaflet/leaflet.js", 200, "text/javascript"},
+		{"/console/vendor/leaflet/leaflet.css", 200, "text/css"},
+		{"/console/secret.txt", 404, ""},
+		{"/console/package.json", 404, ""},
+		{"/console/src/", 404, ""},
+		{"/console/src/missing.js", 404, ""},
+		{"/console/src/../secret.txt", 404, ""},
+		{"/console/src/%2e%2e/secret.txt", 404, ""},
+		{"/console/vendor/leaflet/../package.json", 404, ""},
+		{"/console/vendor/leaflet/../../leaflet/package.json", 404, ""},
+		{"/console/node_modules/leaflet/dist/leaflet.js", 404, ""},
+	} {
+		res, _ := consoleGet(t, h, test.path)
+		if res.StatusCode != test.status || !strings.HasPrefix(res.Header.Get("Content-Type"), test.ctype) {
+			t.Errorf("GET %s = %d %q, want %d %q", test.path, res.StatusCode, res.Header.Get("Content-Type"), test.status, test.ctype)
+		}
+	}
+
+	// The API routes are untouched: an unknown API path is still the JSON 404.
+	res, body = consoleGet(t, h, "/api/v1/nothing")
+	if res.StatusCode != 404 || !strings.Contains(body, `"not_found"`) {
+		t.Errorf("GET /api/v1/nothing = %d %s", res.StatusCode, body)
+	}
+}
+
+func TestConsoleNotInstalled(t *testing.T) {
+	dir := consoleDir(t, false)
+	h := api.New(api.Deps{Console: api.ConsoleConfig{Dir: dir}}).Handler()
+	res, body := consoleGet(t, h, "/console/")
+	if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "scripts/web.sh") || !strings.Contains(body, "leaflet.js") {
+		t.Errorf("console without npm packages = %d %s", res.StatusCode, body)
+	}
+	// config.json does not need the files.
+	if res, _ := consoleGet(t, h, "/console/config.json"); res.StatusCode != 200 {
+		t.Errorf("config.json = %d", res.StatusCode)
+	}
+	// No folder at all: the same page, naming the folder.
+	h = api.New(api.Deps{Console: api.ConsoleConfig{Dir: filepath.Join(dir, "nowhere")}}).Handler()
+	if res, body := consoleGet(t, h, "/console/"); res.StatusCode != 503 || !strings.Contains(body, "nowhere") {
+		t.Errorf("console without a folder = %d %s", res.StatusCode, body)
+	}
+}
+
+// TestConsoleSources checks the real web/ folder: the page loads only our
+// modules and Leaflet from this origin (no CDN), and every module it imports exists.
+func TestConsoleSources(t *testing.T) {
+	web := filepath.Join("..", "web")
+	index, err := os.ReadFile(filepath.Join(web, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(index), "//") && strings.Contains(string(index), "http") {
+		t.Errorf("index.html refers to another origin:\n%s", index)
+	}
+	srcs, err := filepath.Glob(filepath.Join(web, "src", "*.js"))
+	if err != nil || len(srcs) == 0 {
+		t.Fatalf("no sources in web/src: %v", err)
+	}
+	for _, f := range srcs {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			line = strings.TrimSpace(line)
+			if i := strings.Index(line, "from '"); strings.HasPrefix(line, "import") && i >= 0 {
+				mod := strings.TrimSuffix(line[i+6:], "';")
+				if !strings.HasPrefix(mod, "./") {
+					t.Errorf("%s imports %q: only relative modules of web/src", f, mod)
+					continue
+				}
+				if _, err := os.Stat(filepath.Join(web, "src", mod)); err != nil {
+					t.Errorf("%s imports %q, which does not exist", f, mod)
+				}
+			}
+			if strings.Contains(line, "https://") && !strings.Contains(line, "openstreetmap.org/copyright") {
+				t.Errorf("%s refers to another origin: %s", f, line)
+			}
+		}
+	}
+}

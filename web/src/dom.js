@@ -1,0 +1,82 @@
+// A small DOM builder: h('div.card#id', {attrs, on: {click}}, ...children).
+// Text children become text nodes, so data from the API is never parsed as HTML.
+
+export function h(tag, attrs, ...children) {
+  if (attrs == null || typeof attrs !== 'object' || attrs instanceof Node || Array.isArray(attrs)) {
+    if (attrs != null) children.unshift(attrs);
+    attrs = {};
+  }
+  const [, name = 'div', rest = ''] = /^([a-z0-9-]*)(.*)$/i.exec(tag);
+  const el = document.createElement(name || 'div');
+  for (const part of rest.match(/[.#][^.#]+/g) || []) {
+    if (part[0] === '.') el.classList.add(part.slice(1));
+    else el.id = part.slice(1);
+  }
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v == null || v === false) continue;
+    if (k === 'on') {
+      for (const [ev, fn] of Object.entries(v)) el.addEventListener(ev, fn);
+    } else if (k === 'style' && typeof v === 'object') {
+      Object.assign(el.style, v);
+    } else if (k === 'class') {
+      for (const c of String(v).split(/\s+/).filter(Boolean)) el.classList.add(c);
+    } else if (k === 'dataset') {
+      Object.assign(el.dataset, v);
+    } else if (k in el && typeof v !== 'string') {
+      el[k] = v;
+    } else {
+      el.setAttribute(k, v === true ? '' : v);
+    }
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const c of children.flat(Infinity)) {
+    if (c == null || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+}
+
+/** Replaces el's children. */
+export function fill(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
+}
+
+/** A short message at the bottom right; kind is info, ok or error. */
+export function toast(text, kind = 'info', ms = 5000) {
+  const box = document.getElementById('toasts');
+  if (!box) return;
+  const t = h('div.toast', { class: 'toast-' + kind, role: kind === 'error' ? 'alert' : 'status' }, text);
+  box.append(t);
+  setTimeout(() => t.remove(), ms);
+}
+
+/**
+ * A modal dialog: returns a promise of the value of the button pressed (or
+ * null on Escape). buttons: [{label, value, kind, testid}].
+ */
+export function dialog(title, body, buttons) {
+  return new Promise((resolve) => {
+    const prev = document.activeElement;
+    const close = (v) => {
+      overlay.remove();
+      prev?.focus?.();
+      resolve(v);
+    };
+    const btns = buttons.map((b) => h('button', { type: 'button', class: b.kind || '', 'data-testid': b.testid, on: { click: () => close(b.value) } }, b.label));
+    const box = h('div.dialog', { role: 'dialog', 'aria-modal': 'true', 'aria-label': title },
+      h('h2', title), h('div.dialog-body', body), h('div.dialog-buttons', btns));
+    const overlay = h('div.overlay', { on: { keydown: (e) => { if (e.key === 'Escape') { e.stopPropagation(); close(null); } } } }, box);
+    document.body.append(overlay);
+    btns[0]?.focus();
+  });
+}
+
+/** Escapes text for the few places Leaflet wants HTML (div icons). */
+export function esc(s) {
+  return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+}
