@@ -79,17 +79,6 @@ func (in *inst) compatible(job int32, v int) bool {
 	return in.compat[int(job)*in.words+v>>6]&(1<<(v&63)) != 0
 }
 
-func flatten(m [][]int64, n int) []int64 {
-	out := make([]int64, n*n)
-	if m == nil {
-		return out
-	}
-	for i, row := range m {
-		copy(out[i*n:], row)
-	}
-	return out
-}
-
 // compile builds the solver's view of a validated problem.
 func compile(p *Problem, granular int) *inst {
 	in := &inst{p: p, n: len(p.Jobs), nv: len(p.Vehicles), D: p.Dims()}
@@ -388,7 +377,10 @@ func (in *inst) compileTypes() {
 	for vi := range in.veh {
 		vd := &in.veh[vi]
 		var b strings.Builder
-		fmt.Fprint(&b, vd.start, vd.end, vd.cap, vd.shift, vd.maxDur, vd.maxDist, vd.maxStops, vd.fixedCost, len(vd.fixedJobs) > 0 && true, vi*boolInt(len(vd.fixedJobs) > 0))
+		fmt.Fprint(&b, vd.start, vd.end, vd.cap, vd.shift, vd.maxDur, vd.maxDist, vd.maxStops, vd.fixedCost)
+		if len(vd.fixedJobs) > 0 {
+			fmt.Fprint(&b, "fixed", vi) // a vehicle with fixed jobs is its own type
+		}
 		if !in.allCompat {
 			clear(col)
 			for j := 0; j < in.n; j++ {
@@ -407,13 +399,6 @@ func (in *inst) compileTypes() {
 		in.vehType[vi] = t
 	}
 	in.nTypes = len(keys)
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // compileNeighbors builds the granular neighbourhood: for every active job,

@@ -24,14 +24,12 @@ type lns struct {
 	ruined  []bool
 	cur     *individual
 	best    *individual
-	iters   int
-	lsEvery int
 }
 
 // improveFixedFleet returns the best solution found from the feasible
 // start within the deadline or maxIter iterations (0: no limit).
 func improveFixedFleet(ctx context.Context, in *inst, start *individual, rng *rand.Rand, begin, deadline time.Time, maxIter int, report func(*individual, int)) *individual {
-	l := &lns{in: in, rng: rng, ruined: make([]bool, in.nv), lsEvery: lsEvery}
+	l := &lns{in: in, rng: rng, ruined: make([]bool, in.nv)}
 	l.s = newSearch(in, rng)
 	l.s.strict = true
 	l.s.noGrow = true
