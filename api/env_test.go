@@ -19,6 +19,7 @@ import (
 	"github.com/courierhq/courier"
 	"github.com/courierhq/courier/api"
 	"github.com/courierhq/courier/auth"
+	"github.com/courierhq/courier/cashdesk"
 	"github.com/courierhq/courier/dispatch"
 	"github.com/courierhq/courier/geo"
 	"github.com/courierhq/courier/internal/testsvc"
@@ -133,7 +134,7 @@ func newEnvOn(t *testing.T, dbURL string) *env {
 		t.Fatal(err)
 	}
 	srv := api.New(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: clock, Store: db, Users: users, Dispatch: svc, Tracker: tracker,
-		Printer: printer, Company: "Test Delivery",
+		Printer: printer, Company: "Test Delivery", Cashdesk: cashdesk.New(db, clock, cashdesk.Config{Currency: "RUB", Location: msk}),
 		Ready: map[string]func(context.Context) error{"store": db.Ping, "redis": func(ctx context.Context) error { return rdb.Ping(ctx).Err() }}})
 	e := &env{t: t, clock: clock, db: db, srv: srv, svc: svc, mini: mini, tokens: map[string]string{}, courier: map[string]int64{}}
 

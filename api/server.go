@@ -12,6 +12,7 @@ import (
 
 	"github.com/courierhq/courier"
 	"github.com/courierhq/courier/auth"
+	"github.com/courierhq/courier/cashdesk"
 	"github.com/courierhq/courier/dispatch"
 	"github.com/courierhq/courier/geo"
 	"github.com/courierhq/courier/sheetpdf"
@@ -28,6 +29,7 @@ type Deps struct {
 	Store    courier.IdempotencyStore
 	Users    *auth.Users
 	Dispatch *dispatch.Service
+	Cashdesk *cashdesk.Service // nil answers 503 on the cash desk routes
 	Tracker  *geo.Tracker
 	// Printer prints route sheets as PDF; nil answers 503.
 	Printer *sheetpdf.Printer
@@ -47,6 +49,7 @@ type Server struct {
 	store    courier.IdempotencyStore
 	users    *auth.Users
 	dispatch *dispatch.Service
+	cashdesk *cashdesk.Service
 	tracker  *geo.Tracker
 	printer  *sheetpdf.Printer
 	company  string
@@ -80,6 +83,7 @@ func init() { gin.SetMode(gin.ReleaseMode) }
 func New(d Deps) *Server {
 	s := &Server{log: d.Log, clock: d.Clock, store: d.Store, users: d.Users, dispatch: d.Dispatch, tracker: d.Tracker, printer: d.Printer, company: d.Company, ready: d.Ready,
 		registry: prometheus.NewRegistry(), pollEvery: 300 * time.Millisecond}
+	s.cashdesk = d.Cashdesk
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -132,7 +136,7 @@ func (s *Server) RouteNames() []string {
 }
 
 func (s *Server) routes() []route {
-	return []route{
+	return append([]route{
 		{"GET", "/healthz", public, s.healthz},
 		{"GET", "/readyz", public, s.readyz},
 		{"GET", "/metrics", public, s.serveMetrics},
@@ -193,7 +197,7 @@ func (s *Server) routes() []route {
 		{"PATCH", "/api/v1/orders/:id", staff, s.updateOrder},
 		{"POST", "/api/v1/orders/:id/status", everyone, s.changeOrderStatus},
 		{"GET", "/api/v1/orders/:id/history", everyone, s.orderHistory},
-	}
+	}, s.cashdeskRoutes()...)
 }
 
 func (s *Server) healthz(c *gin.Context) error {

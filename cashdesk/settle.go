@@ -125,6 +125,20 @@ func (s *Service) Settle(ctx context.Context, actor courier.Actor, in SettleInpu
 	} else if courier.ErrorCode(err) != courier.ENOTFOUND {
 		return nil, err
 	}
+	// A sheet already settled in full is refused from committed data with
+	// one read, without taking the write lock (on SQLite there is one
+	// writer, and duplicate requests are common at a busy desk).
+	if done, err := s.fullySettled(ctx, sheetID); err != nil {
+		return nil, err
+	} else if done {
+		// The key may have committed since the first look: answer it then.
+		if prev, err := s.store.SettlementByKey(ctx, sc, in.Key); err == nil {
+			return replay(prev, hash)
+		} else if courier.ErrorCode(err) != courier.ENOTFOUND {
+			return nil, err
+		}
+		return nil, courier.Errorf(courier.ECONFLICT, "route sheet %s is already settled: nothing delivered is outstanding", in.Barcode)
+	}
 	shift, err := s.store.OpenCashShiftOf(ctx, actor.UserID)
 	if courier.ErrorCode(err) == courier.ENOTFOUND {
 		return nil, courier.Errorf(courier.ECONFLICT, "open a cashier shift before settling")
@@ -141,6 +155,23 @@ func (s *Service) Settle(ctx context.Context, actor courier.Actor, in SettleInpu
 		return replay(st, hash)
 	}
 	return st, nil
+}
+
+// fullySettled reports whether the sheet has been settled and none of its
+// delivered cash is outstanding, from the ledger's committed postings.
+func (s *Service) fullySettled(ctx context.Context, sheetID int64) (bool, error) {
+	bals, err := s.store.Balances(ctx, courier.PostingFilter{SheetID: sheetID, Prefixes: []string{courier.PrefixCourierCash}})
+	if err != nil {
+		return false, err
+	}
+	settled := false
+	for _, b := range bals {
+		if b.Balance() > 0 {
+			return false, nil
+		}
+		settled = settled || b.Credit > 0
+	}
+	return settled, nil
 }
 
 // replay answers a settlement found by its key, unless the key came with another request.
@@ -171,11 +202,10 @@ func (s *Service) settle(actor courier.Actor, sh *courier.CashShift, b *courier.
 	ch := &courier.SettleChange{Settlement: st}
 	base := courier.Posting{TxID: st.TxID, Currency: st.Currency, SheetID: st.SheetID, DepotID: st.DepotID, ShiftID: sh.ID,
 		Kind: courier.KindSettlement, ActorID: actor.UserID, TokenID: actor.TokenID, At: now, Note: "route sheet " + number}
-	pending := 0
+	if err := nothingToSettle(b, v); err != nil {
+		return nil, err
+	}
 	for _, l := range v.Lines {
-		if l.State == StatePending && l.ExpectedCash > 0 {
-			pending++
-		}
 		if l.State != StateToSettle {
 			continue
 		}
@@ -207,17 +237,6 @@ func (s *Service) settle(actor courier.Actor, sh *courier.CashShift, b *courier.
 				ActorID: actor.UserID, ActorRole: actor.Role, At: now, Reason: string(courier.PaymentDeposited),
 				Comment: "route sheet " + number + " settled at the cash desk"})
 		}
-	}
-	if st.Expected == 0 {
-		switch {
-		case pending > 0:
-			return nil, &courier.Error{Code: courier.ECONFLICT,
-				Message: fmt.Sprintf("nothing to settle yet on route sheet %s: %d cash orders are not delivered", number, pending),
-				Details: map[string]any{"pending_orders": pending}}
-		case len(b.Settlements) > 0:
-			return nil, courier.Errorf(courier.ECONFLICT, "route sheet %s is already settled: nothing is outstanding", number)
-		}
-		return nil, courier.Errorf(courier.ECONFLICT, "route sheet %s has no delivered cash orders to settle", number)
 	}
 	if st.Counted > 0 {
 		p := base
@@ -255,4 +274,28 @@ func courierOf(account string) int64 {
 		id = id*10 + int64(c-'0')
 	}
 	return id
+}
+
+// nothingToSettle returns ECONFLICT saying why when no order of the sheet
+// can be settled now: all settled, none delivered yet, or no cash at all.
+func nothingToSettle(b *courier.SheetBook, v *SheetView) error {
+	pending := 0
+	for _, l := range v.Lines {
+		if l.State == StateToSettle && l.Outstanding > 0 {
+			return nil
+		}
+		if l.State == StatePending && l.ExpectedCash > 0 {
+			pending++
+		}
+	}
+	number := b.Sheet.Number
+	switch {
+	case pending > 0:
+		return &courier.Error{Code: courier.ECONFLICT,
+			Message: fmt.Sprintf("nothing to settle yet on route sheet %s: %d cash orders are not delivered", number, pending),
+			Details: map[string]any{"pending_orders": pending}}
+	case len(b.Settlements) > 0:
+		return courier.Errorf(courier.ECONFLICT, "route sheet %s is already settled: nothing is outstanding", number)
+	}
+	return courier.Errorf(courier.ECONFLICT, "route sheet %s has no delivered cash orders to settle", number)
 }

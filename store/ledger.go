@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -197,32 +198,45 @@ func (s *DB) PostLedger(ctx context.Context, courierID int64, f courier.PostingF
 	return out, nil
 }
 
-// readTx runs fn in a transaction that sees one snapshot of the database. On
-// PostgreSQL it is a read-only repeatable-read transaction on the pool; on
-// SQLite it runs on the writer (the read connections cannot open a
-// transaction without taking the write lock, see _txlock=immediate).
-func (s *DB) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	if s.d != postgresDialect {
-		return s.inTx(ctx, fn)
+// readTx runs fn on one snapshot of the database without taking the write
+// lock: on PostgreSQL a read-only repeatable-read transaction; on SQLite a
+// deferred transaction on a read connection (WAL lets it read beside the
+// writer; database/sql's BeginTx would take the write lock, see _txlock).
+func (s *DB) readTx(ctx context.Context, fn func(q querier) error) error {
+	if s.d == postgresDialect {
+		tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+		if err != nil {
+			return fmt.Errorf("store: begin: %w", err)
+		}
+		defer tx.Rollback()
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return tx.Commit()
 	}
-	tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	conn, err := s.rdb.Conn(ctx)
 	if err != nil {
+		return fmt.Errorf("store: read connection: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
+	err = fn(conn)
+	// End the transaction even when ctx is done, or drop the connection.
+	if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK"); rerr != nil {
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 	}
-	return tx.Commit()
+	return err
 }
 
 // SheetBook reads a route sheet's book: the sheet, its orders, their postings,
 // its settlements and the goods checked in, from one snapshot. Returns ENOTFOUND.
 func (s *DB) SheetBook(ctx context.Context, sheetID int64) (*courier.SheetBook, error) {
 	var b *courier.SheetBook
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	err := s.readTx(ctx, func(q querier) error {
 		var err error
-		b, err = s.loadBook(ctx, tx, sheetID, false)
+		b, err = s.loadBook(ctx, q, sheetID, false)
 		return err
 	})
 	return b, err
@@ -230,7 +244,7 @@ func (s *DB) SheetBook(ctx context.Context, sheetID int64) (*courier.SheetBook, 
 
 // loadBook reads a sheet's book in tx; with lock it locks the sheet, then the
 // sheet's courier, then its orders in id order.
-func (s *DB) loadBook(ctx context.Context, tx *sql.Tx, sheetID int64, lock bool) (*courier.SheetBook, error) {
+func (s *DB) loadBook(ctx context.Context, tx querier, sheetID int64, lock bool) (*courier.SheetBook, error) {
 	forUpdate := ""
 	if lock {
 		forUpdate = s.d.forUpdate
