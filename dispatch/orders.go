@@ -2,6 +2,8 @@ package dispatch
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -418,6 +420,9 @@ func (s *Service) ChangeStatus(ctx context.Context, actor courier.Actor, id int6
 			ActorID: actor.UserID, ActorRole: actor.Role, At: at, Reason: ch.Reason, Comment: ch.Comment}}
 		// What the courier now owes (cash, goods) is booked with the change.
 		events[0].Postings = courier.StatusPostings(o, from, ch.To, actor, now)
+		// Customers (out for delivery, delivered, a failed attempt) and the
+		// shop's webhooks hear of the change through the outbox.
+		events[0].Outbox = []courier.OutboxMessage{statusMessage(o, from, ch, at)}
 		if ch.To == courier.StatusReady {
 			o.CourierID, o.RouteSheetID = 0, 0
 		}
@@ -428,6 +433,14 @@ func (s *Service) ChangeStatus(ctx context.Context, actor courier.Actor, id int6
 		}
 		return events, nil
 	})
+}
+
+// statusMessage is the order_status outbox message of a change of o (read
+// at its version before the change) from from to ch.To.
+func statusMessage(o *courier.Order, from courier.OrderStatus, ch StatusChange, at time.Time) courier.OutboxMessage {
+	b, _ := json.Marshal(map[string]any{"order_id": o.ID, "external_id": o.ExternalID, "from": from, "to": ch.To,
+		"reason": ch.Reason, "comment": ch.Comment, "at": at.UTC(), "courier_id": o.CourierID, "sheet_id": o.RouteSheetID})
+	return courier.OutboxMessage{Topic: courier.TopicOrderStatus, Key: fmt.Sprintf("order_status:%d:%d", o.ID, o.Version+1), Payload: b}
 }
 
 // OrderHistory returns an order's timeline to whoever may see the order. Returns ENOTFOUND.

@@ -1,0 +1,240 @@
+package notify
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/courierhq/courier"
+)
+
+// Worker drains the outbox: it expands due messages into deliveries and
+// sends due deliveries (see the package comment). Run any number of them,
+// in one process or many.
+type Worker struct {
+	s      *Service
+	sender Sender
+	hooks  WebhookPoster
+	id     string
+	log    *slog.Logger
+}
+
+// NewWorker returns a worker sending pushes with sender and webhooks with
+// hooks (nil: an HTTPPoster with the service's SendTimeout).
+func (s *Service) NewWorker(sender Sender, hooks WebhookPoster) *Worker {
+	if hooks == nil {
+		hooks = NewHTTPPoster(s.cfg.SendTimeout)
+	}
+	id := "w-" + strings.ToLower(rand.Text()[:12])
+	return &Worker{s: s, sender: sender, hooks: hooks, id: id, log: s.log.With(slog.String("worker", id))}
+}
+
+// Run drains the outbox until ctx ends, looking for work every PollEvery
+// and checking arrivals every ScanEvery. Errors are logged and retried.
+func (w *Worker) Run(ctx context.Context) {
+	poll := time.NewTicker(w.s.cfg.PollEvery)
+	defer poll.Stop()
+	scan := time.NewTicker(w.s.cfg.ScanEvery)
+	defer scan.Stop()
+	w.log.Info("notification worker started")
+	for {
+		if _, err := w.Drain(ctx); err != nil && ctx.Err() == nil {
+			w.log.Error("notification worker", slog.Any("err", err))
+		}
+		select {
+		case <-ctx.Done():
+			w.log.Info("notification worker stopped")
+			return
+		case <-scan.C:
+			if _, err := w.s.ScanArrivals(ctx); err != nil && ctx.Err() == nil {
+				w.log.Error("arrival check", slog.Any("err", err))
+			}
+		case <-poll.C:
+		}
+	}
+}
+
+// Drain expands and delivers until nothing is due now, and returns how many
+// deliveries it tried.
+func (w *Worker) Drain(ctx context.Context) (int, error) {
+	tried := 0
+	for ctx.Err() == nil {
+		n, err := w.ExpandDue(ctx)
+		if err != nil {
+			return tried, err
+		}
+		k, err := w.DeliverDue(ctx)
+		tried += k
+		if err != nil {
+			return tried, err
+		}
+		if n == 0 && k == 0 {
+			return tried, nil
+		}
+	}
+	return tried, ctx.Err()
+}
+
+// ExpandDue leases one batch of due outbox messages and expands each.
+// It returns how many it leased.
+func (w *Worker) ExpandDue(ctx context.Context) (int, error) {
+	cfg := w.s.cfg
+	now := w.s.clock.Now()
+	msgs, err := w.s.store.ClaimOutbox(ctx, w.id, now, cfg.Lease, cfg.Batch)
+	if err != nil {
+		return 0, err
+	}
+	for _, m := range msgs {
+		deliveries, err := w.s.expand(ctx, m)
+		if err == nil {
+			err = w.s.store.ExpandOutbox(ctx, m.ID, w.id, deliveries, w.s.clock.Now())
+			if err == nil {
+				w.log.Debug("outbox message expanded", slog.Int64("outbox_id", m.ID), slog.String("topic", m.Topic), slog.Int("deliveries", len(deliveries)))
+				continue
+			}
+		}
+		if courier.ErrorCode(err) == courier.ECONFLICT {
+			w.log.Warn("outbox lease lost", slog.Int64("outbox_id", m.ID))
+			continue
+		}
+		attempts := m.Attempts + 1
+		giveUp := attempts >= cfg.MaxAttempts
+		w.log.Error("outbox message not expanded", slog.Int64("outbox_id", m.ID), slog.String("topic", m.Topic),
+			slog.Int("attempt", attempts), slog.Bool("gave_up", giveUp), slog.Any("err", err))
+		if rerr := w.s.store.RetryOutbox(ctx, m.ID, w.id, truncate(err.Error(), 1000), now.Add(w.s.backoff(attempts, 0)), giveUp, w.s.clock.Now()); rerr != nil &&
+			courier.ErrorCode(rerr) != courier.ECONFLICT {
+			return len(msgs), rerr
+		}
+	}
+	return len(msgs), nil
+}
+
+// DeliverDue leases one batch of due deliveries and tries each. It returns
+// how many it tried.
+func (w *Worker) DeliverDue(ctx context.Context) (int, error) {
+	cfg := w.s.cfg
+	list, err := w.s.store.ClaimDeliveries(ctx, w.id, w.s.clock.Now(), cfg.Lease, cfg.Batch)
+	if err != nil {
+		return 0, err
+	}
+	for _, d := range list {
+		r := w.try(ctx, d)
+		err := w.s.store.FinishDelivery(ctx, d.ID, w.id, r)
+		if courier.ErrorCode(err) == courier.ECONFLICT {
+			w.log.Warn("delivery lease lost", slog.Int64("delivery_id", d.ID))
+		} else if err != nil {
+			return len(list), err
+		}
+	}
+	return len(list), nil
+}
+
+// try sends one delivery and says what came of it. Tokens FCM calls gone
+// are deleted here.
+func (w *Worker) try(ctx context.Context, d *courier.Delivery) courier.DeliveryResult {
+	sctx, cancel := context.WithTimeout(ctx, w.s.cfg.SendTimeout)
+	defer cancel()
+	start := time.Now()
+	var (
+		providerID string
+		status     int
+		err        error
+		token      string
+	)
+	switch d.Channel {
+	case courier.ChannelPush:
+		var p Push
+		if err = json.Unmarshal(d.Payload, &p); err != nil {
+			err = &SendError{Permanent: true, Err: fmt.Errorf("bad push payload: %w", err)}
+			break
+		}
+		token = p.Token
+		providerID, err = w.sender.Send(sctx, p)
+		if err == nil {
+			status = 200
+		}
+	case courier.ChannelWebhook:
+		var e *courier.WebhookEndpoint
+		e, err = w.s.store.Webhook(ctx, d.EndpointID)
+		if courier.ErrorCode(err) == courier.ENOTFOUND {
+			err = &SendError{Permanent: true, Err: errors.New("the webhook endpoint was deleted")}
+			break
+		} else if err != nil {
+			break
+		}
+		if !e.Active {
+			err = &SendError{Permanent: true, Err: errors.New("the webhook endpoint is inactive")}
+			break
+		}
+		status, err = w.hooks.Post(sctx, e, d, w.s.clock.Now())
+	default:
+		err = &SendError{Permanent: true, Err: fmt.Errorf("unknown channel %q", d.Channel)}
+	}
+	now := w.s.clock.Now()
+	r := courier.DeliveryResult{Status: courier.DeliverySent, HTTPStatus: status, Duration: time.Since(start), ProviderID: providerID, At: now}
+	attrs := []any{slog.Int64("delivery_id", d.ID), slog.Int64("outbox_id", d.OutboxID), slog.String("channel", d.Channel),
+		slog.String("event", d.Event), slog.Int("attempt", d.Attempts)}
+	if d.Channel == courier.ChannelPush {
+		attrs = append(attrs, slog.Int64("device_id", d.DeviceID))
+	} else {
+		attrs = append(attrs, slog.Int64("endpoint_id", d.EndpointID))
+	}
+	if err == nil {
+		w.log.Info("notification sent", append(attrs, slog.String("provider_id", providerID))...)
+		return r
+	}
+	se := asSendError(err)
+	r.HTTPStatus, r.Error = se.Status, truncate(se.Error(), 1000)
+	switch {
+	case se.TokenGone && d.Channel == courier.ChannelPush:
+		r.Status = courier.DeliveryDropped
+		if derr := w.s.store.DropDevice(ctx, d.DeviceID); derr != nil {
+			w.log.Error("drop device", slog.Int64("device_id", d.DeviceID), slog.Any("err", derr))
+		}
+		w.log.Info("device token dropped: FCM says it is gone", append(attrs, slog.String("token", short(token)), slog.String("err", r.Error))...)
+	case se.Permanent || d.Attempts >= w.s.cfg.MaxAttempts:
+		r.Status = courier.DeliveryFailed
+		w.log.Error("notification failed for good", append(attrs, slog.String("err", r.Error))...)
+	default:
+		r.Status = courier.DeliveryPending
+		r.RetryAt = now.Add(w.s.backoff(d.Attempts, se.RetryAfter))
+		w.log.Warn("notification will be retried", append(attrs, slog.String("err", r.Error), slog.Time("retry_at", r.RetryAt))...)
+	}
+	return r
+}
+
+// maxRetryAfter bounds how long a server's Retry-After may delay a delivery.
+const maxRetryAfter = 24 * time.Hour
+
+// backoff is the wait after the attempt-th failed try: BaseBackoff doubled
+// per try up to MaxBackoff, or the server's Retry-After when it is longer.
+func (s *Service) backoff(attempt int, retryAfter time.Duration) time.Duration {
+	d := s.cfg.BaseBackoff
+	for i := 1; i < attempt && d < s.cfg.MaxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, s.cfg.MaxBackoff)
+	if retryAfter > d {
+		d = min(retryAfter, maxRetryAfter)
+	}
+	return d
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+func short(tok string) string {
+	if len(tok) > 12 {
+		return tok[:12] + "…"
+	}
+	return tok
+}
