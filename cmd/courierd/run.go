@@ -16,6 +16,7 @@ import (
 	"github.com/courierhq/courier"
 	"github.com/courierhq/courier/api"
 	"github.com/courierhq/courier/auth"
+	"github.com/courierhq/courier/cashdesk"
 	"github.com/courierhq/courier/dispatch"
 	"github.com/courierhq/courier/geo"
 	"github.com/courierhq/courier/sheetpdf"
@@ -100,7 +101,8 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
 		log.Warn("route sheet PDFs are off", slog.Any("err", err))
 		printer = nil
 	}
-	srv := api.New(api.Deps{Log: log, Clock: clock, Store: db, Users: users, Dispatch: svc, Tracker: tracker, Printer: printer, Company: cfg.Company,
+	desk := cashdesk.New(db, clock, cashdesk.Config{Currency: cfg.Currency, Location: loc})
+	srv := api.New(api.Deps{Log: log, Clock: clock, Store: db, Users: users, Dispatch: svc, Cashdesk: desk, Tracker: tracker, Printer: printer, Company: cfg.Company,
 		Console: api.ConsoleConfig{Dir: cfg.WebDir, TileURL: consoleTiles(cfg.TileURL), TimeZone: cfg.TimeZone, Currency: cfg.Currency,
 			Language: cfg.Language, Company: cfg.Company},
 		Ready: map[string]func(context.Context) error{
