@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # packages.sh installs the Debian packages the tests use besides the services
 # (services.sh installs PostgreSQL and Redis): fonts for the PDF route sheets
-# (DejaVu has Cyrillic) and poppler-utils (pdftotext) to read them back.
+# (DejaVu has Cyrillic) and poppler-utils (pdftotext) to read them back;
+# Debian's chromium (and chromium-driver) for the web console's browser tests,
+# and Node.js with npm when the machine has none.
 # Non-interactive and idempotent: it installs only what is missing.
 set -euo pipefail
 
 need=()
 [[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] || need+=(fonts-dejavu-core)
 command -v pdftotext >/dev/null || need+=(poppler-utils)
+command -v chromium >/dev/null || need+=(chromium)
+command -v chromedriver >/dev/null || need+=(chromium-driver)
+command -v npm >/dev/null || need+=(nodejs npm)
 for pkg in "$@"; do
 	dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done

@@ -29,14 +29,28 @@ if [[ ${CI:-} == true ]]; then
 fi
 
 # --- web console --------------------------------------------------------------
-# Later: install and test the web console here, e.g.
-#   (cd web && npm ci && npm test)
+# On a full run (no package arguments): the console's npm packages (scripts/web.sh,
+# npm ci), its unit tests (node --test web/test) and the end-to-end tests in
+# Debian's chromium driven by playwright-core (web/e2e) against a courierd built
+# from this checkout; screenshots go to test-artifacts/e2e/.
+web_status=0
+if (($# == 0)); then
+	if scripts/web.sh; then
+		echo "test.sh: web unit tests (node --test web/test)" >&2
+		(cd web && node --test test/) || web_status=$?
+		echo "test.sh: web end-to-end tests in chromium (node --test web/e2e)" >&2
+		(cd web && node --test --test-concurrency=1 e2e/) || web_status=$?
+	else
+		echo "test.sh: scripts/web.sh failed" >&2
+		web_status=1
+	fi
+fi
 # ------------------------------------------------------------------------------
 
 pkgs=("$@")
 ((${#pkgs[@]})) || pkgs=(./...)
 
-status=0
+status=$web_status
 echo "test.sh: go vet ${pkgs[*]}" >&2
 go vet "${pkgs[@]}" || status=$?
 echo "test.sh: go test -race -count=1 ${pkgs[*]}" >&2

@@ -40,7 +40,7 @@ const en = {
   shift_opened: 'Shift opened', cash_in: 'Cash in', settlements: 'Settlements', discrepancies: 'Discrepancies', nothing_to_settle: 'Nothing to settle on this sheet',
   state_pending: 'not delivered', state_to_settle: 'to settle', state_settled: 'settled', state_card: 'card', state_prepaid: 'prepaid',
   state_goods_due: 'goods due', state_returned: 'returned', state_none: '—', outstanding: 'Outstanding', keyboard_hint: 'Enter: next step · Esc: back to the scanner',
-  balance_zero: 'Settled in full', cashdesk_unavailable: 'The cash desk is not available on this server yet.',
+  balance_zero: 'Settled in full', reported: 'Reported', cashdesk_unavailable: 'The cash desk is not available on this server yet.',
 };
 
 const ru = {
@@ -75,7 +75,7 @@ const ru = {
   shift_opened: 'Смена открыта', cash_in: 'Принято наличных', settlements: 'Приёмы', discrepancies: 'Расхождения', nothing_to_settle: 'По листу нечего принимать',
   state_pending: 'не доставлен', state_to_settle: 'к сдаче', state_settled: 'сдано', state_card: 'карта', state_prepaid: 'предоплата',
   state_goods_due: 'вернуть товар', state_returned: 'товар возвращён', state_none: '—', outstanding: 'Остаток долга', keyboard_hint: 'Enter — дальше · Esc — к сканеру',
-  balance_zero: 'Долг погашен', cashdesk_unavailable: 'Касса на этом сервере пока недоступна.',
+  balance_zero: 'Долг погашен', reported: 'Сдал курьер', cashdesk_unavailable: 'Касса на этом сервере пока недоступна.',
 };
 
 const statusNames = {

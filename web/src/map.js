@@ -258,7 +258,9 @@ export async function mount(root, ctx) {
       renderSheets();
     } catch (err) {
       if (err instanceof ApiError && err.status === 422 && Array.isArray(err.details.violations)) {
-        const list = h('ul.violations', { 'data-testid': 'violations' }, err.details.violations.map((v) => h('li', { class: 'kind-' + v.kind }, h('b', v.kind), ' ', v.message)));
+        const list = h('ul.violations', { 'data-testid': 'violations' }, err.details.violations.map((v) => h('li', { class: 'kind-' + v.kind },
+          h('b', v.kind), v.order_id ? ` ${st.orders.get(v.order_id)?.external_id || '#' + v.order_id}` : '',
+          v.sheet_id ? ` (${courierName(st.sheets.find((x) => x.id === v.sheet_id)?.courier_id)})` : '', ': ', v.message)));
         const choice = await dialog(t('move_refused'), list, [
           { label: t('cancel'), value: false, testid: 'move-cancel' },
           { label: t('force_move'), value: true, kind: 'danger', testid: 'move-force' },
@@ -648,7 +650,7 @@ export async function mount(root, ctx) {
   function addLegend() {
     const legend = L.control({ position: 'bottomleft' });
     legend.onAdd = () => {
-      const shown = ['ready', 'planned', 'out_for_delivery', 'delivered', 'failed_attempt', 'refused', 'cancelled', 'new'];
+      const shown = ['new', 'awaiting_stock', 'ready', 'planned', 'out_for_delivery', 'delivered', 'failed_attempt', 'refused', 'cancelled'];
       const el = h('div.legend', { 'data-testid': 'legend' },
         h('b', t('legend')),
         shown.map((s) => h('div', h('span.dot', { style: { background: statusColors[s] } }), statusName(s))),

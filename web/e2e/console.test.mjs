@@ -1,0 +1,234 @@
+// End-to-end: the console in Debian's chromium against a courierd started
+// here with the demo city. Screenshots go to test-artifacts/e2e/.
+//
+//   dispatcher: log in, the 150 demo orders on the map, a courier's live
+//   position moving, plan (5 s) and watch the progress bar finish, drag a
+//   stop onto another courier's route and find it there through the API,
+//   reorder a stop from the list, publish.
+//   cashier: a courier delivers the cash orders of a sheet (through the
+//   API); the cashier, from the keyboard alone, opens a shift, scans the
+//   sheet, sees a shortage before confirming, corrects the count, settles,
+//   sees the courier's balance at zero, closes the shift with its report.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startCourierd, launchBrowser, newPage, shot, Client, eventually, loginUI } from './harness.mjs';
+
+let server;
+let browser;
+const state = {};
+
+before(async () => {
+  server = await startCourierd();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+test('dispatcher: map, live position, plan with progress, drag a stop, reorder, publish', { timeout: 240000 }, async () => {
+  const api = await new Client(server.base).login('dispatcher');
+  const page = await newPage(browser);
+  await loginUI(page, server.base, 'dispatcher');
+  await shot(page, '01-dispatcher-map');
+
+  // The demo orders are on the map, coloured by status, with a legend.
+  const today = (await api.get('/api/v1/orders?limit=500')).items;
+  assert.equal(today.length, 150);
+  await eventually(async () => (await page.locator('path.order-marker').count()) === 150, 15000, '150 order markers');
+  const ready = today.filter((o) => o.status === 'ready').length;
+  assert.equal(await page.locator('path.order-marker.status-ready').count(), ready);
+  assert.ok(await page.locator('[data-testid=legend]').isVisible());
+  assert.equal(await page.locator('path.zone').count(), 3, 'the 3 demo zones as polygons');
+
+  // A courier's position arrives through the tracking stream and moves.
+  const couriers = (await api.get('/api/v1/couriers')).items;
+  const c1 = couriers.find((c) => c.login === 'courier1');
+  const phone = await new Client(server.base).login('courier1');
+  // Two minutes apart: 2 km in 2 minutes is a plausible speed (a jump would be dropped).
+  const ping = (lat, lng, ago) => phone.post('/api/v1/courier/locations', { pings: [{ lat, lng, accuracy_m: 5, recorded_at: new Date(Date.now() - ago * 1000).toISOString() }] });
+  await new Promise((r) => setTimeout(r, 500)); // the page subscribes after loading
+  await ping(55.7500, 37.6000, 120);
+  const marker = page.locator(`path.courier-pos.courier-${c1.id}`);
+  await marker.waitFor({ timeout: 15000 });
+  const box1 = await marker.boundingBox();
+  await ping(55.7600, 37.6300, 0);
+  await eventually(async () => {
+    const b = await marker.boundingBox();
+    return b && Math.hypot(b.x - box1.x, b.y - box1.y) > 5;
+  }, 15000, 'the courier marker moved');
+  assert.equal(await marker.getAttribute('data-stale'), 'false');
+
+  // Plan the day with a 5 s limit and watch the progress bar reach 100 %.
+  await page.locator('[data-testid=time-limit]').fill('5');
+  await page.locator('[data-testid=plan]').click();
+  const progress = page.locator('[data-testid=plan-progress]');
+  await eventually(async () => (await progress.getAttribute('data-state')) === 'running', 5000, 'planning started');
+  await eventually(async () => Number(await progress.getAttribute('aria-valuenow')) > 10 && (await progress.getAttribute('data-state')) === 'running', 20000, 'the bar moves');
+  await shot(page, '02-planning-progress');
+  await eventually(async () => (await progress.getAttribute('data-state')) === 'done', 120000, 'planning done');
+  assert.equal(await progress.getAttribute('aria-valuenow'), '100');
+  await page.locator('[data-testid=sheet-list] .sheet').first().waitFor();
+  await shot(page, '03-planned');
+
+  const date = today[0].delivery_date;
+  let sheets = (await api.get(`/api/v1/route-sheets?date=${date}&status=draft`)).items;
+  assert.ok(sheets.length >= 2, `want at least 2 draft sheets, got ${sheets.length}`);
+  assert.equal(await page.locator('[data-testid=sheet-list] .sheet').count(), sheets.length);
+  assert.equal(await page.locator('.stop-icon').count(), sheets.reduce((n, s) => n + s.stops.length, 0));
+
+  // Drag the last stop of sheet A onto the first stop of sheet B.
+  const [a, b] = sheets;
+  const moving = a.stops[a.stops.length - 1].order_id;
+  const from = page.locator(`.stop-num[data-sheet="${a.id}"][data-order="${moving}"]`);
+  const onto = page.locator(`.stop-num[data-sheet="${b.id}"][data-order="${b.stops[0].order_id}"]`);
+  const fb = await from.boundingBox();
+  const tb = await onto.boundingBox();
+  await page.mouse.move(fb.x + fb.width / 2, fb.y + fb.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(fb.x + fb.width / 2 + 10, fb.y + fb.height / 2 + 10, { steps: 3 });
+  await page.mouse.move(tb.x + tb.width / 2, tb.y + tb.height / 2, { steps: 15 });
+  await page.mouse.up();
+  // The move may break a rule (capacity, windows, zones): the dialog lists them, and we force it.
+  const force = page.locator('[data-testid=move-force]');
+  const outcome = await eventually(async () => {
+    if (await force.isVisible()) return 'violations';
+    const sh = await api.get(`/api/v1/route-sheets/${b.id}`);
+    return sh.stops.some((s) => s.order_id === moving) ? 'moved' : null;
+  }, 15000, 'the move answered');
+  if (outcome === 'violations') {
+    assert.ok(await page.locator('[data-testid=violations] li').count() > 0);
+    await shot(page, '04-move-violations');
+    await force.click();
+  }
+  const after = await eventually(async () => {
+    const sh = await api.get(`/api/v1/route-sheets/${b.id}`);
+    return sh.stops.some((s) => s.order_id === moving) ? sh : null;
+  }, 15000, 'the stop is on sheet B');
+  assert.equal(after.stops[0].order_id, moving, 'dropped on B\'s first stop, it takes its place');
+  assert.ok(!(await api.get(`/api/v1/route-sheets/${a.id}`)).stops.some((s) => s.order_id === moving), 'and left sheet A');
+  await eventually(async () => (await page.locator(`.stop-num[data-sheet="${b.id}"][data-order="${moving}"]`).count()) === 1, 5000, 'redrawn on B');
+  await shot(page, '05-after-drag');
+
+  // Reorder from the list, by keyboard: the first stop of B goes down one.
+  await page.locator(`[data-testid=sheet-toggle-${b.id}]`).click();
+  const down = page.locator(`[data-testid=down-${moving}]`);
+  await down.focus();
+  await page.keyboard.press('Enter');
+  const force2 = page.locator('[data-testid=move-force]');
+  await eventually(async () => {
+    if (await force2.isVisible()) { await force2.click(); return false; }
+    const sh = await api.get(`/api/v1/route-sheets/${b.id}`);
+    return sh.stops[1]?.order_id === moving;
+  }, 15000, 'the stop is second on B');
+  await shot(page, '06-reordered');
+
+  // Publish.
+  await page.locator('[data-testid=publish]').click();
+  await eventually(async () => (await api.get(`/api/v1/route-sheets/${b.id}`)).status === 'published', 15000, 'published');
+  await eventually(async () => (await api.get(`/api/v1/orders/${moving}`)).route_sheet_id === b.id, 5000, 'the order is on sheet B');
+  await eventually(async () => (await page.locator('[data-testid=publish]').isDisabled()), 5000, 'nothing left to publish');
+  await shot(page, '07-published');
+  state.sheets = (await api.get(`/api/v1/route-sheets?date=${date}&status=published`)).items;
+  state.couriers = couriers;
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('cashier: scan a sheet, see the shortage, settle, balance at zero, close the shift', { timeout: 180000 }, async (t) => {
+  assert.ok(state.sheets?.length, 'the dispatcher test published sheets');
+  const api = await new Client(server.base).login('dispatcher');
+  // The sheet with the most cash: its courier starts and delivers everything.
+  let best = null;
+  for (const s of state.sheets) {
+    const sh = await api.get(`/api/v1/route-sheets/${s.id}`);
+    if (!best || sh.totals.cash.amount > best.totals.cash.amount) best = sh;
+  }
+  assert.ok(best.totals.cash.amount > 0, 'a sheet with cash on delivery');
+  const login = state.couriers.find((c) => c.id === best.courier_id).login;
+  const phone = await new Client(server.base).login(login);
+  await phone.post(`/api/v1/route-sheets/${best.id}/start`, {});
+  for (const s of best.stops) {
+    await phone.post(`/api/v1/orders/${s.order_id}/status`, { status: 'delivered' });
+  }
+  const expected = best.totals.cash.amount;
+
+  const page = await newPage(browser);
+  await loginUI(page, server.base, 'cashier');
+  const kb = page.keyboard;
+  // Open the shift with the keyboard: Tab to the button, Enter.
+  const open = page.locator('[data-testid=shift-open]');
+  await open.focus();
+  await kb.press('Enter');
+  await page.locator('[data-testid=shift-state][data-open=true]').waitFor();
+  // The scanner input has the focus back.
+  await eventually(async () => page.evaluate(() => document.activeElement?.id === 'scan'), 5000, 'the scanner input has focus');
+  // Clicking elsewhere does not lose the scanner.
+  await page.mouse.click(300, 700);
+  await eventually(async () => page.evaluate(() => document.activeElement?.id === 'scan'), 5000, 'focus comes back to the scanner');
+
+  // Scan: the scanner types the number and Enter.
+  await kb.type(best.number);
+  await kb.press('Enter');
+  await page.locator('[data-testid=cash-orders]').waitFor();
+  assert.equal(await page.locator('[data-testid=cash-orders] tbody tr').count(), best.stops.length);
+  const fmtAmount = (minor) => (minor / 100).toFixed(2);
+  const rub = (minor) => new Intl.NumberFormat('ru-RU', { style: 'currency', currency: 'RUB' }).format(minor / 100).replace(/\s/g, '');
+  assert.equal((await page.locator('[data-testid=expected]').textContent()).replace(/\s/g, ''), rub(expected));
+  // The counted amount has the focus; a short count shows the shortage before confirming.
+  assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), 'counted');
+  await kb.type(fmtAmount(expected - 10000));
+  await eventually(async () => (await page.locator('[data-testid=difference]').getAttribute('class')).includes('short'), 5000, 'shortage shown');
+  assert.match(await page.locator('[data-testid=difference]').textContent(), /−100,00/);
+  await shot(page, '08-cashier-shortage');
+  // Recount: select all, type the right amount.
+  await kb.press('Control+A');
+  await kb.type(fmtAmount(expected));
+  await eventually(async () => (await page.locator('[data-testid=difference]').getAttribute('class')).includes('exact'), 5000, 'exact');
+  await kb.press('Enter'); // -> Confirm
+  assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), 'confirm');
+  await shot(page, '09-cashier-confirm');
+  await kb.press('Enter'); // settle
+  await page.locator('[data-testid=courier-balance][data-owed="0"]').waitFor({ timeout: 15000 });
+  await page.locator('[data-testid=settle-result]').waitFor();
+  await eventually(async () => page.evaluate(() => document.activeElement?.id === 'scan'), 5000, 'back to the scanner');
+  await shot(page, '10-cashier-settled');
+  const bal = await (await new Client(server.base).login('cashier')).get(`/api/v1/cashdesk/couriers/${best.courier_id}/balance`);
+  assert.equal(bal.owed, 0, 'the courier owes nothing');
+
+  // Close the shift: the report shows the cash taken in.
+  await page.locator('[data-testid=shift-close]').focus();
+  await kb.press('Enter');
+  await page.locator('[data-testid=shift-close-confirm]').waitFor();
+  await kb.press('Enter');
+  await page.locator('[data-testid=report]').waitFor();
+  assert.equal((await page.locator('[data-testid=report-cash-in]').textContent()).replace(/\s/g, ''), rub(expected));
+  await shot(page, '11-shift-report');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('orders table: search by order number and phone, timeline', { timeout: 60000 }, async () => {
+  const api = await new Client(server.base).login('dispatcher');
+  const some = (await api.get('/api/v1/orders?limit=5')).items[2];
+  const page = await newPage(browser);
+  await loginUI(page, server.base, 'dispatcher');
+  await page.locator('[data-testid=nav-orders]').click();
+  await page.locator('main.view-orders[data-ready=true]').waitFor();
+  await page.locator('[data-testid=orders-q]').fill(some.external_id);
+  await eventually(async () => (await page.locator('[data-testid=orders-table] tbody tr').count()) === 1, 10000, 'one order by number');
+  await page.locator('[data-testid=orders-q]').fill(some.customer.phone);
+  await eventually(async () => (await page.locator(`[data-testid=orders-table] tbody tr[data-order-id="${some.id}"]`).count()) === 1, 10000, 'found by phone');
+  await page.locator(`[data-testid=orders-table] tbody tr[data-order-id="${some.id}"]`).click();
+  await page.locator('[data-testid=timeline] li').first().waitFor();
+  assert.ok(await page.locator('[data-testid=timeline] li').count() >= 1);
+  await shot(page, '12-order-timeline');
+  await page.keyboard.press('Escape');
+  await page.locator('[data-testid=nav-couriers]').click();
+  await page.locator('main.view-couriers[data-ready=true]').waitFor();
+  assert.equal(await page.locator('[data-testid=couriers-table] tbody tr').count(), 8);
+  await shot(page, '13-couriers');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
