@@ -23,6 +23,7 @@ import (
 	"github.com/courierhq/courier/dispatch"
 	"github.com/courierhq/courier/geo"
 	"github.com/courierhq/courier/internal/testsvc"
+	"github.com/courierhq/courier/notify"
 	"github.com/courierhq/courier/sheetpdf"
 	"github.com/courierhq/courier/store"
 	"github.com/courierhq/courier/throttle"
@@ -86,6 +87,7 @@ type env struct {
 	db      *store.DB
 	srv     *api.Server
 	svc     *dispatch.Service
+	notify  *notify.Service
 	mini    *miniredis.Miniredis
 	tokens  map[string]string // login -> access token
 	depotID int64
@@ -129,14 +131,17 @@ func newEnvOn(t *testing.T, dbURL string) *env {
 	svc.SetSolver(dispatch.SolverSettings{MaxIterations: 300}) // deterministic and quick
 	t.Cleanup(svc.Close)
 	tracker := geo.NewTracker(rdb, clock, geo.TrackerConfig{Fleet: "test"}.WithDefaults(), svc)
+	notes := notify.New(db, clock, notify.Config{Language: "en", Location: msk, Company: "Test Delivery", PublicURL: "https://track.example.com"},
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	notes.SetPositions(tracker)
 	printer, err := sheetpdf.New("", "ru", "RUB", msk)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := api.New(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: clock, Store: db, Users: users, Dispatch: svc, Tracker: tracker,
-		Printer: printer, Company: "Test Delivery", Cashdesk: cashdesk.New(db, clock, cashdesk.Config{Currency: "RUB", Location: msk}),
+		Printer: printer, Company: "Test Delivery", Cashdesk: cashdesk.New(db, clock, cashdesk.Config{Currency: "RUB", Location: msk}), Notify: notes,
 		Ready: map[string]func(context.Context) error{"store": db.Ping, "redis": func(ctx context.Context) error { return rdb.Ping(ctx).Err() }}})
-	e := &env{t: t, clock: clock, db: db, srv: srv, svc: svc, mini: mini, tokens: map[string]string{}, courier: map[string]int64{}}
+	e := &env{t: t, clock: clock, db: db, srv: srv, svc: svc, notify: notes, mini: mini, tokens: map[string]string{}, courier: map[string]int64{}}
 
 	hash, _ := users.HashPassword("password", "admin-pass")
 	if err := db.CreateUser(ctx, &courier.User{Login: "admin", Role: courier.RoleAdmin, PasswordHash: hash, Active: true}); err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/courierhq/courier/cashdesk"
 	"github.com/courierhq/courier/dispatch"
 	"github.com/courierhq/courier/geo"
+	"github.com/courierhq/courier/notify"
 	"github.com/courierhq/courier/sheetpdf"
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
@@ -31,6 +32,8 @@ type Deps struct {
 	Dispatch *dispatch.Service
 	Cashdesk *cashdesk.Service // nil answers 503 on the cash desk routes
 	Tracker  *geo.Tracker
+	// Notify registers devices, serves customer tracking and webhooks; nil answers 503 there.
+	Notify *notify.Service
 	// Printer prints route sheets as PDF; nil answers 503.
 	Printer *sheetpdf.Printer
 	Company string // printed on documents
@@ -51,6 +54,7 @@ type Server struct {
 	dispatch *dispatch.Service
 	cashdesk *cashdesk.Service
 	tracker  *geo.Tracker
+	notify   *notify.Service
 	printer  *sheetpdf.Printer
 	company  string
 	pings    *prometheus.CounterVec
@@ -81,7 +85,7 @@ func init() { gin.SetMode(gin.ReleaseMode) }
 
 // New builds the server and its routes.
 func New(d Deps) *Server {
-	s := &Server{log: d.Log, clock: d.Clock, store: d.Store, users: d.Users, dispatch: d.Dispatch, tracker: d.Tracker, printer: d.Printer, company: d.Company, ready: d.Ready,
+	s := &Server{log: d.Log, clock: d.Clock, store: d.Store, users: d.Users, dispatch: d.Dispatch, tracker: d.Tracker, notify: d.Notify, printer: d.Printer, company: d.Company, ready: d.Ready,
 		registry: prometheus.NewRegistry(), pollEvery: 300 * time.Millisecond}
 	s.cashdesk = d.Cashdesk
 	if s.log == nil {
@@ -197,6 +201,23 @@ func (s *Server) routes() []route {
 		{"PATCH", "/api/v1/orders/:id", staff, s.updateOrder},
 		{"POST", "/api/v1/orders/:id/status", everyone, s.changeOrderStatus},
 		{"GET", "/api/v1/orders/:id/history", everyone, s.orderHistory},
+		{"GET", "/api/v1/orders/:id/tracking-link", staff, s.orderTrackingLink},
+
+		// Notifications: devices (couriers with a bearer token, customers with a
+		// tracking token), dispatcher messages, webhooks, the customer tracking link.
+		{"POST", "/api/v1/devices", public, s.registerDevice},
+		{"DELETE", "/api/v1/devices", public, s.deleteDevice},
+		{"POST", "/api/v1/couriers/:id/messages", staff, s.sendCourierMessage},
+		{"GET", "/api/v1/notifications", admins, s.listNotifications},
+		{"GET", "/api/v1/webhooks", admins, s.listWebhooks},
+		{"POST", "/api/v1/webhooks", admins, s.createWebhook},
+		{"GET", "/api/v1/webhooks/:id", admins, s.getWebhook},
+		{"PATCH", "/api/v1/webhooks/:id", admins, s.updateWebhook},
+		{"DELETE", "/api/v1/webhooks/:id", admins, s.deleteWebhook},
+		{"GET", "/api/v1/webhooks/:id/deliveries", admins, s.webhookDeliveries},
+		{"POST", "/api/v1/webhooks/:id/deliveries/:delivery_id/replay", admins, s.replayWebhookDelivery},
+		{"GET", "/api/v1/track/:token", public, s.trackOrder},
+		{"GET", "/t/:token", public, s.trackingPage},
 	}, s.cashdeskRoutes()...)
 }
 

@@ -1,0 +1,243 @@
+package api_test
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/courierhq/courier/notify"
+	"github.com/getkin/kin-openapi/openapi3filter"
+)
+
+func init() { openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder) }
+
+type trackOut struct {
+	OrderNumber string `json:"order_number"`
+	Status      string
+	StatusText  string     `json:"status_text"`
+	ETA         *time.Time `json:"eta"`
+	StopsAhead  *int       `json:"stops_ahead"`
+	Courier     *struct {
+		Location struct{ Lat, Lng float64 }
+	}
+}
+
+// drainOutbox runs a notification worker (pushes only logged) until the outbox is empty.
+func (e *env) drainOutbox() {
+	e.t.Helper()
+	w := e.notify.NewWorker(&notify.LogSender{Log: slog.New(slog.NewTextHandler(io.Discard, nil))}, nil)
+	if _, err := w.Drain(e.t.Context()); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// TestDevices: couriers register with their bearer token, customers with
+// their tracking token; tokens are kept once; bad input is refused.
+func TestDevices(t *testing.T) {
+	e := newEnv(t)
+	dev := map[string]any{"token": "fcm-token-courier-1", "platform": "android", "app": "courier"}
+	var d1, d2 struct{ ID int64 }
+	e.decode(e.must(e.do("POST", "/api/v1/devices", "courier1", dev), 201), &d1)
+	e.decode(e.must(e.do("POST", "/api/v1/devices", "courier1", dev), 201), &d2)
+	if d1.ID != d2.ID {
+		t.Errorf("the same token twice made devices %d and %d", d1.ID, d2.ID)
+	}
+	e.must(e.do("POST", "/api/v1/devices", "", dev), 401)
+	e.must(e.do("POST", "/api/v1/devices", "dispatcher", dev), 403)
+	e.must(e.do("POST", "/api/v1/devices", "courier1", map[string]any{"token": "x", "platform": "symbian", "app": "courier"}), 422)
+	e.must(e.do("POST", "/api/v1/devices", "courier1", map[string]any{"token": "x", "platform": "ios", "app": "courier", "extra": 1}), 400)
+
+	o := e.createOrder("DEV-1")
+	var link struct{ Token, URL string }
+	e.decode(e.must(e.do("GET", "/api/v1/orders/"+itoa(o.ID)+"/tracking-link", "dispatcher", nil), 200), &link)
+	e.must(e.do("GET", "/api/v1/orders/"+itoa(o.ID)+"/tracking-link", "courier1", nil), 403)
+	e.must(e.do("GET", "/api/v1/orders/999999/tracking-link", "dispatcher", nil), 404)
+	if link.URL != "https://track.example.com/t/"+link.Token || len(link.Token) < 22 {
+		t.Errorf("tracking link %+v", link)
+	}
+	cust := map[string]any{"token": "fcm-token-customer-1", "platform": "web", "app": "customer", "tracking_token": link.Token}
+	e.must(e.do("POST", "/api/v1/devices", "", cust), 201)
+	e.must(e.do("POST", "/api/v1/devices", "", map[string]any{"token": "t", "platform": "web", "app": "customer", "tracking_token": "nope-nope-nope-nope-nope"}), 404)
+	e.must(e.do("POST", "/api/v1/devices", "", map[string]any{"token": "t", "platform": "web", "app": "customer"}), 422)
+
+	e.must(e.do("DELETE", "/api/v1/devices", "courier1", map[string]any{"token": "fcm-token-courier-1", "app": "courier"}), 204)
+	e.must(e.do("DELETE", "/api/v1/devices", "courier1", map[string]any{"token": "fcm-token-courier-1", "app": "courier"}), 404)
+	e.must(e.do("DELETE", "/api/v1/devices", "", map[string]any{"token": "fcm-token-customer-1", "app": "customer", "tracking_token": link.Token}), 204)
+	e.must(e.do("DELETE", "/api/v1/devices", "", map[string]any{"token": "fcm-token-courier-1", "app": "courier"}), 401)
+}
+
+// TestCourierMessages: dispatchers queue messages to couriers; the worker sends them.
+func TestCourierMessages(t *testing.T) {
+	e := newEnv(t)
+	id := e.courier["courier1"]
+	e.must(e.do("POST", "/api/v1/devices", "courier1", map[string]any{"token": "phone-1", "platform": "ios", "app": "courier"}), 201)
+	var q struct {
+		Status     string
+		MessageKey string `json:"message_key"`
+	}
+	e.decode(e.must(e.do("POST", "/api/v1/couriers/"+itoa(id)+"/messages", "dispatcher", map[string]any{"text": "Please call the office"}), 202), &q)
+	if q.Status != "queued" || !strings.HasPrefix(q.MessageKey, "courier_message:") {
+		t.Errorf("answer %+v", q)
+	}
+	e.must(e.do("POST", "/api/v1/couriers/"+itoa(id)+"/messages", "dispatcher", map[string]any{"text": "  "}), 422)
+	e.must(e.do("POST", "/api/v1/couriers/999999/messages", "dispatcher", map[string]any{"text": "hi"}), 404)
+	e.must(e.do("POST", "/api/v1/couriers/"+itoa(id)+"/messages", "courier1", map[string]any{"text": "hi"}), 403)
+	e.drainOutbox()
+	var list struct {
+		Items []struct {
+			Channel, Status, Event string
+			DeviceID               *int64 `json:"device_id"`
+		}
+	}
+	e.decode(e.must(e.do("GET", "/api/v1/notifications?channel=push", "admin", nil), 200), &list)
+	if len(list.Items) != 1 || list.Items[0].Status != "sent" || list.Items[0].Event != "courier_message" || list.Items[0].DeviceID == nil {
+		t.Errorf("notifications %+v", list.Items)
+	}
+	e.must(e.do("GET", "/api/v1/notifications?status=failed", "admin", nil), 200)
+	e.must(e.do("GET", "/api/v1/notifications?status=lost", "admin", nil), 422)
+	e.must(e.do("GET", "/api/v1/notifications", "dispatcher", nil), 403)
+}
+
+// TestWebhookEndpoints: admins manage endpoints; an order status change
+// reaches the shop signed, is logged, and can be replayed.
+func TestWebhookEndpoints(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		var (
+			mu     sync.Mutex
+			bodies []string
+			secret string
+		)
+		recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			b, _ := io.ReadAll(r.Body)
+			mu.Lock()
+			defer mu.Unlock()
+			if err := notify.Verify(secret, r.Header.Get(notify.HeaderSignature), b, e.clock.Now(), time.Minute); err != nil {
+				t.Errorf("signature: %v", err)
+			}
+			bodies = append(bodies, string(b))
+			w.WriteHeader(http.StatusOK)
+		}))
+		defer recv.Close()
+		var wh struct {
+			ID     int64
+			Secret string
+			Events []string
+		}
+		e.decode(e.must(e.do("POST", "/api/v1/webhooks", "admin", map[string]any{"url": recv.URL + "/hook", "events": []string{"order_status", "cash_settled"},
+			"description": "shop"}), 201), &wh)
+		mu.Lock()
+		secret = wh.Secret
+		mu.Unlock()
+		if !strings.HasPrefix(wh.Secret, "whsec_") {
+			t.Errorf("generated secret %q", wh.Secret)
+		}
+		e.must(e.do("POST", "/api/v1/webhooks", "dispatcher", map[string]any{"url": recv.URL, "events": []string{"order_status"}}), 403)
+		e.must(e.do("POST", "/api/v1/webhooks", "admin", map[string]any{"url": "not a url", "events": []string{"order_status"}}), 422)
+		var got map[string]any
+		e.decode(e.must(e.do("GET", "/api/v1/webhooks/"+itoa(wh.ID), "admin", nil), 200), &got)
+		if _, ok := got["secret"]; ok {
+			t.Errorf("the secret is shown after creation: %v", got)
+		}
+		e.must(e.do("GET", "/api/v1/webhooks", "admin", nil), 200)
+		e.must(e.do("PATCH", "/api/v1/webhooks/"+itoa(wh.ID), "admin", map[string]any{"events": []string{"order_status", "sheet_published"}}), 200)
+		e.must(e.do("PATCH", "/api/v1/webhooks/"+itoa(wh.ID), "admin", map[string]any{"events": []string{}}), 422)
+		e.must(e.do("GET", "/api/v1/webhooks/999999", "admin", nil), 404)
+
+		o := e.createOrder("WH-1")
+		e.moveOrder(o.ID, "dispatcher", "confirmed")
+		e.drainOutbox()
+		var dl struct {
+			Items []struct {
+				ID       int64
+				EventID  string `json:"event_id"`
+				Status   string
+				Attempts int
+				Log      []struct {
+					StatusCode *int `json:"status_code"`
+				}
+			}
+		}
+		e.decode(e.must(e.do("GET", "/api/v1/webhooks/"+itoa(wh.ID)+"/deliveries", "admin", nil), 200), &dl)
+		if len(dl.Items) != 1 || dl.Items[0].Status != "sent" || len(dl.Items[0].Log) != 1 || *dl.Items[0].Log[0].StatusCode != 200 {
+			t.Fatalf("deliveries %+v", dl.Items)
+		}
+		mu.Lock()
+		var body struct {
+			ID   string
+			Type string
+			Data map[string]any
+		}
+		if len(bodies) != 1 || json.Unmarshal([]byte(bodies[0]), &body) != nil || body.Type != "order_status" || body.ID != dl.Items[0].EventID ||
+			body.Data["from"] != "new" || body.Data["to"] != "confirmed" || body.Data["external_id"] != "WH-1" {
+			t.Errorf("webhook bodies %v", bodies)
+		}
+		mu.Unlock()
+		did := itoa(dl.Items[0].ID)
+		e.must(e.do("POST", "/api/v1/webhooks/"+itoa(wh.ID)+"/deliveries/"+did+"/replay", "admin", nil), 202)
+		e.must(e.do("POST", "/api/v1/webhooks/"+itoa(wh.ID)+"/deliveries/"+did+"/replay", "admin", nil), 409)
+		e.must(e.do("POST", "/api/v1/webhooks/"+itoa(wh.ID)+"/deliveries/999999/replay", "admin", nil), 404)
+		e.drainOutbox()
+		mu.Lock()
+		if len(bodies) != 2 || bodies[1] != bodies[0] {
+			t.Errorf("replay sent %d bodies", len(bodies))
+		}
+		mu.Unlock()
+		e.must(e.do("GET", "/api/v1/webhooks/"+itoa(wh.ID)+"/deliveries?status=bogus", "admin", nil), 422)
+		e.must(e.do("DELETE", "/api/v1/webhooks/"+itoa(wh.ID), "admin", nil), 204)
+		e.must(e.do("DELETE", "/api/v1/webhooks/"+itoa(wh.ID), "admin", nil), 404)
+	})
+}
+
+// TestCustomerTracking: an order's page and JSON without a login; the
+// courier's position shows once the sheet is under way and the order is
+// among the next stops.
+func TestCustomerTracking(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		o1 := e.readyOrder("TR-1", func(b map[string]any) { b["location"] = at(1) })
+		o2 := e.readyOrder("TR-2", func(b map[string]any) { b["location"] = at(7) })
+		var link struct{ Token string }
+		e.decode(e.must(e.do("GET", "/api/v1/orders/"+itoa(o1)+"/tracking-link", "dispatcher", nil), 200), &link)
+		var v trackOut
+		e.decode(e.must(e.do("GET", "/api/v1/track/"+link.Token, "", nil), 200), &v)
+		if v.OrderNumber != "TR-1" || v.Status != "ready" || v.Courier != nil || v.ETA != nil {
+			t.Errorf("before planning %+v", v)
+		}
+		e.must(e.do("GET", "/api/v1/track/AAAAAAAAAAAAAAAAAAAAAAAA", "", nil), 404)
+		page := e.must(e.do("GET", "/t/"+link.Token, "", nil), 200)
+		if s := string(page.Body); !strings.Contains(s, "Order TR-1") || !strings.Contains(s, "Ready for delivery") ||
+			!strings.Contains(page.Header.Get("Content-Security-Policy"), "script-src 'nonce-") || page.Header.Get("Referrer-Policy") != "no-referrer" {
+			t.Errorf("page %d: %.300s %v", page.Status, s, page.Header)
+		}
+		if s := string(e.must(e.do("GET", "/t/<script>alert(1)</script>AAAAAAAAAAAAAAAAAAAAA", "", nil), 404).Body); strings.Contains(s, "<script>alert") {
+			t.Errorf("the token is echoed unescaped: %s", s)
+		}
+
+		var p planOut
+		e.decode(e.must(e.do("POST", "/api/v1/plans", "dispatcher", map[string]any{"date": "2026-11-23", "depot_id": e.depotID,
+			"order_ids": []int64{o1, o2}, "courier_ids": []int64{e.courier["courier1"]}, "time_limit_s": 1}), 202), &p)
+		p = e.waitPlan(p.ID)
+		e.must(e.do("POST", "/api/v1/plans/"+itoa(p.ID)+"/publish", "dispatcher", nil), 200)
+		e.must(e.do("POST", "/api/v1/route-sheets/"+itoa(p.Sheets[0].ID)+"/start", "courier1", nil), 200)
+		now := e.clock.Now()
+		e.must(e.do("POST", "/api/v1/courier/locations", "courier1", map[string]any{"pings": []any{
+			map[string]any{"lat": 55.735, "lng": 37.60, "accuracy_m": 10, "recorded_at": now.Format(time.RFC3339)}}}), 200)
+		e.decode(e.must(e.do("GET", "/api/v1/track/"+link.Token, "", nil), 200), &v)
+		if v.Status != "out_for_delivery" || v.Courier == nil || v.ETA == nil || v.StopsAhead == nil || v.StatusText != "On its way" {
+			t.Errorf("under way %+v", v)
+		}
+		if s := string(e.must(e.do("GET", "/t/"+link.Token, "", nil), 200).Body); !strings.Contains(s, "The courier was last seen at") {
+			t.Errorf("page under way: %.600s", s)
+		}
+		// The arrival check and the outbox: the shop, the courier and the customer hear of it.
+		if _, err := e.notify.ScanArrivals(e.t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		e.drainOutbox()
+	})
+}
