@@ -22,7 +22,7 @@ var cashDesk = []courier.Role{courier.RoleAdmin, courier.RoleCashier}
 // selfIdempotent are the routes that keep their Idempotency-Key in their own
 // transaction: the generic middleware leaves them alone, so that a crash
 // between the commit and the stored answer cannot leave the key "in progress".
-var selfIdempotent = map[string]bool{"/api/v1/cashdesk/settlements": true}
+var selfIdempotent = map[string]bool{"/api/v1/cashdesk/settlements": true, "/api/v1/cashdesk/couriers/:id/resolutions": true}
 
 func (s *Server) cashdeskRoutes() []route {
 	return []route{
@@ -333,11 +333,15 @@ func (s *Server) resolveDiscrepancy(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	ps, err := d.Resolve(c.Request.Context(), actorOf(c), cashdesk.ResolveInput{CourierID: id, Amount: amount, Method: in.Method, Note: in.Note})
+	res, err := d.Resolve(c.Request.Context(), actorOf(c), cashdesk.ResolveInput{CourierID: id, Amount: amount, Method: in.Method,
+		Note: in.Note, Key: c.GetHeader("Idempotency-Key")})
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusCreated, gin.H{"entries": toPostings(ps)})
+	if res.Replayed {
+		c.Header("Idempotent-Replayed", "true")
+	}
+	c.JSON(http.StatusCreated, gin.H{"entries": toPostings(res.Postings)})
 	return nil
 }
 

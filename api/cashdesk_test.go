@@ -289,9 +289,15 @@ func TestCashdesk(t *testing.T) {
 		e.must(e.do("GET", "/api/v1/cashdesk/debtors", "courier1", nil), 403)
 
 		// The courier pays 50.00 of the shortage in; more than is open is refused.
-		e.must(e.do("POST", "/api/v1/cashdesk/couriers/"+c1+"/resolutions", "cashier", map[string]any{"amount": map[string]any{"amount": 10000, "currency": "RUB"}, "method": "cash"}), 422)
-		e.must(e.do("POST", "/api/v1/cashdesk/couriers/"+c1+"/resolutions", "cashier", map[string]any{"amount": map[string]any{"amount": 5000, "currency": "RUB"}, "method": "cash", "note": "paid in"}), 201)
-		e.must(e.do("POST", "/api/v1/cashdesk/couriers/"+c1+"/resolutions", "cashier", map[string]any{"amount": map[string]any{"amount": 4900, "currency": "RUB"}, "method": "write_off", "note": "x"}), 403)
+		resolve := "/api/v1/cashdesk/couriers/" + c1 + "/resolutions"
+		e.must(e.do("POST", resolve, "cashier", map[string]any{"amount": map[string]any{"amount": 10000, "currency": "RUB"}, "method": "cash"}, key, "r-1"), 422)
+		paid := map[string]any{"amount": map[string]any{"amount": 5000, "currency": "RUB"}, "method": "cash", "note": "paid in"}
+		e.must(e.do("POST", resolve, "cashier", paid), 422) // no key
+		firstPaid := e.must(e.do("POST", resolve, "cashier", paid, key, "r-2"), 201)
+		if r := e.must(e.do("POST", resolve, "cashier", paid, key, "r-2"), 201); !bytes.Equal(r.Body, firstPaid.Body) || r.Header.Get("Idempotent-Replayed") != "true" {
+			t.Errorf("retried repayment: %s", r.Body)
+		}
+		e.must(e.do("POST", resolve, "cashier", map[string]any{"amount": map[string]any{"amount": 4900, "currency": "RUB"}, "method": "write_off", "note": "x"}, key, "r-3"), 403)
 
 		// The shift: its report so far, then closing.
 		var rep struct {

@@ -2,6 +2,9 @@ package cashdesk
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -165,17 +168,36 @@ type ResolveInput struct {
 	Amount    courier.Money
 	Method    string
 	Note      string
+	// Key is the request's Idempotency-Key: the resolution's ledger
+	// transaction id derives from it, so a retry finds what was booked.
+	Key string
 }
+
+// Resolution is what Resolve booked (or, for a retry, had booked).
+type Resolution struct {
+	Postings []courier.Posting
+	Replayed bool
+}
+
+// errBooked stops a transaction that finds its key already booked.
+var errBooked = errors.New("cashdesk: already booked")
 
 // Resolve reduces a courier's discrepancy by in.Amount: in cash at the desk
 // of the cashier's open shift (a shortage paid in, a surplus paid out), or
 // written off by an admin. It reads the discrepancy under the courier's lock,
-// so it cannot be resolved twice. Returns the postings booked. Returns
-// EFORBIDDEN, EINVALID (amount, currency, method, note), ENOTFOUND (courier),
-// ECONFLICT (no discrepancy, no open shift).
-func (s *Service) Resolve(ctx context.Context, actor courier.Actor, in ResolveInput) ([]courier.Posting, error) {
+// so it cannot be resolved twice; a retry with the same key answers what was
+// booked (Replayed), also after a crash. Returns EFORBIDDEN, EINVALID (amount,
+// currency, method, note, key), EIDEMPOTENCY (the key was used for another
+// resolution), ENOTFOUND (courier), ECONFLICT (no discrepancy, no open shift).
+func (s *Service) Resolve(ctx context.Context, actor courier.Actor, in ResolveInput) (*Resolution, error) {
 	if err := actor.Require(desk...); err != nil {
 		return nil, err
+	}
+	if in.Key == "" {
+		return nil, courier.FieldError("Idempotency-Key", "is required: a payment can be retried safely only with one")
+	}
+	if len(in.Key) > 200 {
+		return nil, courier.FieldError("Idempotency-Key", "must be at most 200 characters")
 	}
 	if err := s.validateMoney("amount", in.Amount); err != nil {
 		return nil, err
@@ -187,21 +209,10 @@ func (s *Service) Resolve(ctx context.Context, actor courier.Actor, in ResolveIn
 	if utf8.RuneCountInString(in.Note) > maxNote {
 		return nil, courier.FieldError("note", "must be at most %d characters", maxNote)
 	}
-	c, err := s.store.Courier(ctx, in.CourierID)
-	if err != nil {
-		return nil, err
-	}
-	var shift *courier.CashShift
-	depotID, counter, kind := c.DepotID, courier.AccountWriteOff, courier.KindWriteOff
+	kind := courier.KindWriteOff
 	switch in.Method {
 	case ResolveCash:
-		shift, err = s.store.OpenCashShiftOf(ctx, actor.UserID)
-		if courier.ErrorCode(err) == courier.ENOTFOUND {
-			return nil, courier.Errorf(courier.ECONFLICT, "open a cashier shift before taking cash")
-		} else if err != nil {
-			return nil, err
-		}
-		depotID, counter, kind = shift.DepotID, courier.AccountCashdesk(shift.DepotID), courier.KindRepayment
+		kind = courier.KindRepayment
 	case ResolveWriteOff:
 		if err := actor.Require(courier.RoleAdmin); err != nil {
 			return nil, courier.Errorf(courier.EFORBIDDEN, "only an admin may write a discrepancy off")
@@ -212,11 +223,34 @@ func (s *Service) Resolve(ctx context.Context, actor courier.Actor, in ResolveIn
 	default:
 		return nil, courier.FieldError("method", "must be cash or write_off")
 	}
+	sum := sha256.Sum256([]byte("resolve\x00" + scope(actor) + "\x00" + in.Key))
+	txID := "res_" + hex.EncodeToString(sum[:20])
+	if res, err := s.booked(ctx, txID, kind, in); res != nil || err != nil {
+		return res, err
+	}
+	c, err := s.store.Courier(ctx, in.CourierID)
+	if err != nil {
+		return nil, err
+	}
+	var shift *courier.CashShift
+	depotID, counter := c.DepotID, courier.AccountWriteOff
+	if in.Method == ResolveCash {
+		shift, err = s.store.OpenCashShiftOf(ctx, actor.UserID)
+		if courier.ErrorCode(err) == courier.ENOTFOUND {
+			return nil, courier.Errorf(courier.ECONFLICT, "open a cashier shift before taking cash")
+		} else if err != nil {
+			return nil, err
+		}
+		depotID, counter = shift.DepotID, courier.AccountCashdesk(shift.DepotID)
+	}
 	account := courier.AccountDiscrepancy(in.CourierID)
 	now := s.now()
-	return s.store.PostLedger(ctx, in.CourierID, courier.PostingFilter{Accounts: []string{account}}, func(ps []courier.Posting) ([]courier.Posting, error) {
+	ps, err := s.store.PostLedger(ctx, in.CourierID, courier.PostingFilter{Accounts: []string{account}}, func(ps []courier.Posting) ([]courier.Posting, error) {
 		var open int64
 		for _, p := range ps {
+			if p.TxID == txID {
+				return nil, errBooked // a request with this key committed while we waited for the lock
+			}
 			if p.Currency == in.Amount.Currency {
 				open += p.Amount
 			}
@@ -233,7 +267,7 @@ func (s *Service) Resolve(ctx context.Context, actor courier.Actor, in ResolveIn
 		if open < 0 {
 			sign = -1 // a surplus: the desk pays out, or it becomes income
 		}
-		base := courier.Posting{TxID: courier.NewTxID(), Currency: in.Amount.Currency, CourierID: in.CourierID, DepotID: depotID,
+		base := courier.Posting{TxID: txID, Currency: in.Amount.Currency, CourierID: in.CourierID, DepotID: depotID,
 			Kind: kind, ActorID: actor.UserID, TokenID: actor.TokenID, At: now, Note: in.Note}
 		if shift != nil {
 			base.ShiftID = shift.ID
@@ -243,6 +277,28 @@ func (s *Service) Resolve(ctx context.Context, actor courier.Actor, in ResolveIn
 		dp.Account, dp.Amount = account, -sign*in.Amount.Amount
 		return []courier.Posting{cp, dp}, nil
 	})
+	if errors.Is(err, errBooked) {
+		return s.booked(ctx, txID, kind, in)
+	} else if err != nil {
+		return nil, err
+	}
+	return &Resolution{Postings: ps}, nil
+}
+
+// booked returns the resolution booked under txID (Replayed), nil when there
+// is none, or EIDEMPOTENCY when it was booked for another request.
+func (s *Service) booked(ctx context.Context, txID, kind string, in ResolveInput) (*Resolution, error) {
+	ps, err := s.store.Postings(ctx, courier.PostingFilter{TxID: txID})
+	if err != nil || len(ps) == 0 {
+		return nil, err
+	}
+	for _, p := range ps {
+		if p.Kind != kind || abs(p.Amount) != in.Amount.Amount || p.Currency != in.Amount.Currency || p.Note != in.Note ||
+			(strings.HasPrefix(p.Account, courier.PrefixDiscrepancy) && p.CourierID != in.CourierID) {
+			return nil, courier.Errorf(courier.EIDEMPOTENCY, "this Idempotency-Key was used for another payment; use a new key")
+		}
+	}
+	return &Resolution{Postings: ps, Replayed: true}, nil
 }
 
 func abs(n int64) int64 {

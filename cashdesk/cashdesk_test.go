@@ -504,14 +504,27 @@ func TestShiftsAndBalances(t *testing.T) {
 		// Resolving: too much, a cashier writing off, then a partial repayment and an admin's write-off.
 		res := cashdesk.ResolveInput{CourierID: d.couriers[0].ID, Amount: rub(1500), Method: cashdesk.ResolveCash}
 		_, err = d.cash.Resolve(ctx, d.cashier, res)
+		wantField(t, err, "Idempotency-Key")
+		res.Key = "r1"
+		_, err = d.cash.Resolve(ctx, d.cashier, res)
 		wantField(t, err, "amount.amount")
-		res.Amount = rub(600)
-		ps, err := d.cash.Resolve(ctx, d.cashier, res)
+		res.Amount, res.Key = rub(600), "r2"
+		r, err := d.cash.Resolve(ctx, d.cashier, res)
 		d.must(err)
-		if len(ps) != 2 || ps[0].ShiftID != shift.ID {
-			t.Errorf("repayment postings = %+v", ps)
+		if len(r.Postings) != 2 || r.Postings[0].ShiftID != shift.ID || r.Replayed {
+			t.Errorf("repayment = %+v", r)
 		}
-		res.Method, res.Amount = cashdesk.ResolveWriteOff, rub(400)
+		// The retry answers what was booked; the key with another amount is refused.
+		again, err := d.cash.Resolve(ctx, d.cashier, res)
+		d.must(err)
+		if !again.Replayed || len(again.Postings) != 2 || again.Postings[0].ID != r.Postings[0].ID {
+			t.Errorf("retried repayment = %+v", again)
+		}
+		other := res
+		other.Amount = rub(100)
+		_, err = d.cash.Resolve(ctx, d.cashier, other)
+		wantCode(t, err, courier.EIDEMPOTENCY)
+		res.Method, res.Amount, res.Key = cashdesk.ResolveWriteOff, rub(400), "w1"
 		_, err = d.cash.Resolve(ctx, d.cashier, res)
 		wantCode(t, err, courier.EFORBIDDEN)
 		_, err = d.cash.Resolve(ctx, d.admin, res)
@@ -519,6 +532,7 @@ func TestShiftsAndBalances(t *testing.T) {
 		res.Note = "customer refund confirmed"
 		_, err = d.cash.Resolve(ctx, d.admin, res)
 		d.must(err)
+		res.Key = "w2"
 		_, err = d.cash.Resolve(ctx, d.admin, res)
 		wantCode(t, err, courier.ECONFLICT)
 		res.Method = "barter"
@@ -553,7 +567,7 @@ func TestShiftsAndBalances(t *testing.T) {
 			t.Errorf("stored report = %+v", stored)
 		}
 		// Cash cannot be taken without an open shift.
-		_, err = d.cash.Resolve(ctx, d.cashier, cashdesk.ResolveInput{CourierID: d.couriers[1].ID, Amount: rub(500), Method: cashdesk.ResolveCash})
+		_, err = d.cash.Resolve(ctx, d.cashier, cashdesk.ResolveInput{CourierID: d.couriers[1].ID, Amount: rub(500), Method: cashdesk.ResolveCash, Key: "late"})
 		wantCode(t, err, courier.ECONFLICT)
 		d.ledgerSumsToZero()
 	})
@@ -608,7 +622,8 @@ func TestReconciliationAlwaysBalances(t *testing.T) {
 				b, err := d.cash.CourierBalance(ctx, d.cashier, c.ID, 0, 0)
 				d.must(err)
 				if b.Discrepancy > 0 {
-					_, err = d.cash.Resolve(ctx, d.cashier, cashdesk.ResolveInput{CourierID: c.ID, Amount: rub(b.Discrepancy/2 + 1), Method: cashdesk.ResolveCash})
+					_, err = d.cash.Resolve(ctx, d.cashier, cashdesk.ResolveInput{CourierID: c.ID, Amount: rub(b.Discrepancy/2 + 1), Method: cashdesk.ResolveCash,
+						Key: fmt.Sprintf("d%d-c%d", day, c.ID)})
 					d.must(err)
 				}
 			}
@@ -637,6 +652,43 @@ func TestReconciliationAlwaysBalances(t *testing.T) {
 		wantField(t, err, "depot_id")
 		_, err = d.cash.Reconciliation(ctx, d.courierActor(0), "2026-11-23", d.depot.ID)
 		wantCode(t, err, courier.EFORBIDDEN)
+		d.ledgerSumsToZero()
+	})
+}
+
+// TestResolveConcurrent: many requests with one key book one repayment.
+func TestResolveConcurrent(t *testing.T) {
+	backends(t, func(t *testing.T, d *desk) {
+		ctx := context.Background()
+		sh, os := d.sheet(0, d.depot, cash(10000))
+		d.move(os[0], courier.StatusDelivered)
+		d.openShift(d.cashier, d.depot)
+		_, err := d.cash.Settle(ctx, d.cashier, cashdesk.SettleInput{Barcode: sh.Number, Counted: rub(9000), Key: "short"})
+		d.must(err)
+		var wg sync.WaitGroup
+		ids := make(chan int64, 10)
+		for range 10 {
+			wg.Go(func() {
+				r, err := d.cash.Resolve(ctx, d.cashier, cashdesk.ResolveInput{CourierID: d.couriers[0].ID, Amount: rub(300),
+					Method: cashdesk.ResolveCash, Key: "once"})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				ids <- r.Postings[0].ID
+			})
+		}
+		wg.Wait()
+		close(ids)
+		seen := map[int64]bool{}
+		for id := range ids {
+			seen[id] = true
+		}
+		b, err := d.cash.CourierBalance(ctx, d.cashier, d.couriers[0].ID, 0, 0)
+		d.must(err)
+		if len(seen) != 1 || b.Discrepancy != 700 {
+			t.Errorf("%d distinct bookings, discrepancy %d; want 1 and 700", len(seen), b.Discrepancy)
+		}
 		d.ledgerSumsToZero()
 	})
 }
