@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -29,6 +30,9 @@ type Config struct {
 	RefreshTTL          time.Duration
 	FirebaseCredentials string
 	FCMEndpoint         string
+	FirebaseProjectID   string
+	PublicURL           string
+	ArrivingMinutes     int
 	OSRMURL             string
 	TimeZone            string
 	Currency            string
@@ -73,7 +77,10 @@ func (c *Config) settings() []setting {
 		{flag: "access-ttl", env: "JWT_ACCESS_TTL", def: "15m", help: "access token lifetime", dur: &c.AccessTTL},
 		{flag: "refresh-ttl", env: "JWT_REFRESH_TTL", def: "720h", help: "refresh token lifetime", dur: &c.RefreshTTL},
 		{flag: "firebase-credentials", env: "FIREBASE_CREDENTIALS", def: "", help: "service account JSON file for FCM; empty: log-only push", str: &c.FirebaseCredentials},
-		{flag: "fcm-endpoint", env: "FCM_ENDPOINT", def: "", help: "FCM base URL override (proxy or local fake)", str: &c.FCMEndpoint},
+		{flag: "fcm-endpoint", env: "FCM_ENDPOINT", def: "", help: "FCM base URL override (proxy or local fake); no Google credentials needed then", str: &c.FCMEndpoint},
+		{flag: "firebase-project", env: "FIREBASE_PROJECT_ID", def: "", help: "Firebase project id; empty: project_id of the credentials (courier-local with FCM_ENDPOINT alone)", str: &c.FirebaseProjectID},
+		{flag: "public-url", env: "COURIER_PUBLIC_URL", def: "http://localhost:8080", help: "public base URL of courierd, for customers' tracking links", str: &c.PublicURL},
+		{flag: "arriving-minutes", env: "COURIER_ARRIVING_MINUTES", def: "60", help: "tell customers the courier is arriving when the ETA is this many minutes away", num: &c.ArrivingMinutes},
 		{flag: "osrm-url", env: "OSRM_URL", def: "", help: "OSRM server for road distances; empty: haversine travel model", str: &c.OSRMURL},
 		{flag: "timezone", env: "COURIER_TIMEZONE", def: "Europe/Moscow", help: "company time zone (IANA)", str: &c.TimeZone},
 		{flag: "currency", env: "COURIER_CURRENCY", def: "RUB", help: "company currency (ISO 4217)", str: &c.Currency},
@@ -142,6 +149,12 @@ func (c *Config) validate() error {
 	}
 	if c.Language != "ru" && c.Language != "en" {
 		return fmt.Errorf("COURIER_LANGUAGE: %q is not supported (ru, en)", c.Language)
+	}
+	if c.ArrivingMinutes < 1 || c.ArrivingMinutes > 600 {
+		return errors.New("COURIER_ARRIVING_MINUTES must be within [1, 600]")
+	}
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("COURIER_PUBLIC_URL: %q is not an absolute http(s) URL", c.PublicURL)
 	}
 	if c.BcryptCost < 4 || c.BcryptCost > 31 {
 		return errors.New("COURIER_BCRYPT_COST must be within [4, 31]")

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -19,6 +20,8 @@ import (
 	"github.com/courierhq/courier/cashdesk"
 	"github.com/courierhq/courier/dispatch"
 	"github.com/courierhq/courier/geo"
+	"github.com/courierhq/courier/notify"
+	"github.com/courierhq/courier/notify/fcm"
 	"github.com/courierhq/courier/sheetpdf"
 	"github.com/courierhq/courier/store"
 	"github.com/courierhq/courier/throttle"
@@ -64,6 +67,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
 		DefaultServiceMinutes: 5}, geo.NewZones(db), users)
 	defer svc.Close()
 	model := geo.DefaultTravelModel(loc)
+	var travel geo.MatrixSource = model
 	if cfg.OSRMURL != "" {
 		osrm, err := geo.NewOSRM(cfg.OSRMURL, httpFetch(&http.Client{Timeout: 60 * time.Second}))
 		if err != nil {
@@ -71,6 +75,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
 		}
 		osrm.RushFactor = model.RushFactor
 		svc.SetTravel(osrm)
+		travel = osrm
 		log.Info("travel times from OSRM", slog.String("url", cfg.OSRMURL))
 	} else {
 		svc.SetTravel(model)
@@ -82,9 +87,20 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
 	}
 	tracker := geo.NewTracker(rdb, clock, trackCfg, svc)
 
-	if cfg.FirebaseCredentials == "" && cfg.FCMEndpoint == "" {
-		log.Info("push: no FIREBASE_CREDENTIALS or FCM_ENDPOINT; notifications are only logged")
+	notes := notify.New(db, clock, notify.Config{Language: cfg.Language, Location: loc, Company: cfg.Company, PublicURL: cfg.PublicURL,
+		ArrivingMinutes: cfg.ArrivingMinutes}, log)
+	notes.SetTravel(travel)
+	notes.SetPositions(tracker)
+	sender, err := pushSender(ctx, cfg, log)
+	if err != nil {
+		return err
 	}
+	// The notification worker drains the outbox until Run returns; every
+	// replica runs one (the store's leases keep them apart).
+	wctx, stopWorker := context.WithCancel(ctx)
+	var workers sync.WaitGroup
+	workers.Go(func() { notes.NewWorker(sender, nil).Run(wctx) })
+	defer func() { stopWorker(); workers.Wait() }()
 	if cfg.AdminLogin != "" {
 		if err := ensureAdmin(ctx, db, users, cfg.AdminLogin, cfg.AdminPassword, log); err != nil {
 			return fmt.Errorf("COURIER_ADMIN_LOGIN: %w", err)
@@ -102,7 +118,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
 		printer = nil
 	}
 	desk := cashdesk.New(db, clock, cashdesk.Config{Currency: cfg.Currency, Location: loc})
-	srv := api.New(api.Deps{Log: log, Clock: clock, Store: db, Users: users, Dispatch: svc, Cashdesk: desk, Tracker: tracker, Printer: printer, Company: cfg.Company,
+	srv := api.New(api.Deps{Log: log, Clock: clock, Store: db, Users: users, Dispatch: svc, Cashdesk: desk, Tracker: tracker, Notify: notes, Printer: printer, Company: cfg.Company,
 		Console: api.ConsoleConfig{Dir: cfg.WebDir, TileURL: consoleTiles(cfg.TileURL), TimeZone: cfg.TimeZone, Currency: cfg.Currency,
 			Language: cfg.Language, Company: cfg.Company},
 		Ready: map[string]func(context.Context) error{
@@ -229,4 +245,24 @@ func httpFetch(client *http.Client) geo.Fetch {
 		}
 		return resp.StatusCode, resp.Body, nil
 	}
+}
+
+// pushSender picks the push sender: FCM with the service account of
+// FIREBASE_CREDENTIALS, FCM at FCM_ENDPOINT (a proxy or a local fake, no
+// Google credentials needed), or, with neither, a sender that only logs.
+func pushSender(ctx context.Context, cfg Config, log *slog.Logger) (notify.Sender, error) {
+	if cfg.FirebaseCredentials == "" && cfg.FCMEndpoint == "" {
+		log.Warn("push: no FIREBASE_CREDENTIALS or FCM_ENDPOINT; notifications are only logged")
+		return &notify.LogSender{Log: log}, nil
+	}
+	s, err := fcm.New(ctx, fcm.Config{CredentialsFile: cfg.FirebaseCredentials, Endpoint: cfg.FCMEndpoint, ProjectID: cfg.FirebaseProjectID})
+	if err != nil {
+		return nil, fmt.Errorf("push: %w", err)
+	}
+	endpoint := cfg.FCMEndpoint
+	if endpoint == "" {
+		endpoint = "https://fcm.googleapis.com"
+	}
+	log.Info("push: Firebase Cloud Messaging", slog.String("project", s.ProjectID()), slog.String("endpoint", endpoint))
+	return s, nil
 }
