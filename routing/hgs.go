@@ -187,7 +187,17 @@ func (h *hgs) initialPopulation(seeds []*individual) {
 		copyIndividual(h.scratch, sd)
 		h.insert(h.scratch)
 	}
+	// 4 mu random individuals, but on large instances (500 jobs or more)
+	// at most a sixth of the time budget: each local search from a random
+	// tour costs a second there, the genetic loop pays off more.
+	var cap time.Time
+	if !h.deadline.IsZero() {
+		cap = h.start.Add(h.deadline.Sub(h.start) / 6)
+	}
 	for k := 0; k < 4*h.prm.mu && !h.stop(); k++ {
+		if h.in.n >= 500 && k >= h.prm.mu/2 && !cap.IsZero() && time.Now().After(cap) {
+			break
+		}
 		h.insert(h.randomIndividual())
 	}
 }
