@@ -232,3 +232,50 @@ test('orders table: search by order number and phone, timeline', { timeout: 6000
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
+
+test('zones: draw a zone on the map, edit a corner; print a sheet', { timeout: 90000 }, async () => {
+  const api = await new Client(server.base).login('dispatcher');
+  const page = await newPage(browser);
+  await loginUI(page, server.base, 'dispatcher');
+  const map = page.locator('#map');
+  const mb = await map.boundingBox();
+  // Draw a square in an empty corner of the map: four clicks, Enter, a name, save.
+  await page.locator('[data-testid=new-zone]').click();
+  await page.locator('[data-testid=draw-bar]').waitFor();
+  const corners = [[60, 60], [200, 60], [200, 180], [60, 180]].map(([x, y]) => [mb.x + x + 40, mb.y + y]);
+  for (const [x, y] of corners) await page.mouse.click(x, y);
+  await eventually(async () => (await page.locator('path.draw-vertex').count()) === 4, 5000, 'four corners');
+  await page.keyboard.press('Enter');
+  await page.locator('[data-testid=zone-name]').fill('E2E zone');
+  await page.locator('[data-testid=zone-save]').click();
+  const zone = await eventually(async () => (await api.get('/api/v1/zones')).features.find((z) => z.properties.name === 'E2E zone'), 10000, 'the zone is saved');
+  assert.equal(zone.geometry.type, 'Polygon');
+  assert.equal(zone.geometry.coordinates[0].length, 5, 'a closed ring of 4 corners');
+  await eventually(async () => (await page.locator(`path.zone-${zone.id}`).count()) === 1, 5000, 'drawn');
+  await shot(page, '14-zone-drawn');
+
+  // Edit: drag the first corner 40 px right, save; the version and the geometry change.
+  await page.locator(`[data-testid=edit-zone-${zone.id}]`).click();
+  const v0 = page.locator('[data-vertex="0"]');
+  const vb = await v0.boundingBox();
+  await page.mouse.move(vb.x + vb.width / 2, vb.y + vb.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(vb.x + vb.width / 2 + 40, vb.y + vb.height / 2, { steps: 8 });
+  await page.mouse.up();
+  await page.locator('[data-testid=zone-edit-save]').click();
+  const edited = await eventually(async () => {
+    const z = await api.get(`/api/v1/zones/${zone.id}`);
+    return z.properties.version > zone.properties.version ? z : null;
+  }, 10000, 'the zone is changed');
+  assert.ok(edited.geometry.coordinates[0][0][0] > zone.geometry.coordinates[0][0][0], 'the first corner moved east');
+  await shot(page, '15-zone-edited');
+
+  // Print a route sheet: the PDF opens in a new tab.
+  const sheet = page.locator('[data-testid^=pdf-]').first();
+  await sheet.waitFor();
+  const [popup] = await Promise.all([page.waitForEvent('popup'), sheet.click()]);
+  await eventually(async () => popup.url().startsWith('blob:'), 15000, 'the PDF tab');
+  await popup.close();
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});

@@ -67,7 +67,7 @@ export async function mount(root, ctx) {
       h('td', o.customer.name), h('td.nowrap', o.customer.phone), h('td.addr', o.address),
       h('td.nowrap', fmt.window(o.time_window)),
       h('td', zoneName.get(o.zone_id) || ''), h('td', courierName.get(o.courier_id) || ''),
-      h('td.num', o.cod.method === 'prepaid' ? '—' : `${fmt.money(o.cod.amount, o.cod.currency)} ${o.cod.method === 'card' ? '💳' : ''}`));
+      h('td.num', o.cod.method === 'prepaid' ? '—' : `${fmt.money(o.cod.amount, o.cod.currency)}${o.cod.method === 'card' ? ' · ' + t('state_card') : ''}`));
   }
 
   let debounce;
