@@ -420,22 +420,32 @@ func (in *inst) compileNeighbors(k int) {
 		j int32
 		v float64
 	}
-	cs := make([]cand, 0, len(act))
+	less := func(a, b cand) bool { return a.v < b.v || (a.v == b.v && a.j < b.j) }
+	top := make([]cand, 0, k+1)
 	sets := make([]map[int32]bool, in.n)
 	for _, i := range act {
-		cs = cs[:0]
+		// the k closest, kept sorted by insertion (O(n) per job when k is small)
+		top = top[:0]
 		for _, j := range act {
-			if j != i {
-				cs = append(cs, cand{j, in.proximity(i, j)})
+			if j == i {
+				continue
+			}
+			c := cand{j, in.proximity(i, j)}
+			if len(top) == k && !less(c, top[k-1]) {
+				continue
+			}
+			p := len(top)
+			if p < k {
+				top = append(top, c)
+			} else {
+				p = k - 1
+				top[p] = c
+			}
+			for ; p > 0 && less(top[p], top[p-1]); p-- {
+				top[p], top[p-1] = top[p-1], top[p]
 			}
 		}
-		slices.SortFunc(cs, func(a, b cand) int {
-			if c := cmp.Compare(a.v, b.v); c != 0 {
-				return c
-			}
-			return cmp.Compare(a.j, b.j)
-		})
-		for _, c := range cs[:k] {
+		for _, c := range top {
 			if sets[i] == nil {
 				sets[i] = map[int32]bool{}
 			}
