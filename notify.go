@@ -2,6 +2,7 @@ package courier
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 )
 
@@ -230,4 +231,19 @@ type NotifyStore interface {
 	UpdateWebhook(ctx context.Context, id int64, fn func(*WebhookEndpoint) error) (*WebhookEndpoint, error)
 	// DeleteWebhook deletes an endpoint; its delivery log goes with it. Returns ENOTFOUND.
 	DeleteWebhook(ctx context.Context, id int64) error
+}
+
+// CashSettledMessage is the outbox message of a settlement, for the
+// accounting system's webhooks; the settlement transaction queues it on one
+// of its order events. Keyed by the ledger transaction id (the settlement id
+// is not known before the insert).
+func CashSettledMessage(st *Settlement, sheetNumber string) OutboxMessage {
+	orders := make([]map[string]any, len(st.Orders))
+	for i, o := range st.Orders {
+		orders[i] = map[string]any{"order_id": o.OrderID, "amount": o.Amount}
+	}
+	b, _ := json.Marshal(map[string]any{"tx_id": st.TxID, "sheet_id": st.SheetID, "sheet_number": sheetNumber, "courier_id": st.CourierID,
+		"depot_id": st.DepotID, "shift_id": st.ShiftID, "currency": st.Currency, "expected": st.Expected, "counted": st.Counted,
+		"discrepancy": st.Counted - st.Expected, "orders": orders})
+	return OutboxMessage{Topic: TopicCashSettled, Key: "cash_settled:" + st.TxID, Payload: b}
 }

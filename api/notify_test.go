@@ -241,3 +241,49 @@ func TestCustomerTracking(t *testing.T) {
 		e.drainOutbox()
 	})
 }
+
+// TestCashSettledWebhook: a cash desk settlement reaches the accounting
+// system's webhook through the outbox of the settlement's transaction.
+func TestCashSettledWebhook(t *testing.T) {
+	e := newEnv(t)
+	bodies := make(chan []byte, 4)
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		bodies <- b
+	}))
+	defer recv.Close()
+	e.must(e.do("POST", "/api/v1/webhooks", "admin", map[string]any{"url": recv.URL, "events": []string{"cash_settled"},
+		"secret": "accounting-secret-0123"}), 201)
+	sh, ids := e.cashSheet("courier1", 100000)
+	e.moveOrder(ids[0], "courier1", "delivered")
+	e.must(e.do("POST", "/api/v1/cashdesk/shifts", "cashier", map[string]any{"depot_id": e.depotID}), 201)
+	e.must(e.do("POST", "/api/v1/cashdesk/settlements", "cashier", settleBody(sh.Number, 90000), "Idempotency-Key", "settle-1"), 201)
+	e.drainOutbox()
+	select {
+	case b := <-bodies:
+		var body struct {
+			Type string
+			Data struct {
+				SheetNumber string `json:"sheet_number"`
+				Expected    int64
+				Counted     int64
+				Discrepancy int64
+				Currency    string
+				Orders      []struct {
+					OrderID int64 `json:"order_id"`
+					Amount  int64
+				}
+			}
+		}
+		if err := json.Unmarshal(b, &body); err != nil || body.Type != "cash_settled" || body.Data.SheetNumber != sh.Number ||
+			body.Data.Expected != 100000 || body.Data.Counted != 90000 || body.Data.Discrepancy != -10000 || body.Data.Currency != "RUB" ||
+			len(body.Data.Orders) != 1 || body.Data.Orders[0].OrderID != ids[0] {
+			t.Errorf("cash_settled body %s", b)
+		}
+	default:
+		t.Fatal("no cash_settled webhook")
+	}
+	if len(bodies) != 0 {
+		t.Errorf("%d more webhooks", len(bodies))
+	}
+}

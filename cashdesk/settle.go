@@ -257,6 +257,10 @@ func (s *Service) settle(actor courier.Actor, sh *courier.CashShift, b *courier.
 		}
 		ch.Postings = append(ch.Postings, p)
 	}
+	if len(ch.Events) > 0 {
+		// The accounting system hears of it through the outbox (webhook event cash_settled).
+		ch.Events[0].Outbox = []courier.OutboxMessage{courier.CashSettledMessage(st, number)}
+	}
 	return ch, nil
 }
 

@@ -185,7 +185,11 @@ func (s *Service) date(d string, tx texts) string {
 func (s *Service) customerNote(ctx context.Context, topic string, p payload, o *courier.Order, tx texts) (*note, error) {
 	to := courier.OrderStatus(p.str("to"))
 	switch {
-	case topic == courier.TopicOrderOutForDelivery, topic == courier.TopicCustomerArriving:
+	case topic == courier.TopicCustomerArriving:
+		if o.Status != courier.StatusOutForDelivery {
+			return nil, nil // delivered (or failed) before the message went out
+		}
+	case topic == courier.TopicOrderOutForDelivery:
 	case topic == courier.TopicOrderStatus && (to == courier.StatusOutForDelivery || to == courier.StatusDelivered || to == courier.StatusFailedAttempt):
 	default:
 		return nil, nil
