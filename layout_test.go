@@ -67,7 +67,9 @@ func TestImportRules(t *testing.T) {
 		{"notify does not pull in the Firebase SDK (notify/fcm does)", func(p string) bool { return p == "notify" },
 			func(d string) bool { return strings.HasPrefix(d, "firebase.google.com/") }, true},
 		{"notify uses the root and geo of ours", func(p string) bool { return under(p, "notify") },
-			func(d string) bool { return ours(d) && d != module && !under(rel(d), "geo") && !under(rel(d), "notify") }, false},
+			func(d string) bool {
+				return ours(d) && d != module && !under(rel(d), "geo") && !under(rel(d), "notify")
+			}, false},
 		{"geo uses only the root of ours", func(p string) bool { return under(p, "geo") },
 			func(d string) bool { return ours(d) && d != module }, false},
 	} {
