@@ -73,8 +73,13 @@ func (s *Service) expand(ctx context.Context, m *courier.QueuedMessage) ([]*cour
 		return nil, err
 	}
 	var out []*courier.Delivery
+	stale := s.clock.Now().Sub(m.CreatedAt) > s.cfg.PushMaxAge
 	pushTo := func(app string, userID, orderID int64, n *note) error {
 		if n == nil {
+			return nil
+		}
+		if stale {
+			s.log.Warn("push dropped: the change is too old to announce", "outbox_id", m.ID, "topic", m.Topic, "created_at", m.CreatedAt)
 			return nil
 		}
 		devices, err := s.store.Devices(ctx, app, userID, orderID)

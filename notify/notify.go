@@ -68,6 +68,7 @@ type Config struct {
 	BaseBackoff time.Duration // the wait after the first failed try, doubled each time (default 10 s)
 	MaxBackoff  time.Duration // the longest wait between tries, unless Retry-After asks for more (default 1 hour)
 	SendTimeout time.Duration // of one push or webhook request (default 30 s)
+	PushMaxAge  time.Duration // a push not sent this long after its change is dropped as stale (default 6 hours); webhooks never expire
 }
 
 // WithDefaults returns c with its zero fields set to the defaults.
@@ -103,6 +104,7 @@ func (c Config) WithDefaults() Config {
 	dur(&c.BaseBackoff, 10*time.Second)
 	dur(&c.MaxBackoff, time.Hour)
 	dur(&c.SendTimeout, 30*time.Second)
+	dur(&c.PushMaxAge, 6*time.Hour)
 	return c
 }
 

@@ -442,3 +442,32 @@ func TestRussianTemplates(t *testing.T) {
 		t.Errorf("out for delivery: %v", n)
 	}
 }
+
+// TestStalePush: a push whose change is older than PushMaxAge is not sent
+// (the message counts as handled); a delivery that waits too long expires.
+func TestStalePush(t *testing.T) {
+	e := newEnv(t, t.TempDir()+"/stale.db")
+	e.courierDevice("old-phone", courier.PlatformAndroid)
+	e.queue(courier.TopicCourierMessage, "courier_message:old", map[string]any{"courier_id": e.courier.ID, "text": "yesterday's news"})
+	e.clock.Add(7 * time.Hour)
+	w := e.worker()
+	e.drain(w)
+	if n := len(e.fcm.requests()); n != 0 {
+		t.Errorf("a stale push was sent (%d requests)", n)
+	}
+	msgs, err := e.db.OutboxMessages(ctxT(t), courier.TopicCourierMessage, 0, 10)
+	must(t, err)
+	if len(msgs) != 1 || msgs[0].SentAt.IsZero() {
+		t.Errorf("outbox %+v", msgs)
+	}
+	// A delivery retried past the max age gives up.
+	e.fcm.answer("old-phone", quota429)
+	e.queue(courier.TopicCourierMessage, "courier_message:new", map[string]any{"courier_id": e.courier.ID, "text": "now"})
+	e.drain(w)
+	e.clock.Add(7 * time.Hour)
+	e.drain(w)
+	list := e.deliveries(courier.DeliveryFilter{})
+	if len(list) != 1 || list[0].Status != courier.DeliveryFailed || !strings.Contains(list[0].LastError, "expired") || len(e.fcm.requests()) != 1 {
+		t.Errorf("deliveries %+v, %d requests", list, len(e.fcm.requests()))
+	}
+}

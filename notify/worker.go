@@ -149,6 +149,10 @@ func (w *Worker) try(ctx context.Context, d *courier.Delivery) courier.DeliveryR
 	switch d.Channel {
 	case courier.ChannelPush:
 		var p Push
+		if w.s.clock.Now().Sub(d.CreatedAt) > w.s.cfg.PushMaxAge {
+			err = &SendError{Permanent: true, Err: errors.New("expired: not sent within the push max age")}
+			break
+		}
 		if err = json.Unmarshal(d.Payload, &p); err != nil {
 			err = &SendError{Permanent: true, Err: fmt.Errorf("bad push payload: %w", err)}
 			break
