@@ -157,6 +157,31 @@ func (s *Service) TrackingURL(token string) string { return s.cfg.PublicURL + "/
 
 var staff = []courier.Role{courier.RoleAdmin, courier.RoleDispatcher}
 
+// MaxDevices is how many devices one courier or one order keeps; registering
+// another forgets the ones not refreshed for the longest.
+const MaxDevices = 10
+
+// save stores d and keeps its owner within MaxDevices.
+func (s *Service) save(ctx context.Context, d *courier.Device) error {
+	if err := s.store.SaveDevice(ctx, d); err != nil {
+		return err
+	}
+	list, err := s.store.Devices(ctx, d.App, d.UserID, d.OrderID)
+	if err != nil || len(list) <= MaxDevices {
+		return err
+	}
+	slices.SortFunc(list, func(a, b *courier.Device) int { return a.UpdatedAt.Compare(b.UpdatedAt) })
+	for _, old := range list[:len(list)-MaxDevices] {
+		if old.ID == d.ID {
+			continue
+		}
+		if err := s.store.DropDevice(ctx, old.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // DeviceInput is a push token to register or forget.
 type DeviceInput struct {
 	Token    string
@@ -201,7 +226,7 @@ func (s *Service) RegisterCourierDevice(ctx context.Context, actor courier.Actor
 		return nil, err
 	}
 	d := &courier.Device{App: in.App, Platform: in.Platform, Token: in.Token, UserID: actor.UserID}
-	if err := s.store.SaveDevice(ctx, d); err != nil {
+	if err := s.save(ctx, d); err != nil {
 		return nil, err
 	}
 	return d, nil
@@ -236,7 +261,7 @@ func (s *Service) RegisterCustomerDevice(ctx context.Context, trackingToken stri
 		return nil, err
 	}
 	d := &courier.Device{App: in.App, Platform: in.Platform, Token: in.Token, OrderID: o.ID}
-	if err := s.store.SaveDevice(ctx, d); err != nil {
+	if err := s.save(ctx, d); err != nil {
 		return nil, err
 	}
 	return d, nil

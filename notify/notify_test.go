@@ -471,3 +471,18 @@ func TestStalePush(t *testing.T) {
 		t.Errorf("deliveries %+v, %d requests", list, len(e.fcm.requests()))
 	}
 }
+
+// TestDeviceLimit: an order keeps at most MaxDevices tokens, the freshest.
+func TestDeviceLimit(t *testing.T) {
+	e := newEnv(t, t.TempDir()+"/limit.db")
+	o := e.order("LIM-1", courier.LatLng{Lat: 55.75, Lng: 37.61})
+	for i := range notify.MaxDevices + 3 {
+		e.customerDevice(o, fmt.Sprint("tok-", i), courier.PlatformAndroid)
+		e.clock.Add(time.Second)
+	}
+	list, err := e.db.Devices(ctxT(t), courier.AppCustomer, 0, o.ID)
+	must(t, err)
+	if len(list) != notify.MaxDevices || list[0].Token != "tok-3" {
+		t.Errorf("%d devices, first %s", len(list), list[0].Token)
+	}
+}
