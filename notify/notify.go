@@ -124,6 +124,7 @@ type Service struct {
 	travel    geo.MatrixSource
 	positions Positions
 	newToken  func() string
+	metrics   *Metrics
 }
 
 // New returns the service. Set a travel model and positions for ETAs

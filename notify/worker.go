@@ -94,6 +94,7 @@ func (w *Worker) ExpandDue(ctx context.Context) (int, error) {
 		if err == nil {
 			err = w.s.store.ExpandOutbox(ctx, m.ID, w.id, deliveries, w.s.clock.Now())
 			if err == nil {
+				w.s.metrics.message(m.Topic, "expanded")
 				w.log.Debug("outbox message expanded", slog.Int64("outbox_id", m.ID), slog.String("topic", m.Topic), slog.Int("deliveries", len(deliveries)))
 				continue
 			}
@@ -104,6 +105,7 @@ func (w *Worker) ExpandDue(ctx context.Context) (int, error) {
 		}
 		attempts := m.Attempts + 1
 		giveUp := attempts >= cfg.MaxAttempts
+		w.s.metrics.message(m.Topic, map[bool]string{false: "retry", true: "failed"}[giveUp])
 		w.log.Error("outbox message not expanded", slog.Int64("outbox_id", m.ID), slog.String("topic", m.Topic),
 			slog.Int("attempt", attempts), slog.Bool("gave_up", giveUp), slog.Any("err", err))
 		if rerr := w.s.store.RetryOutbox(ctx, m.ID, w.id, truncate(err.Error(), 1000), now.Add(w.s.backoff(attempts, 0)), giveUp, w.s.clock.Now()); rerr != nil &&
@@ -124,6 +126,7 @@ func (w *Worker) DeliverDue(ctx context.Context) (int, error) {
 	}
 	for _, d := range list {
 		r := w.try(ctx, d)
+		w.s.metrics.try(d.Channel, r.Status, r.Duration)
 		err := w.s.store.FinishDelivery(ctx, d.ID, w.id, r)
 		if courier.ErrorCode(err) == courier.ECONFLICT {
 			w.log.Warn("delivery lease lost", slog.Int64("delivery_id", d.ID))

@@ -86,6 +86,22 @@ func TestPushThroughFCMEndpoint(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	var metrics []byte
+	for range 100 {
+		resp, err := http.Get(base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		metrics, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(metrics), `courierd_notification_tries_total{channel="push",outcome="sent"} 1`) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(string(metrics), `courierd_notification_tries_total{channel="push",outcome="sent"} 1`) {
+		t.Errorf("metrics lack the sent push:\n%.3000s", metrics)
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("Run: %v", err)

@@ -95,12 +95,6 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
-	// The notification worker drains the outbox until Run returns; every
-	// replica runs one (the store's leases keep them apart).
-	wctx, stopWorker := context.WithCancel(ctx)
-	var workers sync.WaitGroup
-	workers.Go(func() { notes.NewWorker(sender, nil).Run(wctx) })
-	defer func() { stopWorker(); workers.Wait() }()
 	if cfg.AdminLogin != "" {
 		if err := ensureAdmin(ctx, db, users, cfg.AdminLogin, cfg.AdminPassword, log); err != nil {
 			return fmt.Errorf("COURIER_ADMIN_LOGIN: %w", err)
@@ -125,6 +119,13 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
 			"store": db.Ping,
 			"redis": func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
 		}})
+	// The notification worker drains the outbox until Run returns; every
+	// replica runs one (the store's leases keep them apart).
+	notes.SetMetrics(notify.NewMetrics(srv.Registry()))
+	wctx, stopWorker := context.WithCancel(ctx)
+	var workers sync.WaitGroup
+	workers.Go(func() { notes.NewWorker(sender, nil).Run(wctx) })
+	defer func() { stopWorker(); workers.Wait() }()
 	return serve(ctx, cfg, srv.Handler(), log)
 }
 
