@@ -38,7 +38,7 @@ func TestSolveTinyVariants(t *testing.T) {
 				p.Vehicles[2].MaxStops = 3
 				p.Vehicles[2].MaxDistance = 250
 			}
-			solveOK(t, p, Options{MaxIterations: 30, Seed: int64(seed)})
+			solveOK(t, p, Options{MaxIterations: 15, Seed: int64(seed)})
 		}
 	}
 }
@@ -53,7 +53,7 @@ func TestSolveDeterministic(t *testing.T) {
 }
 
 func TestSolveProgressAndCancel(t *testing.T) {
-	p := RandomProblem(200, 10, 3, true)
+	p := RandomProblem(60, 5, 3, true)
 	ctx, cancel := context.WithCancel(context.Background())
 	var calls int
 	var last Progress
