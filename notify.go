@@ -216,6 +216,11 @@ type NotifyStore interface {
 	Deliveries(ctx context.Context, f DeliveryFilter) ([]*Delivery, error)
 	// DeliveryAttempts returns a delivery's log, oldest first.
 	DeliveryAttempts(ctx context.Context, deliveryID int64) ([]DeliveryAttempt, error)
+	// PurgeNotifications deletes deliveries that are no longer pending and
+	// were last touched before before (with their logs), then sent or failed
+	// outbox messages older than before that have no deliveries left. It
+	// returns how many deliveries and messages it deleted.
+	PurgeNotifications(ctx context.Context, before time.Time) (deliveries, messages int64, err error)
 	// ReplayDelivery makes a failed or sent delivery pending again, due at
 	// now, with its attempts reset. Returns ENOTFOUND, ECONFLICT while it is pending.
 	ReplayDelivery(ctx context.Context, id int64, now time.Time) (*Delivery, error)

@@ -69,6 +69,8 @@ type Config struct {
 	MaxBackoff  time.Duration // the longest wait between tries, unless Retry-After asks for more (default 1 hour)
 	SendTimeout time.Duration // of one push or webhook request (default 30 s)
 	PushMaxAge  time.Duration // a push not sent this long after its change is dropped as stale (default 6 hours); webhooks never expire
+	Retention   time.Duration // finished deliveries and handled outbox messages are deleted after this (default 30 days)
+	PurgeEvery  time.Duration // how often a worker purges (default 1 hour)
 }
 
 // WithDefaults returns c with its zero fields set to the defaults.
@@ -105,6 +107,8 @@ func (c Config) WithDefaults() Config {
 	dur(&c.MaxBackoff, time.Hour)
 	dur(&c.SendTimeout, 30*time.Second)
 	dur(&c.PushMaxAge, 6*time.Hour)
+	dur(&c.Retention, 30*24*time.Hour)
+	dur(&c.PurgeEvery, time.Hour)
 	return c
 }
 

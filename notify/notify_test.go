@@ -486,3 +486,28 @@ func TestDeviceLimit(t *testing.T) {
 		t.Errorf("%d devices, first %s", len(list), list[0].Token)
 	}
 }
+
+// TestPurge: finished deliveries and handled messages go after Retention;
+// pending ones stay.
+func TestPurge(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		e.courierDevice("p-ok", courier.PlatformAndroid)
+		e.courierDevice("p-busy", courier.PlatformAndroid)
+		e.fcm.answer("p-busy", fcmAnswer{status: 429, header: map[string]string{"Retry-After": "3600000"}, body: quota429.body})
+		e.queue(courier.TopicCourierMessage, "courier_message:p", map[string]any{"courier_id": e.courier.ID, "text": "x"})
+		e.drain(e.worker())
+		e.clock.Add(29 * 24 * time.Hour)
+		if d, m, err := e.svc.Purge(ctxT(t)); err != nil || d != 0 || m != 0 {
+			t.Fatalf("early purge: %d, %d, %v", d, m, err)
+		}
+		e.clock.Add(2 * 24 * time.Hour)
+		d, m, err := e.svc.Purge(ctxT(t))
+		must(t, err)
+		if d != 1 || m != 0 { // the pending delivery keeps its message
+			t.Errorf("purged %d deliveries, %d messages", d, m)
+		}
+		if left := e.deliveries(courier.DeliveryFilter{}); len(left) != 1 || left[0].Status != courier.DeliveryPending {
+			t.Errorf("left %+v", left)
+		}
+	})
+}

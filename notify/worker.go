@@ -41,6 +41,8 @@ func (w *Worker) Run(ctx context.Context) {
 	defer poll.Stop()
 	scan := time.NewTicker(w.s.cfg.ScanEvery)
 	defer scan.Stop()
+	purge := time.NewTicker(w.s.cfg.PurgeEvery)
+	defer purge.Stop()
 	w.log.Info("notification worker started")
 	for {
 		if _, err := w.Drain(ctx); err != nil && ctx.Err() == nil {
@@ -53,6 +55,10 @@ func (w *Worker) Run(ctx context.Context) {
 		case <-scan.C:
 			if _, err := w.s.ScanArrivals(ctx); err != nil && ctx.Err() == nil {
 				w.log.Error("arrival check", slog.Any("err", err))
+			}
+		case <-purge.C:
+			if _, _, err := w.s.Purge(ctx); err != nil && ctx.Err() == nil {
+				w.log.Error("notification purge", slog.Any("err", err))
 			}
 		case <-poll.C:
 		}
@@ -244,4 +250,14 @@ func short(tok string) string {
 		return tok[:12] + "…"
 	}
 	return tok
+}
+
+// Purge deletes finished deliveries and handled outbox messages older than
+// Retention; failed ones (dead letters) stay visible until then too.
+func (s *Service) Purge(ctx context.Context) (deliveries, messages int64, err error) {
+	d, m, err := s.store.PurgeNotifications(ctx, s.clock.Now().Add(-s.cfg.Retention))
+	if err == nil && d+m > 0 {
+		s.log.Info("notifications purged", slog.Int64("deliveries", d), slog.Int64("outbox_messages", m))
+	}
+	return d, m, err
 }

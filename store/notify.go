@@ -502,3 +502,25 @@ func (s *DB) ReplayDelivery(ctx context.Context, id int64, now time.Time) (*cour
 	})
 	return d, err
 }
+
+// PurgeNotifications deletes finished deliveries last touched before before
+// (their attempts go with them) and handled outbox messages older than
+// before that have no deliveries left.
+func (s *DB) PurgeNotifications(ctx context.Context, before time.Time) (deliveries, messages int64, err error) {
+	t := s.d.timeArg(utc(before))
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM deliveries WHERE status <> 'pending' AND updated_at < $1`, t)
+		if err != nil {
+			return fmt.Errorf("store: purge deliveries: %w", err)
+		}
+		deliveries, _ = res.RowsAffected()
+		res, err = tx.ExecContext(ctx, `DELETE FROM outbox WHERE (sent_at < $1 OR failed_at < $1)
+			AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.outbox_id = outbox.id)`, t)
+		if err != nil {
+			return fmt.Errorf("store: purge outbox: %w", err)
+		}
+		messages, _ = res.RowsAffected()
+		return nil
+	})
+	return deliveries, messages, err
+}
