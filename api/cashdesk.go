@@ -33,6 +33,7 @@ func (s *Server) cashdeskRoutes() []route {
 		{"POST", "/api/v1/cashdesk/couriers/:id/resolutions", cashDesk, s.resolveDiscrepancy},
 		{"GET", "/api/v1/cashdesk/debtors", office, s.debtors},
 		{"POST", "/api/v1/cashdesk/shifts", cashDesk, s.openShift},
+		{"GET", "/api/v1/cashdesk/shifts/current", cashDesk, s.currentShift},
 		{"GET", "/api/v1/cashdesk/shifts/:id", office, s.getShift},
 		{"POST", "/api/v1/cashdesk/shifts/:id/close", cashDesk, s.closeShift},
 		{"GET", "/api/v1/cashdesk/reconciliation", office, s.reconciliation},
@@ -484,6 +485,19 @@ func (s *Server) getShift(c *gin.Context) error {
 		return err
 	}
 	r, err := d.Shift(c.Request.Context(), actorOf(c), id)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, toShiftReport(r))
+	return nil
+}
+
+func (s *Server) currentShift(c *gin.Context) error {
+	d, err := s.desk()
+	if err != nil {
+		return err
+	}
+	r, err := d.CurrentShift(c.Request.Context(), actorOf(c))
 	if err != nil {
 		return err
 	}

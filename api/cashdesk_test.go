@@ -167,9 +167,21 @@ func TestCashdesk(t *testing.T) {
 		key := "Idempotency-Key"
 		e.must(e.do("POST", "/api/v1/cashdesk/settlements", "cashier", settleBody(sh.Number, 349900), key, "s-1"), 409)
 		e.must(e.do("POST", "/api/v1/cashdesk/shifts", "courier1", map[string]any{"depot_id": e.depotID}), 403)
+		e.must(e.do("GET", "/api/v1/cashdesk/shifts/current", "cashier", nil), 404)
 		var shift struct{ ID int64 }
 		e.decode(e.must(e.do("POST", "/api/v1/cashdesk/shifts", "cashier", map[string]any{"depot_id": e.depotID, "note": "float 0"}), 201), &shift)
 		e.must(e.do("POST", "/api/v1/cashdesk/shifts", "cashier", map[string]any{"depot_id": e.depotID}), 409)
+		var current struct {
+			Shift struct {
+				ID     int64
+				Status string
+			}
+		}
+		e.decode(e.must(e.do("GET", "/api/v1/cashdesk/shifts/current", "cashier", nil), 200), &current)
+		if current.Shift.ID != shift.ID || current.Shift.Status != "open" {
+			t.Errorf("current shift: %+v, want %d open", current, shift.ID)
+		}
+		e.must(e.do("GET", "/api/v1/cashdesk/shifts/current", "courier1", nil), 403)
 
 		// Bad input.
 		for _, test := range []struct {

@@ -109,6 +109,20 @@ func (s *Service) Shift(ctx context.Context, actor courier.Actor, id int64) (*Sh
 	return s.report(sh, sts, ps, cards, owing), nil
 }
 
+// CurrentShift returns the caller's open shift with its report so far, so a
+// console that lost track of it can carry on. Returns EFORBIDDEN, ENOTFOUND
+// when the caller has no open shift.
+func (s *Service) CurrentShift(ctx context.Context, actor courier.Actor) (*ShiftReport, error) {
+	if err := actor.Require(desk...); err != nil {
+		return nil, err
+	}
+	sh, err := s.store.OpenCashShiftOf(ctx, actor.UserID)
+	if err != nil {
+		return nil, err
+	}
+	return s.Shift(ctx, actor, sh.ID)
+}
+
 // readableShift reads a shift the actor may see: cashiers only their own.
 func (s *Service) readableShift(ctx context.Context, actor courier.Actor, id int64, roles []courier.Role) (*courier.CashShift, error) {
 	if err := actor.Require(roles...); err != nil {

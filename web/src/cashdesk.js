@@ -189,16 +189,13 @@ export async function mount(root, ctx) {
 
   // --- shift -------------------------------------------------------------------------
   async function refreshShift() {
-    const id = Number(localStorage.getItem(shiftKey)) || 0;
+    // The server knows the cashier's open shift; the browser only remembers it.
     st.shift = null;
-    if (id) {
-      try {
-        const r = await api.get(`/api/v1/cashdesk/shifts/${id}`);
-        if (r.shift.status === 'open') st.shift = r;
-        else localStorage.removeItem(shiftKey);
-      } catch {
-        localStorage.removeItem(shiftKey);
-      }
+    try {
+      st.shift = await api.get('/api/v1/cashdesk/shifts/current');
+      localStorage.setItem(shiftKey, String(st.shift.shift.id));
+    } catch {
+      localStorage.removeItem(shiftKey);
     }
     renderShift();
   }
