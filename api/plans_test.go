@@ -292,3 +292,52 @@ func TestEditSheets(t *testing.T) {
 	// A finished stop cannot move.
 	e.must(e.do("POST", "/api/v1/route-sheets/"+itoa(a.ID)+"/moves", "dispatcher", map[string]any{"order_id": first, "position": 3}), 409)
 }
+
+// TestMoveViolations: a move that overloads a car is refused with a message a
+// dispatcher reads, and accepted with force, the violation reported.
+func TestMoveViolations(t *testing.T) {
+	e := newEnv(t)
+	a := e.readyOrder("MV-1", func(b map[string]any) { b["weight_kg"] = 150 })
+	b := e.readyOrder("MV-2", func(b map[string]any) { b["weight_kg"] = 150; b["location"] = at(9) })
+	var p planOut
+	e.decode(e.must(e.do("POST", "/api/v1/plans", "dispatcher", map[string]any{"date": "2026-11-23", "depot_id": e.depotID,
+		"order_ids": []int64{a, b}, "time_limit_s": 1}), 202), &p)
+	p = e.waitPlan(p.ID)
+	if len(p.Sheets) != 2 {
+		t.Fatalf("want one order per car: %+v", p)
+	}
+	from, to := p.Sheets[0], p.Sheets[1]
+	body := map[string]any{"order_id": from.Stops[0].OrderID, "to_sheet_id": to.ID}
+	r := e.must(e.do("POST", "/api/v1/route-sheets/"+itoa(from.ID)+"/moves", "dispatcher", body), 422)
+	var refused struct {
+		Error struct {
+			Message string
+			Details struct {
+				Violations []struct {
+					Kind    string
+					Message string
+					SheetID int64 `json:"sheet_id"`
+				}
+			}
+		}
+	}
+	e.decode(r, &refused)
+	v := refused.Error.Details.Violations
+	if len(v) != 1 || v[0].Kind != "capacity" || v[0].SheetID != to.ID || !strings.Contains(v[0].Message, "would carry 300.0 kg; the car takes 200 kg") {
+		t.Fatalf("violations: %+v", v)
+	}
+	body["force"] = true
+	var res struct {
+		Sheets     []sheetOut
+		Violations []struct{ Kind string }
+	}
+	e.decode(e.must(e.do("POST", "/api/v1/route-sheets/"+itoa(from.ID)+"/moves", "dispatcher", body), 200), &res)
+	if len(res.Violations) != 1 || res.Violations[0].Kind != "capacity" {
+		t.Errorf("forced move: %+v", res.Violations)
+	}
+	for _, sh := range res.Sheets {
+		if sh.ID == to.ID && len(sh.Stops) != 2 {
+			t.Errorf("the forced move did not happen: %+v", sh)
+		}
+	}
+}

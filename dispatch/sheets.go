@@ -259,9 +259,9 @@ func (s *Service) evaluate(ctx context.Context, sheets []*courier.RouteSheet, or
 		default:
 			continue
 		}
-		out := Violation{Kind: v.Kind, Message: v.Msg}
+		out := Violation{Kind: v.Kind, Message: s.explain(pp, sol, v)}
 		if v.Kind == "skills" {
-			out.Kind, out.Message = "zone", "the courier may not serve the order's zone"
+			out.Kind = "zone"
 		}
 		if v.Route >= 0 && v.Route < len(sol.Routes) {
 			out.SheetID = sheets[slices.IndexFunc(sheets, func(sh *courier.RouteSheet) bool {
@@ -335,6 +335,55 @@ func (s *Service) specOf(ctx context.Context, sheets []*courier.RouteSheet, orde
 		}
 	}
 	return sp, nil
+}
+
+// explain words a broken rule for a dispatcher: order numbers, kilograms and
+// clock times in the company time zone rather than the optimizer's units.
+func (s *Service) explain(pp *planProblem, sol *routing.Solution, v routing.Violation) string {
+	clock := func(sec int64) string {
+		return pp.origin.Add(time.Duration(sec) * time.Second).In(s.cfg.Location).Format("15:04")
+	}
+	order := func() string {
+		if v.Job < 0 {
+			return "an order"
+		}
+		o := pp.orders[v.Job]
+		if o.ExternalID != "" {
+			return "order " + o.ExternalID
+		}
+		return fmt.Sprintf("order %d", o.ID)
+	}
+	if v.Route < 0 || v.Route >= len(sol.Routes) {
+		return v.Msg
+	}
+	r := sol.Routes[v.Route]
+	c := pp.couriers[r.Vehicle]
+	switch v.Kind {
+	case "time_window":
+		for _, st := range r.Stops {
+			if st.Job == v.Job {
+				if tw := pp.orders[v.Job].TimeWindow; tw != nil {
+					return fmt.Sprintf("%s: %s arrives at %s, after the window closes at %s", order(), c.Name, clock(st.Arrival),
+						tw.To.In(s.cfg.Location).Format("15:04"))
+				}
+				return fmt.Sprintf("%s: %s arrives at %s, too late", order(), c.Name, clock(st.Arrival))
+			}
+		}
+	case "capacity":
+		if len(r.Load) == 2 {
+			if c.Vehicle.CapacityKg > 0 && float64(r.Load[0])/1000 > c.Vehicle.CapacityKg {
+				return fmt.Sprintf("%s would carry %.1f kg; the %s takes %.0f kg", c.Name, float64(r.Load[0])/1000, c.Vehicle.Type, c.Vehicle.CapacityKg)
+			}
+			return fmt.Sprintf("%s would carry %.1f l; the %s takes %.0f l", c.Name, float64(r.Load[1])/1000, c.Vehicle.Type, c.Vehicle.CapacityL)
+		}
+	case "shift":
+		return fmt.Sprintf("%s would be back at %s, after the shift ends at %s", c.Name, clock(r.Arrival), c.Shift.End)
+	case "max_stops":
+		return fmt.Sprintf("%s would have %d stops, at most %d", c.Name, len(r.Stops), c.Vehicle.MaxStops)
+	case "skills":
+		return fmt.Sprintf("%s: %s may not serve the order's zone", order(), c.Name)
+	}
+	return v.Msg
 }
 
 // problemOf builds the problem of sheets (see specOf) and their routes as ordered now.
