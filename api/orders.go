@@ -195,10 +195,11 @@ func (s *Server) updateOrder(c *gin.Context) error {
 }
 
 type statusIn struct {
-	Status  courier.OrderStatus `json:"status"`
-	Reason  string              `json:"reason"`
-	Comment string              `json:"comment"`
-	At      *time.Time          `json:"at"`
+	Status  courier.OrderStatus   `json:"status"`
+	Reason  string                `json:"reason"`
+	Comment string                `json:"comment"`
+	At      *time.Time            `json:"at"`
+	PaidBy  courier.PaymentMethod `json:"paid_by"`
 }
 
 func (s *Server) changeOrderStatus(c *gin.Context) error {
@@ -213,7 +214,7 @@ func (s *Server) changeOrderStatus(c *gin.Context) error {
 	if in.Status == "" {
 		return courier.FieldError("status", "is required")
 	}
-	ch := dispatch.StatusChange{To: in.Status, Reason: in.Reason, Comment: in.Comment}
+	ch := dispatch.StatusChange{To: in.Status, Reason: in.Reason, Comment: in.Comment, PaidBy: in.PaidBy}
 	if in.At != nil {
 		ch.At = *in.At
 	}

@@ -440,3 +440,33 @@ func TestImportOrders(t *testing.T) {
 	e.must(e.do("POST", "/api/v1/orders/import", "dispatcher", "external_id,shoe_size\nX,42\n", "Content-Type", "text/csv"), 422)
 	e.must(e.do("POST", "/api/v1/orders/import", "dispatcher", "<orders/>", "Content-Type", "application/xml"), 422)
 }
+
+// TestPaidByAtTheDoor: a customer who pays by card instead of cash makes a
+// card receivable, not a cash debt, and the history says so.
+func TestPaidByAtTheDoor(t *testing.T) {
+	e := newEnv(t)
+	o := e.createOrder("PB-1") // 2499.00 cash on delivery
+	e.moveOrder(o.ID, "dispatcher", "confirmed", "ready", "planned")
+	e.assign(o.ID, "courier1")
+	e.moveOrder(o.ID, "courier1", "out_for_delivery")
+	p := "/api/v1/orders/" + itoa(o.ID) + "/status"
+	e.must(e.do("POST", p, "courier1", map[string]any{"status": "delivered", "paid_by": "bitcoin"}), 422)
+	e.must(e.do("POST", p, "courier1", map[string]any{"status": "failed_attempt", "reason": "x", "paid_by": "card"}), 422)
+	var got struct {
+		COD struct{ Method string }
+	}
+	e.decode(e.must(e.do("POST", p, "courier1", map[string]any{"status": "delivered", "paid_by": "card"}), 200), &got)
+	if got.COD.Method != "card" {
+		t.Errorf("cod after paying by card: %+v", got)
+	}
+	var bal struct{ Cash int64 }
+	e.decode(e.must(e.do("GET", "/api/v1/cashdesk/couriers/"+itoa(e.courier["courier1"])+"/balance", "courier1", nil), 200), &bal)
+	if bal.Cash != 0 {
+		t.Errorf("the courier owes %d in cash for an order paid by card", bal.Cash)
+	}
+	var hist struct{ Items []struct{ Comment string } }
+	e.decode(e.must(e.do("GET", "/api/v1/orders/"+itoa(o.ID)+"/history", "dispatcher", nil), 200), &hist)
+	if c := hist.Items[len(hist.Items)-2].Comment; !strings.Contains(c, "paid by card instead of cash") {
+		t.Errorf("history comment %q", c)
+	}
+}

@@ -358,6 +358,9 @@ type StatusChange struct {
 	Reason  string
 	Comment string
 	At      time.Time
+	// PaidBy is how the customer paid at the door when it differs from the
+	// order (cash instead of card, or card instead of cash): delivered only.
+	PaidBy courier.PaymentMethod
 }
 
 // needsReason are the statuses that must say why.
@@ -395,6 +398,9 @@ func (s *Service) ChangeStatus(ctx context.Context, actor courier.Actor, id int6
 	if len(ch.Reason) > 500 || len(ch.Comment) > 2000 {
 		return nil, courier.FieldError("comment", "is too long")
 	}
+	if ch.PaidBy != "" && (ch.To != courier.StatusDelivered || (ch.PaidBy != courier.PayCash && ch.PaidBy != courier.PayCard)) {
+		return nil, courier.FieldError("paid_by", "is cash or card, and only when delivering")
+	}
 	now := s.clock.Now()
 	at := now
 	if !ch.At.IsZero() {
@@ -414,6 +420,16 @@ func (s *Service) ChangeStatus(ctx context.Context, actor courier.Actor, id int6
 				Message: "cannot move an order from " + string(from) + " to " + string(ch.To),
 				Details: map[string]any{"from": from, "to": ch.To, "allowed": from.Next()},
 			}
+		}
+		if ch.PaidBy != "" && ch.PaidBy != o.COD.Method {
+			if o.COD.Method == courier.PayPrepaid {
+				return nil, courier.FieldError("paid_by", "order %d is prepaid: there is nothing to pay at the door", id)
+			}
+			if ch.Comment != "" {
+				ch.Comment += "; "
+			}
+			ch.Comment += "paid by " + string(ch.PaidBy) + " instead of " + string(o.COD.Method)
+			o.COD.Method = ch.PaidBy
 		}
 		o.Status = ch.To
 		events := []courier.OrderEvent{{Kind: courier.EventStatus, FromStatus: from, ToStatus: ch.To,
