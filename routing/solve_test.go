@@ -38,15 +38,15 @@ func TestSolveTinyVariants(t *testing.T) {
 				p.Vehicles[2].MaxStops = 3
 				p.Vehicles[2].MaxDistance = 250
 			}
-			solveOK(t, p, Options{MaxIterations: 15, Seed: int64(seed)})
+			solveOK(t, p, Options{MaxIterations: 6, Seed: int64(seed)})
 		}
 	}
 }
 
 func TestSolveDeterministic(t *testing.T) {
-	p := tinyProblem(3, 25, 4, true, true)
-	a := solveOK(t, p, Options{MaxIterations: 60, Seed: 7, Threads: 2})
-	b := solveOK(t, p, Options{MaxIterations: 60, Seed: 7, Threads: 2})
+	p := tinyProblem(3, 16, 4, true, true)
+	a := solveOK(t, p, Options{MaxIterations: 15, Seed: 7, Threads: 2})
+	b := solveOK(t, p, Options{MaxIterations: 15, Seed: 7, Threads: 2})
 	if !reflect.DeepEqual(a, b) {
 		t.Fatalf("same seed, different solutions: %v vs %v", a.Summary, b.Summary)
 	}
@@ -163,11 +163,11 @@ func TestFleetTooSmall(t *testing.T) {
 
 func TestWarmStartAndFixed(t *testing.T) {
 	p := tinyProblem(6, 15, 3, true, false)
-	first := solveOK(t, p, Options{MaxIterations: 20})
+	first := solveOK(t, p, Options{MaxIterations: 8})
 	// Lock the first stop of the first route and re-optimise from the plan.
 	r := first.Routes[0]
 	p.Vehicles[r.Vehicle].Fixed = []int{r.Stops[0].Job}
-	second := solveOK(t, p, Options{MaxIterations: 20, Initial: first})
+	second := solveOK(t, p, Options{MaxIterations: 8, Initial: first})
 	if second.Summary.UnassignedWeight > first.Summary.UnassignedWeight {
 		t.Fatalf("warm start lost jobs: %v -> %v", first.Summary, second.Summary)
 	}
@@ -221,11 +221,11 @@ func TestRouteMinimisation(t *testing.T) {
 	}
 	in := compile(p, 20)
 	c := construct(in)
-	sol := solveOK(t, p, Options{MaxIterations: 5, Seed: 3})
+	sol := solveOK(t, p, Options{MaxIterations: 2, Seed: 3})
 	if sol.Summary.Vehicles > c.nRoutes {
 		t.Fatalf("%d vehicles, the construction had %d", sol.Summary.Vehicles, c.nRoutes)
 	}
-	again := solveOK(t, p, Options{MaxIterations: 5, Seed: 3})
+	again := solveOK(t, p, Options{MaxIterations: 2, Seed: 3})
 	if !reflect.DeepEqual(sol, again) {
 		t.Fatal("route minimisation is not deterministic for an iteration limit")
 	}

@@ -140,12 +140,13 @@ func TestSolveAugerat(t *testing.T) {
 	}
 	var sum float64
 	names := []string{"A-n32-k5", "A-n45-k6", "B-n50-k8", "P-n40-k5", "A-n64-k9"}
-	if testing.Short() {
-		names = names[:2]
+	iters := 150
+	if testing.Short() || raceEnabled {
+		names, iters = names[:2], 60
 	}
 	for _, name := range names {
 		in := readInst(t, filepath.Join(dir, name+".vrp"), Exact)
-		sol, err := routing.Solve(context.Background(), in.Problem, routing.Options{MaxIterations: 150, Seed: 1})
+		sol, err := routing.Solve(context.Background(), in.Problem, routing.Options{MaxIterations: iters, Seed: 1})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package vrplib
+
+const raceEnabled = false
