@@ -511,3 +511,57 @@ func TestPurge(t *testing.T) {
 		}
 	})
 }
+
+// TestLeases: a worker that dies holding leases stops nobody for longer
+// than the lease, and its late writes are refused.
+func TestLeases(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		e.courierDevice("lease-phone", courier.PlatformAndroid)
+		e.queue(courier.TopicCourierMessage, "courier_message:lease", map[string]any{"courier_id": e.courier.ID, "text": "x"})
+		ctx := ctxT(t)
+		lease := e.svc.Config().Lease
+		// A dead worker leased the message.
+		msgs, err := e.db.ClaimOutbox(ctx, "dead", e.clock.Now(), lease, 10)
+		must(t, err)
+		if len(msgs) != 1 {
+			t.Fatalf("claimed %d", len(msgs))
+		}
+		w := e.worker()
+		if e.drain(w); len(e.deliveries(courier.DeliveryFilter{})) != 0 {
+			t.Fatal("a leased message was expanded by another worker")
+		}
+		e.clock.Add(lease + time.Second)
+		e.drain(w)
+		if n := len(e.fcm.to("lease-phone")); n != 1 {
+			t.Fatalf("%d pushes after the lease ran out", n)
+		}
+		if err := e.db.ExpandOutbox(ctx, msgs[0].ID, "dead", nil, e.clock.Now()); courier.ErrorCode(err) != courier.ECONFLICT {
+			t.Errorf("the dead worker's late expansion: %v", err)
+		}
+		// The same for a delivery: leased by a dead worker, sent once after its lease.
+		e.queue(courier.TopicCourierMessage, "courier_message:lease2", map[string]any{"courier_id": e.courier.ID, "text": "y"})
+		_, err = w.ExpandDue(ctx)
+		must(t, err)
+		ds, err := e.db.ClaimDeliveries(ctx, "dead", e.clock.Now(), lease, 10)
+		must(t, err)
+		if len(ds) != 1 {
+			t.Fatalf("claimed %d deliveries", len(ds))
+		}
+		e.drain(w)
+		if n := len(e.fcm.to("lease-phone")); n != 1 {
+			t.Fatalf("a leased delivery was sent by another worker")
+		}
+		e.clock.Add(lease + time.Second)
+		e.drain(w)
+		if n := len(e.fcm.to("lease-phone")); n != 2 {
+			t.Fatalf("%d pushes, want 2", n)
+		}
+		err = e.db.FinishDelivery(ctx, ds[0].ID, "dead", courier.DeliveryResult{Status: courier.DeliverySent, At: e.clock.Now()})
+		if courier.ErrorCode(err) != courier.ECONFLICT {
+			t.Errorf("the dead worker's late result: %v", err)
+		}
+		if d, _ := e.db.Delivery(ctx, ds[0].ID); d.Status != courier.DeliverySent || d.Attempts != 2 {
+			t.Errorf("delivery %+v", d)
+		}
+	})
+}
