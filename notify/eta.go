@@ -39,12 +39,25 @@ func (s *Service) planOf(ctx context.Context, sh *courier.RouteSheet) (*sheetPla
 	sp := &sheetPlan{sheet: sh, order: map[int64]*stopETA{}}
 	var remaining []courier.SheetStop
 	var orders []*courier.Order
+	// One query for the courier's orders of the day; a stop not among them
+	// (moved meanwhile) is read on its own.
+	day, err := s.store.ListOrders(ctx, courier.OrderFilter{CourierID: sh.CourierID, Date: sh.Date, Limit: 500})
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[int64]*courier.Order, len(day))
+	for _, o := range day {
+		byID[o.ID] = o
+	}
 	for _, st := range sh.Stops {
-		o, err := s.store.Order(ctx, st.OrderID)
-		if courier.ErrorCode(err) == courier.ENOTFOUND {
-			continue
-		} else if err != nil {
-			return nil, err
+		o, ok := byID[st.OrderID]
+		if !ok {
+			o, err = s.store.Order(ctx, st.OrderID)
+			if courier.ErrorCode(err) == courier.ENOTFOUND {
+				continue
+			} else if err != nil {
+				return nil, err
+			}
 		}
 		if slices.Contains(doneStatuses, o.Status) || o.RouteSheetID != sh.ID {
 			continue
