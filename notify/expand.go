@@ -288,7 +288,7 @@ func (s *Service) webhookDeliveries(ctx context.Context, m *courier.QueuedMessag
 		}
 		if m.Topic == courier.TopicOrderOutForDelivery {
 			data = map[string]any{"order_id": o.ID, "from": string(courier.StatusPlanned), "to": string(courier.StatusOutForDelivery),
-				"sheet_id": p.int("sheet_id"), "reason": "route sheet started"}
+				"sheet_id": p.int("sheet_id"), "courier_id": o.CourierID, "reason": "route sheet started", "comment": "", "at": m.CreatedAt.UTC()}
 		}
 		delete(data, "type")
 		data["external_id"] = o.ExternalID
