@@ -565,3 +565,28 @@ func TestLeases(t *testing.T) {
 		}
 	})
 }
+
+// TestStartedSheetWebhook: orders going out with a started sheet reach the
+// shop as order_status events like any other change.
+func TestStartedSheetWebhook(t *testing.T) {
+	e := newEnv(t, t.TempDir()+"/started.db")
+	bodies := make(chan []byte, 4)
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		bodies <- b
+	}))
+	defer recv.Close()
+	if _, err := e.svc.CreateWebhook(ctxT(t), courier.Actor{Role: courier.RoleAdmin}, notify.WebhookInput{URL: &recv.URL,
+		Events: &[]string{courier.TopicOrderStatus}}); err != nil {
+		t.Fatal(err)
+	}
+	o := e.order("GO-1", courier.LatLng{Lat: 55.75, Lng: 37.61})
+	e.queue(courier.TopicOrderOutForDelivery, "out_for_delivery:go:1", map[string]any{"type": "out_for_delivery", "order_id": o.ID, "sheet_id": 3})
+	e.drain(e.worker())
+	var body notify.WebhookBody
+	must(t, json.Unmarshal(<-bodies, &body))
+	if body.Type != courier.TopicOrderStatus || body.Data["from"] != "planned" || body.Data["to"] != "out_for_delivery" ||
+		body.Data["external_id"] != "GO-1" || body.Data["sheet_id"] != float64(3) || body.Data["at"] == nil {
+		t.Errorf("body %+v", body)
+	}
+}
