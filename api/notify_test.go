@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/courierhq/courier"
 	"github.com/courierhq/courier/notify"
 	"github.com/getkin/kin-openapi/openapi3filter"
 )
@@ -285,5 +286,38 @@ func TestCashSettledWebhook(t *testing.T) {
 	}
 	if len(bodies) != 0 {
 		t.Errorf("%d more webhooks", len(bodies))
+	}
+}
+
+// TestStopRemovedPush: a dispatcher cancelling a planned order tells its
+// courier that the stop left the sheet.
+func TestStopRemovedPush(t *testing.T) {
+	e := newEnv(t)
+	e.must(e.do("POST", "/api/v1/devices", "courier1", map[string]any{"token": "phone-x", "platform": "android", "app": "courier"}), 201)
+	o1 := e.readyOrder("RM-1", func(b map[string]any) { b["location"] = at(1) })
+	o2 := e.readyOrder("RM-2", func(b map[string]any) { b["location"] = at(7) })
+	var p planOut
+	e.decode(e.must(e.do("POST", "/api/v1/plans", "dispatcher", map[string]any{"date": "2026-11-23", "depot_id": e.depotID,
+		"order_ids": []int64{o1, o2}, "courier_ids": []int64{e.courier["courier1"]}, "time_limit_s": 1}), 202), &p)
+	p = e.waitPlan(p.ID)
+	e.must(e.do("POST", "/api/v1/plans/"+itoa(p.ID)+"/publish", "dispatcher", nil), 200)
+	e.must(e.do("POST", "/api/v1/orders/"+itoa(o2)+"/status", "dispatcher", map[string]any{"status": "cancelled", "reason": "the shop cancelled"}), 200)
+	e.drainOutbox()
+	var bodies []string
+	list, err := e.db.Deliveries(e.t.Context(), courier.DeliveryFilter{Channel: courier.ChannelPush})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range list {
+		var push notify.Push
+		_ = json.Unmarshal(d.Payload, &push)
+		bodies = append(bodies, d.Event+": "+push.Title+" / "+push.Body)
+	}
+	want := []string{
+		"sheet_published: New route sheet " + p.Sheets[0].Number + " / 2 stops on 23 Nov. Open the app to start.",
+		"sheet_changed: Route sheet " + p.Sheets[0].Number + " changed / Stop removed: order RM-2.",
+	}
+	if strings.Join(bodies, "\n") != strings.Join(want, "\n") {
+		t.Errorf("pushes:\n%s\nwant:\n%s", strings.Join(bodies, "\n"), strings.Join(want, "\n"))
 	}
 }

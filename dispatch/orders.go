@@ -439,6 +439,13 @@ func (s *Service) ChangeStatus(ctx context.Context, actor courier.Actor, id int6
 		// Customers (out for delivery, delivered, a failed attempt) and the
 		// shop's webhooks hear of the change through the outbox.
 		events[0].Outbox = []courier.OutboxMessage{statusMessage(o, from, ch, at)}
+		if from == courier.StatusPlanned && o.RouteSheetID != 0 && o.CourierID != 0 {
+			// Pulled back or cancelled: the stop leaves the courier's published sheet.
+			b, _ := json.Marshal(map[string]any{"type": "stop_removed", "sheet_id": o.RouteSheetID, "sheet_number": courier.SheetNumber(o.RouteSheetID),
+				"courier_id": o.CourierID, "order_id": o.ID})
+			events[0].Outbox = append(events[0].Outbox, courier.OutboxMessage{Topic: courier.TopicSheetChanged,
+				Key: fmt.Sprintf("sheet_changed:stop_removed:%d:%d", o.ID, o.Version+1), Payload: b})
+		}
 		if ch.To == courier.StatusReady {
 			o.CourierID, o.RouteSheetID = 0, 0
 		}
