@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -319,5 +320,62 @@ func TestStopRemovedPush(t *testing.T) {
 	}
 	if strings.Join(bodies, "\n") != strings.Join(want, "\n") {
 		t.Errorf("pushes:\n%s\nwant:\n%s", strings.Join(bodies, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestMovedStopPushes: a stop moved between published sheets tells both
+// couriers: one that it arrived, the other that it left.
+func TestMovedStopPushes(t *testing.T) {
+	e := newEnv(t)
+	for _, login := range []string{"courier1", "courier2"} {
+		e.must(e.do("POST", "/api/v1/devices", login, map[string]any{"token": "phone-" + login, "platform": "android", "app": "courier"}), 201)
+	}
+	a := e.readyOrder("MS-1", func(b map[string]any) { b["weight_kg"] = 150 })
+	b := e.readyOrder("MS-2", func(b map[string]any) { b["weight_kg"] = 10; b["location"] = at(9) })
+	c := e.readyOrder("MS-3", func(b map[string]any) { b["weight_kg"] = 150; b["location"] = at(4) })
+	var p planOut
+	e.decode(e.must(e.do("POST", "/api/v1/plans", "dispatcher", map[string]any{"date": "2026-11-23", "depot_id": e.depotID,
+		"order_ids": []int64{a, b, c}, "time_limit_s": 1}), 202), &p)
+	p = e.waitPlan(p.ID)
+	e.must(e.do("POST", "/api/v1/plans/"+itoa(p.ID)+"/publish", "dispatcher", nil), 200)
+	if len(p.Sheets) != 2 {
+		t.Fatalf("want two sheets: %+v", p.Sheets)
+	}
+	from, to := p.Sheets[0], p.Sheets[1]
+	if len(from.Stops) < 2 {
+		from, to = to, from
+	}
+	var moved int64
+	for _, st := range from.Stops {
+		if st.OrderID == b {
+			moved = b
+		}
+	}
+	if moved == 0 {
+		t.Fatalf("the light order is not on the fuller sheet: %+v", p.Sheets)
+	}
+	e.drainOutbox()
+	e.must(e.do("POST", "/api/v1/route-sheets/"+itoa(from.ID)+"/moves", "dispatcher", map[string]any{"order_id": moved, "to_sheet_id": to.ID}), 200)
+	e.drainOutbox()
+	list, err := e.db.Deliveries(e.t.Context(), courier.DeliveryFilter{Channel: courier.ChannelPush})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var changes []string
+	for _, d := range list {
+		var push notify.Push
+		_ = json.Unmarshal(d.Payload, &push)
+		if d.Event == "sheet_changed" {
+			changes = append(changes, push.Title+" / "+push.Body)
+		}
+	}
+	want := []string{
+		"Route sheet " + to.Number + " changed / Stop added: order MS-2, Moscow, Tverskaya 7, apt 12.",
+		"Route sheet " + from.Number + " changed / Stop removed: order MS-2.",
+	}
+	slices.Sort(changes)
+	slices.Sort(want)
+	if strings.Join(changes, "\n") != strings.Join(want, "\n") {
+		t.Errorf("pushes:\n%s\nwant:\n%s", strings.Join(changes, "\n"), strings.Join(want, "\n"))
 	}
 }

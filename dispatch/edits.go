@@ -106,7 +106,7 @@ func (s *Service) commit(ctx context.Context, actor courier.Actor, l *loaded, re
 			if !ok || (o.RouteSheetID == sh.ID && o.CourierID == sh.CourierID) {
 				continue
 			}
-			from := o.Status
+			from, fromSheet := o.Status, o.RouteSheetID
 			if sh.Status != courier.SheetDraft {
 				if o.Status == courier.StatusReady {
 					o.Status = courier.StatusPlanned
@@ -123,8 +123,16 @@ func (s *Service) commit(ctx context.Context, actor courier.Actor, l *loaded, re
 			ev := courier.OrderEvent{OrderID: id, Kind: kind, FromStatus: from, ToStatus: o.Status, ActorID: actor.UserID,
 				ActorRole: actor.Role, At: now, Reason: reason + ": route sheet " + sh.Number}
 			if sh.Status != courier.SheetDraft {
-				ev.Outbox = []courier.OutboxMessage{{Topic: "sheet_changed", Key: fmt.Sprintf("sheet_changed:%d:%d:%d", sh.ID, sh.Version+1, id),
+				ev.Outbox = []courier.OutboxMessage{{Topic: courier.TopicSheetChanged, Key: fmt.Sprintf("sheet_changed:%d:%d:%d", sh.ID, sh.Version+1, id),
 					Payload: sheetPayload("stop_added", sh, map[string]any{"order_id": id})}}
+				// The courier whose sheet the stop leaves hears of it too.
+				for _, left := range sheets {
+					if left.ID == fromSheet && left.ID != sh.ID && left.Status != courier.SheetDraft {
+						ev.Outbox = append(ev.Outbox, courier.OutboxMessage{Topic: courier.TopicSheetChanged,
+							Key:     fmt.Sprintf("sheet_changed:%d:%d:%d", left.ID, left.Version+1, id),
+							Payload: sheetPayload("stop_removed", left, map[string]any{"order_id": id})})
+					}
+				}
 			}
 			events = append(events, ev)
 		}

@@ -151,7 +151,7 @@ func (s *Service) PublishPlan(ctx context.Context, actor courier.Actor, planID i
 				ev := courier.OrderEvent{OrderID: o.ID, Kind: courier.EventStatus, FromStatus: courier.StatusReady, ToStatus: courier.StatusPlanned,
 					ActorID: actor.UserID, ActorRole: actor.Role, At: now, Reason: "route sheet " + sh.Number + " published"}
 				if k == 0 {
-					ev.Outbox = []courier.OutboxMessage{{Topic: "sheet_published", Key: fmt.Sprintf("sheet_published:%d:%d", sh.ID, sh.Version+1),
+					ev.Outbox = []courier.OutboxMessage{{Topic: courier.TopicSheetPublished, Key: fmt.Sprintf("sheet_published:%d:%d", sh.ID, sh.Version+1),
 						Payload: sheetPayload("sheet_published", sh, nil)}}
 				}
 				events = append(events, ev)
@@ -203,7 +203,7 @@ func (s *Service) StartSheet(ctx context.Context, actor courier.Actor, id int64,
 			events = append(events, courier.OrderEvent{OrderID: o.ID, Kind: courier.EventStatus, FromStatus: courier.StatusPlanned,
 				ToStatus: courier.StatusOutForDelivery, ActorID: actor.UserID, ActorRole: actor.Role, At: at,
 				Reason: "route sheet " + sh.Number + " started",
-				Outbox: []courier.OutboxMessage{{Topic: "order_out_for_delivery", Key: fmt.Sprintf("out_for_delivery:%d:%d", o.ID, o.Version+1),
+				Outbox: []courier.OutboxMessage{{Topic: courier.TopicOrderOutForDelivery, Key: fmt.Sprintf("out_for_delivery:%d:%d", o.ID, o.Version+1),
 					Payload: mustJSON(map[string]any{"type": "out_for_delivery", "order_id": o.ID, "sheet_id": sh.ID,
 						"eta_from": st.ETAFrom, "eta_to": st.ETATo})}}})
 		}
