@@ -44,8 +44,11 @@ func Solve(ctx context.Context, p *Problem, opt Options) (*Solution, error) {
 func solve(ctx context.Context, p *Problem, opt Options, start, deadline time.Time, rep *reporter) (*Solution, error) {
 	threads := max(opt.Threads, 1)
 	prm := defaultParams()
-	if len(p.Durations) > 0 {
-		prm.granular = 30 // time windows make the closest jobs less telling
+	for i := range p.Jobs {
+		if len(p.Jobs[i].TimeWindows) > 0 {
+			prm.granular = 30 // time windows make the closest jobs less telling
+			break
+		}
 	}
 	in := compile(p, prm.granular)
 
