@@ -73,11 +73,36 @@ func solve(ctx context.Context, p *Problem, opt Options, start, deadline time.Ti
 	}
 	if c != nil && c.feasible && fixedCostsDominate(in, c) {
 		rmDeadline := deadline
+		rmStart := c
+		if !deadline.IsZero() && preHGS > 0 {
+			// A short HGS on travel cost alone gives route minimisation a
+			// start with good routes: its ejections keep most of them.
+			free := *p
+			free.Vehicles = append([]Vehicle(nil), p.Vehicles...)
+			for i := range free.Vehicles {
+				free.Vehicles[i].FixedCost = 0
+			}
+			fin := compile(&free, prm.granular)
+			hd := start.Add(time.Duration(float64(deadline.Sub(start)) * preHGS))
+			h := newHGS(ctx, fin, prm, splitmix(uint64(opt.Seed)^0x5bd1e995), start, hd, 0, nil)
+			h.run([]*individual{c})
+			if h.best != nil {
+				hb := newIndividual(in)
+				copy(hb.routes, h.best.routes)
+				hb.evaluate(in)
+				if hb.feasible && hb.weight <= c.weight {
+					rmStart = hb
+				}
+			}
+		}
 		if !deadline.IsZero() {
-			rmDeadline = start.Add(time.Duration(float64(deadline.Sub(start)) * 0.4))
+			rmDeadline = start.Add(time.Duration(float64(deadline.Sub(start)) * (0.4 + preHGS)))
 		}
 		rng := rand.New(rand.NewPCG(splitmix(uint64(opt.Seed)), 99))
-		best := minimizeRoutes(ctx, in, c, rng, rmDeadline, 40*opt.MaxIterations)
+		best := minimizeRoutes(ctx, in, rmStart, rng, rmDeadline, 40*opt.MaxIterations)
+		if c.cost() < best.cost() {
+			best = c
+		}
 		report(best, 0)
 		if restricted(in, best) {
 			// Keep this fleet: improve the travel cost by ruin and
@@ -141,6 +166,10 @@ func solve(ctx context.Context, p *Problem, opt Options, start, deadline time.Ti
 	}
 	return buildSolution(in, best), nil
 }
+
+// preHGS is the share of the time budget for a travel-cost HGS before
+// route minimisation (only with a time limit).
+var preHGS = 0.2
 
 // fixedCostsDominate reports whether every vehicle's fixed cost exceeds the
 // travel cost of the whole solution c: then fewer routes always win.
