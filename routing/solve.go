@@ -169,7 +169,7 @@ func solve(ctx context.Context, p *Problem, opt Options, start, deadline time.Ti
 
 // preHGS is the share of the time budget for a travel-cost HGS before
 // route minimisation (only with a time limit).
-var preHGS = 0.2
+const preHGS = 0.2
 
 // fixedCostsDominate reports whether every vehicle's fixed cost exceeds the
 // travel cost of the whole solution c: then fewer routes always win.
