@@ -319,9 +319,30 @@ func crashTest(t *testing.T, dbURL string) {
 
 	// Restart on the same store: it must open and serve.
 	base, cmd = child()
-	defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()
+	stopped := false
+	defer func() {
+		if !stopped {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	}()
 	if st := call(t, "GET", base+"/readyz", "", "", nil); st != 200 {
 		t.Fatalf("readyz after restart: %d", st)
+	}
+	// SIGTERM stops it cleanly: exit status 0, within the shutdown timeout.
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err := <-exited:
+		stopped = true
+		if err != nil {
+			t.Errorf("courierd after SIGTERM: %v (want exit status 0)", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Errorf("courierd did not stop within 30 s of SIGTERM")
 	}
 	db, err := store.Open(ctx, dbURL)
 	if err != nil {
