@@ -221,47 +221,7 @@ func TestCrashDuringWrites(t *testing.T) {
 
 func crashTest(t *testing.T, dbURL string) {
 	ctx := context.Background()
-	child := func() (string, *exec.Cmd) {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), "COURIERD_CHILD=1", "COURIER_ADDR=127.0.0.1:0", "DATABASE_URL="+dbURL,
-			"JWT_SECRET="+strings.Repeat("k", 40), "COURIER_ADMIN_LOGIN=boss", "COURIER_ADMIN_PASSWORD=boss-pw", "COURIER_BCRYPT_COST=4")
-		stdout, _ := cmd.StdoutPipe()
-		cmd.Stderr = cmd.Stdout
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		found := make(chan string, 1)
-		go func() {
-			re := regexp.MustCompile(`courierd listening"? addr=(\S+)`)
-			buf := make([]byte, 0, 4096)
-			tmp := make([]byte, 1024)
-			for {
-				n, err := stdout.Read(tmp)
-				buf = append(buf, tmp[:n]...)
-				if m := re.FindSubmatch(buf); m != nil {
-					found <- "http://" + string(m[1])
-					io.Copy(io.Discard, stdout)
-					return
-				}
-				if err != nil {
-					t.Logf("courierd output:\n%s", buf)
-					found <- ""
-					return
-				}
-			}
-		}()
-		select {
-		case base := <-found:
-			if base == "" {
-				t.Fatal("courierd exited before listening")
-			}
-			return base, cmd
-		case <-time.After(60 * time.Second):
-			cmd.Process.Kill()
-			t.Fatal("courierd did not start")
-		}
-		return "", nil
-	}
+	child := func() (string, *exec.Cmd) { return startCourierd(t, dbURL) }
 
 	base, cmd := child()
 	var tok struct {
