@@ -98,14 +98,19 @@ func joinRoles(roles []Role) string {
 	return s
 }
 
-// Throttle counts failures per key within a window, shared by every replica
-// (it lives in Redis). Login throttling uses it per login and per client address.
+// Throttle counts attempts per key within a window, shared by every replica
+// (it lives in Redis). Login throttling uses it per login and per client
+// address: an attempt is counted before the password is checked, so parallel
+// guesses cannot all slip under the limit.
 type Throttle interface {
-	// Failures returns the failures recorded under key in the current window.
+	// Failures returns the count under key in the current window.
 	Failures(ctx context.Context, key string) (int, error)
-	// Fail records one failure under key; the count expires window after the first one.
-	Fail(ctx context.Context, key string, window time.Duration) (int, error)
-	// Reset forgets the failures under key.
+	// Hit counts one attempt under key and returns the new count, atomically;
+	// the count expires window after the first attempt.
+	Hit(ctx context.Context, key string, window time.Duration) (int, error)
+	// Undo takes back one attempt under key (a login that succeeded).
+	Undo(ctx context.Context, key string) error
+	// Reset forgets the count under key.
 	Reset(ctx context.Context, key string) error
 }
 

@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -191,4 +192,30 @@ func TestRoles(t *testing.T) {
 	var users struct{ Items []struct{ ID int64 } }
 	e.decode(e.must(e.do("GET", "/api/v1/users", "admin", nil), 200), &users)
 	e.must(e.do("GET", "/api/v1/users/"+itoa(users.Items[0].ID), "courier1", nil), 403)
+}
+
+// TestLoginThrottlingParallel: guesses sent at once each take their turn in
+// the count before the password is checked, so at most 5 are checked.
+func TestLoginThrottlingParallel(t *testing.T) {
+	e := newEnv(t)
+	var mu sync.Mutex
+	statuses := map[int]int{}
+	var wg sync.WaitGroup
+	for range 40 {
+		wg.Go(func() {
+			r := e.do("POST", "/api/v1/auth/login", "", map[string]any{"login": "cashier", "password": "guess"})
+			mu.Lock()
+			statuses[r.Status]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if statuses[401] != 5 || statuses[429] != 35 {
+		t.Errorf("40 parallel guesses: %v, want 5 checked (401) and 35 refused (429)", statuses)
+	}
+	// Successful logins from one address (a depot's) do not use up its allowance.
+	e.mini.FastForward(16 * time.Minute)
+	for range 40 {
+		e.must(e.do("POST", "/api/v1/auth/login", "", map[string]any{"login": "dispatcher", "password": "secret-dispatcher"}), 200)
+	}
 }

@@ -59,11 +59,11 @@ func TestContract(t *testing.T) {
 
 	e.must(e.do("GET", "/api/v1/users", "admin", nil), 200)
 	var u struct{ ID int64 }
-	e.decode(e.must(e.do("POST", "/api/v1/users", "admin", map[string]any{"login": "cashier2", "name": "Second cashier", "role": "cashier", "password": "cash-2"}), 201), &u)
+	e.decode(e.must(e.do("POST", "/api/v1/users", "admin", map[string]any{"login": "cashier2", "name": "Second cashier", "role": "cashier", "password": "cash-two-2"}), 201), &u)
 	e.must(e.do("GET", "/api/v1/users/"+itoa(u.ID), "admin", nil), 200)
 	e.must(e.do("GET", "/api/v1/users/"+itoa(me.ID), "cashier", nil), 200)
 	e.must(e.do("PATCH", "/api/v1/users/"+itoa(u.ID), "admin", map[string]any{"name": "Cashier Two", "active": false}), 200)
-	e.must(e.do("POST", "/api/v1/users", "admin", map[string]any{"login": "cashier2", "role": "cashier", "password": "cash-2"}), 409)
+	e.must(e.do("POST", "/api/v1/users", "admin", map[string]any{"login": "cashier2", "role": "cashier", "password": "cash-two-2"}), 409)
 
 	e.must(e.do("GET", "/api/v1/depots", "courier1", nil), 200)
 	e.must(e.do("GET", "/api/v1/depots/"+itoa(e.depotID), "courier1", nil), 200)
@@ -84,7 +84,7 @@ func TestContract(t *testing.T) {
 	e.must(e.do("PATCH", "/api/v1/couriers/"+itoa(e.courier["courier2"]), "dispatcher", map[string]any{"zone_ids": []int64{999}}), 422)
 	e.must(e.do("PATCH", "/api/v1/couriers/"+itoa(e.courier["courier2"]), "dispatcher", map[string]any{"name": "Stale", "version": 1}), 409)
 	e.must(e.do("POST", "/api/v1/couriers", "dispatcher", map[string]any{"name": "Bike courier", "phone": "+7 916 000-11-22", "login": "bike1",
-		"password": "bike-pw", "vehicle": map[string]any{"type": "bike", "capacity_kg": 20, "capacity_l": 60, "max_stops": 12},
+		"password": "bike-pw-11", "vehicle": map[string]any{"type": "bike", "capacity_kg": 20, "capacity_l": 60, "max_stops": 12},
 		"shift": map[string]any{"start": "10:00", "end": "19:00"}, "depot_id": e.depotID}), 201)
 
 	var z zoneOut

@@ -133,7 +133,7 @@ func TestBadInput(t *testing.T) {
 		t.Errorf("unknown id: %d", r.Status)
 	}
 	// Couriers: a duplicate login is 409; a bad shift is 422.
-	courier := map[string]any{"name": "Dup", "phone": "+7 916 000-00-00", "login": "courier1", "password": "pw-dup",
+	courier := map[string]any{"name": "Dup", "phone": "+7 916 000-00-00", "login": "courier1", "password": "pw-duplicate",
 		"vehicle": map[string]any{"type": "bike", "capacity_kg": 20, "capacity_l": 50, "max_stops": 10},
 		"shift":   map[string]any{"start": "09:00", "end": "18:00"}, "depot_id": e.depotID}
 	if r := e.do("POST", "/api/v1/couriers", "dispatcher", courier); r.Status != 409 || r.errorCode() != "conflict" {

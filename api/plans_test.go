@@ -84,7 +84,7 @@ func TestPlanTheDay(t *testing.T) {
 	// A zone served only by a courier who is off today.
 	var off struct{ ID int64 }
 	e.decode(e.must(e.do("POST", "/api/v1/couriers", "dispatcher", map[string]any{"name": "Off", "phone": "+7 916 555-00-99", "login": "off1",
-		"password": "pw-off1", "shift": map[string]any{"start": "09:00", "end": "18:00"}, "depot_id": e.depotID, "active": false}), 201), &off)
+		"password": "pw-off1-off", "shift": map[string]any{"start": "09:00", "end": "18:00"}, "depot_id": e.depotID, "active": false}), 201), &off)
 	var zone zoneOut
 	e.decode(e.must(e.do("POST", "/api/v1/zones", "dispatcher", zoneFeature("Far", `[[[37.0,56.0],[37.1,56.0],[37.1,56.1],[37.0,56.0]]]`,
 		map[string]any{"courier_ids": []int64{off.ID}})), 201), &zone)

@@ -22,6 +22,10 @@ var DefaultLimits = Limits{PerLogin: 5, PerAddress: 30, Window: 15 * time.Minute
 
 // Users logs people in and manages their accounts.
 type Users struct {
+	// MinPassword is the shortest password accepted for a new or changed
+	// password (default 8; the demo lowers it for its password "demo").
+	MinPassword int
+
 	store    courier.UserStore
 	tokens   *Tokens
 	throttle courier.Throttle
@@ -36,7 +40,7 @@ func NewUsers(store courier.UserStore, tokens *Tokens, throttle courier.Throttle
 		bcryptCost = bcrypt.DefaultCost
 	}
 	dummy, _ := bcrypt.GenerateFromPassword([]byte("not a password"), bcryptCost)
-	return &Users{store: store, tokens: tokens, throttle: throttle, limits: limits, cost: bcryptCost, dummy: dummy}
+	return &Users{MinPassword: 8, store: store, tokens: tokens, throttle: throttle, limits: limits, cost: bcryptCost, dummy: dummy}
 }
 
 // Tokens returns the token issuer, for the HTTP layer's verification.
@@ -44,8 +48,8 @@ func (s *Users) Tokens() *Tokens { return s.tokens }
 
 // HashPassword returns the bcrypt hash of a password that passes the length rules. Returns EINVALID.
 func (s *Users) HashPassword(field, password string) (string, error) {
-	if n := utf8.RuneCountInString(password); n < 4 {
-		return "", courier.FieldError(field, "must have at least 4 characters")
+	if n := utf8.RuneCountInString(password); n < s.MinPassword {
+		return "", courier.FieldError(field, "must have at least %d characters", s.MinPassword)
 	} else if len(password) > 72 {
 		return "", courier.FieldError(field, "must be at most 72 bytes")
 	}
@@ -62,11 +66,23 @@ func (s *Users) HashPassword(field, password string) (string, error) {
 func (s *Users) Login(ctx context.Context, login, password, addr string) (*courier.User, Pair, error) {
 	login = strings.TrimSpace(login)
 	keyLogin, keyAddr := "login:"+strings.ToLower(login), "addr:"+addr
-	if err := s.checkThrottle(ctx, keyLogin, s.limits.PerLogin); err != nil {
+	if len(login) > 64 { // no such login can exist; keep throttle keys short
+		keyLogin = "login:" + strings.ToLower(login[:64])
+	}
+	// Count the attempt before checking the password: requests sent in
+	// parallel each take their own number, so at most PerLogin of them are
+	// checked per window.
+	nLogin, err := s.throttle.Hit(ctx, keyLogin, s.limits.Window)
+	if err != nil {
 		return nil, Pair{}, err
 	}
-	if err := s.checkThrottle(ctx, keyAddr, s.limits.PerAddress); err != nil {
+	nAddr, err := s.throttle.Hit(ctx, keyAddr, s.limits.Window)
+	if err != nil {
 		return nil, Pair{}, err
+	}
+	if nLogin > s.limits.PerLogin || nAddr > s.limits.PerAddress {
+		return nil, Pair{}, &courier.Error{Code: courier.ETOOMANY, Message: "too many failed logins; try again later",
+			Details: map[string]any{"retry_after_s": int(s.limits.Window.Seconds())}}
 	}
 	u, err := s.store.UserByLogin(ctx, login)
 	if err != nil && courier.ErrorCode(err) != courier.ENOTFOUND {
@@ -77,30 +93,18 @@ func (s *Users) Login(ctx context.Context, login, password, addr string) (*couri
 		hash = []byte(u.PasswordHash)
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || u == nil || !u.Active {
-		for _, k := range []string{keyLogin, keyAddr} {
-			if _, err := s.throttle.Fail(ctx, k, s.limits.Window); err != nil {
-				return nil, Pair{}, err
-			}
-		}
 		return nil, Pair{}, courier.Errorf(courier.EUNAUTHORIZED, "wrong login or password")
 	}
+	// A good login clears its own count and takes its attempt back from the
+	// address (many couriers log in from one depot's address).
 	if err := s.throttle.Reset(ctx, keyLogin); err != nil {
+		return nil, Pair{}, err
+	}
+	if err := s.throttle.Undo(ctx, keyAddr); err != nil {
 		return nil, Pair{}, err
 	}
 	p, err := s.tokens.Issue(u)
 	return u, p, err
-}
-
-func (s *Users) checkThrottle(ctx context.Context, key string, limit int) error {
-	n, err := s.throttle.Failures(ctx, key)
-	if err != nil {
-		return err
-	}
-	if n >= limit {
-		return &courier.Error{Code: courier.ETOOMANY, Message: "too many failed logins; try again later",
-			Details: map[string]any{"retry_after_s": int(s.limits.Window.Seconds())}}
-	}
-	return nil
 }
 
 // Refresh exchanges a refresh token for a new pair, re-reading the user so a

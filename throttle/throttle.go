@@ -34,8 +34,8 @@ func (r *Redis) Failures(ctx context.Context, key string) (int, error) {
 	return n, nil
 }
 
-// Fail increments the count under key; the first failure starts the window.
-func (r *Redis) Fail(ctx context.Context, key string, window time.Duration) (int, error) {
+// Hit increments the count under key; the first attempt starts the window.
+func (r *Redis) Hit(ctx context.Context, key string, window time.Duration) (int, error) {
 	pipe := r.rdb.TxPipeline()
 	pipe.SetNX(ctx, r.prefix+key, 0, window) // starts the window; INCR keeps the TTL
 	incr := pipe.Incr(ctx, r.prefix+key)
@@ -43,6 +43,18 @@ func (r *Redis) Fail(ctx context.Context, key string, window time.Duration) (int
 		return 0, fmt.Errorf("throttle incr: %w", err)
 	}
 	return int(incr.Val()), nil
+}
+
+// Undo decrements the count under key, never below zero.
+func (r *Redis) Undo(ctx context.Context, key string) error {
+	n, err := r.rdb.Decr(ctx, r.prefix+key).Result()
+	if err != nil {
+		return fmt.Errorf("throttle undo: %w", err)
+	}
+	if n <= 0 {
+		return r.Reset(ctx, key)
+	}
+	return nil
 }
 
 // Reset deletes the count under key.

@@ -33,7 +33,7 @@ func testThrottle(t *testing.T, rdb *redis.Client, wait func(time.Duration)) {
 		t.Fatalf("fresh key: %d, %v", n, err)
 	}
 	for want := 1; want <= 3; want++ {
-		if n, err := th.Fail(ctx, "bob", 300*time.Millisecond); err != nil || n != want {
+		if n, err := th.Hit(ctx, "bob", 300*time.Millisecond); err != nil || n != want {
 			t.Fatalf("fail %d: got %d, %v", want, n, err)
 		}
 	}
@@ -48,7 +48,24 @@ func testThrottle(t *testing.T, rdb *redis.Client, wait func(time.Duration)) {
 	if n, _ := th.Failures(ctx, "bob"); n != 0 {
 		t.Errorf("after the window: %d", n)
 	}
-	th.Fail(ctx, "bob", time.Minute)
+	th.Hit(ctx, "bob", time.Minute)
+	if err := th.Undo(ctx, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	th.Hit(ctx, "bob", time.Minute)
+	if n, _ := th.Failures(ctx, "bob"); n != 1 {
+		t.Errorf("after hit, undo, hit: %d", n)
+	}
+	if err := th.Undo(ctx, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	if err := th.Undo(ctx, "bob"); err != nil { // never below zero
+		t.Fatal(err)
+	}
+	if n, _ := th.Failures(ctx, "bob"); n != 0 {
+		t.Errorf("after undoing more than was hit: %d", n)
+	}
+	th.Hit(ctx, "bob", time.Minute)
 	if err := th.Reset(ctx, "bob"); err != nil {
 		t.Fatal(err)
 	}

@@ -29,7 +29,7 @@ func startCourierd(t *testing.T, dbURL string) (string, *exec.Cmd) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "COURIERD_CHILD=1", "COURIER_ADDR=127.0.0.1:0", "DATABASE_URL="+dbURL,
-		"JWT_SECRET="+strings.Repeat("k", 40), "COURIER_ADMIN_LOGIN=boss", "COURIER_ADMIN_PASSWORD=boss-pw", "COURIER_BCRYPT_COST=4")
+		"JWT_SECRET="+strings.Repeat("k", 40), "COURIER_ADMIN_LOGIN=boss", "COURIER_ADMIN_PASSWORD=boss-password", "COURIER_BCRYPT_COST=4")
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = cmd.Stdout
 	if err := cmd.Start(); err != nil {
@@ -102,7 +102,7 @@ func cashdeskCrash(t *testing.T, dbURL string) {
 	var admin struct {
 		AccessToken string `json:"access_token"`
 	}
-	if st := call(t, "POST", base+"/api/v1/auth/login", "", `{"login":"boss","password":"boss-pw"}`, &admin); st != 200 {
+	if st := call(t, "POST", base+"/api/v1/auth/login", "", `{"login":"boss","password":"boss-password"}`, &admin); st != 200 {
 		t.Fatalf("login: %d", st)
 	}
 	boss := admin.AccessToken
@@ -110,7 +110,7 @@ func cashdeskCrash(t *testing.T, dbURL string) {
 	if st := call(t, "POST", base+"/api/v1/depots", boss, `{"name":"D","address":"A","location":{"lat":55.7,"lng":37.6},"opening_hours":{"opens":"08:00","closes":"22:00"}}`, &depot); st != 201 {
 		t.Fatalf("depot: %d", st)
 	}
-	if st := call(t, "POST", base+"/api/v1/users", boss, `{"login":"till","name":"Till","role":"cashier","password":"till-pw"}`, nil); st != 201 {
+	if st := call(t, "POST", base+"/api/v1/users", boss, `{"login":"till","name":"Till","role":"cashier","password":"till-password"}`, nil); st != 201 {
 		t.Fatalf("cashier: %d", st)
 	}
 	var couriers []int64
@@ -186,7 +186,7 @@ func cashdeskCrash(t *testing.T, dbURL string) {
 	var till struct {
 		AccessToken string `json:"access_token"`
 	}
-	if st := call(t, "POST", base+"/api/v1/auth/login", "", `{"login":"till","password":"till-pw"}`, &till); st != 200 {
+	if st := call(t, "POST", base+"/api/v1/auth/login", "", `{"login":"till","password":"till-password"}`, &till); st != 200 {
 		t.Fatalf("cashier login: %d", st)
 	}
 	if st := call(t, "POST", base+"/api/v1/cashdesk/shifts", till.AccessToken, fmt.Sprintf(`{"depot_id":%d}`, depot.ID), nil); st != 201 {

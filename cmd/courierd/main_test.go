@@ -227,7 +227,7 @@ func crashTest(t *testing.T, dbURL string) {
 	var tok struct {
 		AccessToken string `json:"access_token"`
 	}
-	if st := call(t, "POST", base+"/api/v1/auth/login", "", `{"login":"boss","password":"boss-pw"}`, &tok); st != 200 {
+	if st := call(t, "POST", base+"/api/v1/auth/login", "", `{"login":"boss","password":"boss-password"}`, &tok); st != 200 {
 		t.Fatalf("login: %d", st)
 	}
 	depot := struct{ ID int64 }{}

@@ -63,6 +63,9 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
 		return err
 	}
 	users := auth.NewUsers(db, tokens, throttle.New(rdb, "throttle:"), auth.DefaultLimits, cfg.BcryptCost)
+	if cfg.Demo {
+		users.MinPassword = len(demoPassword) // the demo logins' password is "demo"
+	}
 	svc := dispatch.New(db, clock, dispatch.Config{Currency: cfg.Currency, Location: loc, Tariff: dispatch.DefaultTariff,
 		DefaultServiceMinutes: 5}, geo.NewZones(db), users)
 	defer svc.Close()
