@@ -37,6 +37,9 @@ type User struct {
 	PasswordHash string
 	CourierID    int64
 	Active       bool
+	// TokenVersion is carried by refresh tokens; bumping it revokes them all
+	// (logout, new password, deactivation, another role).
+	TokenVersion int64
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 }

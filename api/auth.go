@@ -70,6 +70,15 @@ func (s *Server) refresh(c *gin.Context) error {
 	return nil
 }
 
+// logout ends every session of the caller: their refresh tokens stop working.
+func (s *Server) logout(c *gin.Context) error {
+	if err := s.users.Logout(c.Request.Context(), actorOf(c)); err != nil {
+		return err
+	}
+	c.Status(http.StatusNoContent)
+	return nil
+}
+
 func (s *Server) me(c *gin.Context) error {
 	a := actorOf(c)
 	u, err := s.users.User(c.Request.Context(), a, a.UserID)

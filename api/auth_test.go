@@ -219,3 +219,49 @@ func TestLoginThrottlingParallel(t *testing.T) {
 		e.must(e.do("POST", "/api/v1/auth/login", "", map[string]any{"login": "dispatcher", "password": "secret-dispatcher"}), 200)
 	}
 }
+
+// TestSessionsEnd: logging out, a new password or deactivation make every
+// refresh token of the user useless.
+func TestSessionsEnd(t *testing.T) {
+	e := newEnv(t)
+	login := func(user, pw string) (access, refresh string) {
+		var tok struct {
+			AccessToken  string `json:"access_token"`
+			RefreshToken string `json:"refresh_token"`
+		}
+		e.decode(e.must(e.do("POST", "/api/v1/auth/login", "", map[string]any{"login": user, "password": pw}), 200), &tok)
+		return tok.AccessToken, tok.RefreshToken
+	}
+	phone, phoneRefresh := login("courier1", "pw-courier1")
+	_, tabletRefresh := login("courier1", "pw-courier1")
+	e.must(e.do("POST", "/api/v1/auth/refresh", "", map[string]any{"refresh_token": tabletRefresh}), 200)
+	e.must(e.do("POST", "/api/v1/auth/logout", "raw:"+phone, nil), 204)
+	for _, rt := range []string{phoneRefresh, tabletRefresh} {
+		if r := e.do("POST", "/api/v1/auth/refresh", "", map[string]any{"refresh_token": rt}); r.Status != 401 {
+			t.Errorf("refresh after logout: %d %s", r.Status, r.Body)
+		}
+	}
+	// A new password set by an admin ends the sessions too; the new one works.
+	_, refresh := login("cashier", "secret-cashier")
+	var users struct {
+		Items []struct {
+			ID    int64
+			Login string
+		}
+	}
+	e.decode(e.must(e.do("GET", "/api/v1/users", "admin", nil), 200), &users)
+	var cashierID int64
+	for _, u := range users.Items {
+		if u.Login == "cashier" {
+			cashierID = u.ID
+		}
+	}
+	e.must(e.do("PATCH", "/api/v1/users/"+itoa(cashierID), "admin", map[string]any{"password": "a-new-secret"}), 200)
+	e.must(e.do("POST", "/api/v1/auth/refresh", "", map[string]any{"refresh_token": refresh}), 401)
+	_, refresh = login("cashier", "a-new-secret")
+	e.must(e.do("POST", "/api/v1/auth/refresh", "", map[string]any{"refresh_token": refresh}), 200)
+	// A name change does not.
+	e.must(e.do("PATCH", "/api/v1/users/"+itoa(cashierID), "admin", map[string]any{"name": "Galina"}), 200)
+	e.must(e.do("POST", "/api/v1/auth/refresh", "", map[string]any{"refresh_token": refresh}), 200)
+	e.must(e.do("POST", "/api/v1/auth/logout", "", nil), 401)
+}

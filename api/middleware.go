@@ -152,13 +152,19 @@ func (w *capture) WriteString(s string) (int, error) {
 	return w.ResponseWriter.WriteString(s)
 }
 
+// abandonedAfter is when a reservation whose request never finished is taken
+// for the leftover of a crash.
+const abandonedAfter = 10 * time.Minute
+
 // idempotent honours the Idempotency-Key header on POST: the same key with the
 // same request answers the first response again (header Idempotent-Replayed:
 // true) without running the handler; the same key with another request is 422;
 // a key whose first request is still running is 409. Keys are per user.
 func (s *Server) idempotent(c *gin.Context) {
 	key := c.GetHeader("Idempotency-Key")
-	if c.Request.Method != http.MethodPost || key == "" || selfIdempotent[c.FullPath()] {
+	if c.Request.Method != http.MethodPost || key == "" || selfIdempotent[c.FullPath()] || strings.HasPrefix(c.FullPath(), "/api/v1/auth/") {
+		// Settlements keep their keys in their own transaction; logins and
+		// refreshes are not replayed (their answers are tokens, never stored).
 		c.Next()
 		return
 	}
@@ -184,7 +190,15 @@ func (s *Server) idempotent(c *gin.Context) {
 	sum.Write(body)
 	hash := hex.EncodeToString(sum.Sum(nil))
 	ctx := c.Request.Context()
-	prev, err := s.store.ReserveIdempotencyKey(ctx, courier.IdempotencyRecord{Scope: scope, Key: key, RequestHash: hash, CreatedAt: s.clock.Now()})
+	rec := courier.IdempotencyRecord{Scope: scope, Key: key, RequestHash: hash, CreatedAt: s.clock.Now()}
+	prev, err := s.store.ReserveIdempotencyKey(ctx, rec)
+	if err == nil && prev != nil && prev.Status == 0 && s.clock.Now().Sub(prev.CreatedAt) > abandonedAfter {
+		// The first request died with its server (no request runs this long):
+		// let the retry run.
+		if err = s.store.ReleaseIdempotencyKey(ctx, scope, key); err == nil {
+			prev, err = s.store.ReserveIdempotencyKey(ctx, rec)
+		}
+	}
 	if err != nil {
 		writeError(c, err)
 		return

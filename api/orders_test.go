@@ -1,10 +1,15 @@
 package api_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"github.com/courierhq/courier"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestCreateOrder(t *testing.T) {
@@ -469,4 +474,44 @@ func TestPaidByAtTheDoor(t *testing.T) {
 	if c := hist.Items[len(hist.Items)-2].Comment; !strings.Contains(c, "paid by card instead of cash") {
 		t.Errorf("history comment %q", c)
 	}
+}
+
+// TestAbandonedIdempotencyKey: a key whose first request died with its
+// server is released after a while, so the phone's retry goes through; keys of
+// logins are never stored (their answers are tokens).
+func TestAbandonedIdempotencyKey(t *testing.T) {
+	e := newEnv(t)
+	var me struct{ ID int64 }
+	e.decode(e.must(e.do("GET", "/api/v1/me", "dispatcher", nil), 200), &me)
+	scope := "user:" + itoa(me.ID)
+	// A reservation left by a crash: still "in progress".
+	body := e.orderBody("AB-1")
+	if _, err := e.db.ReserveIdempotencyKey(t.Context(), courier.IdempotencyRecord{Scope: scope, Key: "k-crash", RequestHash: "whatever",
+		CreatedAt: e.clock.Now().Add(-time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	e.must(e.do("POST", "/api/v1/orders", "dispatcher", body, "Idempotency-Key", "k-crash"), 422) // another request hash
+	if _, err := e.db.ReserveIdempotencyKey(t.Context(), courier.IdempotencyRecord{Scope: scope, Key: "k-crash-2", CreatedAt: e.clock.Now().Add(-time.Minute),
+		RequestHash: requestHash(t, e, body)}); err != nil {
+		t.Fatal(err)
+	}
+	e.must(e.do("POST", "/api/v1/orders", "dispatcher", body, "Idempotency-Key", "k-crash-2"), 409) // still in progress
+	e.clock.Set(e.clock.Now().Add(11 * time.Minute))
+	e.login("dispatcher", "secret-dispatcher")
+	e.must(e.do("POST", "/api/v1/orders", "dispatcher", body, "Idempotency-Key", "k-crash-2"), 201)
+	e.must(e.do("POST", "/api/v1/orders", "dispatcher", body, "Idempotency-Key", "k-crash-2"), 201) // replayed
+
+	e.must(e.do("POST", "/api/v1/auth/login", "", map[string]any{"login": "cashier", "password": "secret-cashier"}, "Idempotency-Key", "login-1"), 200)
+	if rec, err := e.db.ReserveIdempotencyKey(t.Context(), courier.IdempotencyRecord{Scope: "anon:192.0.2.1", Key: "login-1", RequestHash: "x"}); err != nil || rec != nil {
+		t.Errorf("a login's answer was stored under its key: %+v %v", rec, err)
+	}
+}
+
+// requestHash is the digest the idempotency layer keeps for a POST /api/v1/orders with body.
+func requestHash(t *testing.T, e *env, body any) string {
+	b, _ := json.Marshal(body)
+	sum := sha256.New()
+	fmt.Fprintf(sum, "%s %s %s\n", "POST", "/api/v1/orders", "application/json")
+	sum.Write(b)
+	return hex.EncodeToString(sum.Sum(nil))
 }

@@ -98,7 +98,10 @@ func New(d Deps) *Server {
 	e := gin.New()
 	e.ContextWithFallback = true
 	e.HandleMethodNotAllowed = true
-	_ = e.SetTrustedProxies(d.TrustedProxies)
+	if err := e.SetTrustedProxies(d.TrustedProxies); err != nil {
+		s.log.Error("COURIER_TRUSTED_PROXIES: ignored", slog.Any("err", err))
+		_ = e.SetTrustedProxies(nil)
+	}
 	e.Use(s.withRequestID, s.observe, recoverPanics)
 	e.NoRoute(func(c *gin.Context) {
 		writeError(c, courier.Errorf(courier.ENOTFOUND, "no such endpoint: %s %s", c.Request.Method, c.Request.URL.Path))
@@ -147,6 +150,7 @@ func (s *Server) routes() []route {
 
 		{"POST", "/api/v1/auth/login", public, s.login},
 		{"POST", "/api/v1/auth/refresh", public, s.refresh},
+		{"POST", "/api/v1/auth/logout", everyone, s.logout},
 		{"GET", "/api/v1/me", everyone, s.me},
 
 		{"GET", "/api/v1/users", admins, s.listUsers},

@@ -58,6 +58,9 @@ type Claims struct {
 	Role      courier.Role `json:"role"`
 	CourierID int64        `json:"cid,omitempty"`
 	Kind      string       `json:"typ"`
+	// Version is the user's TokenVersion when the token was issued; a
+	// refresh token of an older version is refused.
+	Version int64 `json:"ver,omitempty"`
 }
 
 // NewTokens builds a token issuer from cfg. It fails when the key is missing or weak.
@@ -172,6 +175,7 @@ func (t *Tokens) sign(u *courier.User, kind string, ttl time.Duration) (string, 
 		Role:      u.Role,
 		CourierID: u.CourierID,
 		Kind:      kind,
+		Version:   u.TokenVersion,
 	}
 	s, err := jwt.NewWithClaims(t.method, c).SignedString(t.signKey)
 	if err != nil {

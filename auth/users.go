@@ -110,7 +110,7 @@ func (s *Users) Login(ctx context.Context, login, password, addr string) (*couri
 // Refresh exchanges a refresh token for a new pair, re-reading the user so a
 // deactivated user or a changed role takes effect. Returns EUNAUTHORIZED.
 func (s *Users) Refresh(ctx context.Context, raw string) (*courier.User, Pair, error) {
-	a, _, err := s.tokens.VerifyRefresh(raw)
+	a, claims, err := s.tokens.VerifyRefresh(raw)
 	if err != nil {
 		return nil, Pair{}, err
 	}
@@ -120,8 +120,21 @@ func (s *Users) Refresh(ctx context.Context, raw string) (*courier.User, Pair, e
 	} else if err != nil {
 		return nil, Pair{}, err
 	}
+	if claims.Version != u.TokenVersion {
+		return nil, Pair{}, courier.Errorf(courier.EUNAUTHORIZED, "the session was ended; log in again")
+	}
 	p, err := s.tokens.Issue(u)
 	return u, p, err
+}
+
+// Logout ends every session of the actor: their refresh tokens stop working
+// (access tokens run out within their short lifetime).
+func (s *Users) Logout(ctx context.Context, actor courier.Actor) error {
+	_, err := s.store.UpdateUser(ctx, actor.UserID, func(u *courier.User) error {
+		u.TokenVersion++
+		return nil
+	})
+	return err
 }
 
 // UserInput is what an admin sends to create or change a user. Nil fields do not change.
@@ -178,6 +191,13 @@ func (s *Users) UpdateUser(ctx context.Context, actor courier.Actor, id int64, i
 }
 
 func (s *Users) apply(u *courier.User, in UserInput) error {
+	before := *u
+	defer func() {
+		// A new password, deactivation or another role ends the user's sessions.
+		if u.PasswordHash != before.PasswordHash || (before.Active && !u.Active) || u.Role != before.Role {
+			u.TokenVersion = before.TokenVersion + 1
+		}
+	}()
 	if in.Login != nil {
 		l := strings.TrimSpace(*in.Login)
 		if err := courier.ValidateLogin("login", l); err != nil {

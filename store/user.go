@@ -11,13 +11,13 @@ import (
 
 // userColumns are read by scanUser. CourierID comes from the courier that
 // links the user (couriers.user_id is unique).
-const userColumns = `u.id, u.login, u.name, u.role, u.password_hash, u.active, u.created_at, u.updated_at,
+const userColumns = `u.id, u.login, u.name, u.role, u.password_hash, u.active, u.token_version, u.created_at, u.updated_at,
 	COALESCE((SELECT c.id FROM couriers c WHERE c.user_id = u.id), 0)`
 
 func scanUser(row interface{ Scan(...any) error }) (*courier.User, error) {
 	var u courier.User
 	var role string
-	if err := row.Scan(&u.ID, &u.Login, &u.Name, &role, &u.PasswordHash, &u.Active,
+	if err := row.Scan(&u.ID, &u.Login, &u.Name, &role, &u.PasswordHash, &u.Active, &u.TokenVersion,
 		timeScan{&u.CreatedAt}, timeScan{&u.UpdatedAt}, &u.CourierID); err != nil {
 		return nil, err
 	}
@@ -113,8 +113,8 @@ func (s *DB) UpdateUser(ctx context.Context, id int64, fn func(*courier.User) er
 		u.ID, u.CourierID, u.CreatedAt = old.ID, old.CourierID, old.CreatedAt
 		u.UpdatedAt = s.now()
 		_, err = tx.ExecContext(ctx, `UPDATE users SET login = $1, name = $2, role = $3, password_hash = $4,
-			active = $5, updated_at = $6 WHERE id = $7`,
-			u.Login, u.Name, string(u.Role), u.PasswordHash, u.Active, s.d.timeArg(u.UpdatedAt), id)
+			active = $5, token_version = $6, updated_at = $7 WHERE id = $8`,
+			u.Login, u.Name, string(u.Role), u.PasswordHash, u.Active, u.TokenVersion, s.d.timeArg(u.UpdatedAt), id)
 		if err != nil {
 			if s.d.violation(err) == uniqueViolation {
 				return loginTaken(u.Login)

@@ -115,7 +115,13 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
 		printer = nil
 	}
 	desk := cashdesk.New(db, clock, cashdesk.Config{Currency: cfg.Currency, Location: loc})
-	srv := api.New(api.Deps{Log: log, Clock: clock, Store: db, Users: users, Dispatch: svc, Cashdesk: desk, Tracker: tracker, Notify: notes, Printer: printer, Company: cfg.Company,
+	var proxies []string
+	for _, p := range strings.Split(cfg.TrustedProxies, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			proxies = append(proxies, p)
+		}
+	}
+	srv := api.New(api.Deps{TrustedProxies: proxies, Log: log, Clock: clock, Store: db, Users: users, Dispatch: svc, Cashdesk: desk, Tracker: tracker, Notify: notes, Printer: printer, Company: cfg.Company,
 		Console: api.ConsoleConfig{Dir: cfg.WebDir, TileURL: consoleTiles(cfg.TileURL), TimeZone: cfg.TimeZone, Currency: cfg.Currency,
 			Language: cfg.Language, Company: cfg.Company},
 		Ready: map[string]func(context.Context) error{
@@ -129,6 +135,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
 	var workers sync.WaitGroup
 	workers.Go(func() { notes.NewWorker(sender, nil).Run(wctx) })
 	defer func() { stopWorker(); workers.Wait() }()
+	go purgeIdempotencyKeys(ctx, db, clock, log)
 	return serve(ctx, cfg, srv.Handler(), log)
 }
 
@@ -269,4 +276,24 @@ func pushSender(ctx context.Context, cfg Config, log *slog.Logger) (notify.Sende
 	}
 	log.Info("push: Firebase Cloud Messaging", slog.String("project", s.ProjectID()), slog.String("endpoint", endpoint))
 	return s, nil
+}
+
+// purgeIdempotencyKeys forgets Idempotency-Keys older than two days, hourly:
+// retries come within minutes, and the records hold whole responses.
+func purgeIdempotencyKeys(ctx context.Context, db courier.Store, clock courier.Clock, log *slog.Logger) {
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		n, err := db.PurgeIdempotencyKeys(ctx, clock.Now().Add(-48*time.Hour))
+		if err != nil && ctx.Err() == nil {
+			log.Warn("purge idempotency keys", slog.Any("err", err))
+		} else if n > 0 {
+			log.Info("purged idempotency keys", slog.Int64("count", n))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
