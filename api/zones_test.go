@@ -113,6 +113,7 @@ func TestZoneBadInput(t *testing.T) {
 		{"open ring", zoneFeature("A", `[[[0,0],[1,0],[1,1],[0,1]]]`, nil), "geometry"},
 		{"bow tie", zoneFeature("A", `[[[0,0],[2,2],[2,0],[0,1],[0,0]]]`, nil), "geometry"},
 		{"bad coordinate", zoneFeature("A", `[[[0,0],[1,0],[1,91],[0,0]]]`, nil), "geometry"},
+		{"the size of a country", zoneFeature("A", `[[[30,50],[40,50],[40,60],[30,50]]]`, nil), "geometry"},
 		{"no name", zoneFeature("", centre, nil), "name"},
 		{"bad colour", zoneFeature("A", centre, map[string]any{"color": "red"}), "color"},
 		{"hours on a permanent zone", zoneFeature("A", centre, map[string]any{"hours": map[string]any{"from": "18:00", "to": "23:00"}}), "kind"},

@@ -25,6 +25,16 @@ const ZoneResolution = 9
 // MaxZoneVertices bounds a zone's geometry, so validation and covers stay cheap.
 const MaxZoneVertices = 5000
 
+// MaxZoneAreaKm2 bounds the bounding box of a zone (a large city is about
+// 2,500 km²); at resolution 9 its cover stays under about 100,000 cells.
+const MaxZoneAreaKm2 = 10000
+
+// boundKm2 is the area of a lng/lat bounding box in km², near enough.
+func boundKm2(b orb.Bound) float64 {
+	midLat := (b.Min[1] + b.Max[1]) / 2 * math.Pi / 180
+	return (b.Max[0] - b.Min[0]) * 111.32 * math.Cos(midLat) * (b.Max[1] - b.Min[1]) * 110.57
+}
+
 // ToPoint converts a wire/domain position to orb's {lng, lat}: the one place
 // where the coordinate order flips.
 func ToPoint(p courier.LatLng) orb.Point { return orb.Point{p.Lng, p.Lat} }
@@ -53,24 +63,41 @@ func ParseZoneGeometry(raw []byte) (orb.Geometry, error) {
 	if len(polys) == 0 {
 		return nil, courier.FieldError("geometry", "has no polygons")
 	}
+	// Sizes first: the crossing check is quadratic and the H3 cover grows with
+	// the area, so a huge or mistyped zone is refused before any of that.
 	vertices := 0
+	for _, poly := range polys {
+		for _, ring := range poly {
+			vertices += len(ring)
+		}
+	}
+	if vertices > MaxZoneVertices {
+		return nil, courier.FieldError("geometry", "has %d positions, at most %d", vertices, MaxZoneVertices)
+	}
+	for pi, poly := range polys {
+		for ri, ring := range poly {
+			for vi, p := range ring {
+				if math.IsNaN(p[0]) || math.IsNaN(p[1]) || p[1] < -90 || p[1] > 90 || p[0] < -180 || p[0] > 180 {
+					return nil, courier.FieldError("geometry", "polygon %d, ring %d, position %d: [lng, lat] out of range", pi, ri, vi)
+				}
+			}
+		}
+	}
+	if b := polys.Bound(); boundKm2(b) > MaxZoneAreaKm2 {
+		return nil, courier.FieldError("geometry", "spans about %.0f km² (its bounding box); a zone may span at most %.0f km² — are lat and lng swapped?",
+			boundKm2(b), float64(MaxZoneAreaKm2))
+	}
 	for pi, poly := range polys {
 		if len(poly) == 0 {
 			return nil, courier.FieldError("geometry", "polygon %d has no rings", pi)
 		}
 		for ri, ring := range poly {
 			where := fmt.Sprintf("polygon %d, ring %d", pi, ri)
-			vertices += len(ring)
 			if len(ring) < 4 {
 				return nil, courier.FieldError("geometry", "%s: a ring needs at least 4 positions", where)
 			}
 			if ring[0] != ring[len(ring)-1] {
 				return nil, courier.FieldError("geometry", "%s: the ring is not closed (the last position must repeat the first)", where)
-			}
-			for vi, p := range ring {
-				if math.IsNaN(p[0]) || math.IsNaN(p[1]) || p[1] < -90 || p[1] > 90 || p[0] < -180 || p[0] > 180 {
-					return nil, courier.FieldError("geometry", "%s, position %d: [lng, lat] out of range", where, vi)
-				}
 			}
 			if math.Abs(planar.Area(ring)) == 0 {
 				return nil, courier.FieldError("geometry", "%s: the ring has no area", where)
@@ -79,9 +106,6 @@ func ParseZoneGeometry(raw []byte) (orb.Geometry, error) {
 		if err := checkCrossings(poly); err != nil {
 			return nil, courier.FieldError("geometry", "polygon %d: %s", pi, err.Error())
 		}
-	}
-	if vertices > MaxZoneVertices {
-		return nil, courier.FieldError("geometry", "has %d positions, at most %d", vertices, MaxZoneVertices)
 	}
 	return g.Geometry(), nil
 }

@@ -24,11 +24,13 @@ func TestParseZoneGeometry(t *testing.T) {
 		{"open ring", `{"type":"Polygon","coordinates":[[[37.6,55.7],[37.7,55.7],[37.7,55.8],[37.6,55.8]]]}`, "not closed"},
 		{"too few positions", `{"type":"Polygon","coordinates":[[[37.6,55.7],[37.7,55.7],[37.6,55.7]]]}`, "at least 4 positions"},
 		{"latitude out of range", `{"type":"Polygon","coordinates":[[[37.6,95.7],[37.7,55.7],[37.7,55.8],[37.6,95.7]]]}`, "out of range"},
-		{"bow tie", `{"type":"Polygon","coordinates":[[[0,0],[2,2],[2,0],[0,1],[0,0]]]}`, "intersects itself"},
-		{"spike folding back", `{"type":"Polygon","coordinates":[[[0,0],[2,0],[1,0],[1,1],[0,0]]]}`, "folds back"},
-		{"hole crossing the outer ring", `{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1],[0,0]],[[0.5,0.5],[1.5,0.5],[1.5,0.6],[0.5,0.5]]]}`, "crosses ring"},
-		{"no area", `{"type":"Polygon","coordinates":[[[0,0],[1,1],[2,2],[0,0]]]}`, "no area"},
-		{"repeated position", `{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,0],[1,1],[0,0]]]}`, "repeats position"},
+		{"bow tie", `{"type":"Polygon","coordinates":[[[0,0],[0.02,0.02],[0.02,0],[0,0.01],[0,0]]]}`, "intersects itself"},
+		{"spike folding back", `{"type":"Polygon","coordinates":[[[0,0],[0.02,0],[0.01,0],[0.01,0.01],[0,0]]]}`, "folds back"},
+		{"hole crossing the outer ring", `{"type":"Polygon","coordinates":[[[0,0],[0.01,0],[0.01,0.01],[0,0.01],[0,0]],[[0.005,0.005],[0.015,0.005],[0.015,0.006],[0.005,0.005]]]}`, "crosses ring"},
+		{"no area", `{"type":"Polygon","coordinates":[[[0,0],[0.01,0.01],[0.02,0.02],[0,0]]]}`, "no area"},
+		{"a whole country (lat and lng swapped)", `{"type":"Polygon","coordinates":[[[55.7,37.6],[56.7,37.6],[56.7,38.6],[55.7,37.6]]]}`, ""},
+		{"a continent", `{"type":"Polygon","coordinates":[[[30,50],[40,50],[40,60],[30,50]]]}`, "at most 10000 km²"},
+		{"repeated position", `{"type":"Polygon","coordinates":[[[0,0],[0.01,0],[0.01,0],[0.01,0.01],[0,0]]]}`, "repeats position"},
 	} {
 		_, err := ParseZoneGeometry([]byte(test.geojson))
 		switch {
