@@ -341,3 +341,23 @@ func TestMoveViolations(t *testing.T) {
 		}
 	}
 }
+
+// TestNoMovesBetweenDraftAndPublished: a stop cannot move from a published
+// sheet onto a draft (its courier would lose it while it stays planned).
+func TestNoMovesBetweenDraftAndPublished(t *testing.T) {
+	e := newEnv(t)
+	a := e.readyOrder("DP-1", nil)
+	var p1 planOut
+	e.decode(e.must(e.do("POST", "/api/v1/plans", "dispatcher", map[string]any{"date": "2026-11-23", "depot_id": e.depotID,
+		"order_ids": []int64{a}, "courier_ids": []int64{e.courier["courier1"]}, "time_limit_s": 1}), 202), &p1)
+	p1 = e.waitPlan(p1.ID)
+	e.must(e.do("POST", "/api/v1/plans/"+itoa(p1.ID)+"/publish", "dispatcher", nil), 200)
+	b := e.readyOrder("DP-2", func(m map[string]any) { m["location"] = at(3) })
+	var p2 planOut
+	e.decode(e.must(e.do("POST", "/api/v1/plans", "dispatcher", map[string]any{"date": "2026-11-23", "depot_id": e.depotID,
+		"order_ids": []int64{b}, "courier_ids": []int64{e.courier["courier2"]}, "time_limit_s": 1}), 202), &p2)
+	p2 = e.waitPlan(p2.ID)
+	pub, draft := p1.Sheets[0], p2.Sheets[0]
+	e.must(e.do("POST", "/api/v1/route-sheets/"+itoa(pub.ID)+"/moves", "dispatcher", map[string]any{"order_id": a, "to_sheet_id": draft.ID}), 409)
+	e.must(e.do("POST", "/api/v1/route-sheets/optimize", "dispatcher", map[string]any{"sheet_ids": []int64{pub.ID, draft.ID}}), 409)
+}

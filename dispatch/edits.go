@@ -51,6 +51,19 @@ func (s *Service) load(ctx context.Context, sheetIDs []int64, extraOrders ...int
 	return l, nil
 }
 
+// sameStage refuses edits that mix draft sheets with published or active
+// ones: an order moved onto a draft would leave its courier's sheet while
+// still planned on it.
+func (l *loaded) sameStage() error {
+	for _, sh := range l.sheets[1:] {
+		if (sh.Status == courier.SheetDraft) != (l.sheets[0].Status == courier.SheetDraft) {
+			return courier.Errorf(courier.ECONFLICT, "route sheets %s (%s) and %s (%s) cannot be edited together: publish the drafts first",
+				l.sheets[0].Number, l.sheets[0].Status, sh.Number, sh.Status)
+		}
+	}
+	return nil
+}
+
 func (l *loaded) sheet(id int64) *courier.RouteSheet {
 	for _, sh := range l.sheets {
 		if sh.ID == id {
@@ -168,6 +181,9 @@ func (s *Service) MoveStop(ctx context.Context, actor courier.Actor, fromSheetID
 	if err != nil {
 		return nil, err
 	}
+	if err := l.sameStage(); err != nil {
+		return nil, err
+	}
 	from, to := l.sheet(fromSheetID), l.sheet(req.ToSheetID)
 	if err := checkVersion(from, req.Version); err != nil {
 		return nil, err
@@ -262,6 +278,9 @@ func (s *Service) OptimizeSheets(ctx context.Context, actor courier.Actor, sheet
 	}
 	l, err := s.load(ctx, sheetIDs, orderIDs...)
 	if err != nil {
+		return nil, err
+	}
+	if err := l.sameStage(); err != nil {
 		return nil, err
 	}
 	for _, sh := range l.sheets {
