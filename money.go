@@ -37,7 +37,11 @@ func MinorDigits(code string) int {
 	return 2
 }
 
-// Validate checks that the amount is not negative and the currency is known.
+// MaxAmount bounds every amount we accept (10,000,000,000.00 in a currency of
+// two minor digits): far above any parcel, far below where sums overflow.
+const MaxAmount = int64(1_000_000_000_000)
+
+// Validate checks that the amount is within [0, MaxAmount] and the currency is known.
 // field names the money in error messages. Returns EINVALID.
 func (m Money) Validate(field string) error {
 	if !ValidCurrency(m.Currency) {
@@ -45,6 +49,9 @@ func (m Money) Validate(field string) error {
 	}
 	if m.Amount < 0 {
 		return FieldError(field+".amount", "must not be negative")
+	}
+	if m.Amount > MaxAmount {
+		return FieldError(field+".amount", "must be at most %d (minor units)", MaxAmount)
 	}
 	return nil
 }

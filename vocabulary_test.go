@@ -99,6 +99,12 @@ func TestMoney(t *testing.T) {
 	if err := (courier.Money{Amount: -1, Currency: "RUB"}).Validate("cod"); courier.ErrorDetails(err)["field"] != "cod.amount" {
 		t.Errorf("negative: %v", err)
 	}
+	if err := (courier.Money{Amount: courier.MaxAmount + 1, Currency: "RUB"}).Validate("cod"); courier.ErrorDetails(err)["field"] != "cod.amount" {
+		t.Errorf("an amount past the maximum: %v", err)
+	}
+	if err := (courier.Money{Amount: courier.MaxAmount, Currency: "RUB"}).Validate("cod"); err != nil {
+		t.Errorf("the maximum itself: %v", err)
+	}
 	if err := (courier.Money{Amount: 1, Currency: "rub"}).Validate("cod"); courier.ErrorDetails(err)["field"] != "cod.currency" {
 		t.Errorf("lower-case currency: %v", err)
 	}

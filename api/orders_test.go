@@ -87,6 +87,9 @@ func TestBadInput(t *testing.T) {
 		{"window not a time", with(func(b map[string]any) { b["time_window"] = map[string]any{"from": "noon", "to": "evening"} }), 400, ""},
 		{"negative money", with(func(b map[string]any) { b["cod"] = map[string]any{"amount": -100, "currency": "RUB", "method": "cash"} }), 422, "cod.amount"},
 		{"negative fee", with(func(b map[string]any) { b["delivery_fee"] = -1 }), 422, "delivery_fee"},
+		{"a barcode typed as money", with(func(b map[string]any) {
+			b["cod"] = map[string]any{"amount": 4600000000017000, "currency": "RUB", "method": "cash"}
+		}), 422, "cod.amount"},
 		{"unknown currency", with(func(b map[string]any) { b["cod"] = map[string]any{"amount": 100, "currency": "XYZ", "method": "cash"} }), 422, "cod.currency"},
 		{"foreign currency", with(func(b map[string]any) { b["cod"] = map[string]any{"amount": 100, "currency": "USD", "method": "cash"} }), 422, "cod.currency"},
 		{"prepaid with an amount", with(func(b map[string]any) {

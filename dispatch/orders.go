@@ -268,8 +268,8 @@ func (s *Service) validateOrder(o *courier.Order) error {
 	default:
 		return courier.FieldError("cod.method", "must be cash, card or prepaid")
 	}
-	if o.DeliveryFee < 0 {
-		return courier.FieldError("delivery_fee", "must not be negative")
+	if o.DeliveryFee < 0 || o.DeliveryFee > courier.MaxAmount {
+		return courier.FieldError("delivery_fee", "must be within [0, %d] (minor units)", courier.MaxAmount)
 	}
 	if o.DepotID <= 0 {
 		return courier.FieldError("depot_id", "is required")

@@ -154,8 +154,8 @@ func validateZone(z *courier.Zone) error {
 	default:
 		return courier.FieldError("kind", "must be permanent or dynamic")
 	}
-	if z.BaseFee != nil && *z.BaseFee < 0 {
-		return courier.FieldError("tariff.base_fee", "must not be negative")
+	if z.BaseFee != nil && (*z.BaseFee < 0 || *z.BaseFee > courier.MaxAmount) {
+		return courier.FieldError("tariff.base_fee", "must be within [0, %d] (minor units)", courier.MaxAmount)
 	}
 	return nil
 }
