@@ -45,6 +45,7 @@ type Service struct {
 	stop   context.CancelFunc
 	jobs   sync.WaitGroup
 	solver SolverSettings
+	slots  chan struct{} // one per running plan
 }
 
 // SolverSettings tune the optimizer runs of plans and edits.
@@ -54,6 +55,9 @@ type SolverSettings struct {
 	// MaxIterations, when positive, stops every run after that many
 	// iterations instead of at its time limit: deterministic runs for tests.
 	MaxIterations int
+	// MaxPlans is how many plans may run at once in this process (default 2);
+	// more are refused with ETOOMANY rather than starving each other's CPU.
+	MaxPlans int
 }
 
 // New returns the dispatch service. zones may be nil until zones are configured.
@@ -67,7 +71,7 @@ func New(store courier.Store, clock courier.Clock, cfg Config, zones ZoneIndexer
 	bg, stop := context.WithCancel(context.Background())
 	return &Service{store: store, clock: clock, cfg: cfg, zones: zones, hasher: hasher,
 		travel: geo.DefaultTravelModel(cfg.Location), bg: bg, stop: stop,
-		solver: SolverSettings{Threads: 1, EditTimeLimit: 3 * time.Second}}
+		solver: SolverSettings{Threads: 1, EditTimeLimit: 3 * time.Second, MaxPlans: 2}, slots: make(chan struct{}, 2)}
 }
 
 // SetTravel replaces the travel model that builds routing matrices (OSRM, say).
@@ -81,7 +85,11 @@ func (s *Service) SetSolver(st SolverSettings) {
 	if st.EditTimeLimit <= 0 {
 		st.EditTimeLimit = 3 * time.Second
 	}
+	if st.MaxPlans <= 0 {
+		st.MaxPlans = 2
+	}
 	s.solver = st
+	s.slots = make(chan struct{}, st.MaxPlans)
 }
 
 // Close stops the planning jobs running in this process and waits for them;

@@ -49,6 +49,18 @@ func (s *Service) StartPlan(ctx context.Context, actor courier.Actor, req PlanRe
 	if _, err := time.Parse(time.DateOnly, req.Date); err != nil {
 		return nil, courier.FieldError("date", "must be a date YYYY-MM-DD")
 	}
+	select {
+	case s.slots <- struct{}{}:
+	default:
+		return nil, &courier.Error{Code: courier.ETOOMANY, Message: fmt.Sprintf("%d plans are running already; try again when one finishes", cap(s.slots)),
+			Details: map[string]any{"retry_after_s": int(req.TimeLimit.Seconds())}}
+	}
+	started := false
+	defer func() {
+		if !started {
+			<-s.slots
+		}
+	}()
 	depot, err := s.store.Depot(ctx, req.DepotID)
 	if courier.ErrorCode(err) == courier.ENOTFOUND {
 		return nil, courier.FieldError("depot_id", "depot %d does not exist", req.DepotID)
@@ -88,8 +100,9 @@ func (s *Service) StartPlan(ctx context.Context, actor courier.Actor, req PlanRe
 		return nil, err
 	}
 	s.jobs.Add(1)
+	started = true
 	go func() {
-		defer s.jobs.Done()
+		defer func() { <-s.slots; s.jobs.Done() }()
 		s.runPlan(plan.ID, pp, req.TimeLimit)
 	}()
 	return plan, nil

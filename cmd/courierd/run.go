@@ -152,7 +152,7 @@ func serve(ctx context.Context, cfg Config, h http.Handler, log *slog.Logger) er
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, IdleTimeout: 120 * time.Second,
 		BaseContext: func(net.Listener) context.Context { return ctx }}
 	log.Info("courierd listening", slog.String("addr", ln.Addr().String()))
 	if cfg.OnListen != nil {
