@@ -195,11 +195,12 @@ func (s *Server) updateOrder(c *gin.Context) error {
 }
 
 type statusIn struct {
-	Status  courier.OrderStatus   `json:"status"`
-	Reason  string                `json:"reason"`
-	Comment string                `json:"comment"`
-	At      *time.Time            `json:"at"`
-	PaidBy  courier.PaymentMethod `json:"paid_by"`
+	Status     courier.OrderStatus   `json:"status"`
+	Reason     string                `json:"reason"`
+	Comment    string                `json:"comment"`
+	At         *time.Time            `json:"at"`
+	PaidBy     courier.PaymentMethod `json:"paid_by"`
+	PaymentRef string                `json:"payment_ref"`
 }
 
 func (s *Server) changeOrderStatus(c *gin.Context) error {
@@ -214,7 +215,7 @@ func (s *Server) changeOrderStatus(c *gin.Context) error {
 	if in.Status == "" {
 		return courier.FieldError("status", "is required")
 	}
-	ch := dispatch.StatusChange{To: in.Status, Reason: in.Reason, Comment: in.Comment, PaidBy: in.PaidBy}
+	ch := dispatch.StatusChange{To: in.Status, Reason: in.Reason, Comment: in.Comment, PaidBy: in.PaidBy, PaymentRef: in.PaymentRef}
 	if in.At != nil {
 		ch.At = *in.At
 	}

@@ -463,7 +463,10 @@ func TestPaidByAtTheDoor(t *testing.T) {
 	var got struct {
 		COD struct{ Method string }
 	}
-	e.decode(e.must(e.do("POST", p, "courier1", map[string]any{"status": "delivered", "paid_by": "card"}), 200), &got)
+	if r := e.do("POST", p, "courier1", map[string]any{"status": "delivered", "paid_by": "card"}); r.Status != 422 || r.errorField() != "payment_ref" {
+		t.Errorf("card instead of cash without the terminal slip: %d %s", r.Status, r.Body)
+	}
+	e.decode(e.must(e.do("POST", p, "courier1", map[string]any{"status": "delivered", "paid_by": "card", "payment_ref": "RRN 123456"}), 200), &got)
 	if got.COD.Method != "card" {
 		t.Errorf("cod after paying by card: %+v", got)
 	}
@@ -474,7 +477,7 @@ func TestPaidByAtTheDoor(t *testing.T) {
 	}
 	var hist struct{ Items []struct{ Comment string } }
 	e.decode(e.must(e.do("GET", "/api/v1/orders/"+itoa(o.ID)+"/history", "dispatcher", nil), 200), &hist)
-	if c := hist.Items[len(hist.Items)-2].Comment; !strings.Contains(c, "paid by card instead of cash") {
+	if c := hist.Items[len(hist.Items)-2].Comment; !strings.Contains(c, "paid by card instead of cash (terminal slip RRN 123456)") {
 		t.Errorf("history comment %q", c)
 	}
 }

@@ -361,6 +361,10 @@ type StatusChange struct {
 	// PaidBy is how the customer paid at the door when it differs from the
 	// order (cash instead of card, or card instead of cash): delivered only.
 	PaidBy courier.PaymentMethod
+	// PaymentRef is the card terminal's slip or transaction number, required
+	// when a cash order is paid by card (the cash desk matches it with the
+	// terminal's report instead of expecting the cash).
+	PaymentRef string
 }
 
 // needsReason are the statuses that must say why.
@@ -425,10 +429,16 @@ func (s *Service) ChangeStatus(ctx context.Context, actor courier.Actor, id int6
 			if o.COD.Method == courier.PayPrepaid {
 				return nil, courier.FieldError("paid_by", "order %d is prepaid: there is nothing to pay at the door", id)
 			}
+			if ch.PaidBy == courier.PayCard && strings.TrimSpace(ch.PaymentRef) == "" {
+				return nil, courier.FieldError("payment_ref", "the card terminal's slip number is required when a cash order is paid by card")
+			}
 			if ch.Comment != "" {
 				ch.Comment += "; "
 			}
 			ch.Comment += "paid by " + string(ch.PaidBy) + " instead of " + string(o.COD.Method)
+			if ref := strings.TrimSpace(ch.PaymentRef); ref != "" {
+				ch.Comment += " (terminal slip " + ref + ")"
+			}
 			o.COD.Method = ch.PaidBy
 		}
 		o.Status = ch.To
