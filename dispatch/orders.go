@@ -402,6 +402,9 @@ func (s *Service) ChangeStatus(ctx context.Context, actor courier.Actor, id int6
 	if len(ch.Reason) > 500 || len(ch.Comment) > 2000 {
 		return nil, courier.FieldError("comment", "is too long")
 	}
+	if len(ch.PaymentRef) > 100 {
+		return nil, courier.FieldError("payment_ref", "must be at most 100 characters")
+	}
 	if ch.PaidBy != "" && (ch.To != courier.StatusDelivered || (ch.PaidBy != courier.PayCash && ch.PaidBy != courier.PayCard)) {
 		return nil, courier.FieldError("paid_by", "is cash or card, and only when delivering")
 	}
