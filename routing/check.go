@@ -22,7 +22,8 @@ func (v Violation) String() string {
 // listed unassigned, each vehicle used once, skills and allowed vehicles,
 // capacity per dimension, time windows, shifts, maximum duration, distance
 // and stops, fixed route heads, the reported schedule, loads, distances and
-// costs, and the summary. It assumes p passed Validate. An empty result
+// costs, and the summary, each route with its vehicle's travel profile. It
+// assumes p passed Validate. An empty result
 // means the solution is feasible and its figures are right.
 func Check(p *Problem, s *Solution) []Violation {
 	var out []Violation
@@ -37,7 +38,6 @@ func Check(p *Problem, s *Solution) []Violation {
 	d := p.Dims()
 	seen := make([]int, nj) // 0 none, 1 routed, 2 unassigned
 	usedVeh := make([]bool, len(p.Vehicles))
-	travel := p.travelMatrix()
 	var sum Summary
 	for ri := range s.Routes {
 		r := &s.Routes[ri]
@@ -50,6 +50,9 @@ func Check(p *Problem, s *Solution) []Violation {
 		}
 		usedVeh[r.Vehicle] = true
 		v := &p.Vehicles[r.Vehicle]
+		// The vehicle's own travel profile.
+		pr := p.VehicleProfile(r.Vehicle)
+		travel := p.travelOf(&pr)
 		ok := true
 		for _, st := range r.Stops {
 			if st.Job < 0 || st.Job >= nj {
@@ -115,8 +118,8 @@ func Check(p *Problem, s *Solution) []Violation {
 		onBoard := slices.Clone(total)
 		for k, st := range r.Stops {
 			j := &p.Jobs[st.Job]
-			arr := t + entry(p.Durations, prev, j.Location)
-			dist += entry(p.Distances, prev, j.Location)
+			arr := t + entry(pr.Durations, prev, j.Location)
+			dist += entry(pr.Distances, prev, j.Location)
 			cost += entry(travel, prev, j.Location)
 			start := arr
 			if len(j.TimeWindows) > 0 {
@@ -148,8 +151,8 @@ func Check(p *Problem, s *Solution) []Violation {
 			}
 			prev = j.Location
 		}
-		arrEnd := t + entry(p.Durations, prev, v.End)
-		dist += entry(p.Distances, prev, v.End)
+		arrEnd := t + entry(pr.Durations, prev, v.End)
+		dist += entry(pr.Distances, prev, v.End)
 		cost += entry(travel, prev, v.End)
 		if len(r.Stops) == 0 {
 			// An unused vehicle costs nothing and goes nowhere.

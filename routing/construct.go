@@ -25,7 +25,8 @@ func construct(in *inst) *individual {
 	return ind
 }
 
-// savings is the parallel Clarke-Wright heuristic over neighbour pairs.
+// savings is the parallel Clarke-Wright heuristic over neighbour pairs
+// (identical vehicles: one travel profile).
 func savings(in *inst) *individual {
 	vd := &in.veh[0]
 	D := in.D
@@ -41,7 +42,7 @@ func savings(in *inst) *individual {
 		li := in.nodeLoc[i]
 		for _, j := range in.neighbors[i] {
 			lj := in.nodeLoc[j]
-			links = append(links, link{in.c(li, vd.end) + in.c(vd.start, lj) - in.c(li, lj), i, j})
+			links = append(links, link{vd.m.c(li, vd.end) + vd.m.c(vd.start, lj) - vd.m.c(li, lj), i, j})
 		}
 	}
 	slices.SortStableFunc(links, func(a, b link) int {
@@ -137,7 +138,7 @@ func insertion(in *inst) *individual {
 				if routed[j] || !in.compatible(j, v) {
 					continue
 				}
-				k := -in.c(in.veh[v].start, in.nodeLoc[j]) // farthest first
+				k := -in.veh[v].m.c(in.veh[v].start, in.nodeLoc[j]) // farthest first
 				if in.hasTime {
 					k = in.nodeL[j]
 				}

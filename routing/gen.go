@@ -65,3 +65,43 @@ func RandomProblem(n, vehicles int, seed uint64, tw bool) *Problem {
 	}
 	return p
 }
+
+// courierTypes are the vehicle types of RandomMixedFleet: travel speed and
+// capacity relative to RandomProblem's vehicles.
+var courierTypes = []struct {
+	name     string
+	kmh, cap float64
+}{{"foot", 4.5, 0.25}, {"bike", 14, 0.5}, {"car", 25, 1}, {"van", 22, 2}}
+
+// RandomMixedFleet is RandomProblem with a mixed courier fleet: four travel
+// profiles, foot (4.5 km/h), bike (14), car (25) and van (22), sharing the
+// top-level distances, each with its own durations; vehicle k is of type k
+// mod 4, with a quarter of a car's capacity on foot, half on a bike and
+// twice in a van. The objective is the travel time. Used by tests,
+// benchmarks and vrpsolve gen -mixed.
+func RandomMixedFleet(n, vehicles int, seed uint64, tw bool) *Problem {
+	p := RandomProblem(n, vehicles, seed, tw)
+	p.Name = "mixed-" + strconv.Itoa(n)
+	p.Objective = MinimizeDuration
+	m := len(p.Distances)
+	for _, ct := range courierTypes {
+		pr := Profile{Name: ct.name, Durations: make([][]int64, m)}
+		mps := ct.kmh / 3.6
+		for i := range m {
+			pr.Durations[i] = make([]int64, m)
+			for j := range m {
+				pr.Durations[i][j] = int64(math.Ceil(float64(p.Distances[i][j]) / mps))
+			}
+		}
+		p.Profiles = append(p.Profiles, pr)
+	}
+	p.Durations = nil
+	for k := range p.Vehicles {
+		t := k % len(courierTypes)
+		v := &p.Vehicles[k]
+		v.Profile = t
+		v.ID = courierTypes[t].name + "-" + strconv.Itoa(k+1)
+		v.Capacity = []int64{int64(math.Ceil(float64(v.Capacity[0]) * courierTypes[t].cap))}
+	}
+	return p
+}

@@ -46,30 +46,22 @@ func newHGS(ctx context.Context, in *inst, prm params, seed uint64, start, deadl
 	// Initial penalties (HGS-CVRP): a unit of excess load costs about one
 	// "typical" edge per unit of demand.
 	var maxC, maxQ int64
-	for _, c := range in.cost {
-		maxC = max(maxC, c)
+	for _, m := range in.prof {
+		for _, c := range m.cost {
+			maxC = max(maxC, c)
+		}
 	}
 	for _, q := range in.demand {
 		maxQ = max(maxQ, q)
 	}
 	h.pen = penalties{load: 1, tw: 1, dist: 1}
 	// A unit of time warp costs about what a unit of travel time does.
-	var sc, sd float64
-	for i, c := range in.cost {
-		sc += float64(c)
-		sd += float64(in.dur[i])
-	}
+	sc, sd, sdist := in.matrixSums()
 	if sd > 0 && sc > 0 {
 		h.pen.tw = 10 * math.Max(1, sc/sd)
 	}
-	if in.hasDistLimit && !in.distIsCost {
-		var sdist float64
-		for _, d := range in.dist {
-			sdist += float64(d)
-		}
-		if sdist > 0 {
-			h.pen.dist = math.Max(1, sc/sdist)
-		}
+	if in.hasDistLimit && sdist != sc && sdist > 0 {
+		h.pen.dist = math.Max(1, sc/sdist)
 	}
 	if maxQ > 0 {
 		h.pen.load = math.Max(0.1, math.Min(1000, float64(maxC)/float64(maxQ)))

@@ -73,6 +73,7 @@ func (ind *individual) evaluate(in *inst) {
 			continue
 		}
 		vd := &in.veh[v]
+		m := vd.m
 		ind.nRoutes++
 		ind.fixed += vd.fixedCost
 		clear(load)
@@ -82,10 +83,10 @@ func (ind *individual) evaluate(in *inst) {
 		var dist int64
 		for k, j := range seq {
 			pl, jl := in.nodeLoc[prev], in.nodeLoc[j]
-			ind.travel += in.c(pl, jl)
-			dist += in.dist[int(pl)*in.nLoc+int(jl)]
+			ind.travel += m.c(pl, jl)
+			dist += m.d(pl, jl)
 			if in.hasTime {
-				seg = merge(seg, in.t(pl, jl), nodeSeg(in, j))
+				seg = merge(seg, m.t(pl, jl), nodeSeg(in, j))
 			}
 			for d := 0; d < D; d++ {
 				load[d] += in.demand[int(j)*D+d]
@@ -103,13 +104,13 @@ func (ind *individual) evaluate(in *inst) {
 			prev = j
 		}
 		pl, el := in.nodeLoc[prev], in.nodeLoc[end]
-		ind.travel += in.c(pl, el)
-		dist += in.dist[int(pl)*in.nLoc+int(el)]
+		ind.travel += m.c(pl, el)
+		dist += m.d(pl, el)
 		for d := 0; d < D; d++ {
 			ind.excessLoad += max(load[d]-vd.cap[d], 0)
 		}
 		if in.hasTime {
-			seg = merge(seg, in.t(pl, el), nodeSeg(in, end))
+			seg = merge(seg, m.t(pl, el), nodeSeg(in, end))
 			ind.warp += seg.tw + max(seg.dur-vd.maxDur, 0)
 		}
 		if in.hasDistLimit {

@@ -24,10 +24,10 @@ type inst struct {
 	dummy int
 	D     int // capacity dimensions
 
-	cost, dur, dist []int64 // nLoc*nLoc
-	cost32          []int32 // cost again, when it fits, for the hot paths
-	distIsCost      bool
-	symmetric       bool // cost and duration matrices are symmetric
+	// prof holds the distinct travel profiles the vehicles use (one
+	// without Problem.Profiles); vehicle v travels with veh[v].m.
+	prof      []*matrices
+	symmetric bool // every profile's cost and duration matrices are symmetric
 
 	hasTime      bool // time windows, shifts or maximum durations matter
 	hasDistLimit bool
@@ -59,6 +59,8 @@ type inst struct {
 
 type vehData struct {
 	start, end int32 // locations (dummy for None)
+	prof       int   // index into inst.prof
+	m          *matrices
 	cap        []int64
 	shift      TimeWindow
 	maxDur     int64 // Unbounded when none
@@ -68,13 +70,74 @@ type vehData struct {
 	fixedJobs  []int32
 }
 
-func (in *inst) c(i, j int32) int64 {
-	if in.cost32 != nil {
-		return int64(in.cost32[int(i)*in.nLoc+int(j)])
-	}
-	return in.cost[int(i)*in.nLoc+int(j)]
+// matrices is one compiled travel profile: flat n*n matrices (n = nLoc,
+// with the dummy location).
+type matrices struct {
+	n               int
+	cost, dur, dist []int64
+	cost32          []int32 // cost again, when it fits, for the hot paths
+	distIsCost      bool    // dist is cost (the same slice)
+	symmetric       bool    // cost and duration are symmetric
 }
-func (in *inst) t(i, j int32) int64 { return in.dur[int(i)*in.nLoc+int(j)] }
+
+func (m *matrices) c(i, j int32) int64 {
+	if m.cost32 != nil {
+		return int64(m.cost32[int(i)*m.n+int(j)])
+	}
+	return m.cost[int(i)*m.n+int(j)]
+}
+func (m *matrices) t(i, j int32) int64 { return m.dur[int(i)*m.n+int(j)] }
+func (m *matrices) d(i, j int32) int64 { return m.dist[int(i)*m.n+int(j)] }
+
+// compileMatrices builds the flat matrices of profile k of p.
+func compileMatrices(p *Problem, k, nLoc int) *matrices {
+	n0 := nLoc - 1
+	m := &matrices{n: nLoc}
+	ext := func(a [][]int64) []int64 {
+		out := make([]int64, nLoc*nLoc)
+		if a == nil {
+			return out
+		}
+		for i, row := range a {
+			copy(out[i*nLoc:], row)
+		}
+		return out
+	}
+	pr := p.profile(k)
+	travel := p.travelOf(&pr)
+	m.cost = ext(travel)
+	m.dur = ext(pr.Durations)
+	m.cost32 = make([]int32, len(m.cost))
+	for i, c := range m.cost {
+		if c > 1<<31-1 {
+			m.cost32 = nil
+			break
+		}
+		m.cost32[i] = int32(c)
+	}
+	m.distIsCost = pr.Distances == nil || (len(travel) > 0 && &travel[0] == &pr.Distances[0])
+	if m.distIsCost {
+		m.dist = m.cost
+	} else {
+		m.dist = ext(pr.Distances)
+	}
+	m.symmetric = true
+	for i := 0; i < n0 && m.symmetric; i++ {
+		for j := 0; j < i; j++ {
+			a, b := i*nLoc+j, j*nLoc+i
+			if m.cost[a] != m.cost[b] || m.dur[a] != m.dur[b] {
+				m.symmetric = false
+				break
+			}
+		}
+	}
+	return m
+}
+
+func (m *matrices) equal(o *matrices) bool {
+	return slices.Equal(m.cost, o.cost) && slices.Equal(m.dur, o.dur) && slices.Equal(m.dist, o.dist)
+}
+
 func (in *inst) compatible(job int32, v int) bool {
 	return in.compat[int(job)*in.words+v>>6]&(1<<(v&63)) != 0
 }
@@ -85,49 +148,43 @@ func compile(p *Problem, granular int) *inst {
 	n0 := p.NumLocations()
 	in.nLoc = n0 + 1
 	in.dummy = n0
-	ext := func(m [][]int64) []int64 {
-		out := make([]int64, in.nLoc*in.nLoc)
-		if m == nil {
-			return out
-		}
-		for i, row := range m {
-			copy(out[i*in.nLoc:], row)
-		}
-		return out
+	// Profiles: only those some vehicle uses, identical ones merged.
+	compiled := make([]int, p.numProfiles())
+	for k := range compiled {
+		compiled[k] = -1
 	}
-	travel := p.travelMatrix()
-	in.cost = ext(travel)
-	in.dur = ext(p.Durations)
-	in.cost32 = make([]int32, len(in.cost))
-	for i, c := range in.cost {
-		if c > 1<<31-1 {
-			in.cost32 = nil
-			break
-		}
-		in.cost32[i] = int32(c)
-	}
-	in.distIsCost = p.Distances == nil || (len(travel) > 0 && &travel[0] == &p.Distances[0])
-	if in.distIsCost {
-		in.dist = in.cost
-	} else {
-		in.dist = ext(p.Distances)
-	}
-	in.symmetric = true
-	for i := 0; i < n0 && in.symmetric; i++ {
-		for j := 0; j < i; j++ {
-			a, b := i*in.nLoc+j, j*in.nLoc+i
-			if in.cost[a] != in.cost[b] || in.dur[a] != in.dur[b] {
-				in.symmetric = false
-				break
+	profOf := func(k int) int {
+		if compiled[k] < 0 {
+			m := compileMatrices(p, k, in.nLoc)
+			compiled[k] = len(in.prof)
+			for ci, o := range in.prof {
+				if o.equal(m) {
+					compiled[k] = ci
+					break
+				}
+			}
+			if compiled[k] == len(in.prof) {
+				in.prof = append(in.prof, m)
 			}
 		}
+		return compiled[k]
+	}
+	if len(p.Vehicles) == 0 {
+		profOf(0)
+	}
+	in.veh = make([]vehData, in.nv)
+	in.symmetric = true
+	for vi := range p.Vehicles {
+		k := profOf(p.Vehicles[vi].Profile)
+		in.veh[vi].prof = k
+		in.veh[vi].m = in.prof[k]
+		in.symmetric = in.symmetric && in.prof[k].symmetric
 	}
 	if p.Coords != nil {
 		in.coords = append(slices.Clone(p.Coords), Point{})
 	}
 
 	// Vehicles.
-	in.veh = make([]vehData, in.nv)
 	for vi := range p.Vehicles {
 		v := &p.Vehicles[vi]
 		vd := &in.veh[vi]
@@ -196,9 +253,11 @@ func compile(p *Problem, granular int) *inst {
 	var ub int64 = 1
 	for i := 0; i < in.nLoc; i++ {
 		var mo, mi int64
-		for j := 0; j < in.nLoc; j++ {
-			mo = max(mo, in.cost[i*in.nLoc+j])
-			mi = max(mi, in.cost[j*in.nLoc+i])
+		for _, m := range in.prof {
+			for j := 0; j < in.nLoc; j++ {
+				mo = max(mo, m.cost[i*in.nLoc+j])
+				mi = max(mi, m.cost[j*in.nLoc+i])
+			}
 		}
 		ub = min(ub+mo+mi, 1<<35)
 	}
@@ -267,7 +326,7 @@ func (in *inst) pickWindows() {
 			reach := false
 			for vi := range in.veh {
 				vd := &in.veh[vi]
-				if vd.shift.Start+in.t(vd.start, in.nodeLoc[ji]) <= w.End {
+				if vd.shift.Start+vd.m.t(vd.start, in.nodeLoc[ji]) <= w.End {
 					reach = true
 					break
 				}
@@ -311,8 +370,8 @@ func (in *inst) aloneReason(j int32, vi int) string {
 	prev := start
 	var dist int64
 	for _, x := range append(seq, end) {
-		seg = merge(seg, in.t(in.nodeLoc[prev], in.nodeLoc[x]), nodeSeg(in, x))
-		dist += in.dist[int(in.nodeLoc[prev])*in.nLoc+int(in.nodeLoc[x])]
+		seg = merge(seg, vd.m.t(in.nodeLoc[prev], in.nodeLoc[x]), nodeSeg(in, x))
+		dist += vd.m.d(in.nodeLoc[prev], in.nodeLoc[x])
 		prev = x
 	}
 	if in.hasTime {
@@ -377,7 +436,7 @@ func (in *inst) compileTypes() {
 	for vi := range in.veh {
 		vd := &in.veh[vi]
 		var b strings.Builder
-		fmt.Fprint(&b, vd.start, vd.end, vd.cap, vd.shift, vd.maxDur, vd.maxDist, vd.maxStops, vd.fixedCost)
+		fmt.Fprint(&b, vd.start, vd.end, vd.cap, vd.shift, vd.maxDur, vd.maxDist, vd.maxStops, vd.fixedCost, vd.prof)
 		if len(vd.fixedJobs) > 0 {
 			fmt.Fprint(&b, "fixed", vi) // a vehicle with fixed jobs is its own type
 		}
@@ -469,11 +528,21 @@ func (in *inst) compileNeighbors(k int) {
 	}
 }
 
+// proximity is the correlation of i then j: the travel cost plus the
+// waiting and time warp of going from i to j, with several profiles under
+// the cheapest and fastest of them (any vehicle may link the two).
 func (in *inst) proximity(i, j int32) float64 {
 	li, lj := in.nodeLoc[i], in.nodeLoc[j]
-	v := float64(in.c(li, lj))
+	c := in.prof[0].c(li, lj)
+	for _, m := range in.prof[1:] {
+		c = min(c, m.c(li, lj))
+	}
+	v := float64(c)
 	if in.hasTime {
-		t := in.t(li, lj)
+		t := in.prof[0].t(li, lj)
+		for _, m := range in.prof[1:] {
+			t = min(t, m.t(li, lj))
+		}
 		wait := max(in.nodeE[j]-t-in.nodeSrv[i]-in.nodeL[i], 0)
 		warp := max(in.nodeE[i]+in.nodeSrv[i]+t-in.nodeL[j], 0)
 		v += 0.2*float64(wait) + 1.0*float64(warp)
@@ -494,4 +563,17 @@ func (in *inst) compileAngles() {
 		a := math.Atan2(c.Y-o.Y, c.X-o.X) // (-pi, pi]
 		in.angle[j] = int32(math.Round((a + math.Pi) / (2 * math.Pi) * 65536))
 	}
+}
+
+// matrixSums returns the sums of the cost, duration and distance matrices
+// over every profile (for the initial penalty weights).
+func (in *inst) matrixSums() (cost, dur, dist float64) {
+	for _, m := range in.prof {
+		for i, c := range m.cost {
+			cost += float64(c)
+			dur += float64(m.dur[i])
+			dist += float64(m.dist[i])
+		}
+	}
+	return
 }

@@ -164,8 +164,8 @@ func (l *lns) recreate() bool {
 			return -float64(q)
 		})
 	default: // farthest from the first start first
-		o := in.veh[0].start
-		sortBy(rem, func(j int32) float64 { return -float64(in.c(o, in.nodeLoc[j])) })
+		o, m := in.veh[0].start, in.veh[0].m
+		sortBy(rem, func(j int32) float64 { return -float64(m.c(o, in.nodeLoc[j])) })
 	}
 	for _, u := range rem {
 		best := infCost

@@ -7,7 +7,7 @@ import "time"
 // for every job U in random order and every neighbour V, the node
 // operators; moves into an empty route from the second loop on; inserting
 // unassigned jobs and removing optional ones; then SWAP* between routes
-// whose sectors overlap. A pair is only re-tested when one of its routes
+// whose sectors overlap; with vehicles of several types, route swaps. A pair is only re-tested when one of its routes
 // changed since.
 func (s *search) run() {
 	in := s.in
@@ -24,6 +24,7 @@ func (s *search) run() {
 		}
 		for v := range s.swapTested {
 			s.swapTested[v] = -1
+			s.routeSwapTested[v] = -1
 		}
 	}
 	for t := range s.emptyOf {
@@ -107,6 +108,9 @@ func (s *search) run() {
 					}
 				}
 			}
+		}
+		if in.nTypes > 1 && s.tryRouteSwaps() {
+			improved = true
 		}
 		if !improved {
 			return

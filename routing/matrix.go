@@ -11,17 +11,59 @@ func shiftOf(v *Vehicle) TimeWindow {
 	return v.Shift
 }
 
-// travelMatrix returns the matrix that is the travel cost of p.
-func (p *Problem) travelMatrix() [][]int64 {
-	switch {
-	case p.Costs != nil:
-		return p.Costs
-	case p.Objective == MinimizeDuration && p.Durations != nil:
-		return p.Durations
-	case p.Distances != nil:
-		return p.Distances
+// numProfiles is the number of travel profiles of p (1 without Profiles:
+// the top-level matrices).
+func (p *Problem) numProfiles() int { return max(1, len(p.Profiles)) }
+
+// profile returns profile k with every absent matrix replaced by the
+// top-level one (without Profiles, profile 0 is the top-level matrices).
+func (p *Problem) profile(k int) Profile {
+	pr := Profile{Durations: p.Durations, Distances: p.Distances, Costs: p.Costs}
+	if len(p.Profiles) == 0 {
+		return pr
 	}
-	return p.Durations
+	q := &p.Profiles[k]
+	pr.Name = q.Name
+	if q.Durations != nil {
+		pr.Durations = q.Durations
+	}
+	if q.Distances != nil {
+		pr.Distances = q.Distances
+	}
+	if q.Costs != nil {
+		pr.Costs = q.Costs
+	}
+	return pr
+}
+
+// VehicleProfile returns the matrices vehicle v travels with: those of its
+// profile, an absent one replaced by the top-level matrix (without
+// Profiles: the top-level matrices). p must be valid.
+func (p *Problem) VehicleProfile(v int) Profile { return p.profile(p.Vehicles[v].Profile) }
+
+// travelKind names the matrix that is the travel cost of pr under p's
+// objective: "costs", "durations" or "distances".
+func (p *Problem) travelKind(pr *Profile) string {
+	switch {
+	case pr.Costs != nil:
+		return "costs"
+	case p.Objective == MinimizeDuration && pr.Durations != nil:
+		return "durations"
+	case pr.Distances != nil:
+		return "distances"
+	}
+	return "durations"
+}
+
+// travelOf returns the matrix that is the travel cost of pr.
+func (p *Problem) travelOf(pr *Profile) [][]int64 {
+	switch p.travelKind(pr) {
+	case "costs":
+		return pr.Costs
+	case "distances":
+		return pr.Distances
+	}
+	return pr.Durations
 }
 
 // entry reads m[i][j]; a missing matrix or a None end reads as zero.

@@ -58,6 +58,22 @@ type Vehicle struct {
 	// Fixed lists job indices that must open this vehicle's route, in this
 	// order (completed or locked stops). The solver never moves them.
 	Fixed []int `json:"fixed,omitempty"`
+	// Profile is the index into Problem.Profiles of the matrices this
+	// vehicle travels with. Without Profiles it must be 0 (the top-level
+	// matrices).
+	Profile int `json:"profile,omitempty"`
+}
+
+// Profile is the travel matrices of one kind of vehicle (on foot, bike,
+// car, van: what OSRM gives per profile). The matrices follow the rules of
+// the top-level ones (square, one row per location, non-negative, below
+// MaxMeasure); an absent one is the Problem's top-level matrix, so a
+// distance matrix shared by every profile may be given once at the top.
+type Profile struct {
+	Name      string    `json:"name,omitempty"`
+	Durations [][]int64 `json:"durations,omitempty"`
+	Distances [][]int64 `json:"distances,omitempty"`
+	Costs     [][]int64 `json:"costs,omitempty"`
 }
 
 // Objective says which matrix is the travel cost when Costs is absent.
@@ -78,6 +94,12 @@ type Point struct {
 // Problem is the immutable input of Solve. Matrices are square, indexed by
 // location, row = from, column = to, and may be asymmetric. All entries are
 // non-negative integers below MaxMeasure.
+//
+// Without Profiles every vehicle travels with the top-level matrices. With
+// Profiles, vehicle v travels with Profiles[Vehicles[v].Profile], whose
+// absent matrices are the top-level ones (which may then be absent too).
+// The travel cost must be of one kind for every profile: the costs matrix
+// for all, or the objective's matrix for all.
 type Problem struct {
 	Name      string    `json:"name,omitempty"`
 	Jobs      []Job     `json:"jobs"`
@@ -86,6 +108,7 @@ type Problem struct {
 	Distances [][]int64 `json:"distances,omitempty"`
 	Costs     [][]int64 `json:"costs,omitempty"`     // optional travel cost; overrides Objective
 	Objective Objective `json:"objective,omitempty"` // default: distance if Distances is given, else duration
+	Profiles  []Profile `json:"profiles,omitempty"`  // optional per-vehicle-type matrices (see Vehicle.Profile)
 	Coords    []Point   `json:"coords,omitempty"`    // optional, one per location
 	// Dimensions optionally names the capacity dimensions ("kg", "l", "count").
 	Dimensions []string `json:"dimensions,omitempty"`

@@ -138,20 +138,31 @@ func (op exchange) prune(s *search, u, v int32) bool {
 	P, U1, Un, X := loc(ru, i-1), loc(ru, i), loc(ru, i+n-1), loc(ru, i+n)
 	var d int64
 	jobsA, jobsB := ru.jobs()-n+m, rv.jobs()+n-m
+	mu, mv := ru.m, rv.m // each route's own travel profile
 	switch {
 	case m == 0 && op.rev:
 		if !in.symmetric {
 			return false
 		}
 		V, Y := loc(rv, j), loc(rv, j+1)
-		d = in.c(P, X) - in.c(P, U1) - in.c(Un, X) + in.c(V, Un) + in.c(U1, Y) - in.c(V, Y)
+		d = mu.c(P, X) - mu.c(P, U1) - mu.c(Un, X) + mv.c(V, Un) + mv.c(U1, Y) - mv.c(V, Y)
 	case m == 0:
 		V, Y := loc(rv, j), loc(rv, j+1)
-		d = in.c(P, X) - in.c(P, U1) - in.c(Un, X) + in.c(V, U1) + in.c(Un, Y) - in.c(V, Y)
+		d = mu.c(P, X) - mu.c(P, U1) - mu.c(Un, X) + mv.c(V, U1) + mv.c(Un, Y) - mv.c(V, Y)
 	default:
 		Q, V1, Vm, Y := loc(rv, j-1), loc(rv, j), loc(rv, j+m-1), loc(rv, j+m)
-		d = in.c(P, V1) + in.c(Vm, X) - in.c(P, U1) - in.c(Un, X) +
-			in.c(Q, U1) + in.c(Un, Y) - in.c(Q, V1) - in.c(Vm, Y)
+		d = mu.c(P, V1) + mu.c(Vm, X) - mu.c(P, U1) - mu.c(Un, X) +
+			mv.c(Q, U1) + mv.c(Un, Y) - mv.c(Q, V1) - mv.c(Vm, Y)
+	}
+	if ru.prof != rv.prof {
+		// The moved strings' inner edges cost differently in the other
+		// profile (reversed ones too: symmetric then).
+		cu, _ := ru.cumIn(rv.prof)
+		d += cu[i+n-1] - cu[i] - (ru.cumCost[i+n-1] - ru.cumCost[i])
+		if m > 0 {
+			cv, _ := rv.cumIn(ru.prof)
+			d += cv[j+m-1] - cv[j] - (rv.cumCost[j+m-1] - rv.cumCost[j])
+		}
 	}
 	if jobsA == 0 {
 		d -= in.veh[ru.v].fixedCost

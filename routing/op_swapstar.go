@@ -2,7 +2,8 @@ package routing
 
 // SWAP* (Vidal 2022): exchange U of one route with V of another, each
 // reinserted at its best position in the other route rather than in the
-// other's place. Candidate positions come from a travel-cost-only cache of
+// other's place. Insertion and removal costs use the travel profile of the
+// route concerned. Candidate positions come from a travel-cost-only cache of
 // the three best insertions of every job in the other route; the best pair
 // found that way is then evaluated exactly (capacity, time windows, all
 // penalties) with plans.
@@ -40,19 +41,19 @@ type swapStarCache struct {
 // bestInsert fills t with the best positions to insert node x into r
 // (after a position >= r.fixedLen).
 func (s *search) bestInsert(t *top3, x int32, r *route) {
-	in := s.in
+	m := r.m
 	t.reset()
-	lx := in.nodeLoc[x]
+	lx := s.in.nodeLoc[x]
 	for p := r.fixedLen; p < r.last(); p++ {
 		a, b := r.locs[p], r.locs[p+1]
-		t.add(in.c(a, lx)+in.c(lx, b)-in.c(a, b), p)
+		t.add(m.c(a, lx)+m.c(lx, b)-m.c(a, b), p)
 	}
 }
 
 func (s *search) removalDelta(r *route, p int) int64 {
-	in := s.in
+	m := r.m
 	a, x, b := r.locs[p-1], r.locs[p], r.locs[p+1]
-	return in.c(a, b) - in.c(a, x) - in.c(x, b)
+	return m.c(a, b) - m.c(a, x) - m.c(x, b)
 }
 
 // loadPenaltyDelta approximates the penalty change of r when job out
@@ -78,11 +79,11 @@ func (s *search) loadPenaltyDelta(r *route, out, inn int32) int64 {
 // cheapestWithout returns the cheapest way to insert x (with cached top
 // positions t) into r once the job at position q is removed.
 func (s *search) cheapestWithout(t *top3, x int32, r *route, q int) (int64, int) {
-	in := s.in
+	m := r.m
 	// in place of the removed job
-	a, b := in.nodeLoc[r.nodes[q-1]], in.nodeLoc[r.nodes[q+1]]
-	lx := in.nodeLoc[x]
-	best, pos := in.c(a, lx)+in.c(lx, b)-in.c(a, b), q-1
+	a, b := r.locs[q-1], r.locs[q+1]
+	lx := s.in.nodeLoc[x]
+	best, pos := m.c(a, lx)+m.c(lx, b)-m.c(a, b), q-1
 	for k := range t {
 		if t[k].pos >= 0 && t[k].pos != q-1 && t[k].pos != q && t[k].cost < best {
 			best, pos = t[k].cost, t[k].pos

@@ -8,7 +8,9 @@ import (
 
 // checkAllMoves evaluates every operator on every pair of nodes and checks
 // that the delta of evaluate equals the recomputed cost change after apply.
-func checkAllMoves(t testing.TB, in *inst, seed uint64) int {
+// It returns the number of moves applied and how many of them were between
+// routes of different travel profiles.
+func checkAllMoves(t testing.TB, in *inst, seed uint64) (applied, cross int) {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(seed, 11))
 	s, ind := randomState(t, in, rng, true)
@@ -16,7 +18,7 @@ func checkAllMoves(t testing.TB, in *inst, seed uint64) int {
 	if got := s.totalPenalized(); got != base {
 		t.Fatalf("cached cost %d, recomputed %d", got, base)
 	}
-	applied := 0
+	checkAltData(t, s)
 	nodes := in.n + 2*in.nv
 	for _, op := range s.ops {
 		for u := int32(0); int(u) < in.n; u++ {
@@ -28,6 +30,7 @@ func checkAllMoves(t testing.TB, in *inst, seed uint64) int {
 				if d >= infCost {
 					continue
 				}
+				ru, rv := s.routeOf(u), s.routeOf(v)
 				op.apply(s, u, v)
 				after := scratchCost(s)
 				if after-base != d {
@@ -36,7 +39,11 @@ func checkAllMoves(t testing.TB, in *inst, seed uint64) int {
 				if got := s.totalPenalized(); got != after {
 					t.Fatalf("%T%v: cached cost %d after apply, recomputed %d", op, op, got, after)
 				}
+				checkAltData(t, s)
 				applied++
+				if ru != nil && rv != nil && ru.prof != rv.prof {
+					cross++
+				}
 				s.load(ind) // back to the start state
 			}
 		}
@@ -53,8 +60,34 @@ func checkAllMoves(t testing.TB, in *inst, seed uint64) int {
 					t.Fatalf("swap* applied a non-improving move: %d -> %d", base, after)
 				}
 				applied++
+				if s.routes[a].prof != s.routes[b].prof {
+					cross++
+				}
 				s.load(ind)
 			}
+		}
+	}
+	// Route swaps between every two vehicles.
+	for _, r1 := range s.routes {
+		for _, r2 := range s.routes {
+			r1, r2 := s.routes[r1.v], s.routes[r2.v]
+			if r1 == r2 || !s.swapRoutesPlan(r1, r2) {
+				continue
+			}
+			d := s.evalPlans(true, false)
+			if d >= infCost {
+				continue
+			}
+			s.commit(true)
+			if after := scratchCost(s); after-base != d {
+				t.Fatalf("route swap %d-%d: evaluate %d, recomputed %d (state %v)", r1.v, r2.v, d, after-base, ind.routes)
+			}
+			checkAltData(t, s)
+			applied++
+			if r1.prof != r2.prof {
+				cross++
+			}
+			s.load(ind)
 		}
 	}
 	// Insertion and removal.
@@ -78,7 +111,43 @@ func checkAllMoves(t testing.TB, in *inst, seed uint64) int {
 			s.load(ind)
 		}
 	}
-	return applied
+	return applied, cross
+}
+
+// checkAltData verifies the data every route keeps under the other travel
+// profiles against a recomputation.
+func checkAltData(t testing.TB, s *search) {
+	t.Helper()
+	in := s.in
+	if len(in.prof) < 2 {
+		return
+	}
+	for _, r := range s.routes {
+		for q, m := range in.prof {
+			cc, cd := r.cumIn(q)
+			var c, d int64
+			for p := 1; p < len(r.nodes); p++ {
+				a, b := r.locs[p-1], r.locs[p]
+				c += m.c(a, b)
+				d += m.d(a, b)
+				if cc[p] != c || cd[p] != d {
+					t.Fatalf("route %d under profile %d: position %d cost/dist %d/%d, recomputed %d/%d", r.v, q, p, cc[p], cd[p], c, d)
+				}
+			}
+			if !in.hasTime || q == r.prof || r.jobs() == 0 {
+				continue
+			}
+			for a := 1; a < r.last(); a++ {
+				seg := nodeSeg(in, r.nodes[a])
+				for k := a + 1; k < r.last(); k++ {
+					seg = merge(seg, m.t(r.locs[k-1], r.locs[k]), nodeSeg(in, r.nodes[k]))
+				}
+				if got := r.alt[q].bwdJ[a]; got != seg {
+					t.Fatalf("route %d under profile %d: suffix segment at %d is %+v, recomputed %+v", r.v, q, a, got, seg)
+				}
+			}
+		}
+	}
 }
 
 func TestOperatorsExactDelta(t *testing.T) {
@@ -107,7 +176,8 @@ func TestOperatorsExactDelta(t *testing.T) {
 				}
 				mustValid(t, p)
 				in := compile(p, 6)
-				total += checkAllMoves(t, in, seed)
+				n, _ := checkAllMoves(t, in, seed)
+				total += n
 			}
 			if total == 0 {
 				t.Fatal("no move was applied: the test checks nothing")

@@ -53,13 +53,16 @@ func (twoOptStar) prune(s *search, u, v int32) bool {
 		return false
 	}
 	loc := func(r *route, p int) int32 { return r.locs[p] }
-	// head of r up to p, then the jobs of o after q, then r's end depot
+	// head of r up to p, then the jobs of o after q, then r's end depot,
+	// all under r's travel profile
 	tail := func(r *route, p int, o *route, q int) (int64, int) {
 		L, Lo := r.last(), o.last()
+		m := r.m
 		if q+1 > Lo-1 {
-			return r.cumCost[p] + in.c(loc(r, p), loc(r, L)), p
+			return r.cumCost[p] + m.c(loc(r, p), loc(r, L)), p
 		}
-		return r.cumCost[p] + in.c(loc(r, p), loc(o, q+1)) + o.cumCost[Lo-1] - o.cumCost[q+1] + in.c(loc(o, Lo-1), loc(r, L)),
+		oc, _ := o.cumIn(r.prof)
+		return r.cumCost[p] + m.c(loc(r, p), loc(o, q+1)) + oc[Lo-1] - oc[q+1] + m.c(loc(o, Lo-1), loc(r, L)),
 			p + Lo - 1 - q
 	}
 	a, ja := tail(ru, i, rv, j)

@@ -54,9 +54,9 @@ func evalSeq(in *inst, v int, seq []int32) seqEval {
 	}
 	for _, x := range append(seq, end) {
 		a, b := in.nodeLoc[prev], in.nodeLoc[x]
-		e.travel += in.c(a, b)
-		e.dist += in.dist[int(a)*in.nLoc+int(b)]
-		e.seg = merge(e.seg, in.t(a, b), nodeSeg(in, x))
+		e.travel += vd.m.c(a, b)
+		e.dist += vd.m.d(a, b)
+		e.seg = merge(e.seg, vd.m.t(a, b), nodeSeg(in, x))
 		prev = x
 	}
 	if in.hasTime {
@@ -203,11 +203,12 @@ func buildSolution(in *inst, ind *individual) *Solution {
 		t := r.Departure
 		prev := veh.Start
 		var dist, cost int64
-		travel := p.travelMatrix()
+		pr := p.VehicleProfile(v)
+		travel := p.travelOf(&pr)
 		for _, j := range seq {
 			job := &p.Jobs[j]
-			arr := t + entry(p.Durations, prev, job.Location)
-			dist += entry(p.Distances, prev, job.Location)
+			arr := t + entry(pr.Durations, prev, job.Location)
+			dist += entry(pr.Distances, prev, job.Location)
 			cost += entry(travel, prev, job.Location)
 			st := arr
 			for _, w := range sortedWindows(job.TimeWindows) {
@@ -224,8 +225,8 @@ func buildSolution(in *inst, ind *individual) *Solution {
 				Load: append([]int64(nil), onBoard...), Distance: dist})
 			prev = job.Location
 		}
-		r.Arrival = t + entry(p.Durations, prev, veh.End)
-		dist += entry(p.Distances, prev, veh.End)
+		r.Arrival = t + entry(pr.Durations, prev, veh.End)
+		dist += entry(pr.Distances, prev, veh.End)
 		cost += entry(travel, prev, veh.End)
 		r.Distance = dist
 		r.Duration = r.Arrival - r.Departure

@@ -12,11 +12,19 @@ package routing
 //	fwd[p]       time segment of positions 0..p
 //	bwd[p]       time segment of positions p..len-1
 //	bwdJ[p]      time segment of positions p..len-2 (without the end depot)
+//
+// All of them use the vehicle's own travel profile (prof, m). When the
+// problem has several profiles, alt[q] holds cumCost, cumDist and bwdJ
+// under every other profile q, so that a string of this route moved to a
+// vehicle of profile q is still evaluated in O(1) (alt[prof] is unused).
 type route struct {
 	v        int
 	nodes    []int32
 	fixedLen int  // fixed jobs at positions 1..fixedLen
-	scratch  bool // holds jobs only, no depots
+	scratch  bool // holds jobs only, no depots (its prof is the receiving route's)
+	prof     int
+	m        *matrices
+	alt      []altData
 
 	locs    []int32 // location of each position
 	cumCost []int64
@@ -33,6 +41,21 @@ type route struct {
 	// polar sector of the route's jobs, for SWAP*
 	secStart, secEnd int32
 	secOK            bool
+}
+
+// altData is a route's running data under another travel profile.
+type altData struct {
+	cumCost, cumDist []int64
+	bwdJ             []twSeg
+}
+
+// cumIn returns the prefix travel costs and distances of r under profile q.
+func (r *route) cumIn(q int) (cost, dist []int64) {
+	if r.prof == q {
+		return r.cumCost, r.cumDist
+	}
+	a := &r.alt[q]
+	return a.cumCost, a.cumDist
 }
 
 func (r *route) jobs() int   { return len(r.nodes) - 2 }
@@ -139,7 +162,8 @@ func (s *search) update(r *route) {
 		r.cumLoad[d] = 0
 	}
 	r.cumCost[0] = 0
-	trackDist := !in.distIsCost
+	m := r.m
+	trackDist := !m.distIsCost
 	if trackDist {
 		r.cumDist = grow(r.cumDist, n)
 		r.cumDist[0] = 0
@@ -153,10 +177,10 @@ func (s *search) update(r *route) {
 		if p == 0 {
 			continue
 		}
-		a, b := in.nodeLoc[r.nodes[p-1]], in.nodeLoc[node]
-		r.cumCost[p] = r.cumCost[p-1] + in.c(a, b)
+		a, b := r.locs[p-1], r.locs[p]
+		r.cumCost[p] = r.cumCost[p-1] + m.c(a, b)
 		if trackDist {
-			r.cumDist[p] = r.cumDist[p-1] + in.dist[int(a)*in.nLoc+int(b)]
+			r.cumDist[p] = r.cumDist[p-1] + m.d(a, b)
 		}
 		if int(node) < in.n {
 			for d := 0; d < D; d++ {
@@ -172,22 +196,64 @@ func (s *search) update(r *route) {
 		r.bwdJ = growSeg(r.bwdJ, n)
 		r.fwd[0] = nodeSeg(in, r.nodes[0])
 		for p := 1; p < n; p++ {
-			r.fwd[p] = merge(r.fwd[p-1], in.t(in.nodeLoc[r.nodes[p-1]], in.nodeLoc[r.nodes[p]]), nodeSeg(in, r.nodes[p]))
+			r.fwd[p] = merge(r.fwd[p-1], m.t(r.locs[p-1], r.locs[p]), nodeSeg(in, r.nodes[p]))
 		}
 		r.bwd[n-1] = nodeSeg(in, r.nodes[n-1])
 		for p := n - 2; p >= 0; p-- {
-			r.bwd[p] = merge(nodeSeg(in, r.nodes[p]), in.t(in.nodeLoc[r.nodes[p]], in.nodeLoc[r.nodes[p+1]]), r.bwd[p+1])
+			r.bwd[p] = merge(nodeSeg(in, r.nodes[p]), m.t(r.locs[p], r.locs[p+1]), r.bwd[p+1])
 		}
 		if n >= 3 {
 			r.bwdJ[n-2] = nodeSeg(in, r.nodes[n-2])
 			for p := n - 3; p >= 1; p-- {
-				r.bwdJ[p] = merge(nodeSeg(in, r.nodes[p]), in.t(in.nodeLoc[r.nodes[p]], in.nodeLoc[r.nodes[p+1]]), r.bwdJ[p+1])
+				r.bwdJ[p] = merge(nodeSeg(in, r.nodes[p]), m.t(r.locs[p], r.locs[p+1]), r.bwdJ[p+1])
 			}
 		}
+	}
+	if len(in.prof) > 1 {
+		s.updateAlt(r)
 	}
 	s.refreshCost(r)
 	r.modified = s.step
 	s.updateSector(r)
+}
+
+// updateAlt recomputes the data of r under the other profiles.
+func (s *search) updateAlt(r *route) {
+	in := s.in
+	n := len(r.nodes)
+	if len(r.alt) != len(in.prof) {
+		r.alt = make([]altData, len(in.prof))
+	}
+	for q, m := range in.prof {
+		if q == r.prof {
+			continue
+		}
+		a := &r.alt[q]
+		a.cumCost = grow(a.cumCost, n)
+		a.cumCost[0] = 0
+		if m.distIsCost {
+			a.cumDist = a.cumCost
+		} else {
+			a.cumDist = grow(a.cumDist, n)
+			a.cumDist[0] = 0
+		}
+		for p := 1; p < n; p++ {
+			x, y := r.locs[p-1], r.locs[p]
+			a.cumCost[p] = a.cumCost[p-1] + m.c(x, y)
+			if !m.distIsCost {
+				a.cumDist[p] = a.cumDist[p-1] + m.d(x, y)
+			}
+		}
+		if in.hasTime {
+			a.bwdJ = growSeg(a.bwdJ, n)
+			if n >= 3 {
+				a.bwdJ[n-2] = nodeSeg(in, r.nodes[n-2])
+				for p := n - 3; p >= 1; p-- {
+					a.bwdJ[p] = merge(nodeSeg(in, r.nodes[p]), m.t(r.locs[p], r.locs[p+1]), a.bwdJ[p+1])
+				}
+			}
+		}
+	}
 }
 
 // refreshCost recomputes r.penalized under the current penalties.

@@ -38,11 +38,7 @@ func minimizeRoutes(ctx context.Context, in *inst, start *individual, rng *rand.
 	rm.snap = newIndividual(in)
 	rm.squeezeOps = []nodeOp{exchange{1, 0, false}, exchange{1, 1, false}, twoOptStar{}}
 	// Squeeze penalties: a unit of violation costs like ten units of travel.
-	var sc, sd float64
-	for i, c := range in.cost {
-		sc += float64(c)
-		sd += float64(in.dur[i])
-	}
+	sc, sd, _ := in.matrixSums()
 	rm.pen = penalties{load: 10, tw: 10, dist: 10}
 	if sd > 0 {
 		rm.pen.tw = 10 * max(1, sc/sd)
@@ -182,6 +178,7 @@ func (rm *routeMin) ejectPlan(v int32, r *route, p, a, b int) {
 	s.single.scratch = true
 	s.single.nodes = append(s.single.nodes[:0], v)
 	s.singleUpdate(v)
+	s.single.prof = r.prof
 	pl := &s.planA
 	pl.reset(r.v)
 	start := 0

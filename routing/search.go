@@ -17,11 +17,12 @@ type search struct {
 	rng       *rand.Rand
 	step      int
 
-	lastTested []int
-	swapTested []int
-	order      []int32
-	nbr        [][]int32
-	emptyOf    []int // a candidate empty route per vehicle type
+	lastTested      []int
+	swapTested      []int
+	routeSwapTested []int
+	order           []int32
+	nbr             [][]int32
+	emptyOf         []int // a candidate empty route per vehicle type
 
 	planA, planB plan
 	loadBuf      []int64
@@ -64,22 +65,23 @@ func (pl *plan) addIf(r *route, a, b int) {
 func newSearch(in *inst, rng *rand.Rand) *search {
 	nn := in.n + 2*in.nv
 	s := &search{
-		in:         in,
-		nodeRoute:  make([]int32, nn),
-		nodePos:    make([]int32, nn),
-		rng:        rng,
-		lastTested: make([]int, in.n),
-		swapTested: make([]int, in.nv),
-		loadBuf:    make([]int64, in.D),
-		emptyOf:    make([]int, in.nTypes),
-		nbr:        make([][]int32, in.n),
+		in:              in,
+		nodeRoute:       make([]int32, nn),
+		nodePos:         make([]int32, nn),
+		rng:             rng,
+		lastTested:      make([]int, in.n),
+		swapTested:      make([]int, in.nv),
+		routeSwapTested: make([]int, in.nv),
+		loadBuf:         make([]int64, in.D),
+		emptyOf:         make([]int, in.nTypes),
+		nbr:             make([][]int32, in.n),
 	}
 	for j := range s.nbr {
 		s.nbr[j] = append([]int32(nil), in.neighbors[j]...)
 	}
 	s.routes = make([]*route, in.nv)
 	for v := range s.routes {
-		r := &route{v: v, fixedLen: len(in.veh[v].fixedJobs)}
+		r := &route{v: v, fixedLen: len(in.veh[v].fixedJobs), prof: in.veh[v].prof, m: in.veh[v].m}
 		s.routes[v] = r
 	}
 	for j := 0; j < in.n; j++ {
@@ -96,36 +98,47 @@ func newSearch(in *inst, rng *rand.Rand) *search {
 	return s
 }
 
-// segment returns the time segment of a piece.
-func (s *search) segment(pc *piece) twSeg {
+// segment returns the time segment of a piece under profile prof (m): the
+// cached one when the piece's route has that profile, else its jobs-only
+// suffix under prof, else recomputed (short strings: at most three jobs
+// for the node operators).
+func (s *search) segment(pc *piece, prof int, m *matrices) twSeg {
 	in := s.in
 	r := pc.r
 	if !pc.rev {
-		switch {
-		case pc.a == 0:
-			return r.fwd[pc.b]
-		case pc.b == r.last():
-			return r.bwd[pc.a]
-		case pc.b == r.last()-1:
-			return r.bwdJ[pc.a]
+		if r.prof == prof {
+			switch {
+			case pc.a == 0:
+				return r.fwd[pc.b]
+			case pc.b == r.last():
+				return r.bwd[pc.a]
+			case pc.b == r.last()-1:
+				return r.bwdJ[pc.a]
+			}
+		} else if pc.b == r.last()-1 && pc.a >= 1 {
+			return r.alt[prof].bwdJ[pc.a]
 		}
 		seg := nodeSeg(in, r.nodes[pc.a])
 		for k := pc.a + 1; k <= pc.b; k++ {
-			seg = merge(seg, in.t(in.nodeLoc[r.nodes[k-1]], in.nodeLoc[r.nodes[k]]), nodeSeg(in, r.nodes[k]))
+			seg = merge(seg, m.t(r.locs[k-1], r.locs[k]), nodeSeg(in, r.nodes[k]))
 		}
 		return seg
 	}
 	seg := nodeSeg(in, r.nodes[pc.b])
 	for k := pc.b - 1; k >= pc.a; k-- {
-		seg = merge(seg, in.t(in.nodeLoc[r.nodes[k+1]], in.nodeLoc[r.nodes[k]]), nodeSeg(in, r.nodes[k]))
+		seg = merge(seg, m.t(r.locs[k+1], r.locs[k]), nodeSeg(in, r.nodes[k]))
 	}
 	return seg
 }
 
-// planCost is the penalised cost of the route a plan describes.
+// planCost is the penalised cost of the route a plan describes, under the
+// travel profile of the plan's vehicle (pieces of routes of other profiles
+// use their data under that profile).
 func (s *search) planCost(pl *plan) int64 {
 	in := s.in
 	D := in.D
+	vd := &in.veh[pl.v]
+	m, prof := vd.m, vd.prof
 	load := s.loadBuf
 	for d := range load {
 		load[d] = 0
@@ -143,22 +156,23 @@ func (s *search) planCost(pl *plan) int64 {
 		}
 		fl := in.nodeLoc[first]
 		if k > 0 {
-			cost += in.c(lastLoc, fl)
-			if !in.distIsCost {
-				dist += in.dist[int(lastLoc)*in.nLoc+int(fl)]
+			cost += m.c(lastLoc, fl)
+			if !m.distIsCost {
+				dist += m.d(lastLoc, fl)
 			}
 		}
-		if !pc.rev || in.symmetric {
-			cost += r.cumCost[pc.b] - r.cumCost[pc.a]
-			if !in.distIsCost {
-				dist += r.cumDist[pc.b] - r.cumDist[pc.a]
+		if !pc.rev || m.symmetric {
+			cc, cd := r.cumIn(prof)
+			cost += cc[pc.b] - cc[pc.a]
+			if !m.distIsCost {
+				dist += cd[pc.b] - cd[pc.a]
 			}
 		} else {
 			for q := pc.b; q > pc.a; q-- {
-				a, b := in.nodeLoc[r.nodes[q]], in.nodeLoc[r.nodes[q-1]]
-				cost += in.c(a, b)
-				if !in.distIsCost {
-					dist += in.dist[int(a)*in.nLoc+int(b)]
+				a, b := r.locs[q], r.locs[q-1]
+				cost += m.c(a, b)
+				if !m.distIsCost {
+					dist += m.d(a, b)
 				}
 			}
 		}
@@ -181,16 +195,16 @@ func (s *search) planCost(pl *plan) int64 {
 			}
 		}
 		if in.hasTime {
-			seg := s.segment(pc)
+			seg := s.segment(pc, prof, m)
 			if k == 0 {
 				tw = seg
 			} else {
-				tw = merge(tw, in.t(lastLoc, fl), seg)
+				tw = merge(tw, m.t(lastLoc, fl), seg)
 			}
 		}
 		lastLoc = in.nodeLoc[lastN]
 	}
-	if in.distIsCost {
+	if m.distIsCost {
 		dist = cost
 	}
 	return s.routeCost(pl.v, cost, load, tw, dist, jobs)
@@ -200,6 +214,8 @@ func (s *search) planCost(pl *plan) int64 {
 // of planCost (penalties are never negative).
 func (s *search) planTravel(pl *plan) int64 {
 	in := s.in
+	vd := &in.veh[pl.v]
+	m, prof := vd.m, vd.prof
 	var cost int64
 	jobs := 0
 	lastLoc := int32(-1)
@@ -211,13 +227,14 @@ func (s *search) planTravel(pl *plan) int64 {
 			first, lastN = lastN, first
 		}
 		if k > 0 {
-			cost += in.c(lastLoc, in.nodeLoc[first])
+			cost += m.c(lastLoc, in.nodeLoc[first])
 		}
-		if !pc.rev || in.symmetric {
-			cost += r.cumCost[pc.b] - r.cumCost[pc.a]
+		if !pc.rev || m.symmetric {
+			cc, _ := r.cumIn(prof)
+			cost += cc[pc.b] - cc[pc.a]
 		} else {
 			for q := pc.b; q > pc.a; q-- {
-				cost += in.c(in.nodeLoc[r.nodes[q]], in.nodeLoc[r.nodes[q-1]])
+				cost += m.c(r.locs[q], r.locs[q-1])
 			}
 		}
 		jobs += pc.b - pc.a + 1
@@ -234,7 +251,7 @@ func (s *search) planTravel(pl *plan) int64 {
 	if jobs == 0 {
 		return 0
 	}
-	return cost + in.veh[pl.v].fixedCost
+	return cost + vd.fixedCost
 }
 
 // evalPlans returns the change of penalised cost if the routes of planA

@@ -3,8 +3,9 @@ package routing
 import "math"
 
 // splitter cuts a giant tour into routes (Prins 2004; the linear-time
-// deque version of Vidal 2016 for a homogeneous fleet with one capacity
-// dimension, with a limited-fleet variant), or greedily for other fleets.
+// deque version of Vidal 2016 for a homogeneous fleet (one vehicle type,
+// hence one travel profile) with one capacity dimension, with a
+// limited-fleet variant), or greedily for other fleets.
 type splitter struct {
 	in         *inst
 	linear     bool
@@ -76,8 +77,8 @@ func (sp *splitter) prepare(tour []int32) {
 	for i := 1; i <= n; i++ {
 		j := tour[i-1]
 		l := in.nodeLoc[j]
-		sp.d0[i] = float64(in.c(vd.start, l))
-		sp.dEnd[i] = float64(in.c(l, vd.end))
+		sp.d0[i] = float64(vd.m.c(vd.start, l))
+		sp.dEnd[i] = float64(vd.m.c(l, vd.end))
 		var q int64
 		if in.D == 1 {
 			q = in.demand[j]
@@ -86,7 +87,7 @@ func (sp *splitter) prepare(tour []int32) {
 		if i == 1 {
 			sp.sumCost[i] = 0
 		} else {
-			sp.sumCost[i] = sp.sumCost[i-1] + float64(in.c(in.nodeLoc[tour[i-2]], l))
+			sp.sumCost[i] = sp.sumCost[i-1] + float64(vd.m.c(in.nodeLoc[tour[i-2]], l))
 		}
 	}
 }

@@ -50,6 +50,14 @@ func (p *Problem) NumLocations() int {
 			return len(m)
 		}
 	}
+	for k := range p.Profiles {
+		q := &p.Profiles[k]
+		for _, m := range [][][]int64{q.Costs, q.Distances, q.Durations} {
+			if m != nil {
+				return len(m)
+			}
+		}
+	}
 	return 0
 }
 
@@ -73,39 +81,51 @@ func Validate(p *Problem) error {
 	if n == 0 {
 		return invalid("matrices", "no durations, distances or costs matrix")
 	}
-	for _, m := range []struct {
-		name string
-		m    [][]int64
-	}{{"durations", p.Durations}, {"distances", p.Distances}, {"costs", p.Costs}} {
-		if m.m == nil {
-			continue
-		}
-		if len(m.m) != n {
-			return invalid(m.name, "has %d rows, want %d (one per location)", len(m.m), n)
-		}
-		for i, row := range m.m {
-			if len(row) != n {
-				return invalid(fmt.Sprintf("%s[%d]", m.name, i), "has %d entries, want %d", len(row), n)
-			}
-			for j, v := range row {
-				if v < 0 || v >= MaxMeasure {
-					return invalid(fmt.Sprintf("%s[%d][%d]", m.name, i, j), "value %d is outside [0, %d)", v, MaxMeasure)
-				}
-			}
+	if err := checkMatrices("", p.Durations, p.Distances, p.Costs, n); err != nil {
+		return err
+	}
+	for k := range p.Profiles {
+		q := &p.Profiles[k]
+		if err := checkMatrices(fmt.Sprintf("profiles[%d].", k), q.Durations, q.Distances, q.Costs, n); err != nil {
+			return err
 		}
 	}
 	switch p.Objective {
-	case "":
-	case MinimizeDistance:
-		if p.Distances == nil && p.Costs == nil {
-			return invalid("objective", "minimises distance but there is no distances matrix")
-		}
-	case MinimizeDuration:
-		if p.Durations == nil && p.Costs == nil {
-			return invalid("objective", "minimises duration but there is no durations matrix")
-		}
+	case "", MinimizeDistance, MinimizeDuration:
 	default:
 		return invalid("objective", "unknown objective %q (want distance or duration)", p.Objective)
+	}
+	if len(p.Profiles) == 0 {
+		switch p.Objective {
+		case MinimizeDistance:
+			if p.Distances == nil && p.Costs == nil {
+				return invalid("objective", "minimises distance but there is no distances matrix")
+			}
+		case MinimizeDuration:
+			if p.Durations == nil && p.Costs == nil {
+				return invalid("objective", "minimises duration but there is no durations matrix")
+			}
+		}
+	}
+	var kind0 string
+	for k := range p.Profiles {
+		pr := p.profile(k)
+		f := fmt.Sprintf("profiles[%d]", k)
+		if pr.Durations == nil && pr.Distances == nil && pr.Costs == nil {
+			return invalid(f, "has no durations, distances or costs matrix (and there is none at the top level)")
+		}
+		if p.Objective == MinimizeDistance && pr.Distances == nil && pr.Costs == nil {
+			return invalid(f+".distances", "absent, but the objective minimises distance")
+		}
+		if p.Objective == MinimizeDuration && pr.Durations == nil && pr.Costs == nil {
+			return invalid(f+".durations", "absent, but the objective minimises duration")
+		}
+		kind := p.travelKind(&pr)
+		if k == 0 {
+			kind0 = kind
+		} else if kind != kind0 {
+			return invalid(f, "its travel cost is its %s matrix, profile 0's is its %s matrix: the travel cost must be of one kind for every profile (a costs matrix for all, or the objective's matrix for all)", kind, kind0)
+		}
 	}
 	if p.Coords != nil && len(p.Coords) != n {
 		return invalid("coords", "has %d points, want %d (one per location)", len(p.Coords), n)
@@ -129,6 +149,12 @@ func Validate(p *Problem) error {
 		}
 		if v.End != None && (v.End < 0 || v.End >= n) {
 			return invalid(f("end"), "location %d is outside [0, %d)", v.End, n)
+		}
+		if v.Profile < 0 || v.Profile >= p.numProfiles() {
+			if len(p.Profiles) == 0 {
+				return invalid(f("profile"), "profile %d does not exist: the problem has no profiles (only 0, the top-level matrices)", v.Profile)
+			}
+			return invalid(f("profile"), "profile %d is outside [0, %d)", v.Profile, len(p.Profiles))
 		}
 		if d > 0 && len(v.Capacity) != d {
 			return invalid(f("capacity"), "has %d dimensions, want %d", len(v.Capacity), d)
@@ -195,6 +221,34 @@ func Validate(p *Problem) error {
 		}
 		if j.Penalty < 0 || int64(j.Penalty) >= MaxMeasure {
 			return invalid(f("penalty"), "value %d is outside [0, %d)", j.Penalty, MaxMeasure)
+		}
+	}
+	return nil
+}
+
+// checkMatrices checks the shape and entries of the given matrices (nil
+// ones are absent); prefix starts the field names ("profiles[2].").
+func checkMatrices(prefix string, durations, distances, costs [][]int64, n int) error {
+	for _, m := range []struct {
+		name string
+		m    [][]int64
+	}{{"durations", durations}, {"distances", distances}, {"costs", costs}} {
+		if m.m == nil {
+			continue
+		}
+		name := prefix + m.name
+		if len(m.m) != n {
+			return invalid(name, "has %d rows, want %d (one per location)", len(m.m), n)
+		}
+		for i, row := range m.m {
+			if len(row) != n {
+				return invalid(fmt.Sprintf("%s[%d]", name, i), "has %d entries, want %d", len(row), n)
+			}
+			for j, v := range row {
+				if v < 0 || v >= MaxMeasure {
+					return invalid(fmt.Sprintf("%s[%d][%d]", name, i, j), "value %d is outside [0, %d)", v, MaxMeasure)
+				}
+			}
 		}
 	}
 	return nil

@@ -55,11 +55,15 @@ func cmdGen(args []string) error {
 	veh := fs.Int("vehicles", 50, "vehicles")
 	seed := fs.Uint64("seed", 1, "random seed")
 	tw := fs.Bool("tw", true, "time windows")
+	mixed := fs.Bool("mixed", false, "a mixed courier fleet: foot, bike, car and van travel profiles (travel time objective)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *n < 1 || *veh < 1 || *n > routing.MaxJobs {
 		return fmt.Errorf("gen: bad -n or -vehicles")
+	}
+	if *mixed {
+		return routing.EncodeProblem(os.Stdout, routing.RandomMixedFleet(*n, *veh, *seed, *tw))
 	}
 	return routing.EncodeProblem(os.Stdout, routing.RandomProblem(*n, *veh, *seed, *tw))
 }

@@ -3,7 +3,7 @@
 //
 //	vrpsolve solve FILE [-t seconds] [-iters N] [-seed N] [-threads K] [-o out] [-format json|vroom|sol]
 //	vrpsolve bench DIR [-t-per-100 seconds] [-threads K] [-max-n N] [-only a,b] [-dimacs]
-//	vrpsolve gen -n 1000 -vehicles 50 [-seed N] > problem.json
+//	vrpsolve gen -n 1000 -vehicles 50 [-seed N] [-mixed] > problem.json
 //
 // FILE may be a CVRPLIB .vrp, a Solomon .txt, our JSON problem (.json with
 // "jobs") or a VROOM input (.json with "matrices" or "vehicles" of VROOM's
@@ -54,5 +54,5 @@ func usage() {
 	fmt.Fprintln(os.Stderr, `usage:
   vrpsolve solve FILE [-t seconds] [-iters N] [-seed N] [-threads K] [-o out] [-dimacs] [-hier]
   vrpsolve bench DIR [-t-per-100 seconds] [-threads K] [-max-n N] [-only a,b] [-dimacs]
-  vrpsolve gen [-n 1000] [-vehicles 50] [-seed 1]`)
+  vrpsolve gen [-n 1000] [-vehicles 50] [-seed 1] [-mixed]`)
 }

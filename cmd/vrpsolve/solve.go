@@ -122,16 +122,24 @@ func splitPath(args []string) (string, []string) {
 	return "", args
 }
 
-// setHierarchical makes one vehicle cost more than any total distance, so
-// the objective is (vehicles, distance).
+// setHierarchical makes one vehicle cost more than any total distance (of
+// any travel profile), so the objective is (vehicles, distance).
 func setHierarchical(p *routing.Problem) {
 	var total int64
-	for _, row := range p.Distances {
-		var m int64
-		for _, v := range row {
-			m = max(m, v)
+	mats := [][][]int64{p.Distances}
+	for _, pr := range p.Profiles {
+		mats = append(mats, pr.Distances)
+	}
+	for _, d := range mats {
+		var t int64
+		for _, row := range d {
+			var m int64
+			for _, v := range row {
+				m = max(m, v)
+			}
+			t += 2 * m
 		}
-		total += 2 * m
+		total = max(total, t)
 	}
 	fc := routing.Cost(min(total+1, routing.MaxMeasure-1))
 	for i := range p.Vehicles {

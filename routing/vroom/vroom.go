@@ -5,13 +5,16 @@
 // Supported input: jobs (id, location_index, delivery or amount, service,
 // time_windows, skills, priority), vehicles (id, start_index, end_index,
 // capacity, time_window, skills, max_tasks, max_travel_time,
-// max_distance, costs.fixed), and custom matrices: "matrices" with one
-// profile holding "durations", optional "distances" and "costs", or the
-// legacy top-level "matrix" (durations). As in VROOM, the travel cost is
-// the costs matrix when given, else the travel time. Not supported, and
-// reported as an error: shipments, pickup amounts, setup times,
-// coordinates without matrices, several profiles, vehicle breaks and
-// steps.
+// max_distance, costs.fixed, profile), and custom matrices: "matrices"
+// keyed by profile name, each holding "durations", optional "distances"
+// and "costs", or the legacy top-level "matrix" (durations). With one
+// profile every vehicle uses it; with several, each vehicle uses the
+// matrices of its "profile" (VROOM's default: "car"). As in VROOM, the
+// travel cost is the costs matrix when given, else the travel time (a
+// profile without costs among profiles with costs pays its durations).
+// Not supported, and reported as an error: shipments, pickup amounts,
+// setup times, coordinates without matrices, vehicle breaks and steps,
+// speed factors.
 package vroom
 
 import (
@@ -20,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 
 	"github.com/courierhq/courier/routing"
@@ -116,9 +120,28 @@ func (in *Input) Problem() (*routing.Problem, error) {
 		return nil, errors.New("vroom: shipments are not supported")
 	}
 	p := &routing.Problem{Objective: routing.MinimizeDuration}
+	profileIndex := map[string]int{}
 	switch {
 	case len(in.Matrices) > 1:
-		return nil, errors.New("vroom: several routing profiles are not supported")
+		names := make([]string, 0, len(in.Matrices))
+		anyCosts := false
+		for name, g := range in.Matrices {
+			names = append(names, name)
+			anyCosts = anyCosts || g.Costs != nil
+		}
+		slices.Sort(names)
+		for k, name := range names {
+			g := in.Matrices[name]
+			if g.Durations == nil {
+				return nil, fmt.Errorf("vroom: matrices.%s: no durations", name)
+			}
+			pr := routing.Profile{Name: name, Durations: g.Durations, Distances: g.Distances, Costs: g.Costs}
+			if anyCosts && pr.Costs == nil {
+				pr.Costs = g.Durations // VROOM's default cost: the travel time
+			}
+			p.Profiles = append(p.Profiles, pr)
+			profileIndex[name] = k
+		}
 	case len(in.Matrices) == 1:
 		for _, g := range in.Matrices {
 			p.Durations, p.Distances, p.Costs = g.Durations, g.Distances, g.Costs
@@ -146,6 +169,17 @@ func (in *Input) Problem() (*routing.Problem, error) {
 		}
 		rv := routing.Vehicle{ID: fmt.Sprint(v.ID), Start: routing.None, End: routing.None,
 			Capacity: v.Capacity, Skills: v.Skills, MaxStops: v.MaxTasks, MaxDuration: v.MaxTravelTime, MaxDistance: v.MaxDistance}
+		if len(p.Profiles) > 0 {
+			name := v.Profile
+			if name == "" {
+				name = "car" // VROOM's default profile
+			}
+			k, ok := profileIndex[name]
+			if !ok {
+				return nil, fmt.Errorf("vroom: vehicles[%d] (id %d): profile %q has no matrices", i, v.ID, name)
+			}
+			rv.Profile = k
+		}
 		if v.StartIndex != nil {
 			rv.Start = *v.StartIndex
 		}
@@ -264,10 +298,15 @@ func Encode(in *Input, p *routing.Problem, s *routing.Solution) *Output {
 	zero := func() []int64 { return make([]int64, d) }
 	out.Summary.Delivery, out.Summary.Amount, out.Summary.Pickup = zero(), zero(), zero()
 	out.Summary.Violations = []any{}
-	hasDist := p.Distances != nil
+	hasDistAll := true // every vehicle has a distances matrix
+	for v := range p.Vehicles {
+		hasDistAll = hasDistAll && p.VehicleProfile(v).Distances != nil
+	}
 	var totalDist int64
 	for _, r := range s.Routes {
 		v := &p.Vehicles[r.Vehicle]
+		pr := p.VehicleProfile(r.Vehicle) // the vehicle's own matrices
+		hasDist := pr.Distances != nil
 		rt := Route{Vehicle: in.Vehicles[r.Vehicle].ID, Cost: int64(r.Cost), Delivery: append([]int64{}, r.Load...),
 			Pickup: zero(), Violations: []any{}}
 		if len(rt.Delivery) == 0 {
@@ -287,9 +326,9 @@ func Encode(in *Input, p *routing.Problem, s *routing.Solution) *Output {
 		for _, stop := range r.Stops {
 			j := &p.Jobs[stop.Job]
 			if prev != routing.None {
-				travel += p.Durations[prev][j.Location]
+				travel += entry(pr.Durations, prev, j.Location)
 				if hasDist {
-					dist += p.Distances[prev][j.Location]
+					dist += pr.Distances[prev][j.Location]
 				}
 			}
 			id := in.Jobs[stop.Job].ID
@@ -311,9 +350,9 @@ func Encode(in *Input, p *routing.Problem, s *routing.Solution) *Output {
 		}
 		if v.End != routing.None {
 			if prev != routing.None {
-				travel += p.Durations[prev][v.End]
+				travel += entry(pr.Durations, prev, v.End)
 				if hasDist {
-					dist += p.Distances[prev][v.End]
+					dist += pr.Distances[prev][v.End]
 				}
 			}
 			st := Step{Type: "end", LocationIndex: v.End, Load: zero(), Arrival: r.Arrival, Duration: travel}
@@ -343,7 +382,7 @@ func Encode(in *Input, p *routing.Problem, s *routing.Solution) *Output {
 			sm.Amount[k] += rt.Delivery[k]
 		}
 	}
-	if hasDist {
+	if hasDistAll {
 		out.Summary.Distance = &totalDist
 	}
 	un := append([]routing.Unassigned(nil), s.Unassigned...)
@@ -354,4 +393,12 @@ func Encode(in *Input, p *routing.Problem, s *routing.Solution) *Output {
 	}
 	out.Summary.Unassigned = len(out.Unassigned)
 	return out
+}
+
+// entry reads m[i][j], zero for an absent matrix.
+func entry(m [][]int64, i, j int) int64 {
+	if m == nil {
+		return 0
+	}
+	return m[i][j]
 }

@@ -105,3 +105,70 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+const twoProfiles = `{
+  "vehicles": [
+    {"id": 1, "profile": "bike", "start_index": 0, "end_index": 0, "capacity": [5]},
+    {"id": 2, "start_index": 0, "end_index": 0, "capacity": [5], "time_window": [0, 100]}
+  ],
+  "jobs": [
+    {"id": 11, "location_index": 1, "delivery": [1]},
+    {"id": 12, "location_index": 2, "delivery": [1]}
+  ],
+  "matrices": {
+    "car": {"durations": [[0, 10, 20], [10, 0, 15], [20, 15, 0]],
+            "distances": [[0, 100, 200], [100, 0, 150], [200, 150, 0]]},
+    "bike": {"durations": [[0, 30, 60], [30, 0, 45], [60, 45, 0]],
+             "distances": [[0, 90, 190], [90, 0, 140], [190, 140, 0]]}
+  }
+}`
+
+func TestDecodeProfiles(t *testing.T) {
+	in, p, err := Decode(strings.NewReader(twoProfiles))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Profiles) != 2 || p.Profiles[0].Name != "bike" || p.Profiles[1].Name != "car" {
+		t.Fatalf("profiles %+v", p.Profiles)
+	}
+	if p.Vehicles[0].Profile != 0 || p.Vehicles[1].Profile != 1 {
+		t.Fatalf("vehicle profiles %d %d (bike, default car)", p.Vehicles[0].Profile, p.Vehicles[1].Profile)
+	}
+	// Each route's figures use its vehicle's matrices.
+	sol, err := routing.Evaluate(p, [][]int{{0}, {1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := routing.Check(p, sol); len(v) > 0 {
+		t.Fatal(v)
+	}
+	out := Encode(in, p, sol)
+	if out.Routes[0].Duration != 60 || *out.Routes[0].Distance != 180 || out.Routes[1].Duration != 40 || *out.Routes[1].Distance != 400 {
+		t.Fatalf("per-profile output: %+v", out.Routes)
+	}
+	if out.Summary.Cost != 100 || *out.Summary.Distance != 580 {
+		t.Fatalf("summary %+v", out.Summary)
+	}
+	// The search too.
+	sol, err = routing.Solve(context.Background(), p, routing.Options{MaxIterations: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := routing.Check(p, sol); len(v) > 0 || sol.Summary.Vehicles != 1 || sol.Routes[0].Vehicle != 1 {
+		t.Fatalf("want both jobs by car: %+v %v", sol.Routes, v)
+	}
+
+	// A profile without matrices; costs on one profile only.
+	bad := strings.Replace(twoProfiles, `"profile": "bike"`, `"profile": "foot"`, 1)
+	if _, _, err := Decode(strings.NewReader(bad)); err == nil || !strings.Contains(err.Error(), `profile "foot" has no matrices`) {
+		t.Fatalf("unknown profile: %v", err)
+	}
+	withCosts := strings.Replace(twoProfiles, `"car": {"durations"`, `"car": {"costs": [[0, 1, 2], [1, 0, 1], [2, 1, 0]], "durations"`, 1)
+	_, p, err = Decode(strings.NewReader(withCosts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := routing.Validate(p); err != nil || p.Profiles[0].Costs == nil {
+		t.Fatalf("the bike pays its durations: %v", err)
+	}
+}
