@@ -137,8 +137,8 @@ func (s *search) segment(pc *piece, prof int, m *matrices) twSeg {
 func (s *search) planCost(pl *plan) int64 {
 	in := s.in
 	D := in.D
-	vd := &in.veh[pl.v]
-	m, prof := vd.m, vd.prof
+	m, prof := s.routes[pl.v].m, s.routes[pl.v].prof
+	trackDist := !m.distIsCost
 	load := s.loadBuf
 	for d := range load {
 		load[d] = 0
@@ -157,21 +157,28 @@ func (s *search) planCost(pl *plan) int64 {
 		fl := in.nodeLoc[first]
 		if k > 0 {
 			cost += m.c(lastLoc, fl)
-			if !m.distIsCost {
+			if trackDist {
 				dist += m.d(lastLoc, fl)
 			}
 		}
 		if !pc.rev || m.symmetric {
-			cc, cd := r.cumIn(prof)
-			cost += cc[pc.b] - cc[pc.a]
-			if !m.distIsCost {
-				dist += cd[pc.b] - cd[pc.a]
+			if r.prof == prof {
+				cost += r.cumCost[pc.b] - r.cumCost[pc.a]
+				if trackDist {
+					dist += r.cumDist[pc.b] - r.cumDist[pc.a]
+				}
+			} else { // a string of a route of another profile
+				a := &r.alt[prof]
+				cost += a.cumCost[pc.b] - a.cumCost[pc.a]
+				if trackDist {
+					dist += a.cumDist[pc.b] - a.cumDist[pc.a]
+				}
 			}
 		} else {
 			for q := pc.b; q > pc.a; q-- {
 				a, b := r.locs[q], r.locs[q-1]
 				cost += m.c(a, b)
-				if !m.distIsCost {
+				if trackDist {
 					dist += m.d(a, b)
 				}
 			}
@@ -204,7 +211,7 @@ func (s *search) planCost(pl *plan) int64 {
 		}
 		lastLoc = in.nodeLoc[lastN]
 	}
-	if m.distIsCost {
+	if !trackDist {
 		dist = cost
 	}
 	return s.routeCost(pl.v, cost, load, tw, dist, jobs)
@@ -214,8 +221,7 @@ func (s *search) planCost(pl *plan) int64 {
 // of planCost (penalties are never negative).
 func (s *search) planTravel(pl *plan) int64 {
 	in := s.in
-	vd := &in.veh[pl.v]
-	m, prof := vd.m, vd.prof
+	m, prof := s.routes[pl.v].m, s.routes[pl.v].prof
 	var cost int64
 	jobs := 0
 	lastLoc := int32(-1)
@@ -230,8 +236,11 @@ func (s *search) planTravel(pl *plan) int64 {
 			cost += m.c(lastLoc, in.nodeLoc[first])
 		}
 		if !pc.rev || m.symmetric {
-			cc, _ := r.cumIn(prof)
-			cost += cc[pc.b] - cc[pc.a]
+			if r.prof == prof {
+				cost += r.cumCost[pc.b] - r.cumCost[pc.a]
+			} else {
+				cost += r.alt[prof].cumCost[pc.b] - r.alt[prof].cumCost[pc.a]
+			}
 		} else {
 			for q := pc.b; q > pc.a; q-- {
 				cost += m.c(r.locs[q], r.locs[q-1])
@@ -251,7 +260,7 @@ func (s *search) planTravel(pl *plan) int64 {
 	if jobs == 0 {
 		return 0
 	}
-	return cost + vd.fixedCost
+	return cost + in.veh[pl.v].fixedCost
 }
 
 // evalPlans returns the change of penalised cost if the routes of planA
