@@ -89,18 +89,25 @@ func (m *matrices) c(i, j int32) int64 {
 func (m *matrices) t(i, j int32) int64 { return m.dur[int(i)*m.n+int(j)] }
 func (m *matrices) d(i, j int32) int64 { return m.dist[int(i)*m.n+int(j)] }
 
-// compileMatrices builds the flat matrices of profile k of p.
-func compileMatrices(p *Problem, k, nLoc int) *matrices {
+// compileMatrices builds the flat matrices of profile k of p. flat caches
+// the flat copy of each input matrix (by its first row), so that a matrix
+// shared by several profiles, or both the travel cost and the durations,
+// is stored once.
+func compileMatrices(p *Problem, k, nLoc int, flat map[*[]int64][]int64) *matrices {
 	n0 := nLoc - 1
 	m := &matrices{n: nLoc}
 	ext := func(a [][]int64) []int64 {
-		out := make([]int64, nLoc*nLoc)
 		if a == nil {
+			return make([]int64, nLoc*nLoc)
+		}
+		if out, ok := flat[&a[0]]; ok {
 			return out
 		}
+		out := make([]int64, nLoc*nLoc)
 		for i, row := range a {
 			copy(out[i*nLoc:], row)
 		}
+		flat[&a[0]] = out
 		return out
 	}
 	pr := p.profile(k)
@@ -153,9 +160,10 @@ func compile(p *Problem, granular int) *inst {
 	for k := range compiled {
 		compiled[k] = -1
 	}
+	flat := map[*[]int64][]int64{}
 	profOf := func(k int) int {
 		if compiled[k] < 0 {
-			m := compileMatrices(p, k, in.nLoc)
+			m := compileMatrices(p, k, in.nLoc, flat)
 			compiled[k] = len(in.prof)
 			for ci, o := range in.prof {
 				if o.equal(m) {

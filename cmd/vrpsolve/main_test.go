@@ -57,3 +57,23 @@ func TestVROOMRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestVROOMProfiles(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.json")
+	os.WriteFile(in, []byte(`{"vehicles": [{"id": 1, "profile": "bike", "start_index": 0, "end_index": 0, "capacity": [3]},
+   {"id": 2, "profile": "car", "start_index": 0, "end_index": 0, "capacity": [3]}],
+ "jobs": [{"id": 5, "location_index": 1, "delivery": [1]}, {"id": 6, "location_index": 2, "delivery": [1]}],
+ "matrices": {"car": {"durations": [[0, 5, 9], [5, 0, 4], [9, 4, 0]]},
+              "bike": {"durations": [[0, 15, 27], [15, 0, 12], [27, 12, 0]]}}}`), 0o644)
+	out := filepath.Join(dir, "out.json")
+	if code := run(context.Background(), []string{"solve", in, "-iters", "5", "-t", "0", "-q", "-o", out}); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	b, _ := os.ReadFile(out)
+	for _, want := range []string{`"vehicle": 2`, `"cost": 18`} {
+		if !strings.Contains(string(b), want) {
+			t.Fatalf("VROOM output lacks %s (both jobs by car):\n%s", want, b)
+		}
+	}
+}
