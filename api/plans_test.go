@@ -361,3 +361,60 @@ func TestNoMovesBetweenDraftAndPublished(t *testing.T) {
 	e.must(e.do("POST", "/api/v1/route-sheets/"+itoa(pub.ID)+"/moves", "dispatcher", map[string]any{"order_id": a, "to_sheet_id": draft.ID}), 409)
 	e.must(e.do("POST", "/api/v1/route-sheets/optimize", "dispatcher", map[string]any{"sheet_ids": []int64{pub.ID, draft.ID}}), 409)
 }
+
+// TestFootCourierWalks: couriers on foot travel at walking speed in plans:
+// the problem has one travel profile per kind of vehicle.
+func TestFootCourierWalks(t *testing.T) {
+	e := newEnv(t)
+	var walker struct{ ID int64 }
+	e.decode(e.must(e.do("POST", "/api/v1/couriers", "dispatcher", map[string]any{"name": "Walker", "phone": "+7 916 555-00-77",
+		"login": "walker", "password": "pw-walker-1", "vehicle": map[string]any{"type": "foot", "capacity_kg": 15, "capacity_l": 40, "max_stops": 10},
+		"shift": map[string]any{"start": "09:00", "end": "18:00"}, "depot_id": e.depotID}), 201), &walker)
+	// About 2.5 km from the depot, a whole afternoon to get there.
+	o := e.readyOrder("FT-1", func(b map[string]any) {
+		b["weight_kg"] = 2
+		b["location"] = map[string]any{"lat": 55.7450, "lng": 37.6050}
+		b["time_window"] = map[string]any{"from": "2026-11-23T10:00:00+03:00", "to": "2026-11-23T17:00:00+03:00"}
+	})
+	for _, who := range []struct {
+		courier  int64
+		min, max time.Duration
+	}{
+		{walker.ID, 40 * time.Minute, 80 * time.Minute},            // 2.5 km × 1.35 at 4.5 km/h is 45 min
+		{e.courier["courier1"], 5 * time.Minute, 15 * time.Minute}, // by car at 25 km/h, 8 min
+	} {
+		var p planOut
+		e.decode(e.must(e.do("POST", "/api/v1/plans", "dispatcher", map[string]any{"date": "2026-11-23", "depot_id": e.depotID,
+			"order_ids": []int64{o}, "courier_ids": []int64{who.courier, e.courier["courier2"]}, "time_limit_s": 1}), 202), &p)
+		p = e.waitPlan(p.ID)
+		var prob struct {
+			Profiles []struct{ Name string }
+			Vehicles []struct{ Profile int }
+		}
+		e.decode(e.must(e.do("GET", "/api/v1/plans/"+itoa(p.ID)+"/problem", "dispatcher", nil), 200), &prob)
+		var sh sheetOut
+		for _, s := range p.Sheets {
+			if s.CourierID == who.courier {
+				sh = s
+			}
+		}
+		if len(sh.Stops) != 1 {
+			// The order may have gone to courier2; plan it with the one courier only.
+			e.decode(e.must(e.do("POST", "/api/v1/plans", "dispatcher", map[string]any{"date": "2026-11-23", "depot_id": e.depotID,
+				"order_ids": []int64{o}, "courier_ids": []int64{who.courier}, "time_limit_s": 1}), 202), &p)
+			p = e.waitPlan(p.ID)
+			sh = p.Sheets[0]
+		}
+		var full struct {
+			Start time.Time
+		}
+		e.decode(e.must(e.do("GET", "/api/v1/route-sheets/"+itoa(sh.ID), "dispatcher", nil), 200), &full)
+		travel := sh.Stops[0].ETA.Sub(full.Start)
+		if travel < who.min || travel > who.max {
+			t.Errorf("courier %d reaches the order %v after leaving, want %v..%v", who.courier, travel, who.min, who.max)
+		}
+		if who.courier == walker.ID && (len(prob.Profiles) != 2 || prob.Profiles[0].Name != "foot" && prob.Profiles[1].Name != "foot") {
+			t.Errorf("profiles of a foot and a car courier: %+v", prob.Profiles)
+		}
+	}
+}

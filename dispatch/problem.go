@@ -179,16 +179,48 @@ func (s *Service) buildProblem(ctx context.Context, sp problemSpec) (*planProble
 			}
 		}
 	}
-	m, err := s.travel.Matrix(ctx, points, courier.VehicleCar, day.Add(time.Duration(max(earliest, 9*3600))*time.Second))
-	if err != nil {
-		return nil, fmt.Errorf("travel matrix: %w", err)
+	// One matrix per kind of vehicle: a courier on foot travels at walking
+	// speed (and, with OSRM, by footpaths). One kind keeps the plain top-level
+	// matrices; several become routing profiles.
+	depart := day.Add(time.Duration(max(earliest, 9*3600)) * time.Second)
+	var kinds []string
+	for _, c := range couriers {
+		if !slices.Contains(kinds, vehicleKind(c)) {
+			kinds = append(kinds, vehicleKind(c))
+		}
 	}
-	p.Durations, p.Distances = m.DurationRows(), m.DistanceRows()
+	if len(kinds) == 0 {
+		kinds = []string{courier.VehicleCar}
+	}
+	for _, kind := range kinds {
+		m, err := s.travel.Matrix(ctx, points, kind, depart)
+		if err != nil {
+			return nil, fmt.Errorf("travel matrix (%s): %w", kind, err)
+		}
+		if len(kinds) == 1 {
+			p.Durations, p.Distances = m.DurationRows(), m.DistanceRows()
+			break
+		}
+		p.Profiles = append(p.Profiles, routing.Profile{Name: kind, Durations: m.DurationRows(), Distances: m.DistanceRows()})
+	}
+	if len(kinds) > 1 {
+		for v, c := range couriers {
+			p.Vehicles[v].Profile = slices.Index(kinds, vehicleKind(c))
+		}
+	}
 	for _, pt := range points {
 		p.Coords = append(p.Coords, routing.Point{X: pt.Lng, Y: pt.Lat})
 	}
 	pp.problem = p
 	return pp, nil
+}
+
+// vehicleKind is the travel profile of a courier's vehicle.
+func vehicleKind(c *courier.Courier) string {
+	if c.Vehicle.Type == "" {
+		return courier.VehicleCar
+	}
+	return c.Vehicle.Type
 }
 
 // scaled turns a capacity in kg or litres into grams or millilitres; 0 is no limit.
