@@ -204,9 +204,11 @@ type NotifyStore interface {
 	// empty) with id > after, by id, at most limit.
 	OutboxMessages(ctx context.Context, topic string, after int64, limit int) ([]*QueuedMessage, error)
 
-	// ClaimDeliveries leases up to limit due pending deliveries to worker
-	// until now+lease, counting the attempt, and returns them by id.
-	ClaimDeliveries(ctx context.Context, worker string, now time.Time, lease time.Duration, limit int) ([]*Delivery, error)
+	// ClaimDeliveries leases up to limit due pending deliveries of channel
+	// (every channel when empty) to worker until now+lease, counting the
+	// attempt, and returns them by id. Concurrent callers never get the same
+	// delivery while its lease lasts.
+	ClaimDeliveries(ctx context.Context, worker, channel string, now time.Time, lease time.Duration, limit int) ([]*Delivery, error)
 	// FinishDelivery records a try's result and its log line if worker
 	// still holds the lease. Returns ECONFLICT when the lease was lost.
 	FinishDelivery(ctx context.Context, id int64, worker string, r DeliveryResult) error

@@ -16,8 +16,11 @@ import (
 
 // The customer's tracking link: GET /t/{token} is a small page, GET
 // /api/v1/track/{token} its JSON. No login: the unguessable token is the
-// key. They show one order and, while it is among the courier's next stops,
-// where the courier is; nothing about other orders or the courier as a person.
+// key. They show one order and, while the courier is on the way to this very
+// stop, roughly where the courier is (notify.PositionDecimals); while other
+// stops come first only how many and the ETA. Nothing about other orders or
+// the courier as a person. Too many requests for one link answer 429 with
+// Retry-After.
 
 type trackJSON struct {
 	OrderNumber string          `json:"order_number"`
@@ -117,7 +120,7 @@ h1{font-size:1.3rem}.status{font-size:1.6rem;font-weight:600;margin:1rem 0}dt{co
 <p><small>{{.T.updated}} <span id="updated">{{.Updated}}</span></small></p>
 <script nonce="{{.Nonce}}">
 (function(){
-  var url = {{.API}}, tz = {{.TZ}}, lang = {{.Lang}};
+  var url = {{.API}}, tz = {{.TZ}}, lang = {{.Lang}}, dec = {{.Decimals}};
   function hm(s){ return s ? new Date(s).toLocaleTimeString(lang, {hour:"2-digit", minute:"2-digit", timeZone: tz}) : ""; }
   function show(id, on){ document.getElementById(id + "-label").hidden = !on; }
   function poll(){
@@ -126,7 +129,7 @@ h1{font-size:1.3rem}.status{font-size:1.6rem;font-weight:600;margin:1rem 0}dt{co
       document.getElementById("status").textContent = v.status_text;
       document.getElementById("eta").textContent = hm(v.eta); show("eta", !!v.eta);
       document.getElementById("ahead").textContent = v.stops_ahead === null ? "" : v.stops_ahead; show("ahead", v.stops_ahead !== null);
-      document.getElementById("courier").textContent = v.courier ? v.courier.location.lat.toFixed(5) + ", " + v.courier.location.lng.toFixed(5) + " (" + hm(v.courier.recorded_at) + ")" : "";
+      document.getElementById("courier").textContent = v.courier ? v.courier.location.lat.toFixed(dec) + ", " + v.courier.location.lng.toFixed(dec) + " (" + hm(v.courier.recorded_at) + ")" : "";
       show("courier", !!v.courier);
       document.getElementById("updated").textContent = hm(new Date().toISOString());
     }).catch(function(){});
@@ -156,7 +159,7 @@ func (s *Server) trackingPage(c *gin.Context) error {
 	nonce := base64.StdEncoding.EncodeToString(nb[:])
 	token := c.Param("token")
 	data := map[string]any{"Lang": lang, "T": pageTexts[lang], "Nonce": nonce, "Company": cfg.Company,
-		"API": "/api/v1/track/" + token, "TZ": cfg.Location.String()}
+		"API": "/api/v1/track/" + token, "TZ": cfg.Location.String(), "Decimals": notify.PositionDecimals}
 	status := http.StatusOK
 	v, err := n.Track(c.Request.Context(), token)
 	if courier.ErrorCode(err) == courier.ENOTFOUND {
@@ -195,4 +198,4 @@ func formatLatLng(p courier.LatLng) string {
 	return trimFloat(p.Lat) + ", " + trimFloat(p.Lng)
 }
 
-func trimFloat(f float64) string { return strconv.FormatFloat(f, 'f', 5, 64) }
+func trimFloat(f float64) string { return strconv.FormatFloat(f, 'f', notify.PositionDecimals, 64) }

@@ -229,12 +229,30 @@ func TestCustomerTracking(t *testing.T) {
 		now := e.clock.Now()
 		e.must(e.do("POST", "/api/v1/courier/locations", "courier1", map[string]any{"pings": []any{
 			map[string]any{"lat": 55.735, "lng": 37.60, "accuracy_m": 10, "recorded_at": now.Format(time.RFC3339)}}}), 200)
+		// The customer of the next stop sees the courier, to 3 decimals; the
+		// other customer how many stops come first.
+		var link2 struct{ Token string }
+		e.decode(e.must(e.do("GET", "/api/v1/orders/"+itoa(o2)+"/tracking-link", "dispatcher", nil), 200), &link2)
+		var v2 trackOut
 		e.decode(e.must(e.do("GET", "/api/v1/track/"+link.Token, "", nil), 200), &v)
-		if v.Status != "out_for_delivery" || v.Courier == nil || v.ETA == nil || v.StopsAhead == nil || v.StatusText != "On its way" {
-			t.Errorf("under way %+v", v)
+		e.decode(e.must(e.do("GET", "/api/v1/track/"+link2.Token, "", nil), 200), &v2)
+		next, after, nextTok, afterTok := v, v2, link.Token, link2.Token
+		if v.StopsAhead != nil && *v.StopsAhead == 1 {
+			next, after, nextTok, afterTok = v2, v, link2.Token, link.Token
 		}
-		if s := string(e.must(e.do("GET", "/t/"+link.Token, "", nil), 200).Body); !strings.Contains(s, "The courier was last seen at") {
-			t.Errorf("page under way: %.600s", s)
+		if next.Status != "out_for_delivery" || next.Courier == nil || next.ETA == nil || next.StopsAhead == nil || *next.StopsAhead != 0 ||
+			next.StatusText != "On its way" || next.Courier.Location.Lat != 55.735 || next.Courier.Location.Lng != 37.6 {
+			t.Errorf("next stop under way %+v", next)
+		}
+		if after.Courier != nil || after.ETA == nil || after.StopsAhead == nil || *after.StopsAhead != 1 {
+			t.Errorf("second stop under way %+v", after)
+		}
+		if s := string(e.must(e.do("GET", "/t/"+nextTok, "", nil), 200).Body); !strings.Contains(s, "The courier was last seen at") ||
+			!strings.Contains(s, "55.735, 37.600 (") || !strings.Contains(strings.ReplaceAll(s, " ", ""), "dec=3;") {
+			t.Errorf("page of the next stop: %.1500s", s)
+		}
+		if s := string(e.must(e.do("GET", "/t/"+afterTok, "", nil), 200).Body); !strings.Contains(s, `<dd id="courier"></dd>`) {
+			t.Errorf("page of the second stop shows the courier: %.1500s", s)
 		}
 		// The arrival check and the outbox: the shop, the courier and the customer hear of it.
 		if _, err := e.notify.ScanArrivals(e.t.Context()); err != nil {
@@ -242,6 +260,31 @@ func TestCustomerTracking(t *testing.T) {
 		}
 		e.drainOutbox()
 	})
+}
+
+// TestTrackingTooMany: a tracking link asked more than 30 times a minute
+// answers 429 with Retry-After, the page as well as its JSON; a minute later
+// it works again.
+func TestTrackingTooMany(t *testing.T) {
+	e := newEnv(t)
+	o := e.createOrder("MANY-1")
+	var link struct{ Token string }
+	e.decode(e.must(e.do("GET", "/api/v1/orders/"+itoa(o.ID)+"/tracking-link", "dispatcher", nil), 200), &link)
+	for i := range 30 {
+		path := "/api/v1/track/" + link.Token
+		if i%2 == 0 {
+			path = "/t/" + link.Token
+		}
+		e.must(e.do("GET", path, "", nil), 200)
+	}
+	for _, path := range []string{"/api/v1/track/" + link.Token, "/t/" + link.Token} {
+		r := e.must(e.do("GET", path, "", nil), 429)
+		if r.errorCode() != courier.ETOOMANY || r.Header.Get("Retry-After") != "60" {
+			t.Errorf("%s: %s, Retry-After %q", path, r.Body, r.Header.Get("Retry-After"))
+		}
+	}
+	e.clock.Set(e.clock.Now().Add(time.Minute))
+	e.must(e.do("GET", "/api/v1/track/"+link.Token, "", nil), 200)
 }
 
 // TestCashSettledWebhook: a cash desk settlement reaches the accounting

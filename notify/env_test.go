@@ -21,15 +21,25 @@ import (
 	"github.com/courierhq/courier/store"
 )
 
-// clock is a settable clock shared by the stores and the service.
+// clock is a settable clock shared by the stores and the service. It stands
+// still unless Run makes it follow the real time.
 type clock struct {
-	mu sync.Mutex
-	t  time.Time
+	mu    sync.Mutex
+	t     time.Time
+	since time.Time // when the clock was set running; zero when it stands still
 }
 
-func (c *clock) Now() time.Time         { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.since.IsZero() {
+		return c.t.Add(time.Since(c.since))
+	}
+	return c.t
+}
 func (c *clock) Add(d time.Duration)    { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 func (c *clock) Set(t time.Time)        { c.mu.Lock(); c.t = t; c.mu.Unlock() }
+func (c *clock) Run()                   { c.mu.Lock(); c.since = time.Now(); c.mu.Unlock() }
 func ctxT(t *testing.T) context.Context { return t.Context() }
 
 var msk, _ = time.LoadLocation("Europe/Moscow")

@@ -1,9 +1,12 @@
 package notify
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/courierhq/courier"
@@ -20,9 +23,9 @@ type stopETA struct {
 	ahead int // remaining stops before this one
 }
 
-// sheetPlan is an active sheet's remaining stops with their ETAs.
+// sheetPlan is an active sheet's remaining stops with their ETAs. It is
+// read-only once made: cached plans are shared by concurrent requests.
 type sheetPlan struct {
-	sheet *courier.RouteSheet
 	stops []stopETA
 	live  bool               // the ETAs come from the courier's live position
 	at    *courier.LatLng    // the courier's live position, when fresh
@@ -36,7 +39,7 @@ type sheetPlan struct {
 // adding each stop's service time; without one, they are the sheet's planned ETAs.
 func (s *Service) planOf(ctx context.Context, sh *courier.RouteSheet) (*sheetPlan, error) {
 	now := s.clock.Now()
-	sp := &sheetPlan{sheet: sh, order: map[int64]*stopETA{}}
+	sp := &sheetPlan{order: map[int64]*stopETA{}}
 	var remaining []courier.SheetStop
 	var orders []*courier.Order
 	// One query for the courier's orders of the day; a stop not among them
@@ -83,14 +86,14 @@ func (s *Service) planOf(ctx context.Context, sh *courier.RouteSheet) (*sheetPla
 		for _, o := range orders {
 			points = append(points, o.Location)
 		}
-		m, err := s.travel.Matrix(ctx, points, vehicle, now)
+		legs, err := s.legSeconds(ctx, points, vehicle, now)
 		if err != nil {
 			s.log.Warn("travel times for ETAs", "sheet_id", sh.ID, "err", err)
 		} else {
 			sp.live = true
 			t := now
 			for i, o := range orders {
-				t = t.Add(time.Duration(m.Duration(i, i+1)) * time.Second)
+				t = t.Add(time.Duration(legs[i]) * time.Second)
 				if o.TimeWindow != nil && t.Before(o.TimeWindow.From) {
 					t = o.TimeWindow.From
 				}
@@ -110,6 +113,165 @@ func (s *Service) planOf(ctx context.Context, sh *courier.RouteSheet) (*sheetPla
 	return sp, nil
 }
 
+// legSource prices one leg at a time without a matrix; geo.TravelModel does.
+type legSource interface {
+	Leg(a, b courier.LatLng, profile string, at time.Time) (metres, seconds int64, err error)
+}
+
+// legParallel bounds the two-point matrix requests of one sheet's legs.
+const legParallel = 4
+
+// legSeconds returns the travel time in seconds of each consecutive leg of
+// points (points[i] to points[i+1]), departing at depart: the len(points)-1
+// legs the ETAs need, never the whole matrix. A travel model that prices
+// single legs (the haversine model) does so; any other (OSRM) answers one
+// two-point matrix per leg, legParallel at once.
+func (s *Service) legSeconds(ctx context.Context, points []courier.LatLng, profile string, depart time.Time) ([]int64, error) {
+	out := make([]int64, len(points)-1)
+	if ls, ok := s.travel.(legSource); ok {
+		for i := range out {
+			_, sec, err := ls.Leg(points[i], points[i+1], profile, depart)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = sec
+		}
+		return out, nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		legs  sync.WaitGroup
+		mu    sync.Mutex
+		first error
+	)
+	slots := make(chan struct{}, legParallel)
+	for i := range out {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		legs.Go(func() {
+			defer func() { <-slots }()
+			m, err := s.travel.Matrix(ctx, points[i:i+2], profile, depart)
+			if err != nil {
+				mu.Lock()
+				first = cmp.Or(first, err)
+				mu.Unlock()
+				cancel()
+				return
+			}
+			out[i] = m.Duration(0, 1)
+		})
+	}
+	legs.Wait()
+	if first != nil {
+		return nil, first
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// planCache keeps each sheet's plan for ETACache, so that tracking pages
+// (which poll every 30 s) cost one plan per sheet per ETACache however many
+// customers watch the sheet, instead of one per request. It lives in each
+// replica's memory: a plan is derived, read-only data that replicas need
+// not agree on; each serves a copy at most ETACache old, made for the
+// sheet's current version. A missing plan is made once while concurrent
+// requests for the same sheet wait for it.
+type planCache struct {
+	mu      sync.Mutex
+	entries map[int64]*planEntry // by sheet id
+}
+
+type planEntry struct {
+	version int64
+	done    chan struct{} // closed once plan, err and expires are set
+	plan    *sheetPlan
+	err     error
+	expires time.Time
+}
+
+// planCacheSweep is the size above which adding a plan first drops the expired ones.
+const planCacheSweep = 1000
+
+// planTimeout bounds making one plan for the cache.
+const planTimeout = 20 * time.Second
+
+// put stores e for sheet id; the caller holds c.mu.
+func (c *planCache) put(id int64, e *planEntry, now time.Time) {
+	if c.entries == nil {
+		c.entries = map[int64]*planEntry{}
+	}
+	if len(c.entries) >= planCacheSweep {
+		for k, old := range c.entries {
+			select {
+			case <-old.done:
+				if !now.Before(old.expires) {
+					delete(c.entries, k)
+				}
+			default:
+			}
+		}
+	}
+	c.entries[id] = e
+}
+
+// remember caches a plan made elsewhere (the arrival check's fresh one).
+func (s *Service) remember(sh *courier.RouteSheet, sp *sheetPlan) {
+	now := s.clock.Now()
+	e := &planEntry{version: sh.Version, done: make(chan struct{}), plan: sp, expires: now.Add(s.cfg.ETACache)}
+	close(e.done)
+	s.plans.mu.Lock()
+	s.plans.put(sh.ID, e, now)
+	s.plans.mu.Unlock()
+}
+
+// cachedPlan returns sh's plan from the cache, making it when it is
+// missing, expired or made for another version of the sheet.
+func (s *Service) cachedPlan(ctx context.Context, sh *courier.RouteSheet) (*sheetPlan, error) {
+	c := &s.plans
+	now := s.clock.Now()
+	c.mu.Lock()
+	if e := c.entries[sh.ID]; e != nil && e.version == sh.Version {
+		fresh := true
+		select {
+		case <-e.done:
+			fresh = now.Before(e.expires)
+		default: // being made: wait for it
+		}
+		if fresh {
+			c.mu.Unlock()
+			select {
+			case <-e.done:
+				return e.plan, e.err
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+	}
+	e := &planEntry{version: sh.Version, done: make(chan struct{})}
+	c.put(sh.ID, e, now)
+	c.mu.Unlock()
+	// Made apart from this request's cancellation: others may wait for it.
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), planTimeout)
+	plan, err := s.planOf(pctx, sh)
+	cancel()
+	c.mu.Lock()
+	e.plan, e.err, e.expires = plan, err, s.clock.Now().Add(s.cfg.ETACache)
+	if err != nil && c.entries[sh.ID] == e {
+		delete(c.entries, sh.ID)
+	}
+	c.mu.Unlock()
+	close(e.done)
+	return plan, err
+}
+
 // ScanArrivals queues "the courier is arriving" for every order out for
 // delivery on an active sheet whose live ETA is within ArrivingMinutes,
 // once per order and sheet (the outbox key). Replicas may scan at once: the
@@ -127,6 +289,7 @@ func (s *Service) ScanArrivals(ctx context.Context) (int, error) {
 		if err != nil {
 			return queued, err
 		}
+		s.remember(sh, sp) // tracking pages use it too
 		if !sp.live {
 			continue // no fresh GPS: the sheet's plan alone does not say the courier is near
 		}
@@ -153,24 +316,41 @@ func (s *Service) ScanArrivals(ctx context.Context) (int, error) {
 }
 
 // TrackView is what the customer's tracking page shows: the order's state
-// and, while the courier is close, where the courier is. Nothing about
-// other orders or about the courier as a person.
+// and, while the courier is on the way to this very stop, roughly where the
+// courier is. Nothing about other orders or about the courier as a person:
+// while other stops come first, only how many and the ETA.
 type TrackView struct {
 	OrderNumber string
 	Status      courier.OrderStatus
 	Window      *courier.TimeWindow
 	ETA         time.Time       // zero when unknown
 	StopsAhead  int             // stops before this one; -1 when not on the way
-	Courier     *courier.LatLng // while the order is among the courier's next PositionStops stops
+	Courier     *courier.LatLng // while this order is the courier's next stop, rounded to PositionDecimals
 	CourierAt   time.Time       // when that position was recorded
 	Company     string
 	Language    string
 	UpdatedAt   time.Time
 }
 
-// Track returns the tracking view of a tracking token. Returns ENOTFOUND for
-// an unknown or expired link.
+// PositionDecimals is how many decimals of a degree the tracking page shows
+// of the courier's position: 3, about 100 m, enough to see the courier come
+// closer, not enough to tell which door they are at.
+const PositionDecimals = 3
+
+// roundPosition rounds p to PositionDecimals.
+func roundPosition(p courier.LatLng) courier.LatLng {
+	const scale = 1000 // 10^PositionDecimals
+	return courier.LatLng{Lat: math.Round(p.Lat*scale) / scale, Lng: math.Round(p.Lng*scale) / scale}
+}
+
+// Track returns the tracking view of a tracking token. The ETAs come from
+// the sheet's cached plan (at most ETACache old). Each link may ask
+// TrackLimit times per TrackWindow. Returns ENOTFOUND for an unknown or
+// expired link, ETOOMANY (details: retry_after_s) over the limit.
 func (s *Service) Track(ctx context.Context, token string) (*TrackView, error) {
+	if err := s.limitTrack(ctx, token); err != nil {
+		return nil, err
+	}
 	o, err := s.orderOfLink(ctx, token)
 	if err != nil {
 		return nil, err
@@ -189,7 +369,7 @@ func (s *Service) Track(ctx context.Context, token string) (*TrackView, error) {
 	if sh.Status != courier.SheetPublished && sh.Status != courier.SheetActive {
 		return v, nil
 	}
-	sp, err := s.planOf(ctx, sh)
+	sp, err := s.cachedPlan(ctx, sh)
 	if err != nil {
 		return nil, err
 	}
@@ -200,8 +380,8 @@ func (s *Service) Track(ctx context.Context, token string) (*TrackView, error) {
 	v.ETA = st.eta
 	if o.Status == courier.StatusOutForDelivery && sh.Status == courier.SheetActive {
 		v.StopsAhead = st.ahead
-		if sp.at != nil && st.ahead < s.cfg.PositionStops {
-			at := *sp.at
+		if sp.at != nil && st.ahead == 0 {
+			at := roundPosition(*sp.at)
 			v.Courier, v.CourierAt = &at, sp.seen
 		}
 	}

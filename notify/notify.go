@@ -19,16 +19,24 @@
 //     the token is unregistered or invalid: the device is deleted); or failed
 //     after MaxAttempts (kept as a dead letter; a webhook delivery can be replayed).
 //
+// Pushes and webhooks are sent by separate senders (PushSenders and
+// WebhookSenders per worker, each sending one delivery at a time), so slow
+// or hanging webhook endpoints never hold pushes back. A worker leases a
+// delivery only when a sender is idle to start it at once, so a lease covers
+// one send: the send gives up after SendTimeout and the lease lasts at least
+// twice that (2 minutes by default), so a live worker never loses a lease it
+// is using, and a sender that finds less than SendTimeout left of its lease
+// does not send. The order in which deliveries go out is not guaranteed.
+//
 // Exactly once is not possible with FCM (it has no idempotency key): a
 // worker that dies after FCM accepted a message and before it marked the
 // delivery sent leaves the delivery leased, and when the lease ends another
-// worker sends it again. The window is one UPDATE long; the lease (2 minutes
-// by default) is far longer than a send's timeout, so a live worker never
-// loses a lease it is using. A duplicate that slips through does not show
-// twice on the phone: every push of one outbox message carries the same
-// Android collapse key and notification tag and APNs collapse id, so the
-// second one replaces the first. Webhook receivers get the event id
-// (evt_<outbox id>) and the delivery id in headers to drop duplicates.
+// worker sends it again. The window is one UPDATE long. A duplicate that
+// slips through does not show twice on the phone: every push of one outbox
+// message carries the same Android collapse key and notification tag and
+// APNs collapse id, so the second one replaces the first. Webhook receivers
+// get the event id (evt_<outbox id>) and the delivery id in headers to drop
+// duplicates.
 package notify
 
 import (
@@ -57,11 +65,13 @@ type Config struct {
 	PublicURL string         // base of tracking links, e.g. https://track.example.com (default http://localhost:8080)
 
 	ArrivingMinutes int           // customers hear "arriving" when the ETA is this close (default 60)
-	PositionStops   int           // the tracking page shows the courier while the order is among their next N stops (default 3)
 	TrackingTTL     time.Duration // a tracking link works this long after the order is finished (default 7 days)
+	ETACache        time.Duration // how long a sheet's ETAs serve tracking pages before they are computed again (default 20 s)
+	TrackLimit      int           // requests one tracking link may make per TrackWindow (default 30: a page polls twice a minute)
+	TrackWindow     time.Duration // the window of TrackLimit (default 1 minute)
 
-	Batch       int           // messages or deliveries leased at once (default 20)
-	Lease       time.Duration // how long a lease lasts (default 2 minutes)
+	Batch       int           // outbox messages leased at once (default 20)
+	Lease       time.Duration // how long a lease lasts (default 2 minutes; at least twice SendTimeout: a shorter one is raised)
 	PollEvery   time.Duration // how often an idle worker looks for work (default 1 s)
 	ScanEvery   time.Duration // how often the arrival check runs (default 30 s)
 	MaxAttempts int           // a delivery gives up after this many tries (default 10)
@@ -71,6 +81,9 @@ type Config struct {
 	PushMaxAge  time.Duration // a push not sent this long after its change is dropped as stale (default 6 hours); webhooks never expire
 	Retention   time.Duration // finished deliveries and handled outbox messages are deleted after this (default 30 days)
 	PurgeEvery  time.Duration // how often a worker purges (default 1 hour)
+
+	PushSenders    int // pushes one worker sends at once (default 8)
+	WebhookSenders int // webhook requests one worker makes at once (default 4); they never hold pushes back
 }
 
 // WithDefaults returns c with its zero fields set to the defaults.
@@ -96,9 +109,13 @@ func (c Config) WithDefaults() Config {
 		}
 	}
 	def(&c.ArrivingMinutes, 60)
-	def(&c.PositionStops, 3)
 	dur(&c.TrackingTTL, 7*24*time.Hour)
+	dur(&c.ETACache, 20*time.Second)
+	def(&c.TrackLimit, 30)
+	dur(&c.TrackWindow, time.Minute)
 	def(&c.Batch, 20)
+	def(&c.PushSenders, 8)
+	def(&c.WebhookSenders, 4)
 	dur(&c.Lease, 2*time.Minute)
 	dur(&c.PollEvery, time.Second)
 	dur(&c.ScanEvery, 30*time.Second)
@@ -109,6 +126,9 @@ func (c Config) WithDefaults() Config {
 	dur(&c.PushMaxAge, 6*time.Hour)
 	dur(&c.Retention, 30*24*time.Hour)
 	dur(&c.PurgeEvery, time.Hour)
+	// A delivery is leased when a sender starts it; the send gives up after
+	// SendTimeout, so a lease of twice that is never lost by a live worker.
+	c.Lease = max(c.Lease, 2*c.SendTimeout)
 	return c
 }
 
@@ -129,6 +149,8 @@ type Service struct {
 	positions Positions
 	newToken  func() string
 	metrics   *Metrics
+	plans     planCache  // sheets' ETAs for tracking pages
+	trackHits HitCounter // the tracking limit's counter
 }
 
 // New returns the service. Set a travel model and positions for ETAs
@@ -138,7 +160,8 @@ func New(store courier.Store, clock courier.Clock, cfg Config, log *slog.Logger)
 		log = slog.Default()
 	}
 	cfg = cfg.WithDefaults()
-	return &Service{store: store, clock: clock, cfg: cfg, log: log, travel: geo.DefaultTravelModel(cfg.Location), newToken: NewTrackingToken}
+	return &Service{store: store, clock: clock, cfg: cfg, log: log, travel: geo.DefaultTravelModel(cfg.Location), newToken: NewTrackingToken,
+		trackHits: &localCounter{clock: clock}}
 }
 
 // SetTravel replaces the travel model of ETAs (OSRM, say).

@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/courierhq/courier"
@@ -22,7 +24,12 @@ type Worker struct {
 	hooks  WebhookPoster
 	id     string
 	log    *slog.Logger
+	wake   map[string]chan struct{} // per channel: new deliveries may be due
 }
+
+// channels are the delivery channels. Each has its own senders, so that
+// slow webhook endpoints never hold pushes back.
+var channels = []string{courier.ChannelPush, courier.ChannelWebhook}
 
 // NewWorker returns a worker sending pushes with sender and webhooks with
 // hooks (nil: an HTTPPoster with the service's SendTimeout).
@@ -31,11 +38,25 @@ func (s *Service) NewWorker(sender Sender, hooks WebhookPoster) *Worker {
 		hooks = NewHTTPPoster(s.cfg.SendTimeout)
 	}
 	id := "w-" + strings.ToLower(rand.Text()[:12])
-	return &Worker{s: s, sender: sender, hooks: hooks, id: id, log: s.log.With(slog.String("worker", id))}
+	w := &Worker{s: s, sender: sender, hooks: hooks, id: id, log: s.log.With(slog.String("worker", id)), wake: map[string]chan struct{}{}}
+	for _, ch := range channels {
+		w.wake[ch] = make(chan struct{}, 1)
+	}
+	return w
 }
 
-// Run drains the outbox until ctx ends, looking for work every PollEvery
-// and checking arrivals every ScanEvery. Errors are logged and retried.
+// senders is how many deliveries of channel the worker sends at once.
+func (w *Worker) senders(channel string) int {
+	if channel == courier.ChannelWebhook {
+		return w.s.cfg.WebhookSenders
+	}
+	return w.s.cfg.PushSenders
+}
+
+// Run drains the outbox until ctx ends: one loop expands due messages every
+// PollEvery (and checks arrivals every ScanEvery), and each channel has its
+// own loop of senders. Errors are logged and retried. Run returns when the
+// sends under way have ended.
 func (w *Worker) Run(ctx context.Context) {
 	poll := time.NewTicker(w.s.cfg.PollEvery)
 	defer poll.Stop()
@@ -44,12 +65,15 @@ func (w *Worker) Run(ctx context.Context) {
 	purge := time.NewTicker(w.s.cfg.PurgeEvery)
 	defer purge.Stop()
 	w.log.Info("notification worker started")
+	var loops sync.WaitGroup
+	for _, ch := range channels {
+		loops.Go(func() { w.deliverLoop(ctx, ch) })
+	}
 	for {
-		if _, err := w.Drain(ctx); err != nil && ctx.Err() == nil {
-			w.log.Error("notification worker", slog.Any("err", err))
-		}
+		w.expandAll(ctx)
 		select {
 		case <-ctx.Done():
+			loops.Wait()
 			w.log.Info("notification worker stopped")
 			return
 		case <-scan.C:
@@ -65,8 +89,90 @@ func (w *Worker) Run(ctx context.Context) {
 	}
 }
 
+// expandAll expands due outbox messages until none is due, waking the
+// senders whenever it made deliveries.
+func (w *Worker) expandAll(ctx context.Context) {
+	for ctx.Err() == nil {
+		n, err := w.ExpandDue(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				w.log.Error("notification worker", slog.Any("err", err))
+			}
+			return
+		}
+		if n == 0 {
+			return
+		}
+		for _, c := range w.wake {
+			select {
+			case c <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+// deliverLoop sends channel's due deliveries until ctx ends. It leases only
+// as many deliveries as it has idle senders, so every delivery it leases
+// starts at once and its lease (at least twice SendTimeout) outlasts its
+// send: no other worker takes it over while it is being sent. A hanging
+// endpoint holds one sender for SendTimeout at most.
+func (w *Worker) deliverLoop(ctx context.Context, channel string) {
+	n := w.senders(channel)
+	idle := make(chan struct{}, n) // a token per idle sender
+	for range n {
+		idle <- struct{}{}
+	}
+	var sends sync.WaitGroup
+	defer sends.Wait()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-idle:
+		}
+		k := 1
+	more:
+		for k < n {
+			select {
+			case <-idle:
+				k++
+			default:
+				break more
+			}
+		}
+		list, until, err := w.claim(ctx, channel, k)
+		if err != nil && ctx.Err() == nil {
+			w.log.Error("claim deliveries", slog.String("channel", channel), slog.Any("err", err))
+		}
+		for _, d := range list {
+			sends.Go(func() {
+				defer func() { idle <- struct{}{} }()
+				if err := w.deliver(ctx, d, until); err != nil && ctx.Err() == nil {
+					w.log.Error("record delivery", slog.Int64("delivery_id", d.ID), slog.Any("err", err))
+				}
+			})
+		}
+		for range k - len(list) {
+			idle <- struct{}{}
+		}
+		if len(list) < k { // nothing more is due now
+			t := time.NewTimer(w.s.cfg.PollEvery)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-w.wake[channel]:
+			case <-t.C:
+			}
+			t.Stop()
+		}
+	}
+}
+
 // Drain expands and delivers until nothing is due now, and returns how many
-// deliveries it tried.
+// deliveries it tried. It is Run's work done once, in the caller's
+// goroutine (tests, tools).
 func (w *Worker) Drain(ctx context.Context) (int, error) {
 	tried := 0
 	for ctx.Err() == nil {
@@ -122,25 +228,78 @@ func (w *Worker) ExpandDue(ctx context.Context) (int, error) {
 	return len(msgs), nil
 }
 
-// DeliverDue leases one batch of due deliveries and tries each. It returns
-// how many it tried.
+// DeliverDue leases, for every channel at once, as many due deliveries as
+// the channel has senders, sends them at once and waits for them. It
+// returns how many it tried.
 func (w *Worker) DeliverDue(ctx context.Context) (int, error) {
-	cfg := w.s.cfg
-	list, err := w.s.store.ClaimDeliveries(ctx, w.id, w.s.clock.Now(), cfg.Lease, cfg.Batch)
-	if err != nil {
-		return 0, err
+	var (
+		all   sync.WaitGroup
+		mu    sync.Mutex
+		tried int
+		first error
+	)
+	fail := func(err error) {
+		mu.Lock()
+		first = cmp.Or(first, err)
+		mu.Unlock()
 	}
-	for _, d := range list {
-		r := w.try(ctx, d)
-		w.s.metrics.try(d.Channel, r.Status, r.Duration)
-		err := w.s.store.FinishDelivery(ctx, d.ID, w.id, r)
-		if courier.ErrorCode(err) == courier.ECONFLICT {
-			w.log.Warn("delivery lease lost", slog.Int64("delivery_id", d.ID))
-		} else if err != nil {
-			return len(list), err
-		}
+	for _, ch := range channels {
+		all.Go(func() {
+			list, until, err := w.claim(ctx, ch, w.senders(ch))
+			if err != nil {
+				fail(err)
+				return
+			}
+			var sends sync.WaitGroup
+			for _, d := range list {
+				sends.Go(func() {
+					if err := w.deliver(ctx, d, until); err != nil {
+						fail(err)
+					}
+				})
+			}
+			sends.Wait()
+			mu.Lock()
+			tried += len(list)
+			mu.Unlock()
+		})
 	}
-	return len(list), nil
+	all.Wait()
+	return tried, first
+}
+
+// claim leases up to limit due deliveries of channel and says when the lease ends.
+func (w *Worker) claim(ctx context.Context, channel string, limit int) ([]*courier.Delivery, time.Time, error) {
+	now := w.s.clock.Now()
+	list, err := w.s.store.ClaimDeliveries(ctx, w.id, channel, now, w.s.cfg.Lease, limit)
+	return list, now.Add(w.s.cfg.Lease), err
+}
+
+// finishTimeout bounds recording a try's result, which is done even when
+// ctx has ended (a worker stopping records the sends it cut short).
+const finishTimeout = 10 * time.Second
+
+// deliver tries one delivery leased until until and records the result. A
+// delivery whose lease would end before a send could time out is not sent
+// (the lease was held too long: it goes again when the lease ends). It
+// returns an error only when the result could not be recorded for another
+// reason than a lost lease.
+func (w *Worker) deliver(ctx context.Context, d *courier.Delivery, until time.Time) error {
+	attrs := []any{slog.Int64("delivery_id", d.ID), slog.String("channel", d.Channel)}
+	if left := until.Sub(w.s.clock.Now()); left < w.s.cfg.SendTimeout {
+		w.log.Warn("delivery not sent: its lease ends before a send could time out", append(attrs, slog.Duration("lease_left", left))...)
+		return nil
+	}
+	r := w.try(ctx, d)
+	w.s.metrics.try(d.Channel, r.Status, r.Duration)
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
+	defer cancel()
+	err := w.s.store.FinishDelivery(fctx, d.ID, w.id, r)
+	if courier.ErrorCode(err) == courier.ECONFLICT {
+		w.log.Warn("delivery lease lost", attrs...)
+		return nil
+	}
+	return err
 }
 
 // try sends one delivery and says what came of it. Tokens FCM calls gone

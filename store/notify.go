@@ -324,14 +324,14 @@ func scanDelivery(row interface{ Scan(...any) error }) (*courier.Delivery, error
 	return &d, nil
 }
 
-// ClaimDeliveries leases up to limit due pending deliveries to worker until
-// now+lease and counts the attempt.
-func (s *DB) ClaimDeliveries(ctx context.Context, worker string, now time.Time, lease time.Duration, limit int) ([]*courier.Delivery, error) {
+// ClaimDeliveries leases up to limit due pending deliveries of channel (all
+// channels when empty) to worker until now+lease and counts the attempt.
+func (s *DB) ClaimDeliveries(ctx context.Context, worker, channel string, now time.Time, lease time.Duration, limit int) ([]*courier.Delivery, error) {
 	now = utc(now)
 	rows, err := s.wdb.QueryContext(ctx, `UPDATE deliveries SET locked_until = $1, locked_by = $2, attempts = attempts + 1 WHERE id IN (
 		SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $3
-		AND (locked_until IS NULL OR locked_until <= $3) ORDER BY id LIMIT $4`+s.skipLocked()+`)
-		RETURNING `+deliveryColumns, s.d.timeArg(now.Add(lease)), worker, s.d.timeArg(now), limit)
+		AND (locked_until IS NULL OR locked_until <= $3) AND ($5 = '' OR channel = $5) ORDER BY id LIMIT $4`+s.skipLocked()+`)
+		RETURNING `+deliveryColumns, s.d.timeArg(now.Add(lease)), worker, s.d.timeArg(now), limit, channel)
 	if err != nil {
 		return nil, fmt.Errorf("store: claim deliveries: %w", err)
 	}
