@@ -325,10 +325,13 @@ type LedgerStore interface {
 	// it returns, in one transaction. Returns ENOTFOUND, ECONFLICT when the
 	// piece is already in, or fn's error.
 	ReturnItem(ctx context.Context, sheetID int64, fn func(*SheetBook) (*ReturnChange, error)) (*ReturnedItem, error)
-	// PostLedger locks the courier (when courierID is not 0), calls fn with
-	// the courier's postings matching f, and writes the postings fn returns
-	// in one transaction: a discrepancy can be resolved only once.
-	PostLedger(ctx context.Context, courierID int64, f PostingFilter, fn func([]Posting) ([]Posting, error)) ([]Posting, error)
+	// PostLedger locks the cashier shift (when shiftID is not 0), then the
+	// courier (when courierID is not 0), calls fn with the locked shift (nil
+	// without one) and the postings matching f, and writes the postings fn
+	// returns, in one transaction: a discrepancy can be resolved only once,
+	// and fn sees whether the shift is still open (closing it takes the
+	// same lock). Returns ENOTFOUND (shift, courier), or fn's error.
+	PostLedger(ctx context.Context, shiftID, courierID int64, f PostingFilter, fn func(*CashShift, []Posting) ([]Posting, error)) ([]Posting, error)
 	// Postings returns postings matching f, by id.
 	Postings(ctx context.Context, f PostingFilter) ([]Posting, error)
 	// Balances sums postings matching f per account and currency, by account.

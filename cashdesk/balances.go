@@ -185,10 +185,12 @@ var errBooked = errors.New("cashdesk: already booked")
 // Resolve reduces a courier's discrepancy by in.Amount: in cash at the desk
 // of the cashier's open shift (a shortage paid in, a surplus paid out), or
 // written off by an admin. It reads the discrepancy under the courier's lock,
-// so it cannot be resolved twice; a retry with the same key answers what was
-// booked (Replayed), also after a crash. Returns EFORBIDDEN, EINVALID (amount,
-// currency, method, note, key), EIDEMPOTENCY (the key was used for another
-// resolution), ENOTFOUND (courier), ECONFLICT (no discrepancy, no open shift).
+// so it cannot be resolved twice, and books cash only under the shift's lock
+// while the shift is open, so a shift closed meanwhile takes nothing; a
+// retry with the same key answers what was booked (Replayed), also after a
+// crash. Returns EFORBIDDEN, EINVALID (amount, currency, method, note, key),
+// EIDEMPOTENCY (the key was used for another resolution), ENOTFOUND
+// (courier), ECONFLICT (no discrepancy, no open shift).
 func (s *Service) Resolve(ctx context.Context, actor courier.Actor, in ResolveInput) (*Resolution, error) {
 	if err := actor.Require(desk...); err != nil {
 		return nil, err
@@ -245,7 +247,16 @@ func (s *Service) Resolve(ctx context.Context, actor courier.Actor, in ResolveIn
 	}
 	account := courier.AccountDiscrepancy(in.CourierID)
 	now := s.now()
-	ps, err := s.store.PostLedger(ctx, in.CourierID, courier.PostingFilter{Accounts: []string{account}}, func(ps []courier.Posting) ([]courier.Posting, error) {
+	var shiftID int64
+	if shift != nil {
+		shiftID = shift.ID
+	}
+	ps, err := s.store.PostLedger(ctx, shiftID, in.CourierID, courier.PostingFilter{Accounts: []string{account}}, func(sh *courier.CashShift, ps []courier.Posting) ([]courier.Posting, error) {
+		// The shift was read before the transaction; under its lock it may
+		// have been closed meanwhile (closing takes the same lock).
+		if sh != nil && sh.Status != courier.ShiftOpen {
+			return nil, courier.Errorf(courier.ECONFLICT, "your cashier shift %d was closed; open a new one before taking cash", sh.ID)
+		}
 		var open int64
 		for _, p := range ps {
 			if p.TxID == txID {

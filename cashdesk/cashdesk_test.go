@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -363,6 +365,14 @@ func TestSettleBadInput(t *testing.T) {
 			{"zero denomination", d.cashier, with(func(in *cashdesk.SettleInput) {
 				in.Denominations = []courier.Denomination{{Value: 0, Count: 1}}
 			}), courier.EINVALID, "denominations[0].value"},
+			{"a barcode as counted", d.cashier, with(func(in *cashdesk.SettleInput) { in.Counted.Amount = 4600000000017 }), courier.EINVALID, "counted.amount"},
+			{"int64 max as counted", d.cashier, with(func(in *cashdesk.SettleInput) { in.Counted.Amount = math.MaxInt64 }), courier.EINVALID, "counted.amount"},
+			{"a barcode as denomination", d.cashier, with(func(in *cashdesk.SettleInput) {
+				in.Denominations = []courier.Denomination{{Value: 4600000000017, Count: 1}}
+			}), courier.EINVALID, "denominations[0].value"},
+			{"too many denominations", d.cashier, with(func(in *cashdesk.SettleInput) {
+				in.Denominations = make([]courier.Denomination, cashdesk.MaxDenominations+1)
+			}), courier.EINVALID, "denominations"},
 			{"nothing delivered", d.cashier, ok, courier.ECONFLICT, ""},
 			{"another depot's sheet", d.cashier, with(func(in *cashdesk.SettleInput) { in.Barcode = otherSheet.Number; in.Key = "o" }), courier.ECONFLICT, ""},
 			{"no shift", d.cashier2, with(func(in *cashdesk.SettleInput) { in.Key = "n" }), courier.ECONFLICT, ""},
@@ -688,6 +698,99 @@ func TestResolveConcurrent(t *testing.T) {
 		d.must(err)
 		if len(seen) != 1 || b.Discrepancy != 700 {
 			t.Errorf("%d distinct bookings, discrepancy %d; want 1 and 700", len(seen), b.Discrepancy)
+		}
+		d.ledgerSumsToZero()
+	})
+}
+
+// TestSettleCountedBounds: a count far beyond what the sheet owes (a barcode
+// scanned into the field) is refused naming counted.amount, nothing is
+// booked, and the reconciliation stays balanced; a large but plausible
+// surplus is booked. The bound is max(expected × 10, expected + 1,000,000.00).
+func TestSettleCountedBounds(t *testing.T) {
+	backends(t, func(t *testing.T, d *desk) {
+		ctx := context.Background()
+		sh, os := d.sheet(0, d.depot, cash(10000), cash(2000))
+		for _, o := range os {
+			d.move(o, courier.StatusDelivered)
+		}
+		d.openShift(d.cashier, d.depot)
+		limit := int64(12000 + 100_000_000) // 120.00 + 1,000,000.00 RUB
+		// Just over the bound, 460 million roubles, and an EAN-13 read as kopecks.
+		for _, counted := range []int64{limit + 1, 46_000_000_000, 4600000000017} {
+			_, err := d.cash.Settle(ctx, d.cashier, cashdesk.SettleInput{Barcode: sh.Number, Counted: rub(counted), Key: fmt.Sprint("scan-", counted)})
+			wantField(t, err, "counted.amount")
+			if counted < cashdesk.MaxAmount && (courier.ErrorDetails(err)["max"] != limit || !strings.Contains(courier.ErrorMessage(err), "scanned barcode")) {
+				t.Errorf("counted %d: %v %v", counted, courier.ErrorMessage(err), courier.ErrorDetails(err))
+			}
+		}
+		sts, err := d.db.Settlements(ctx, courier.SettlementFilter{})
+		d.must(err)
+		if len(sts) != 0 {
+			t.Fatalf("refused counts stored %d settlements", len(sts))
+		}
+		st, err := d.cash.Settle(ctx, d.cashier, cashdesk.SettleInput{Barcode: sh.Number, Counted: rub(limit), Note: "found in the bag", Key: "max"})
+		d.must(err)
+		if st.Discrepancy() != 100_000_000 {
+			t.Errorf("surplus %d, want 100000000", st.Discrepancy())
+		}
+		// A resolution of a barcode-sized amount is refused before anything else.
+		_, err = d.cash.Resolve(ctx, d.cashier, cashdesk.ResolveInput{CourierID: d.couriers[0].ID, Amount: rub(4600000000017),
+			Method: cashdesk.ResolveCash, Key: "scan"})
+		wantField(t, err, "amount.amount")
+		d.ledgerSumsToZero()
+		rec, err := d.cash.Reconciliation(ctx, d.admin, "2026-11-23", d.depot.ID)
+		d.must(err)
+		if !rec.Balanced {
+			t.Errorf("reconciliation %+v", rec)
+		}
+	})
+}
+
+// closingStore closes the cashier's shift right after handing it out: a
+// close that commits between a request reading the shift and booking on it.
+type closingStore struct {
+	courier.Store
+	close func(*courier.CashShift)
+}
+
+func (s *closingStore) OpenCashShiftOf(ctx context.Context, cashierID int64) (*courier.CashShift, error) {
+	sh, err := s.Store.OpenCashShiftOf(ctx, cashierID)
+	if err == nil {
+		s.close(sh)
+	}
+	return sh, err
+}
+
+// TestResolveOnClosedShift: a cash repayment whose shift is closed while
+// the request runs books nothing on the closed shift (ECONFLICT): the shift
+// is checked under its lock in the booking's transaction.
+func TestResolveOnClosedShift(t *testing.T) {
+	backends(t, func(t *testing.T, d *desk) {
+		ctx := context.Background()
+		sh, os := d.sheet(0, d.depot, cash(10000))
+		d.move(os[0], courier.StatusDelivered)
+		shift := d.openShift(d.cashier, d.depot)
+		_, err := d.cash.Settle(ctx, d.cashier, cashdesk.SettleInput{Barcode: sh.Number, Counted: rub(9000), Key: "short"})
+		d.must(err)
+		racing := cashdesk.New(&closingStore{Store: d.db, close: func(s *courier.CashShift) {
+			_, err := d.cash.CloseShift(ctx, d.cashier, s.ID, "end of day")
+			d.must(err)
+		}}, d.clock, d.cash.Config())
+		_, err = racing.Resolve(ctx, d.cashier, cashdesk.ResolveInput{CourierID: d.couriers[0].ID, Amount: rub(300),
+			Method: cashdesk.ResolveCash, Key: "late"})
+		wantCode(t, err, courier.ECONFLICT)
+		ps, err := d.db.Postings(ctx, courier.PostingFilter{ShiftID: shift.ID})
+		d.must(err)
+		for _, p := range ps {
+			if p.Kind == courier.KindRepayment {
+				t.Errorf("a repayment was booked on the closed shift: %+v", p)
+			}
+		}
+		b, err := d.cash.CourierBalance(ctx, d.cashier, d.couriers[0].ID, 0, 0)
+		d.must(err)
+		if b.Discrepancy != 1000 {
+			t.Errorf("discrepancy %d, want 1000", b.Discrepancy)
 		}
 		d.ledgerSumsToZero()
 	})

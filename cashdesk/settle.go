@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"math"
 	"strings"
 	"unicode/utf8"
 
@@ -25,6 +24,46 @@ type SettleInput struct {
 
 // maxNote is the longest note a settlement or a resolution may carry.
 const maxNote = 1000
+
+// Bounds of the amounts the desk takes. A barcode scanner types into
+// whatever field has the focus: an EAN-13 such as 4600000000017 read as
+// kopecks would book a 46-billion-rouble surplus, and amounts near the int64
+// limit would make the ledger's sums overflow. The bounds refuse both
+// (EINVALID naming the field) and keep every sum of postings far within int64.
+const (
+	// MaxAmount is the most any amount at the desk may be, in minor units:
+	// 10^12, 10 billion roubles; a million postings that large still sum
+	// within int64.
+	MaxAmount = 1_000_000_000_000
+	// MaxDenomination is the largest banknote or coin value, in minor units:
+	// 10^8, a million roubles, five times the largest note of any currency
+	// we accept (200,000.00 UZS).
+	MaxDenomination = 100_000_000
+	// MaxDenominations is how many lines a count of banknotes and coins may have.
+	MaxDenominations = 100
+	// MaxCountedFactor and MaxCountedOverMajor bound the counted cash by what
+	// a settlement expects: it may be at most
+	//
+	//	max(expected × MaxCountedFactor, expected + MaxCountedOverMajor major units)
+	//
+	// (and MaxAmount). A real surplus is a forgotten order or a mistake in
+	// change, never ten times the sheet's cash nor a million more; a count
+	// beyond that is a typo or a scanned barcode, and the cashier counts again.
+	MaxCountedFactor    = 10
+	MaxCountedOverMajor = 1_000_000
+)
+
+// maxCounted returns the most that may be counted when expected is owed.
+func maxCounted(expected int64, currency string) int64 {
+	over := int64(MaxCountedOverMajor)
+	for range courier.MinorDigits(currency) {
+		over *= 10
+	}
+	if expected >= MaxAmount/MaxCountedFactor {
+		return MaxAmount
+	}
+	return min(max(expected*MaxCountedFactor, expected+over), MaxAmount)
+}
 
 // validate checks the input on its own and returns the sheet id.
 // Returns EINVALID naming the field.
@@ -46,6 +85,9 @@ func (s *Service) validateSettle(in *SettleInput) (int64, error) {
 	if err := s.validateMoney("counted", in.Counted); err != nil {
 		return 0, err
 	}
+	if len(in.Denominations) > MaxDenominations {
+		return 0, courier.FieldError("denominations", "must have at most %d lines", MaxDenominations)
+	}
 	if len(in.Denominations) > 0 {
 		var sum int64
 		for i, d := range in.Denominations {
@@ -53,13 +95,14 @@ func (s *Service) validateSettle(in *SettleInput) (int64, error) {
 			if d.Value <= 0 {
 				return 0, courier.FieldError(field+".value", "must be positive (minor units)")
 			}
+			if d.Value > MaxDenomination {
+				return 0, courier.FieldError(field+".value", "%s is no banknote (at most %s): it looks like a scanned barcode",
+					courier.Money{Amount: d.Value, Currency: in.Counted.Currency}, courier.Money{Amount: MaxDenomination, Currency: in.Counted.Currency})
+			}
 			if d.Count < 0 || d.Count > 1_000_000 {
 				return 0, courier.FieldError(field+".count", "must be within [0, 1000000]")
 			}
-			if d.Value > math.MaxInt64/max(d.Count, 1) || sum > math.MaxInt64-d.Value*d.Count {
-				return 0, courier.FieldError(field, "is too large")
-			}
-			sum += d.Value * d.Count
+			sum += d.Value * d.Count // at most 100 × 10^8 × 10^6: no overflow
 		}
 		if sum != in.Counted.Amount {
 			return 0, &courier.Error{Code: courier.EINVALID,
@@ -74,7 +117,8 @@ func (s *Service) validateSettle(in *SettleInput) (int64, error) {
 	return id, nil
 }
 
-// validateMoney checks an amount the desk takes: not negative, in the company currency.
+// validateMoney checks an amount the desk takes: not negative, at most
+// MaxAmount, in the company currency.
 func (s *Service) validateMoney(field string, m courier.Money) error {
 	if m.Currency == "" {
 		return courier.FieldError(field+".currency", "is required")
@@ -82,7 +126,14 @@ func (s *Service) validateMoney(field string, m courier.Money) error {
 	if m.Currency != s.cfg.Currency {
 		return courier.FieldError(field+".currency", "must be the company currency %s, not %q", s.cfg.Currency, m.Currency)
 	}
-	return m.Validate(field)
+	if err := m.Validate(field); err != nil {
+		return err
+	}
+	if m.Amount > MaxAmount {
+		return courier.FieldError(field+".amount", "%s is more than the desk ever takes (at most %s): it looks like a scanned barcode",
+			m, courier.Money{Amount: MaxAmount, Currency: m.Currency})
+	}
+	return nil
 }
 
 // requestHash is a digest of what a settlement request asks, to tell a
@@ -106,7 +157,7 @@ func requestHash(sheetID int64, in SettleInput) string {
 //
 // Cashiers and admins only, with an open shift at the sheet's depot. Returns
 // EFORBIDDEN; EINVALID (bad barcode, amount, currency, denominations, missing
-// key); EIDEMPOTENCY (the key was used with another request); ENOTFOUND (no
+// key, a count beyond MaxAmount or maxCounted of what is expected); EIDEMPOTENCY (the key was used with another request); ENOTFOUND (no
 // such sheet); ECONFLICT (no open shift, another depot's sheet, nothing to
 // settle: all settled or not delivered yet).
 func (s *Service) Settle(ctx context.Context, actor courier.Actor, in SettleInput) (*courier.Settlement, error) {
@@ -256,6 +307,12 @@ func (s *Service) settle(actor courier.Actor, sh *courier.CashShift, b *courier.
 			p.Note += ": " + in.Note
 		}
 		ch.Postings = append(ch.Postings, p)
+	}
+	if limit := maxCounted(st.Expected, st.Currency); st.Counted > limit {
+		return nil, &courier.Error{Code: courier.EINVALID,
+			Message: fmt.Sprintf("counted.amount: %s is far more than the %s expected (at most %s): it looks like a scanned barcode; count again",
+				in.Counted, courier.Money{Amount: st.Expected, Currency: st.Currency}, courier.Money{Amount: limit, Currency: st.Currency}),
+			Details: map[string]any{"field": "counted.amount", "expected": st.Expected, "max": limit}}
 	}
 	if len(ch.Events) > 0 {
 		// The accounting system hears of it through the outbox (webhook event cash_settled).

@@ -165,12 +165,25 @@ func (s *DB) Balances(ctx context.Context, f courier.PostingFilter) ([]courier.A
 	return out, nil
 }
 
-// PostLedger locks the courier (unless courierID is 0), reads the postings
-// matching f, calls fn with them and books what fn returns, in one transaction.
-// Returns ENOTFOUND for an unknown courier, or fn's error (nothing written).
-func (s *DB) PostLedger(ctx context.Context, courierID int64, f courier.PostingFilter, fn func([]courier.Posting) ([]courier.Posting, error)) ([]courier.Posting, error) {
+// PostLedger locks the cashier shift (unless shiftID is 0) and then the
+// courier (unless courierID is 0), in the order Settle takes them, reads the
+// postings matching f, calls fn with the shift and them and books what fn
+// returns, in one transaction. Returns ENOTFOUND for an unknown shift or
+// courier, or fn's error (nothing written).
+func (s *DB) PostLedger(ctx context.Context, shiftID, courierID int64, f courier.PostingFilter,
+	fn func(*courier.CashShift, []courier.Posting) ([]courier.Posting, error)) ([]courier.Posting, error) {
 	var out []courier.Posting
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var sh *courier.CashShift
+		if shiftID != 0 {
+			var err error
+			sh, err = scanShift(tx.QueryRowContext(ctx, `SELECT `+shiftColumns+` FROM cash_shifts WHERE id = $1`+s.d.forUpdate, shiftID))
+			if errors.Is(err, sql.ErrNoRows) {
+				return shiftNotFound(shiftID)
+			} else if err != nil {
+				return fmt.Errorf("store: lock shift %d: %w", shiftID, err)
+			}
+		}
 		if courierID != 0 {
 			var id int64
 			err := tx.QueryRowContext(ctx, `SELECT id FROM couriers WHERE id = $1`+s.d.forUpdate, courierID).Scan(&id)
@@ -186,7 +199,7 @@ func (s *DB) PostLedger(ctx context.Context, courierID int64, f courier.PostingF
 		if err != nil {
 			return err
 		}
-		out, err = fn(ps)
+		out, err = fn(sh, ps)
 		if err != nil {
 			return err
 		}

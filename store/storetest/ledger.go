@@ -386,9 +386,14 @@ func testLedgerPostLedger(t *testing.T, s courier.Store) {
 	f := newLedgerFixture(t, s, 1000)
 	deliver(t, s, f.orders[0].ID, courier.StatusDelivered)
 	filter := courier.PostingFilter{Accounts: []string{courier.AccountCourierCash(f.courier.ID)}}
-	ps, err := s.PostLedger(ctx(t), f.courier.ID, filter, func(seen []courier.Posting) ([]courier.Posting, error) {
+	shift := &courier.CashShift{CashierID: f.cashier.ID, DepotID: f.depot.ID}
+	must(t, s.OpenCashShift(ctx(t), shift))
+	ps, err := s.PostLedger(ctx(t), shift.ID, f.courier.ID, filter, func(sh *courier.CashShift, seen []courier.Posting) ([]courier.Posting, error) {
 		if len(seen) != 1 || seen[0].Amount != 1000 {
 			t.Errorf("PostLedger fn saw %+v", seen)
+		}
+		if sh == nil || sh.ID != shift.ID || sh.Status != courier.ShiftOpen {
+			t.Errorf("PostLedger fn got shift %+v", sh)
 		}
 		tx := courier.NewTxID()
 		return []courier.Posting{
@@ -401,8 +406,31 @@ func testLedgerPostLedger(t *testing.T, s courier.Store) {
 	if len(ps) != 2 || ps[0].ID == 0 || ps[0].At.IsZero() {
 		t.Errorf("PostLedger booked %+v", ps)
 	}
-	_, err = s.PostLedger(ctx(t), 999999, filter, func([]courier.Posting) ([]courier.Posting, error) { return nil, nil })
+	none := func(*courier.CashShift, []courier.Posting) ([]courier.Posting, error) { return nil, nil }
+	_, err = s.PostLedger(ctx(t), 0, 999999, filter, none)
 	wantCode(t, err, courier.ENOTFOUND)
+	_, err = s.PostLedger(ctx(t), 999999, f.courier.ID, filter, none)
+	wantCode(t, err, courier.ENOTFOUND)
+	// Without a shift fn gets nil; a closed shift comes as it is now.
+	_, err = s.PostLedger(ctx(t), 0, f.courier.ID, filter, func(sh *courier.CashShift, _ []courier.Posting) ([]courier.Posting, error) {
+		if sh != nil {
+			t.Errorf("PostLedger without a shift gave fn %+v", sh)
+		}
+		return nil, nil
+	})
+	must(t, err)
+	_, err = s.CloseCashShift(ctx(t), shift.ID, func(sh *courier.CashShift, _ []*courier.Settlement, _ []courier.Posting) error {
+		sh.Status = courier.ShiftClosed
+		return nil
+	})
+	must(t, err)
+	_, err = s.PostLedger(ctx(t), shift.ID, f.courier.ID, filter, func(sh *courier.CashShift, _ []courier.Posting) ([]courier.Posting, error) {
+		if sh == nil || sh.Status != courier.ShiftClosed {
+			t.Errorf("PostLedger after closing gave fn %+v", sh)
+		}
+		return nil, nil
+	})
+	must(t, err)
 	bal, err := s.Balances(ctx(t), filter)
 	must(t, err)
 	if len(bal) != 1 || bal[0].Balance() != 0 {
