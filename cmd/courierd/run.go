@@ -94,6 +94,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
 		ArrivingMinutes: cfg.ArrivingMinutes}, log)
 	notes.SetTravel(travel)
 	notes.SetPositions(tracker)
+	notes.SetTrackCounter(throttle.New(rdb, "track:")) // one tracking-link limit across replicas
 	sender, err := pushSender(ctx, cfg, log)
 	if err != nil {
 		return err
