@@ -10,7 +10,7 @@ func (s *search) insertPlan(u int32, r *route, p int) {
 	s.single.scratch = true
 	s.single.nodes = append(s.single.nodes[:0], u)
 	s.singleUpdate(u)
-	s.single.prof = r.prof
+	s.single.prof, s.single.m = r.prof, r.m
 	s.planA.reset(r.v)
 	s.planA.add(r, 0, p)
 	s.planA.add(&s.single, 0, 0)

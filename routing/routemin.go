@@ -178,7 +178,7 @@ func (rm *routeMin) ejectPlan(v int32, r *route, p, a, b int) {
 	s.single.scratch = true
 	s.single.nodes = append(s.single.nodes[:0], v)
 	s.singleUpdate(v)
-	s.single.prof = r.prof
+	s.single.prof, s.single.m = r.prof, r.m
 	pl := &s.planA
 	pl.reset(r.v)
 	start := 0

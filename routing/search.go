@@ -98,15 +98,16 @@ func newSearch(in *inst, rng *rand.Rand) *search {
 	return s
 }
 
-// segment returns the time segment of a piece under profile prof (m): the
-// cached one when the piece's route has that profile, else its jobs-only
-// suffix under prof, else recomputed (short strings: at most three jobs
-// for the node operators).
-func (s *search) segment(pc *piece, prof int, m *matrices) twSeg {
+// segment returns the time segment of a piece under the travel profile of
+// route ro (the plan's vehicle): the cached one when the piece's route has
+// that profile, else its jobs-only suffix under it, else recomputed (short
+// strings: at most three jobs for the node operators).
+func (s *search) segment(pc *piece, ro *route) twSeg {
 	in := s.in
 	r := pc.r
+	m := ro.m
 	if !pc.rev {
-		if r.prof == prof {
+		if r.m == m {
 			switch {
 			case pc.a == 0:
 				return r.fwd[pc.b]
@@ -116,7 +117,7 @@ func (s *search) segment(pc *piece, prof int, m *matrices) twSeg {
 				return r.bwdJ[pc.a]
 			}
 		} else if pc.b == r.last()-1 && pc.a >= 1 {
-			return r.alt[prof].bwdJ[pc.a]
+			return r.alt[ro.prof].bwdJ[pc.a]
 		}
 		seg := nodeSeg(in, r.nodes[pc.a])
 		for k := pc.a + 1; k <= pc.b; k++ {
@@ -137,7 +138,8 @@ func (s *search) segment(pc *piece, prof int, m *matrices) twSeg {
 func (s *search) planCost(pl *plan) int64 {
 	in := s.in
 	D := in.D
-	m, prof := s.routes[pl.v].m, s.routes[pl.v].prof
+	ro := s.routes[pl.v]
+	m := ro.m
 	trackDist := !m.distIsCost
 	load := s.loadBuf
 	for d := range load {
@@ -146,15 +148,14 @@ func (s *search) planCost(pl *plan) int64 {
 	var cost, dist int64
 	var tw twSeg
 	jobs := 0
-	lastLoc := int32(-1)
+	var lastLoc int32
 	for k := 0; k < pl.n; k++ {
 		pc := &pl.pcs[k]
 		r := pc.r
-		first, lastN := r.nodes[pc.a], r.nodes[pc.b]
+		fl, ll := r.locs[pc.a], r.locs[pc.b]
 		if pc.rev {
-			first, lastN = lastN, first
+			fl, ll = ll, fl
 		}
-		fl := in.nodeLoc[first]
 		if k > 0 {
 			cost += m.c(lastLoc, fl)
 			if trackDist {
@@ -162,17 +163,13 @@ func (s *search) planCost(pl *plan) int64 {
 			}
 		}
 		if !pc.rev || m.symmetric {
-			if r.prof == prof {
-				cost += r.cumCost[pc.b] - r.cumCost[pc.a]
-				if trackDist {
-					dist += r.cumDist[pc.b] - r.cumDist[pc.a]
-				}
-			} else { // a string of a route of another profile
-				a := &r.alt[prof]
-				cost += a.cumCost[pc.b] - a.cumCost[pc.a]
-				if trackDist {
-					dist += a.cumDist[pc.b] - a.cumDist[pc.a]
-				}
+			cc, cd := r.cumCost, r.cumDist
+			if r.m != m { // a string of a route of another profile
+				cc, cd = r.alt[ro.prof].cumCost, r.alt[ro.prof].cumDist
+			}
+			cost += cc[pc.b] - cc[pc.a]
+			if trackDist {
+				dist += cd[pc.b] - cd[pc.a]
 			}
 		} else {
 			for q := pc.b; q > pc.a; q-- {
@@ -202,14 +199,14 @@ func (s *search) planCost(pl *plan) int64 {
 			}
 		}
 		if in.hasTime {
-			seg := s.segment(pc, prof, m)
+			seg := s.segment(pc, ro)
 			if k == 0 {
 				tw = seg
 			} else {
 				tw = merge(tw, m.t(lastLoc, fl), seg)
 			}
 		}
-		lastLoc = in.nodeLoc[lastN]
+		lastLoc = ll
 	}
 	if !trackDist {
 		dist = cost
@@ -220,27 +217,27 @@ func (s *search) planCost(pl *plan) int64 {
 // planTravel is the travel cost plus fixed cost of a plan, a lower bound
 // of planCost (penalties are never negative).
 func (s *search) planTravel(pl *plan) int64 {
-	in := s.in
-	m, prof := s.routes[pl.v].m, s.routes[pl.v].prof
+	ro := s.routes[pl.v]
+	m := ro.m
 	var cost int64
 	jobs := 0
-	lastLoc := int32(-1)
+	var lastLoc int32
 	for k := 0; k < pl.n; k++ {
 		pc := &pl.pcs[k]
 		r := pc.r
-		first, lastN := r.nodes[pc.a], r.nodes[pc.b]
+		fl, ll := r.locs[pc.a], r.locs[pc.b]
 		if pc.rev {
-			first, lastN = lastN, first
+			fl, ll = ll, fl
 		}
 		if k > 0 {
-			cost += m.c(lastLoc, in.nodeLoc[first])
+			cost += m.c(lastLoc, fl)
 		}
 		if !pc.rev || m.symmetric {
-			if r.prof == prof {
-				cost += r.cumCost[pc.b] - r.cumCost[pc.a]
-			} else {
-				cost += r.alt[prof].cumCost[pc.b] - r.alt[prof].cumCost[pc.a]
+			cc := r.cumCost
+			if r.m != m { // a string of a route of another profile
+				cc = r.alt[ro.prof].cumCost
 			}
+			cost += cc[pc.b] - cc[pc.a]
 		} else {
 			for q := pc.b; q > pc.a; q-- {
 				cost += m.c(r.locs[q], r.locs[q-1])
@@ -255,12 +252,12 @@ func (s *search) planTravel(pl *plan) int64 {
 				jobs--
 			}
 		}
-		lastLoc = in.nodeLoc[lastN]
+		lastLoc = ll
 	}
 	if jobs == 0 {
 		return 0
 	}
-	return cost + in.veh[pl.v].fixedCost
+	return cost + s.in.veh[pl.v].fixedCost
 }
 
 // evalPlans returns the change of penalised cost if the routes of planA
