@@ -61,7 +61,10 @@ func (twoOptStar) prune(s *search, u, v int32) bool {
 		if q+1 > Lo-1 {
 			return r.cumCost[p] + m.c(loc(r, p), loc(r, L)), p
 		}
-		oc, _ := o.cumIn(r.prof)
+		oc := o.cumCost
+		if o.m != m {
+			oc = o.alt[r.prof].cumCost
+		}
 		return r.cumCost[p] + m.c(loc(r, p), loc(o, q+1)) + oc[Lo-1] - oc[q+1] + m.c(loc(o, Lo-1), loc(r, L)),
 			p + Lo - 1 - q
 	}
