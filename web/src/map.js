@@ -63,6 +63,9 @@ export async function mount(root, ctx) {
     draw: L.featureGroup().addTo(map),
   };
   addLegend();
+  let zooming = false;
+  map.on('zoomanim', () => { zooming = true; });
+  map.on('zoomend', () => { zooming = false; });
 
   // --- data ---------------------------------------------------------------
   async function loadStatic() {
@@ -141,7 +144,7 @@ export async function mount(root, ctx) {
     const pts = [...st.orders.values()].map((o) => [o.location.lat, o.location.lng]);
     if (st.depot) pts.push([st.depot.location.lat, st.depot.location.lng]);
     if (!st.fitted && pts.length > 0) {
-      map.fitBounds(L.latLngBounds(pts).pad(0.05));
+      map.fitBounds(L.latLngBounds(pts).pad(0.05), { animate: false });
       st.fitted = true;
     }
   }
@@ -675,7 +678,7 @@ export async function mount(root, ctx) {
 
   await loadStatic();
   await reloadAll();
-  requestAnimationFrame(() => map.invalidateSize());
+  requestAnimationFrame(() => { if (st.alive) map.invalidateSize(); });
   followTracking();
   root.dataset.ready = 'true';
 
@@ -684,6 +687,10 @@ export async function mount(root, ctx) {
     for (const c of aborts) c.abort();
     for (const id of timers) clearInterval(id);
     document.removeEventListener('keydown', onDrawKey);
-    map.remove();
+    // Leaflet finishes a zoom animation from a timer that remove() does not
+    // cancel; removing the map mid-animation makes that timer throw. Wait for
+    // the animation's zoomend first.
+    if (zooming) map.once('zoomend', () => map.remove());
+    else map.remove();
   };
 }
