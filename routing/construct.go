@@ -295,8 +295,8 @@ func regretInsertion(in *inst) *individual {
 
 	opened := make([]bool, in.nv)
 	var seeds []int32 // locations of the seeds so far, to spread new ones
-	// open starts vehicle v on the unrouted job farthest from its start
-	// and from the other seeds (with time windows: the most urgent one).
+	// open starts vehicle v on the unrouted job it can serve that lies
+	// farthest from its start and from the other seeds.
 	open := func(v int) bool {
 		opened[v] = true
 		r := s.routes[v]
@@ -316,11 +316,11 @@ func regretInsertion(in *inst) *individual {
 				k = min(k, vd.m.c(l, in.nodeLoc[j]))
 			}
 			k = -k
-			if seed < 0 || k < key {
+			if (seed < 0 || k < key) && s.insertDelta(j, r, 0) < infCost/2 {
 				seed, key = j, k
 			}
 		}
-		if seed < 0 || s.insertDelta(seed, r, 0) >= infCost/2 {
+		if seed < 0 {
 			return false
 		}
 		s.insertPlan(seed, r, 0)
