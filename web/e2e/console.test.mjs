@@ -78,11 +78,34 @@ test('dispatcher: map, live position, plan with progress, drag a stop, reorder, 
   assert.equal(await page.locator('[data-testid=sheet-list] .sheet').count(), sheets.length);
   assert.equal(await page.locator('.stop-icon').count(), sheets.reduce((n, s) => n + s.stops.length, 0));
 
-  // Drag the last stop of sheet A onto the first stop of sheet B.
-  const [a, b] = sheets;
-  const moving = a.stops[a.stops.length - 1].order_id;
+  // Drag a stop of sheet A onto a stop of sheet B (not B's last, so that
+  // the reorder below has room). Both must be clear on screen: two orders
+  // may share an address, and the legend or a control may cover a marker.
+  const centres = await page.evaluate(() => [...document.querySelectorAll('.stop-num')].map((e) => {
+    const r = e.getBoundingClientRect();
+    const x = r.x + r.width / 2;
+    const y = r.y + r.height / 2;
+    const top = document.elementFromPoint(x, y);
+    return { sheet: Number(e.dataset.sheet), order: Number(e.dataset.order), x, y, onTop: !!top && e.contains(top) };
+  }));
+  const clear = (c, except) => c && c.onTop && centres.every((o) => o === c || o.order === except || Math.hypot(o.x - c.x, o.y - c.y) > 30);
+  let a;
+  let b;
+  let moving;
+  let at = -1;
+  for (const sa of sheets) {
+    const src = sa.stops.map((s) => centres.find((c) => c.sheet === sa.id && c.order === s.order_id)).find((c) => clear(c));
+    if (!src) continue;
+    for (const sb of sheets) {
+      if (sb.id === sa.id) continue;
+      at = sb.stops.slice(0, -1).findIndex((s) => clear(centres.find((c) => c.sheet === sb.id && c.order === s.order_id), src.order));
+      if (at >= 0) { [a, b, moving] = [sa, sb, src.order]; break; }
+    }
+    if (a) break;
+  }
+  assert.ok(a, 'two sheets with stops clear on screen');
   const from = page.locator(`.stop-num[data-sheet="${a.id}"][data-order="${moving}"]`);
-  const onto = page.locator(`.stop-num[data-sheet="${b.id}"][data-order="${b.stops[0].order_id}"]`);
+  const onto = page.locator(`.stop-num[data-sheet="${b.id}"][data-order="${b.stops[at].order_id}"]`);
   const fb = await from.boundingBox();
   const tb = await onto.boundingBox();
   await page.mouse.move(fb.x + fb.width / 2, fb.y + fb.height / 2);
@@ -106,12 +129,12 @@ test('dispatcher: map, live position, plan with progress, drag a stop, reorder, 
     const sh = await api.get(`/api/v1/route-sheets/${b.id}`);
     return sh.stops.some((s) => s.order_id === moving) ? sh : null;
   }, 15000, 'the stop is on sheet B');
-  assert.equal(after.stops[0].order_id, moving, 'dropped on B\'s first stop, it takes its place');
+  assert.equal(after.stops[at].order_id, moving, 'dropped on a stop of B, it takes its place');
   assert.ok(!(await api.get(`/api/v1/route-sheets/${a.id}`)).stops.some((s) => s.order_id === moving), 'and left sheet A');
   await eventually(async () => (await page.locator(`.stop-num[data-sheet="${b.id}"][data-order="${moving}"]`).count()) === 1, 5000, 'redrawn on B');
   await shot(page, '05-after-drag');
 
-  // Reorder from the list, by keyboard: the first stop of B goes down one.
+  // Reorder from the list, by keyboard: the moved stop of B goes down one.
   await page.locator(`[data-testid=sheet-toggle-${b.id}]`).click();
   const down = page.locator(`[data-testid=down-${moving}]`);
   await down.focus();
@@ -120,8 +143,8 @@ test('dispatcher: map, live position, plan with progress, drag a stop, reorder, 
   await eventually(async () => {
     if (await force2.isVisible()) { await force2.click(); return false; }
     const sh = await api.get(`/api/v1/route-sheets/${b.id}`);
-    return sh.stops[1]?.order_id === moving;
-  }, 15000, 'the stop is second on B');
+    return sh.stops[at + 1]?.order_id === moving;
+  }, 15000, 'the stop went down one on B');
   await shot(page, '06-reordered');
 
   // Publish.
