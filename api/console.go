@@ -27,6 +27,9 @@ type ConsoleConfig struct {
 	TimeZone, Currency, Language string
 	// Company is the company name shown in the header.
 	Company string
+	// Date (YYYY-MM-DD) is the day the dispatcher's map opens on; empty
+	// means today in the company time zone. The demo sets its own day.
+	Date string
 }
 
 // consoleConfigJSON is GET /console/config.json: what the page needs from
@@ -40,6 +43,8 @@ type consoleConfigJSON struct {
 	Company  string `json:"company"`
 	// StaleAfterS is how old a position may be before the map greys it.
 	StaleAfterS int `json:"stale_after_s"`
+	// Date is the day the map opens on (absent: today).
+	Date string `json:"date,omitempty"`
 }
 
 // consoleLeaflet is where Leaflet's dist lives under the console's folder.
@@ -69,7 +74,7 @@ func (s *Server) serveConsole(c *gin.Context, cfg ConsoleConfig) {
 	switch {
 	case file == "/config.json":
 		c.JSON(http.StatusOK, consoleConfigJSON{TileURL: cfg.TileURL, TimeZone: cfg.TimeZone, Currency: cfg.Currency,
-			Language: cfg.Language, Company: cfg.Company, StaleAfterS: 300})
+			Language: cfg.Language, Company: cfg.Company, StaleAfterS: 300, Date: cfg.Date})
 		return
 	case file == "/" || file == "/index.html":
 		if missing := consoleMissing(cfg.Dir); missing != "" {

@@ -90,21 +90,31 @@ func demoZones() []dispatch.ZoneInput {
 const demoPassword = "demo"
 
 // loadDemo fills an empty store with the demo city and prints the logins.
-// On a store that already has it, it only prints the logins.
-func loadDemo(ctx context.Context, db courier.Store, users *auth.Users, svc *dispatch.Service, clock courier.Clock, loc *time.Location, out io.Writer) error {
+// On a store that already has it, it only prints the logins. It returns the
+// demo's delivery day (YYYY-MM-DD).
+//
+// The orders are for tomorrow: a plan for today starts at the current time,
+// so in the afternoon most of today's windows and shifts would be out of
+// reach and the demo (and its tests) would depend on the hour. Tomorrow can
+// be planned whole at any hour, the way dispatchers plan the next day.
+func loadDemo(ctx context.Context, db courier.Store, users *auth.Users, svc *dispatch.Service, clock courier.Clock, loc *time.Location, out io.Writer) (string, error) {
 	if _, err := db.UserByLogin(ctx, "admin"); err == nil {
 		printDemoLogins(out, "demo data already loaded")
-		return nil
+		orders, err := db.ListOrders(ctx, courier.OrderFilter{Limit: 1})
+		if err != nil || len(orders) == 0 {
+			return "", err
+		}
+		return orders[0].DeliveryDate, nil
 	} else if courier.ErrorCode(err) != courier.ENOTFOUND {
-		return err
+		return "", err
 	}
 	hash, err := users.HashPassword("password", demoPassword)
 	if err != nil {
-		return err
+		return "", err
 	}
 	admin := &courier.User{Login: "admin", Name: "Администратор", Role: courier.RoleAdmin, PasswordHash: hash, Active: true}
 	if err := db.CreateUser(ctx, admin); err != nil {
-		return err
+		return "", err
 	}
 	actor := courier.Actor{UserID: admin.ID, Role: courier.RoleAdmin}
 	for _, u := range []struct {
@@ -113,18 +123,18 @@ func loadDemo(ctx context.Context, db courier.Store, users *auth.Users, svc *dis
 	}{{"dispatcher", "Диспетчер Светлана", courier.RoleDispatcher}, {"cashier", "Кассир Галина", courier.RoleCashier}} {
 		pw := demoPassword
 		if _, err := users.CreateUser(ctx, actor, auth.UserInput{Login: &u.login, Name: &u.name, Role: &u.role, Password: &pw}); err != nil {
-			return err
+			return "", err
 		}
 	}
 	depot := demoDepot
 	if err := svc.CreateDepot(ctx, actor, &depot); err != nil {
-		return err
+		return "", err
 	}
 	zoneIDs := map[string]int64{}
 	for _, dz := range demoZones() {
 		z, err := svc.CreateZone(ctx, actor, dz)
 		if err != nil {
-			return fmt.Errorf("zone %s: %w", *dz.Name, err)
+			return "", fmt.Errorf("zone %s: %w", *dz.Name, err)
 		}
 		zoneIDs[z.Name] = z.ID
 	}
@@ -138,17 +148,17 @@ func loadDemo(ctx context.Context, db courier.Store, users *auth.Users, svc *dis
 		if _, err := svc.CreateCourier(ctx, actor, dispatch.CourierInput{Name: &dc.name, Phone: &phone, Login: &login, Password: &pw,
 			Vehicle: &courier.Vehicle{Type: dc.vehicle, CapacityKg: dc.kg, CapacityL: dc.litres, MaxStops: dc.stops},
 			Shift:   &courier.Shift{Start: dc.start, End: dc.end}, DepotID: &depot.ID, ZoneIDs: &zones}); err != nil {
-			return err
+			return "", err
 		}
 	}
 	rng := rand.New(rand.NewPCG(2026, 11))
 	today := clock.Now().In(loc)
-	day := time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, loc)
+	day := time.Date(today.Year(), today.Month(), today.Day()+1, 0, 0, 0, 0, loc)
 	for i := range 150 {
 		in := demoOrder(rng, i, day)
 		o, err := svc.CreateOrder(ctx, actor, in)
 		if err != nil {
-			return fmt.Errorf("order %d: %w", i+1, err)
+			return "", fmt.Errorf("order %d: %w", i+1, err)
 		}
 		// Most orders are ready to plan; a few still wait for confirmation or stock.
 		path := []courier.OrderStatus{courier.StatusConfirmed, courier.StatusReady}
@@ -160,12 +170,12 @@ func loadDemo(ctx context.Context, db courier.Store, users *auth.Users, svc *dis
 		}
 		for _, st := range path {
 			if _, err := svc.ChangeStatus(ctx, actor, o.ID, dispatch.StatusChange{To: st}); err != nil {
-				return err
+				return "", err
 			}
 		}
 	}
-	printDemoLogins(out, "demo city loaded: Moscow, 1 depot, 3 zones, 8 couriers, 150 orders for "+day.Format(time.DateOnly))
-	return nil
+	printDemoLogins(out, "demo city loaded: Moscow, 1 depot, 3 zones, 8 couriers, 150 orders for tomorrow, "+day.Format(time.DateOnly))
+	return day.Format(time.DateOnly), nil
 }
 
 func demoOrder(rng *rand.Rand, i int, day time.Time) dispatch.OrderInput {

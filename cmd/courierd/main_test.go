@@ -126,6 +126,19 @@ func TestDemo(t *testing.T) {
 	if cash < 50 || windows != 150 {
 		t.Errorf("demo orders: %d cash on delivery, %d with windows", cash, windows)
 	}
+	// The orders are for tomorrow (planned whole at any hour), and the
+	// console opens on that day.
+	moscow, _ := time.LoadLocation("Europe/Moscow")
+	tomorrow := time.Now().In(moscow).AddDate(0, 0, 1).Format(time.DateOnly)
+	for _, o := range orders.Items {
+		if o["delivery_date"] != tomorrow {
+			t.Fatalf("demo order for %v, want %s", o["delivery_date"], tomorrow)
+		}
+	}
+	var console struct{ Date string }
+	if call(t, "GET", base+"/console/config.json", "", "", &console); console.Date != tomorrow {
+		t.Errorf("the console opens on %q, want %s", console.Date, tomorrow)
+	}
 
 	// The README's curl examples, run as written.
 	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))

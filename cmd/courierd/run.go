@@ -104,8 +104,9 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
 			return fmt.Errorf("COURIER_ADMIN_LOGIN: %w", err)
 		}
 	}
+	var demoDate string // the demo's delivery day: the console opens on it
 	if cfg.Demo {
-		if err := loadDemo(ctx, db, users, svc, clock, loc, out); err != nil {
+		if demoDate, err = loadDemo(ctx, db, users, svc, clock, loc, out); err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
 	}
@@ -124,7 +125,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
 	}
 	srv := api.New(api.Deps{TrustedProxies: proxies, Log: log, Clock: clock, Store: db, Users: users, Dispatch: svc, Cashdesk: desk, Tracker: tracker, Notify: notes, Printer: printer, Company: cfg.Company,
 		Console: api.ConsoleConfig{Dir: cfg.WebDir, TileURL: consoleTiles(cfg.TileURL), TimeZone: cfg.TimeZone, Currency: cfg.Currency,
-			Language: cfg.Language, Company: cfg.Company},
+			Language: cfg.Language, Company: cfg.Company, Date: demoDate},
 		Ready: map[string]func(context.Context) error{
 			"store": db.Ping,
 			"redis": func(ctx context.Context) error { return rdb.Ping(ctx).Err() },

@@ -16,7 +16,7 @@ const editable = new Set(['draft', 'published', 'active']);
 export async function mount(root, ctx) {
   const { api, fmt, cfg } = ctx;
   const st = {
-    date: fmt.isoDate(), depots: [], depot: null, couriers: new Map(), orders: new Map(), zones: [], sheets: [],
+    date: cfg.date || fmt.isoDate(), depots: [], depot: null, couriers: new Map(), orders: new Map(), zones: [], sheets: [],
     positions: new Map(), violations: new Map(), expanded: new Set(), planId: null, unassigned: [], alive: true,
   };
   const aborts = new Set();

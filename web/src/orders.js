@@ -7,13 +7,13 @@ import { showOrder } from './order-detail.js';
 const statuses = ['new', 'confirmed', 'awaiting_stock', 'ready', 'planned', 'out_for_delivery', 'delivered', 'failed_attempt', 'refused', 'returned_to_depot', 'cancelled'];
 
 export async function mount(root, ctx) {
-  const { api, fmt } = ctx;
+  const { api, fmt, cfg } = ctx;
   const [zones, couriers] = await Promise.all([api.get('/api/v1/zones'), api.get('/api/v1/couriers')]);
   const zoneName = new Map((zones.features || []).map((z) => [z.id, z.properties.name]));
   const courierName = new Map((couriers.items || []).map((c) => [c.id, c.name]));
 
   const q = h('input', { type: 'search', placeholder: t('search_orders'), 'aria-label': t('search'), 'data-testid': 'orders-q', style: { width: '22em' } });
-  const date = h('input', { type: 'date', value: fmt.isoDate(), 'aria-label': t('date'), 'data-testid': 'orders-date' });
+  const date = h('input', { type: 'date', value: cfg.date || fmt.isoDate(), 'aria-label': t('date'), 'data-testid': 'orders-date' });
   const status = h('select', { 'aria-label': t('status'), 'data-testid': 'orders-status' }, h('option', { value: '' }, t('status') + ': ' + t('all')), statuses.map((s) => h('option', { value: s }, statusName(s))));
   const zone = h('select', { 'aria-label': t('zone'), 'data-testid': 'orders-zone' }, h('option', { value: '' }, t('zone') + ': ' + t('all')), [...zoneName].map(([id, n]) => h('option', { value: id }, n)));
   const courier = h('select', { 'aria-label': t('courier'), 'data-testid': 'orders-courier' }, h('option', { value: '' }, t('courier') + ': ' + t('all')), [...courierName].map(([id, n]) => h('option', { value: id }, n)));
