@@ -35,11 +35,14 @@ type Plan struct {
 	Elapsed     time.Duration
 	Unassigned  []UnassignedOrder // when done; while running only UnassignedN is known
 	UnassignedN int
-	Problem     []byte // the routing problem, routing JSON format
-	CreatedBy   int64
-	Version     int64
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// Problem is the routing problem (routing JSON format), tens of
+	// megabytes for a thousand orders: CreatePlan writes it when set, and
+	// only PlanProblem reads it (Plan and UpdatePlan leave it empty).
+	Problem   []byte
+	CreatedBy int64
+	Version   int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // UnassignedOrder is an order a plan could not place, and why.
@@ -152,7 +155,13 @@ type PlanStore interface {
 	// Plan returns a plan by id. Returns ENOTFOUND.
 	Plan(ctx context.Context, id int64) (*Plan, error)
 	// UpdatePlan reads the plan, calls fn and writes it (Version+1) in one transaction. Returns ENOTFOUND or fn's error.
+	// It never reads or writes the problem.
 	UpdatePlan(ctx context.Context, id int64, fn func(*Plan) error) (*Plan, error)
+	// SetPlanProblem stores the plan's routing problem. Returns ENOTFOUND.
+	SetPlanProblem(ctx context.Context, id int64, problem []byte) error
+	// PlanProblem returns the plan's routing problem, nil while it is not
+	// stored yet. Returns ENOTFOUND.
+	PlanProblem(ctx context.Context, id int64) ([]byte, error)
 	// ReplaceDraftSheets discards the plan's draft sheets and inserts sheets as
 	// drafts of the plan, setting their IDs and Numbers, in one transaction.
 	ReplaceDraftSheets(ctx context.Context, planID int64, sheets []*RouteSheet) error

@@ -43,6 +43,9 @@ func (s *Service) StartPlan(ctx context.Context, actor courier.Actor, req PlanRe
 	if req.TimeLimit == 0 {
 		req.TimeLimit = DefaultPlanTime
 	}
+	// The time limit counts from the request: building the problem and
+	// saving the sheets come out of it.
+	deadline := time.Now().Add(req.TimeLimit)
 	if req.TimeLimit < time.Second || req.TimeLimit > MaxPlanTime {
 		return nil, courier.FieldError("time_limit_s", "must be within [1, %d] seconds", int(MaxPlanTime.Seconds()))
 	}
@@ -84,12 +87,8 @@ func (s *Service) StartPlan(ctx context.Context, actor courier.Actor, req PlanRe
 	if err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
-	if err := routing.EncodeProblem(&buf, pp.problem); err != nil {
-		return nil, err
-	}
 	plan := &courier.Plan{Date: req.Date, DepotID: depot.ID, TimeLimit: req.TimeLimit, Status: courier.PlanQueued,
-		Problem: buf.Bytes(), CreatedBy: actor.UserID, Unassigned: pp.unassigned, UnassignedN: len(pp.unassigned)}
+		CreatedBy: actor.UserID, Unassigned: pp.unassigned, UnassignedN: len(pp.unassigned)}
 	for _, o := range orders {
 		plan.OrderIDs = append(plan.OrderIDs, o.ID)
 	}
@@ -103,7 +102,7 @@ func (s *Service) StartPlan(ctx context.Context, actor courier.Actor, req PlanRe
 	started = true
 	go func() {
 		defer func() { <-s.slots; s.jobs.Done() }()
-		s.runPlan(plan.ID, pp, req.TimeLimit)
+		s.runPlan(plan.ID, pp, deadline, req.TimeLimit)
 	}()
 	return plan, nil
 }
@@ -193,7 +192,7 @@ func (s *Service) zoneMap(ctx context.Context, _ string) (map[int64]*courier.Zon
 
 // runPlan solves a plan's problem, writing progress as it goes and the draft
 // sheets at the end. It runs in the background, detached from the request.
-func (s *Service) runPlan(planID int64, pp *planProblem, limit time.Duration) {
+func (s *Service) runPlan(planID int64, pp *planProblem, deadline time.Time, limit time.Duration) {
 	ctx := s.bg
 	log := slog.With(slog.Int64("plan_id", planID))
 	start := time.Now()
@@ -203,13 +202,25 @@ func (s *Service) runPlan(planID int64, pp *planProblem, limit time.Duration) {
 	}
 	// The best so far, written to the store once a second (a heartbeat even
 	// without improvement, so a progress bar moves) by a ticker below.
+	// The first solution is written at once (kick), not at the next tick.
 	var mu sync.Mutex
 	best := routing.Progress{Unassigned: len(pp.problem.Jobs)}
-	opts := routing.Options{TimeLimit: limit, Seed: planID, Threads: s.solver.Threads, MaxIterations: s.solver.MaxIterations,
+	kick := make(chan struct{}, 1)
+	// The search stops a twentieth of the limit early, leaving time to
+	// check and save the sheets.
+	budget := max(time.Until(deadline)-limit/20, limit/10)
+	opts := routing.Options{TimeLimit: budget, Seed: planID, Threads: s.solver.Threads, MaxIterations: s.solver.MaxIterations,
 		Progress: func(pr routing.Progress) {
 			mu.Lock()
+			first := best.BestCost == 0
 			best = pr
 			mu.Unlock()
+			if first {
+				select {
+				case kick <- struct{}{}:
+				default:
+				}
+			}
 		}}
 	stopBeat := make(chan struct{})
 	beatDone := make(chan struct{})
@@ -222,6 +233,7 @@ func (s *Service) runPlan(planID int64, pp *planProblem, limit time.Duration) {
 			case <-stopBeat:
 				return
 			case <-tick.C:
+			case <-kick:
 			}
 			mu.Lock()
 			pr := best
@@ -238,6 +250,18 @@ func (s *Service) runPlan(planID int64, pp *planProblem, limit time.Duration) {
 	if s.solver.MaxIterations > 0 {
 		opts.TimeLimit = 0
 	}
+	// The problem is kept with the plan for offline replay. Encoded and
+	// written beside the solver (tens of megabytes for a thousand orders),
+	// it does not delay the first progress; the plan ends after it.
+	saved := make(chan error, 1)
+	go func() {
+		var buf bytes.Buffer
+		err := routing.EncodeProblem(&buf, pp.problem)
+		if err == nil {
+			err = s.store.SetPlanProblem(context.WithoutCancel(ctx), planID, buf.Bytes())
+		}
+		saved <- err
+	}()
 	var sol *routing.Solution
 	var err error
 	if len(pp.problem.Jobs) == 0 || len(pp.problem.Vehicles) == 0 {
@@ -250,6 +274,9 @@ func (s *Service) runPlan(planID int64, pp *planProblem, limit time.Duration) {
 	}
 	close(stopBeat)
 	<-beatDone
+	if perr := <-saved; perr != nil {
+		log.Warn("plan: the routing problem was not saved", slog.Any("err", perr))
+	}
 	if err == nil {
 		if v := routing.Check(pp.problem, sol); len(v) > 0 {
 			err = fmt.Errorf("the optimizer returned an infeasible plan: %v", v[0])
@@ -331,9 +358,12 @@ func (s *Service) PlanProblem(ctx context.Context, actor courier.Actor, id int64
 	if err := actor.Require(staff...); err != nil {
 		return nil, err
 	}
-	p, err := s.store.Plan(ctx, id)
+	problem, err := s.store.PlanProblem(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	return p.Problem, nil
+	if problem == nil {
+		return nil, courier.Errorf(courier.ECONFLICT, "plan %d's problem is still being saved; try again in a moment", id)
+	}
+	return problem, nil
 }

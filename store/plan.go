@@ -13,8 +13,10 @@ import (
 	courier "github.com/courierhq/courier"
 )
 
+// planColumns leaves out the problem: it can be tens of megabytes, and
+// progress is read and written every second while a plan runs.
 const planColumns = `id, plan_date, depot_id, order_ids, courier_ids, time_limit_ms, status, error, best_cost,
-	elapsed_ms, unassigned, unassigned_n, problem, created_by, version, created_at, updated_at`
+	elapsed_ms, unassigned, unassigned_n, created_by, version, created_at, updated_at`
 
 type unassignedRow struct {
 	OrderID int64  `json:"order_id"`
@@ -24,10 +26,9 @@ type unassignedRow struct {
 func scanPlan(row interface{ Scan(...any) error }) (*courier.Plan, error) {
 	var p courier.Plan
 	var orders, couriers, unassigned string
-	var problem sql.NullString
 	var limitMS, elapsedMS int64
 	if err := row.Scan(&p.ID, &p.Date, &p.DepotID, &orders, &couriers, &limitMS, &p.Status, &p.Error, &p.BestCost,
-		&elapsedMS, &unassigned, &p.UnassignedN, &problem, &p.CreatedBy, &p.Version, timeScan{&p.CreatedAt}, timeScan{&p.UpdatedAt}); err != nil {
+		&elapsedMS, &unassigned, &p.UnassignedN, &p.CreatedBy, &p.Version, timeScan{&p.CreatedAt}, timeScan{&p.UpdatedAt}); err != nil {
 		return nil, err
 	}
 	p.TimeLimit, p.Elapsed = time.Duration(limitMS)*time.Millisecond, time.Duration(elapsedMS)*time.Millisecond
@@ -46,9 +47,6 @@ func scanPlan(row interface{ Scan(...any) error }) (*courier.Plan, error) {
 	for i, r := range rows {
 		p.Unassigned[i] = courier.UnassignedOrder{OrderID: r.OrderID, Reason: r.Reason}
 	}
-	if problem.Valid {
-		p.Problem = []byte(problem.String)
-	}
 	return &p, nil
 }
 
@@ -58,12 +56,16 @@ func planArgs(p *courier.Plan) []any {
 		rows[i] = unassignedRow{OrderID: u.OrderID, Reason: u.Reason}
 	}
 	un, _ := json.Marshal(rows)
-	var problem any
-	if len(p.Problem) > 0 {
-		problem = string(p.Problem)
-	}
 	return []any{p.Date, p.DepotID, encodeIDs(p.OrderIDs), encodeIDs(p.CourierIDs), p.TimeLimit.Milliseconds(), string(p.Status),
-		p.Error, p.BestCost, p.Elapsed.Milliseconds(), string(un), p.UnassignedN, problem, p.CreatedBy}
+		p.Error, p.BestCost, p.Elapsed.Milliseconds(), string(un), p.UnassignedN, p.CreatedBy}
+}
+
+// problemArg is a plan's problem as a column value (NULL when absent).
+func problemArg(problem []byte) any {
+	if len(problem) == 0 {
+		return nil
+	}
+	return string(problem)
 }
 
 func planNotFound(id int64) error { return courier.Errorf(courier.ENOTFOUND, "plan %d not found", id) }
@@ -71,9 +73,9 @@ func planNotFound(id int64) error { return courier.Errorf(courier.ENOTFOUND, "pl
 // CreatePlan inserts p and sets its ID, Version 1 and timestamps.
 func (s *DB) CreatePlan(ctx context.Context, p *courier.Plan) error {
 	now := s.now()
-	args := append(planArgs(p), s.d.timeArg(now))
+	args := append(planArgs(p), problemArg(p.Problem), s.d.timeArg(now))
 	err := s.wdb.QueryRowContext(ctx, `INSERT INTO plans (plan_date, depot_id, order_ids, courier_ids, time_limit_ms, status,
-		error, best_cost, elapsed_ms, unassigned, unassigned_n, problem, created_by, version, created_at, updated_at)
+		error, best_cost, elapsed_ms, unassigned, unassigned_n, created_by, problem, version, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $14, $14) RETURNING id`, args...).Scan(&p.ID)
 	if s.d.violation(err) == foreignKeyViolation {
 		return courier.FieldError("depot_id", "depot %d does not exist", p.DepotID)
@@ -114,7 +116,7 @@ func (s *DB) UpdatePlan(ctx context.Context, id int64, fn func(*courier.Plan) er
 		args := append(planArgs(p), p.Version, s.d.timeArg(p.UpdatedAt), id)
 		_, err = tx.ExecContext(ctx, `UPDATE plans SET plan_date = $1, depot_id = $2, order_ids = $3, courier_ids = $4,
 			time_limit_ms = $5, status = $6, error = $7, best_cost = $8, elapsed_ms = $9, unassigned = $10, unassigned_n = $11,
-			problem = $12, created_by = $13, version = $14, updated_at = $15 WHERE id = $16`, args...)
+			created_by = $12, version = $13, updated_at = $14 WHERE id = $15`, args...)
 		if err != nil {
 			return fmt.Errorf("store: update plan %d: %w", id, err)
 		}
@@ -124,6 +126,36 @@ func (s *DB) UpdatePlan(ctx context.Context, id int64, fn func(*courier.Plan) er
 		return nil, err
 	}
 	return p, nil
+}
+
+// SetPlanProblem stores the plan's routing problem. Returns ENOTFOUND.
+func (s *DB) SetPlanProblem(ctx context.Context, id int64, problem []byte) error {
+	res, err := s.wdb.ExecContext(ctx, `UPDATE plans SET problem = $1 WHERE id = $2`, problemArg(problem), id)
+	if err != nil {
+		return fmt.Errorf("store: plan %d problem: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("store: plan %d problem: %w", id, err)
+	} else if n == 0 {
+		return planNotFound(id)
+	}
+	return nil
+}
+
+// PlanProblem returns the plan's routing problem (nil until stored).
+// Returns ENOTFOUND.
+func (s *DB) PlanProblem(ctx context.Context, id int64) ([]byte, error) {
+	var problem sql.NullString
+	err := s.rdb.QueryRowContext(ctx, `SELECT problem FROM plans WHERE id = $1`, id).Scan(&problem)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, planNotFound(id)
+	} else if err != nil {
+		return nil, fmt.Errorf("store: plan %d problem: %w", id, err)
+	}
+	if !problem.Valid {
+		return nil, nil
+	}
+	return []byte(problem.String), nil
 }
 
 const sheetColumns = `id, COALESCE(plan_id, 0), courier_id, depot_id, sheet_date, status, stops, distance_m, duration_s,

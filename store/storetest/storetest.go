@@ -52,6 +52,7 @@ func Run(t *testing.T, open func(t *testing.T) courier.Store) {
 		{"LedgerSettleConcurrent", testLedgerSettleConcurrent},
 		{"LedgerReturnItem", testLedgerReturnItem},
 		{"LedgerPostLedger", testLedgerPostLedger},
+		{"PlanProblem", testPlanProblem},
 	} {
 		t.Run(test.name, func(t *testing.T) {
 			t.Parallel()
