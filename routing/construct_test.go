@@ -86,3 +86,37 @@ func TestRegretInsertionQuality(t *testing.T) {
 	}
 	t.Logf("regret %d (%d routes), sequential %d (%d routes)", r.cost(), r.nRoutes, s.cost(), s.nRoutes)
 }
+
+// When the fleet cannot take every job, no individual with all jobs routed
+// is feasible: the search still improves on the construction (repairing
+// individuals as it goes) and reports it, and the plan it returns is valid.
+func TestOverConstrainedProgress(t *testing.T) {
+	p := RandomProblem(80, 3, 9, true)
+	for d := range p.Vehicles[0].Capacity {
+		var total int64
+		for _, j := range p.Jobs {
+			total += j.Demand[d]
+		}
+		for v := range p.Vehicles {
+			p.Vehicles[v].Capacity[d] = total / 6 // the three take half
+		}
+	}
+	in := compile(p, 30)
+	c := construct(in)
+	if countUnassigned(in, c) == 0 {
+		t.Fatal("the fleet takes every job: not an over-constrained problem")
+	}
+	var reports []Progress
+	sol := solveOK(t, p, Options{MaxIterations: 20, Seed: 1, Progress: func(pr Progress) { reports = append(reports, pr) }})
+	if len(reports) < 2 {
+		t.Fatalf("%d progress reports, want the construction and at least one improvement", len(reports))
+	}
+	last := reports[len(reports)-1]
+	if last.Unassigned > countUnassigned(in, c) || last.Unassigned == countUnassigned(in, c) && last.BestCost >= Cost(c.cost()) {
+		t.Fatalf("no improvement reported: construction %d unassigned, last report %+v", countUnassigned(in, c), last)
+	}
+	if len(sol.Unassigned) > last.Unassigned {
+		t.Fatalf("returned %d unassigned, reported %d", len(sol.Unassigned), last.Unassigned)
+	}
+	t.Logf("construction %d unassigned; %d reports, last %d unassigned; returned %d", countUnassigned(in, c), len(reports), last.Unassigned, len(sol.Unassigned))
+}

@@ -22,6 +22,7 @@ type hgs struct {
 	best *individual // best feasible, compared on cost()
 
 	iter, lastImprove          int
+	infeasibleSeen             int // infeasible individuals considered, for repairEvery
 	histLoad, histTW, histDist []bool
 
 	start    time.Time
@@ -93,10 +94,25 @@ func (h *hgs) educate(ind *individual, mult float64) {
 	h.s.export(ind)
 }
 
-// consider records ind as the best if it is feasible and better.
+// repairEvery is how often (in infeasible individuals) consider repairs
+// one while a feasible best exists; before that it repairs every one.
+const repairEvery = 20
+
+// consider records ind as the best if it is feasible and better. An
+// infeasible one is now and then repaired (the jobs breaking rules taken
+// out, then what fits put back) and considered: when the fleet cannot take
+// every job, no individual with all jobs routed is feasible, and the best
+// and the progress would otherwise stand still until the end.
 func (h *hgs) consider(ind *individual) {
 	if !ind.feasible {
-		return
+		h.infeasibleSeen++
+		if h.best != nil && h.infeasibleSeen%repairEvery != 0 {
+			return
+		}
+		ind = repair(h.in, ind)
+		if !ind.feasible {
+			return
+		}
 	}
 	if h.best == nil || ind.cost() < h.best.cost() {
 		if h.best == nil {

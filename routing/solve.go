@@ -138,10 +138,15 @@ func solve(ctx context.Context, p *Problem, opt Options, start, deadline time.Ti
 			seed := splitmix(uint64(opt.Seed) + uint64(t)*0x9e3779b97f4a7c15)
 			h := newHGS(ctx, in, prm, seed, start, deadline, opt.MaxIterations, report)
 			h.run(seeds)
+			// The best feasible one, or the best of the population
+			// repaired, whichever is better.
 			results[t] = h.best
-			if results[t] == nil {
-				// No feasible individual: repair the best one of the population.
-				results[t] = h.bestAny()
+			if pb := h.bestAny(); pb != nil && !pb.feasible {
+				if r := repair(in, pb); r.feasible && (results[t] == nil || r.cost() < results[t].cost()) {
+					results[t] = r
+				}
+			} else if results[t] == nil {
+				results[t] = pb
 			}
 		}(t)
 	}
