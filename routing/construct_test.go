@@ -91,14 +91,14 @@ func TestRegretInsertionQuality(t *testing.T) {
 // is feasible: the search still improves on the construction (repairing
 // individuals as it goes) and reports it, and the plan it returns is valid.
 func TestOverConstrainedProgress(t *testing.T) {
-	p := RandomProblem(80, 3, 9, true)
+	p := RandomProblem(40, 2, 9, true)
 	for d := range p.Vehicles[0].Capacity {
 		var total int64
 		for _, j := range p.Jobs {
 			total += j.Demand[d]
 		}
 		for v := range p.Vehicles {
-			p.Vehicles[v].Capacity[d] = total / 6 // the three take half
+			p.Vehicles[v].Capacity[d] = total / 4 // the two take half
 		}
 	}
 	in := compile(p, 30)
@@ -107,13 +107,14 @@ func TestOverConstrainedProgress(t *testing.T) {
 		t.Fatal("the fleet takes every job: not an over-constrained problem")
 	}
 	var reports []Progress
-	sol := solveOK(t, p, Options{MaxIterations: 20, Seed: 1, Progress: func(pr Progress) { reports = append(reports, pr) }})
+	sol := solveOK(t, p, Options{MaxIterations: 5, Seed: 1, Progress: func(pr Progress) { reports = append(reports, pr) }})
 	if len(reports) < 2 {
 		t.Fatalf("%d progress reports, want the construction and at least one improvement", len(reports))
 	}
 	last := reports[len(reports)-1]
-	if last.Unassigned > countUnassigned(in, c) || last.Unassigned == countUnassigned(in, c) && last.BestCost >= Cost(c.cost()) {
-		t.Fatalf("no improvement reported: construction %d unassigned, last report %+v", countUnassigned(in, c), last)
+	// Here the search serves jobs the construction left out.
+	if last.Unassigned >= countUnassigned(in, c) {
+		t.Fatalf("no fewer unassigned reported: construction %d unassigned, last report %+v", countUnassigned(in, c), last)
 	}
 	if len(sol.Unassigned) > last.Unassigned {
 		t.Fatalf("returned %d unassigned, reported %d", len(sol.Unassigned), last.Unassigned)
