@@ -116,23 +116,7 @@ func savings(in *inst) *individual {
 // urgent, or the farthest), then the cheapest feasible insertion among the
 // unrouted neighbours of the route's jobs, until nothing fits.
 func insertion(in *inst) *individual {
-	s := newSearch(in, rand.New(rand.NewPCG(1, 2)))
-	s.strict = true
-	ind := newIndividual(in)
-	for v := range ind.routes {
-		ind.routes[v] = append(ind.routes[v], in.veh[v].fixedJobs...)
-	}
-	ind.evaluate(in)
-	s.load(ind)
-	routed := make([]bool, in.n)
-	left := 0
-	for j := 0; j < in.n; j++ {
-		if in.active[j] {
-			left++
-		} else {
-			routed[j] = true
-		}
-	}
+	s, ind, routed, left := startConstruction(in)
 	mark := make([]int, in.n)
 	stamp := 0
 	var cands []int32
@@ -211,24 +195,9 @@ func insertion(in *inst) *individual {
 // job has a place, the next vehicle opens on a new seed. Jobs still
 // unrouted when the vehicles run out get a last, exhaustive attempt.
 func regretInsertion(in *inst) *individual {
-	s := newSearch(in, rand.New(rand.NewPCG(1, 2)))
-	s.strict = true
-	ind := newIndividual(in)
-	for v := range ind.routes {
-		ind.routes[v] = append(ind.routes[v], in.veh[v].fixedJobs...)
-	}
-	ind.evaluate(in)
-	s.load(ind)
-
-	routed := make([]bool, in.n)
+	s, ind, routed, left := startConstruction(in)
 	nComp := make([]int, in.n) // vehicles a job may go on
-	left := 0
 	for j := 0; j < in.n; j++ {
-		if in.active[j] {
-			left++
-		} else {
-			routed[j] = true
-		}
 		for v := 0; v < in.nv && !in.allCompat; v++ {
 			if in.compatible(int32(j), v) {
 				nComp[j]++
@@ -436,28 +405,38 @@ func regretRoutes(in *inst) int {
 	return min(k, in.nv)
 }
 
+// startConstruction returns a strict search loaded with the fixed jobs
+// only, its individual, which jobs count as routed already (fixed or
+// impossible ones) and how many are left to route.
+func startConstruction(in *inst) (s *search, ind *individual, routed []bool, left int) {
+	s = newSearch(in, rand.New(rand.NewPCG(1, 2)))
+	s.strict = true
+	ind = newIndividual(in)
+	for v := range ind.routes {
+		ind.routes[v] = append(ind.routes[v], in.veh[v].fixedJobs...)
+	}
+	ind.evaluate(in)
+	s.load(ind)
+	routed = make([]bool, in.n)
+	for j := 0; j < in.n; j++ {
+		if in.active[j] {
+			left++
+		} else {
+			routed[j] = true
+		}
+	}
+	return s, ind, routed, left
+}
+
 // placeRest inserts the jobs that found no place near their neighbours
 // wherever they fit best, on any route (an exhaustive, last attempt).
 func placeRest(s *search, routed []bool) {
-	in := s.in
-	for u := int32(0); int(u) < in.n; u++ {
+	for u := int32(0); int(u) < s.in.n; u++ {
 		if routed[u] {
 			continue
 		}
-		var br *route
-		bp, best := -1, int64(infCost/2)
-		for _, r := range s.routes {
-			if !in.compatible(u, r.v) {
-				continue
-			}
-			for p := r.fixedLen; p < r.last(); p++ {
-				if d := s.insertDelta(u, r, p); d < best {
-					best, br, bp = d, r, p
-				}
-			}
-		}
-		if br != nil {
-			s.insertPlan(u, br, bp)
+		if r, p := s.cheapestInsertion(u, nil); r != nil {
+			s.insertPlan(u, r, p)
 			s.commit(false)
 			routed[u] = true
 		}

@@ -114,3 +114,23 @@ func (s *search) tryRemove(u int32) bool {
 	s.nodeRoute[u] = -1
 	return true
 }
+
+// cheapestInsertion returns where u costs least (insert after position p
+// of route r) among the routes u may use that keep accepts (nil: all); r is
+// nil when no place costs less than infCost (strict: none is feasible).
+func (s *search) cheapestInsertion(u int32, keep func(*route) bool) (*route, int) {
+	best := infCost
+	var br *route
+	bp := -1
+	for _, r := range s.routes {
+		if !s.in.compatible(u, r.v) || keep != nil && !keep(r) {
+			continue
+		}
+		for p := r.fixedLen; p < r.last(); p++ {
+			if d := s.insertDelta(u, r, p); d < best {
+				best, br, bp = d, r, p
+			}
+		}
+	}
+	return br, bp
+}

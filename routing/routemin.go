@@ -147,22 +147,15 @@ func (rm *routeMin) removeRoute(ctx context.Context, r *route, deadline time.Tim
 	return true
 }
 
+// keepFor accepts the non-empty routes other than vehicle banned's.
+func (rm *routeMin) keepFor(banned int) func(*route) bool {
+	return func(r *route) bool { return !r.empty() && r.v != banned }
+}
+
 // insertFeasible puts v at its cheapest feasible position in a non-empty route.
 func (rm *routeMin) insertFeasible(v int32, banned int) bool {
 	s := rm.s
-	best := infCost
-	var br *route
-	bp := -1
-	for _, r := range s.routes {
-		if r.empty() || r.v == banned || !rm.in.compatible(v, r.v) {
-			continue
-		}
-		for p := r.fixedLen; p < r.last(); p++ {
-			if d := s.insertDelta(v, r, p); d < best {
-				best, br, bp = d, r, p
-			}
-		}
-	}
+	br, bp := s.cheapestInsertion(v, rm.keepFor(banned))
 	if br == nil {
 		return false
 	}
@@ -303,19 +296,7 @@ func (rm *routeMin) squeeze(v int32, banned int) bool {
 		s.strict = true
 		s.noGrow = false
 	}()
-	best := infCost
-	var br *route
-	bp := -1
-	for _, r := range s.routes {
-		if r.empty() || r.v == banned || !rm.in.compatible(v, r.v) {
-			continue
-		}
-		for p := r.fixedLen; p < r.last(); p++ {
-			if d := s.insertDelta(v, r, p); d < best {
-				best, br, bp = d, r, p
-			}
-		}
-	}
+	br, bp := s.cheapestInsertion(v, rm.keepFor(banned))
 	ok := false
 	if br != nil {
 		s.insertPlan(v, br, bp)
