@@ -18,7 +18,7 @@ const courierColumns = `c.id, c.name, c.phone, COALESCE(c.user_id, 0),
 	c.vehicle_type, c.capacity_kg, c.capacity_l, c.max_stops, c.shift_start, c.shift_end,
 	c.depot_id, c.zone_ids, c.active, c.version, c.created_at, c.updated_at`
 
-func scanCourier(row interface{ Scan(...any) error }) (*courier.Courier, error) {
+func scanCourier(row rowScanner) (*courier.Courier, error) {
 	var c courier.Courier
 	var zones string
 	if err := row.Scan(&c.ID, &c.Name, &c.Phone, &c.UserID, &c.Login,
@@ -177,48 +177,21 @@ func (s *DB) Courier(ctx context.Context, id int64) (*courier.Courier, error) {
 // ListCouriers returns the couriers matching f, ordered by id. Search is a
 // case-insensitive "contains" on name, phone and login.
 func (s *DB) ListCouriers(ctx context.Context, f courier.CourierFilter) ([]*courier.Courier, error) {
-	var (
-		where []string
-		args  []any
-	)
-	arg := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
-	}
+	var c conds
 	if f.DepotID != 0 {
-		where = append(where, "c.depot_id = "+arg(f.DepotID))
+		c.add("c.depot_id = " + c.arg(f.DepotID))
 	}
 	if f.Active != nil {
-		where = append(where, "c.active = "+arg(*f.Active))
+		c.add("c.active = " + c.arg(*f.Active))
 	}
 	if f.Search != "" {
-		p := arg(likeContains(f.Search))
+		p := c.arg(likeContains(f.Search))
 		l := s.d.lower
-		where = append(where, fmt.Sprintf(`(%[1]s(c.name) LIKE %[2]s ESCAPE '\' OR %[1]s(c.phone) LIKE %[2]s ESCAPE '\'
+		c.add(fmt.Sprintf(`(%[1]s(c.name) LIKE %[2]s ESCAPE '\' OR %[1]s(c.phone) LIKE %[2]s ESCAPE '\'
 			OR EXISTS (SELECT 1 FROM users u WHERE u.id = c.user_id AND %[1]s(u.login) LIKE %[2]s ESCAPE '\'))`, l, p))
 	}
-	q := `SELECT ` + courierColumns + ` FROM couriers c`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY c.id"
-	rows, err := s.rdb.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: list couriers: %w", err)
-	}
-	defer rows.Close()
-	list := []*courier.Courier{}
-	for rows.Next() {
-		c, err := scanCourier(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list couriers: %w", err)
-		}
-		list = append(list, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list couriers: %w", err)
-	}
-	return list, nil
+	q := `SELECT ` + courierColumns + ` FROM couriers c` + c.sql() + " ORDER BY c.id"
+	return queryAll(ctx, s.rdb, "list couriers", scanCourier, q, c.args...)
 }
 
 // UpdateCourier reads the courier, calls fn and writes the result in one

@@ -11,7 +11,7 @@ import (
 
 const depotColumns = `id, name, address, lat, lng, opens, closes, created_at, updated_at`
 
-func scanDepot(row interface{ Scan(...any) error }) (*courier.Depot, error) {
+func scanDepot(row rowScanner) (*courier.Depot, error) {
 	var d courier.Depot
 	if err := row.Scan(&d.ID, &d.Name, &d.Address, &d.Location.Lat, &d.Location.Lng, &d.Opens, &d.Closes,
 		timeScan{&d.CreatedAt}, timeScan{&d.UpdatedAt}); err != nil {
@@ -50,23 +50,7 @@ func (s *DB) Depot(ctx context.Context, id int64) (*courier.Depot, error) {
 
 // ListDepots returns all depots ordered by id.
 func (s *DB) ListDepots(ctx context.Context) ([]*courier.Depot, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT `+depotColumns+` FROM depots ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("store: list depots: %w", err)
-	}
-	defer rows.Close()
-	depots := []*courier.Depot{}
-	for rows.Next() {
-		d, err := scanDepot(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list depots: %w", err)
-		}
-		depots = append(depots, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list depots: %w", err)
-	}
-	return depots, nil
+	return queryAll(ctx, s.rdb, "list depots", scanDepot, `SELECT `+depotColumns+` FROM depots ORDER BY id`)
 }
 
 // UpdateDepot reads the depot, calls fn and writes the result in one

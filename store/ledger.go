@@ -25,7 +25,7 @@ type querier interface {
 const postingColumns = `id, tx_id, account, amount, currency, COALESCE(courier_id, 0), COALESCE(order_id, 0),
 	COALESCE(sheet_id, 0), COALESCE(depot_id, 0), COALESCE(shift_id, 0), kind, actor_id, token_id, at, note`
 
-func scanPosting(row interface{ Scan(...any) error }) (courier.Posting, error) {
+func scanPosting(row rowScanner) (courier.Posting, error) {
 	var p courier.Posting
 	err := row.Scan(&p.ID, &p.TxID, &p.Account, &p.Amount, &p.Currency, &p.CourierID, &p.OrderID, &p.SheetID, &p.DepotID,
 		&p.ShiftID, &p.Kind, &p.ActorID, &p.TokenID, timeScan{&p.At}, &p.Note)
@@ -111,23 +111,7 @@ func (s *DB) queryPostings(ctx context.Context, q querier, where string, args []
 	if limit > 0 {
 		sqlText += fmt.Sprintf(" LIMIT %d", limit)
 	}
-	rows, err := q.QueryContext(ctx, sqlText, args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: postings: %w", err)
-	}
-	defer rows.Close()
-	out := []courier.Posting{}
-	for rows.Next() {
-		p, err := scanPosting(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: postings: %w", err)
-		}
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: postings: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, q, "postings", scanPosting, sqlText, args...)
 }
 
 // Postings returns the postings matching f, by id.
@@ -143,26 +127,14 @@ func (s *DB) Balances(ctx context.Context, f courier.PostingFilter) ([]courier.A
 	f.After, f.Limit = 0, 0
 	var args []any
 	where := s.postingWhere(f, &args)
-	rows, err := s.rdb.QueryContext(ctx, `SELECT account, currency,
+	scan := func(row rowScanner) (b courier.AccountBalance, err error) {
+		err = row.Scan(&b.Account, &b.Currency, &b.Debit, &b.Credit)
+		return b, err
+	}
+	return queryAll(ctx, s.rdb, "balances", scan, `SELECT account, currency,
 		COALESCE(SUM(CASE WHEN amount > 0 THEN amount ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN amount < 0 THEN -amount ELSE 0 END), 0)
 		FROM ledger_entries`+where+` GROUP BY account, currency ORDER BY account, currency`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: balances: %w", err)
-	}
-	defer rows.Close()
-	out := []courier.AccountBalance{}
-	for rows.Next() {
-		var b courier.AccountBalance
-		if err := rows.Scan(&b.Account, &b.Currency, &b.Debit, &b.Credit); err != nil {
-			return nil, fmt.Errorf("store: balances: %w", err)
-		}
-		out = append(out, b)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: balances: %w", err)
-	}
-	return out, nil
 }
 
 // PostLedger locks the cashier shift (unless shiftID is 0) and then the
@@ -285,21 +257,10 @@ func (s *DB) loadBook(ctx context.Context, tx querier, sheetID int64, lock bool)
 	if len(in) > 0 {
 		cond += " OR id IN (" + strings.Join(in, ", ") + ")"
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE `+cond+` ORDER BY id`+forUpdate, args...)
+	b.Orders, err = queryAll(ctx, tx, fmt.Sprintf("orders of sheet %d", sheetID), scanOrder,
+		`SELECT `+orderColumns+` FROM orders WHERE `+cond+` ORDER BY id`+forUpdate, args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: orders of sheet %d: %w", sheetID, err)
-	}
-	for rows.Next() {
-		o, err := scanOrder(rows)
-		if err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("store: orders of sheet %d: %w", sheetID, err)
-		}
-		b.Orders = append(b.Orders, o)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: orders of sheet %d: %w", sheetID, err)
+		return nil, err
 	}
 	// Postings and returned goods of the sheet or of its orders.
 	args = []any{sheetID}
@@ -337,7 +298,7 @@ type settledOrderJSON struct {
 	Amount  int64 `json:"amount"`
 }
 
-func scanSettlement(row interface{ Scan(...any) error }) (*courier.Settlement, error) {
+func scanSettlement(row rowScanner) (*courier.Settlement, error) {
 	var st courier.Settlement
 	var dens, orders string
 	if err := row.Scan(&st.ID, &st.SheetID, &st.CourierID, &st.DepotID, &st.ShiftID, &st.Currency, &st.Expected, &st.Counted,
@@ -363,23 +324,7 @@ func scanSettlement(row interface{ Scan(...any) error }) (*courier.Settlement, e
 }
 
 func (s *DB) querySettlements(ctx context.Context, q querier, where string, args []any) ([]*courier.Settlement, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+settlementColumns+` FROM cash_settlements`+where+` ORDER BY id`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: settlements: %w", err)
-	}
-	defer rows.Close()
-	out := []*courier.Settlement{}
-	for rows.Next() {
-		st, err := scanSettlement(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: settlements: %w", err)
-		}
-		out = append(out, st)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: settlements: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, q, "settlements", scanSettlement, `SELECT `+settlementColumns+` FROM cash_settlements`+where+` ORDER BY id`, args...)
 }
 
 func settlementNotFound() error {
@@ -530,23 +475,11 @@ func (s *DB) writeChangedOrders(ctx context.Context, tx *sql.Tx, orders []*couri
 const returnedColumns = `id, order_id, sheet_id, item_index, piece, barcode, actor_id, token_id, at`
 
 func (s *DB) queryReturned(ctx context.Context, q querier, where string, args []any) ([]courier.ReturnedItem, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+returnedColumns+` FROM returned_items`+where+` ORDER BY id`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: returned items: %w", err)
+	scan := func(row rowScanner) (r courier.ReturnedItem, err error) {
+		err = row.Scan(&r.ID, &r.OrderID, &r.SheetID, &r.ItemIndex, &r.Piece, &r.Barcode, &r.ActorID, &r.TokenID, timeScan{&r.At})
+		return r, err
 	}
-	defer rows.Close()
-	out := []courier.ReturnedItem{}
-	for rows.Next() {
-		var r courier.ReturnedItem
-		if err := rows.Scan(&r.ID, &r.OrderID, &r.SheetID, &r.ItemIndex, &r.Piece, &r.Barcode, &r.ActorID, &r.TokenID, timeScan{&r.At}); err != nil {
-			return nil, fmt.Errorf("store: returned items: %w", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: returned items: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, q, "returned items", scan, `SELECT `+returnedColumns+` FROM returned_items`+where+` ORDER BY id`, args...)
 }
 
 // ReturnItem locks the sheet, its courier and its orders, calls fn with the
@@ -592,7 +525,7 @@ func (s *DB) ReturnItem(ctx context.Context, sheetID int64, fn func(*courier.She
 
 const shiftColumns = `id, cashier_id, depot_id, status, opened_at, opened_token, closed_at, closed_by, closed_token, note, report, version`
 
-func scanShift(row interface{ Scan(...any) error }) (*courier.CashShift, error) {
+func scanShift(row rowScanner) (*courier.CashShift, error) {
 	var sh courier.CashShift
 	var closed time.Time
 	var report sql.NullString

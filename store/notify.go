@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	courier "github.com/courierhq/courier"
@@ -91,21 +90,13 @@ func (s *DB) DropDevice(ctx context.Context, id int64) error {
 
 // Devices returns the app's devices of a user (courier) or an order (customer), by id.
 func (s *DB) Devices(ctx context.Context, app string, userID, orderID int64) ([]*courier.Device, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT id, app, platform, token, COALESCE(user_id, 0), COALESCE(order_id, 0), created_at, updated_at
-		FROM devices WHERE app = $1 AND owner = $2 ORDER BY id`, app, deviceOwner(app, userID, orderID))
-	if err != nil {
-		return nil, fmt.Errorf("store: devices: %w", err)
-	}
-	defer rows.Close()
-	list := []*courier.Device{}
-	for rows.Next() {
+	scan := func(row rowScanner) (*courier.Device, error) {
 		var d courier.Device
-		if err := rows.Scan(&d.ID, &d.App, &d.Platform, &d.Token, &d.UserID, &d.OrderID, timeScan{&d.CreatedAt}, timeScan{&d.UpdatedAt}); err != nil {
-			return nil, fmt.Errorf("store: devices: %w", err)
-		}
-		list = append(list, &d)
+		err := row.Scan(&d.ID, &d.App, &d.Platform, &d.Token, &d.UserID, &d.OrderID, timeScan{&d.CreatedAt}, timeScan{&d.UpdatedAt})
+		return &d, err
 	}
-	return list, rows.Err()
+	return queryAll(ctx, s.rdb, "devices", scan, `SELECT id, app, platform, token, COALESCE(user_id, 0), COALESCE(order_id, 0), created_at, updated_at
+		FROM devices WHERE app = $1 AND owner = $2 ORDER BY id`, app, deviceOwner(app, userID, orderID))
 }
 
 // TrackingToken returns the order's tracking token, creating it with
@@ -171,7 +162,7 @@ func (s *DB) QueueOutbox(ctx context.Context, msgs ...courier.OutboxMessage) (in
 
 const queuedColumns = `id, topic, dedup_key, payload, attempts, next_attempt_at, sent_at, failed_at, last_error, created_at`
 
-func scanQueued(row interface{ Scan(...any) error }) (*courier.QueuedMessage, error) {
+func scanQueued(row rowScanner) (*courier.QueuedMessage, error) {
 	var (
 		m       courier.QueuedMessage
 		payload string
@@ -187,24 +178,12 @@ func scanQueued(row interface{ Scan(...any) error }) (*courier.QueuedMessage, er
 // ClaimOutbox leases up to limit due messages to worker until now+lease.
 func (s *DB) ClaimOutbox(ctx context.Context, worker string, now time.Time, lease time.Duration, limit int) ([]*courier.QueuedMessage, error) {
 	now = utc(now)
-	rows, err := s.wdb.QueryContext(ctx, `UPDATE outbox SET locked_until = $1, locked_by = $2 WHERE id IN (
+	list, err := queryAll(ctx, s.wdb, "claim outbox", scanQueued, `UPDATE outbox SET locked_until = $1, locked_by = $2 WHERE id IN (
 		SELECT id FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $3
 		AND (locked_until IS NULL OR locked_until <= $3) ORDER BY id LIMIT $4`+s.skipLocked()+`)
 		RETURNING `+queuedColumns, s.d.timeArg(now.Add(lease)), worker, s.d.timeArg(now), limit)
 	if err != nil {
-		return nil, fmt.Errorf("store: claim outbox: %w", err)
-	}
-	defer rows.Close()
-	var list []*courier.QueuedMessage
-	for rows.Next() {
-		m, err := scanQueued(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: claim outbox: %w", err)
-		}
-		list = append(list, m)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: claim outbox: %w", err)
+		return nil, err
 	}
 	sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
 	return list, nil
@@ -290,26 +269,13 @@ func (s *DB) OutboxMessages(ctx context.Context, topic string, after int64, limi
 		args = append(args, topic)
 	}
 	args = append(args, limit)
-	rows, err := s.rdb.QueryContext(ctx, q+fmt.Sprintf(` ORDER BY id LIMIT $%d`, len(args)), args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: outbox messages: %w", err)
-	}
-	defer rows.Close()
-	list := []*courier.QueuedMessage{}
-	for rows.Next() {
-		m, err := scanQueued(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: outbox messages: %w", err)
-		}
-		list = append(list, m)
-	}
-	return list, rows.Err()
+	return queryAll(ctx, s.rdb, "outbox messages", scanQueued, q+fmt.Sprintf(` ORDER BY id LIMIT $%d`, len(args)), args...)
 }
 
 const deliveryColumns = `id, outbox_id, channel, COALESCE(device_id, 0), COALESCE(endpoint_id, 0), event, payload, status, attempts,
 	next_attempt_at, last_status, last_error, last_duration_ms, provider_id, sent_at, created_at, updated_at`
 
-func scanDelivery(row interface{ Scan(...any) error }) (*courier.Delivery, error) {
+func scanDelivery(row rowScanner) (*courier.Delivery, error) {
 	var (
 		d       courier.Delivery
 		payload string
@@ -328,24 +294,12 @@ func scanDelivery(row interface{ Scan(...any) error }) (*courier.Delivery, error
 // channels when empty) to worker until now+lease and counts the attempt.
 func (s *DB) ClaimDeliveries(ctx context.Context, worker, channel string, now time.Time, lease time.Duration, limit int) ([]*courier.Delivery, error) {
 	now = utc(now)
-	rows, err := s.wdb.QueryContext(ctx, `UPDATE deliveries SET locked_until = $1, locked_by = $2, attempts = attempts + 1 WHERE id IN (
+	list, err := queryAll(ctx, s.wdb, "claim deliveries", scanDelivery, `UPDATE deliveries SET locked_until = $1, locked_by = $2, attempts = attempts + 1 WHERE id IN (
 		SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $3
 		AND (locked_until IS NULL OR locked_until <= $3) AND ($5 = '' OR channel = $5) ORDER BY id LIMIT $4`+s.skipLocked()+`)
 		RETURNING `+deliveryColumns, s.d.timeArg(now.Add(lease)), worker, s.d.timeArg(now), limit, channel)
 	if err != nil {
-		return nil, fmt.Errorf("store: claim deliveries: %w", err)
-	}
-	defer rows.Close()
-	var list []*courier.Delivery
-	for rows.Next() {
-		d, err := scanDelivery(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: claim deliveries: %w", err)
-		}
-		list = append(list, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: claim deliveries: %w", err)
+		return nil, err
 	}
 	sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
 	return list, nil
@@ -401,80 +355,39 @@ func (s *DB) Delivery(ctx context.Context, id int64) (*courier.Delivery, error) 
 
 // Deliveries lists deliveries matching f, by id. A Limit of 0 means DefaultLimit.
 func (s *DB) Deliveries(ctx context.Context, f courier.DeliveryFilter) ([]*courier.Delivery, error) {
-	var (
-		where []string
-		args  []any
-	)
-	arg := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
-	}
+	var c conds
 	if f.Channel != "" {
-		where = append(where, "channel = "+arg(f.Channel))
+		c.add("channel = " + c.arg(f.Channel))
 	}
 	if f.EndpointID != 0 {
-		where = append(where, "endpoint_id = "+arg(f.EndpointID))
+		c.add("endpoint_id = " + c.arg(f.EndpointID))
 	}
 	if f.DeviceID != 0 {
-		where = append(where, "device_id = "+arg(f.DeviceID))
+		c.add("device_id = " + c.arg(f.DeviceID))
 	}
 	if f.OutboxID != 0 {
-		where = append(where, "outbox_id = "+arg(f.OutboxID))
+		c.add("outbox_id = " + c.arg(f.OutboxID))
 	}
 	if f.Status != "" {
-		where = append(where, "status = "+arg(f.Status))
+		c.add("status = " + c.arg(f.Status))
 	}
 	if f.After != 0 {
-		where = append(where, "id > "+arg(f.After))
+		c.add("id > " + c.arg(f.After))
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = DefaultLimit
-	} else if limit > MaxLimit {
-		limit = MaxLimit
-	}
-	q := `SELECT ` + deliveryColumns + ` FROM deliveries`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY id LIMIT " + arg(limit)
-	rows, err := s.rdb.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: deliveries: %w", err)
-	}
-	defer rows.Close()
-	list := []*courier.Delivery{}
-	for rows.Next() {
-		d, err := scanDelivery(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: deliveries: %w", err)
-		}
-		list = append(list, d)
-	}
-	return list, rows.Err()
+	q := `SELECT ` + deliveryColumns + ` FROM deliveries` + c.sql() + " ORDER BY id LIMIT " + c.arg(pageLimit(f.Limit))
+	return queryAll(ctx, s.rdb, "deliveries", scanDelivery, q, c.args...)
 }
 
 // DeliveryAttempts returns a delivery's log, oldest first.
 func (s *DB) DeliveryAttempts(ctx context.Context, deliveryID int64) ([]courier.DeliveryAttempt, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT id, delivery_id, attempt, status, duration_ms, error, at FROM delivery_attempts
-		WHERE delivery_id = $1 ORDER BY id`, deliveryID)
-	if err != nil {
-		return nil, fmt.Errorf("store: delivery attempts: %w", err)
-	}
-	defer rows.Close()
-	list := []courier.DeliveryAttempt{}
-	for rows.Next() {
-		var (
-			a  courier.DeliveryAttempt
-			ms int64
-		)
-		if err := rows.Scan(&a.ID, &a.DeliveryID, &a.Attempt, &a.Status, &ms, &a.Error, timeScan{&a.At}); err != nil {
-			return nil, fmt.Errorf("store: delivery attempts: %w", err)
-		}
+	scan := func(row rowScanner) (a courier.DeliveryAttempt, err error) {
+		var ms int64
+		err = row.Scan(&a.ID, &a.DeliveryID, &a.Attempt, &a.Status, &ms, &a.Error, timeScan{&a.At})
 		a.Duration = time.Duration(ms) * time.Millisecond
-		list = append(list, a)
+		return a, err
 	}
-	return list, rows.Err()
+	return queryAll(ctx, s.rdb, "delivery attempts", scan, `SELECT id, delivery_id, attempt, status, duration_ms, error, at FROM delivery_attempts
+		WHERE delivery_id = $1 ORDER BY id`, deliveryID)
 }
 
 // ReplayDelivery makes a delivery that is not pending pending again, due at

@@ -54,7 +54,7 @@ func decodeItems(s string) ([]courier.Item, error) {
 	return items, nil
 }
 
-func scanOrder(row interface{ Scan(...any) error }) (*courier.Order, error) {
+func scanOrder(row rowScanner) (*courier.Order, error) {
 	var (
 		o                        courier.Order
 		from, to                 time.Time
@@ -227,65 +227,32 @@ const (
 // MaxLimit. Search is a case-insensitive "contains" on external id, customer
 // phone and customer name.
 func (s *DB) ListOrders(ctx context.Context, f courier.OrderFilter) ([]*courier.Order, error) {
-	var (
-		where []string
-		args  []any
-	)
-	arg := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
-	}
+	var c conds
 	if f.Status != "" {
-		where = append(where, "status = "+arg(string(f.Status)))
+		c.add("status = " + c.arg(string(f.Status)))
 	}
 	if f.Date != "" {
-		where = append(where, "delivery_date = "+arg(f.Date))
+		c.add("delivery_date = " + c.arg(f.Date))
 	}
 	if f.ZoneID != 0 {
-		where = append(where, "zone_id = "+arg(f.ZoneID))
+		c.add("zone_id = " + c.arg(f.ZoneID))
 	}
 	if f.CourierID != 0 {
-		where = append(where, "courier_id = "+arg(f.CourierID))
+		c.add("courier_id = " + c.arg(f.CourierID))
 	}
 	if f.DepotID != 0 {
-		where = append(where, "depot_id = "+arg(f.DepotID))
+		c.add("depot_id = " + c.arg(f.DepotID))
 	}
 	if f.Search != "" {
-		p := arg(likeContains(f.Search))
-		where = append(where, fmt.Sprintf(`(%[1]s(external_id) LIKE %[2]s ESCAPE '\' OR %[1]s(customer_phone) LIKE %[2]s ESCAPE '\'
+		p := c.arg(likeContains(f.Search))
+		c.add(fmt.Sprintf(`(%[1]s(external_id) LIKE %[2]s ESCAPE '\' OR %[1]s(customer_phone) LIKE %[2]s ESCAPE '\'
 			OR %[1]s(customer_name) LIKE %[2]s ESCAPE '\')`, s.d.lower, p))
 	}
 	if f.After != 0 {
-		where = append(where, "id > "+arg(f.After))
+		c.add("id > " + c.arg(f.After))
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = DefaultLimit
-	} else if limit > MaxLimit {
-		limit = MaxLimit
-	}
-	q := `SELECT ` + orderColumns + ` FROM orders`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY id LIMIT " + arg(limit)
-	rows, err := s.rdb.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: list orders: %w", err)
-	}
-	defer rows.Close()
-	list := []*courier.Order{}
-	for rows.Next() {
-		o, err := scanOrder(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list orders: %w", err)
-		}
-		list = append(list, o)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list orders: %w", err)
-	}
-	return list, nil
+	q := `SELECT ` + orderColumns + ` FROM orders` + c.sql() + " ORDER BY id LIMIT " + c.arg(pageLimit(f.Limit))
+	return queryAll(ctx, s.rdb, "list orders", scanOrder, q, c.args...)
 }
 
 // UpdateOrder locks the order, calls fn, and when fn succeeds writes the

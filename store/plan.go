@@ -23,7 +23,7 @@ type unassignedRow struct {
 	Reason  string `json:"reason"`
 }
 
-func scanPlan(row interface{ Scan(...any) error }) (*courier.Plan, error) {
+func scanPlan(row rowScanner) (*courier.Plan, error) {
 	var p courier.Plan
 	var orders, couriers, unassigned string
 	var limitMS, elapsedMS int64
@@ -171,7 +171,7 @@ type stopRow struct {
 	Done    bool      `json:"done,omitempty"`
 }
 
-func scanSheet(row interface{ Scan(...any) error }) (*courier.RouteSheet, error) {
+func scanSheet(row rowScanner) (*courier.RouteSheet, error) {
 	var sh courier.RouteSheet
 	var stops string
 	var published, started time.Time
@@ -258,46 +258,25 @@ func (s *DB) Sheet(ctx context.Context, id int64) (*courier.RouteSheet, error) {
 
 // ListSheets returns the sheets matching f, ordered by id.
 func (s *DB) ListSheets(ctx context.Context, f courier.SheetFilter) ([]*courier.RouteSheet, error) {
-	var where []string
-	var args []any
-	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	var c conds
 	if f.PlanID != 0 {
-		where = append(where, "plan_id = "+arg(f.PlanID))
+		c.add("plan_id = " + c.arg(f.PlanID))
 	}
 	if f.CourierID != 0 {
-		where = append(where, "courier_id = "+arg(f.CourierID))
+		c.add("courier_id = " + c.arg(f.CourierID))
 	}
 	if f.Date != "" {
-		where = append(where, "sheet_date = "+arg(f.Date))
+		c.add("sheet_date = " + c.arg(f.Date))
 	}
 	if len(f.Statuses) > 0 {
 		var in []string
 		for _, st := range f.Statuses {
-			in = append(in, arg(string(st)))
+			in = append(in, c.arg(string(st)))
 		}
-		where = append(where, "status IN ("+strings.Join(in, ", ")+")")
+		c.add("status IN (" + strings.Join(in, ", ") + ")")
 	}
-	q := `SELECT ` + sheetColumns + ` FROM route_sheets`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	rows, err := s.rdb.QueryContext(ctx, q+" ORDER BY id", args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: list sheets: %w", err)
-	}
-	defer rows.Close()
-	out := []*courier.RouteSheet{}
-	for rows.Next() {
-		sh, err := scanSheet(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list sheets: %w", err)
-		}
-		out = append(out, sh)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list sheets: %w", err)
-	}
-	return out, nil
+	q := `SELECT ` + sheetColumns + ` FROM route_sheets` + c.sql()
+	return queryAll(ctx, s.rdb, "list sheets", scanSheet, q+" ORDER BY id", c.args...)
 }
 
 // UpdateSheets locks the sheets and orders (each in id order), calls fn and

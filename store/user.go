@@ -14,7 +14,7 @@ import (
 const userColumns = `u.id, u.login, u.name, u.role, u.password_hash, u.active, u.token_version, u.created_at, u.updated_at,
 	COALESCE((SELECT c.id FROM couriers c WHERE c.user_id = u.id), 0)`
 
-func scanUser(row interface{ Scan(...any) error }) (*courier.User, error) {
+func scanUser(row rowScanner) (*courier.User, error) {
 	var u courier.User
 	var role string
 	if err := row.Scan(&u.ID, &u.Login, &u.Name, &role, &u.PasswordHash, &u.Active, &u.TokenVersion,
@@ -74,23 +74,7 @@ func (s *DB) UserByLogin(ctx context.Context, login string) (*courier.User, erro
 
 // ListUsers returns all users ordered by id.
 func (s *DB) ListUsers(ctx context.Context) ([]*courier.User, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT `+userColumns+` FROM users u ORDER BY u.id`)
-	if err != nil {
-		return nil, fmt.Errorf("store: list users: %w", err)
-	}
-	defer rows.Close()
-	users := []*courier.User{}
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list users: %w", err)
-		}
-		users = append(users, u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list users: %w", err)
-	}
-	return users, nil
+	return queryAll(ctx, s.rdb, "list users", scanUser, `SELECT `+userColumns+` FROM users u ORDER BY u.id`)
 }
 
 // UpdateUser reads the user, calls fn and writes the result, in one

@@ -14,7 +14,7 @@ import (
 
 const webhookColumns = `id, url, secret, events, description, active, version, created_at, updated_at`
 
-func scanWebhook(row interface{ Scan(...any) error }) (*courier.WebhookEndpoint, error) {
+func scanWebhook(row rowScanner) (*courier.WebhookEndpoint, error) {
 	var (
 		e      courier.WebhookEndpoint
 		events string
@@ -70,20 +70,7 @@ func (s *DB) Webhook(ctx context.Context, id int64) (*courier.WebhookEndpoint, e
 
 // ListWebhooks returns every endpoint by id.
 func (s *DB) ListWebhooks(ctx context.Context) ([]*courier.WebhookEndpoint, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT `+webhookColumns+` FROM webhook_endpoints ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("store: webhooks: %w", err)
-	}
-	defer rows.Close()
-	list := []*courier.WebhookEndpoint{}
-	for rows.Next() {
-		e, err := scanWebhook(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: webhooks: %w", err)
-		}
-		list = append(list, e)
-	}
-	return list, rows.Err()
+	return queryAll(ctx, s.rdb, "webhooks", scanWebhook, `SELECT `+webhookColumns+` FROM webhook_endpoints ORDER BY id`)
 }
 
 // UpdateWebhook reads the endpoint, calls fn and writes it (Version+1) in one

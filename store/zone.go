@@ -13,7 +13,7 @@ import (
 const zoneColumns = `id, name, color, kind, geometry, valid_from, valid_to, weekdays, hours_from, hours_to,
 	courier_ids, base_fee, version, created_at, updated_at`
 
-func scanZone(row interface{ Scan(...any) error }) (*courier.Zone, error) {
+func scanZone(row rowScanner) (*courier.Zone, error) {
 	var z courier.Zone
 	var geom, weekdays, couriers string
 	var fee sql.NullInt64
@@ -86,23 +86,7 @@ func (s *DB) Zone(ctx context.Context, id int64) (*courier.Zone, error) {
 
 // ListZones returns every zone ordered by id.
 func (s *DB) ListZones(ctx context.Context) ([]*courier.Zone, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT `+zoneColumns+` FROM zones ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("store: list zones: %w", err)
-	}
-	defer rows.Close()
-	zones := []*courier.Zone{}
-	for rows.Next() {
-		z, err := scanZone(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list zones: %w", err)
-		}
-		zones = append(zones, z)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list zones: %w", err)
-	}
-	return zones, nil
+	return queryAll(ctx, s.rdb, "list zones", scanZone, `SELECT `+zoneColumns+` FROM zones ORDER BY id`)
 }
 
 // UpdateZone reads the zone, calls fn and writes the result with Version+1 in
