@@ -165,6 +165,44 @@ func StatusPostings(o *Order, from, to OrderStatus, actor Actor, at time.Time) [
 	return nil
 }
 
+// DeliveryPostings returns the ledger transaction of a delivery reported at
+// the door (o as it was before, r the report): the cash the courier took
+// becomes their debt, a card payment a card receivable, both for the amount
+// reported collected (a short collection leaves the rest unbooked and
+// visible as AmountDue - Collected); goods the customer refused become goods
+// the courier owes back. nil when nothing moves.
+func DeliveryPostings(o *Order, r *StopReport, actor Actor, at time.Time) []Posting {
+	base := Posting{TxID: NewTxID(), CourierID: o.CourierID, OrderID: o.ID, SheetID: o.RouteSheetID, DepotID: o.DepotID,
+		ActorID: actor.UserID, TokenID: actor.TokenID, At: at.UTC().Truncate(time.Microsecond)}
+	var ps []Posting
+	if r.Collected > 0 {
+		b := base
+		b.Currency = o.COD.Currency
+		switch r.CollectedBy {
+		case PayCash:
+			b.Kind = KindCODCollected
+			ps = append(ps, pair(b, AccountCourierCash(o.CourierID), AccountCODRevenue, r.Collected)...)
+		case PayCard:
+			b.Kind = KindCardCollected
+			ps = append(ps, pair(b, AccountCardReceivable, AccountCODRevenue, r.Collected)...)
+		}
+	}
+	if n := RefusedPieces(r); n > 0 {
+		b := base
+		b.Kind, b.Currency = KindGoodsOut, GoodsUnit
+		ps = append(ps, pair(b, AccountCourierGoods(o.CourierID), AccountDepotGoods(o.DepotID), n)...)
+	}
+	return ps
+}
+
+// GoodsReturnedPostings returns the transaction of pieces of o's goods
+// coming back to the depot from its courier.
+func GoodsReturnedPostings(o *Order, pieces int64, actor Actor, at time.Time) []Posting {
+	base := Posting{TxID: NewTxID(), CourierID: o.CourierID, OrderID: o.ID, SheetID: o.RouteSheetID, DepotID: o.DepotID,
+		ActorID: actor.UserID, TokenID: actor.TokenID, At: at.UTC().Truncate(time.Microsecond), Kind: KindGoodsReturned, Currency: GoodsUnit}
+	return pair(base, AccountDepotGoods(o.DepotID), AccountCourierGoods(o.CourierID), pieces)
+}
+
 // Denomination is a count of banknotes or coins of one value (minor units).
 type Denomination struct {
 	Value int64

@@ -112,12 +112,15 @@ type TimeWindow struct {
 	To   time.Time
 }
 
-// Item is one line of goods in an order; Barcode is scanned at the depot.
+// Item is one line of goods in an order; Barcode is scanned at the depot and
+// at the door. Price is of one piece, in minor units of the order's currency
+// (0 when unknown): goods the customer refuses lower the amount due by it.
 type Item struct {
 	SKU     string
 	Name    string
 	Qty     int
 	Barcode string
+	Price   int64
 }
 
 // COD is cash (or card) on delivery: the amount the courier collects, in minor units.
@@ -133,6 +136,7 @@ type Order struct {
 	ExternalID     string
 	Customer       Customer
 	Address        string
+	AddressDetails AddressDetails // entrance, floor, apartment, intercom, a comment for the courier
 	Location       LatLng
 	DeliveryDate   string // YYYY-MM-DD in the company time zone
 	TimeWindow     *TimeWindow
@@ -150,9 +154,25 @@ type Order struct {
 	ZoneID         int64
 	CourierID      int64
 	RouteSheetID   int64
-	Version        int64
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// Report is what the courier reported at the door on the current
+	// attempt; nil before the courier arrives.
+	Report    *StopReport
+	Version   int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Due returns what the customer pays at the door: the amount due the courier
+// reported (the order's amount less refused goods) once delivered, else the
+// order's cash or card amount; 0 for prepaid orders.
+func (o *Order) Due() int64 {
+	if o.COD.Method == PayPrepaid {
+		return 0
+	}
+	if o.Report != nil && o.Report.FinishedAt != nil && o.Report.FailReason == "" {
+		return o.Report.AmountDue
+	}
+	return o.COD.Amount
 }
 
 // OrderEvent is one line of an order's history: a creation, an edit, a

@@ -83,6 +83,7 @@ type RouteSheet struct {
 	Version     int64
 	PublishedAt *time.Time
 	StartedAt   *time.Time
+	CompletedAt *time.Time // when the last stop was finished
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 }

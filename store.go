@@ -42,6 +42,7 @@ type Store interface {
 	IdempotencyStore
 	LedgerStore
 	NotifyStore
+	CourierDayStore
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the connections.

@@ -130,6 +130,7 @@ type scanLineJSON struct {
 	State             string                `json:"state"`
 	ExpectedCash      int64                 `json:"expected_cash"`
 	ReportedCollected int64                 `json:"reported_collected"`
+	ShortAtDoor       int64                 `json:"short_at_door"`
 	Settled           int64                 `json:"settled"`
 	Outstanding       int64                 `json:"outstanding"`
 	Card              int64                 `json:"card"`
@@ -141,6 +142,7 @@ type scanLineJSON struct {
 type scanTotalsJSON struct {
 	Expected      int64 `json:"expected"`
 	Pending       int64 `json:"pending"`
+	ShortAtDoor   int64 `json:"short_at_door"`
 	Settled       int64 `json:"settled"`
 	Outstanding   int64 `json:"outstanding"`
 	Counted       int64 `json:"counted"`
@@ -175,7 +177,7 @@ func (s *Server) scanSheet(c *gin.Context) error {
 		o := l.Order
 		out.Orders = append(out.Orders, scanLineJSON{OrderID: o.ID, ExternalID: o.ExternalID, CustomerName: o.Customer.Name,
 			Address: o.Address, Status: o.Status, PaymentStatus: o.PaymentStatus, Method: o.COD.Method, State: l.State,
-			ExpectedCash: l.ExpectedCash, ReportedCollected: l.Reported, Settled: l.Settled, Outstanding: l.Outstanding,
+			ExpectedCash: l.ExpectedCash, ReportedCollected: l.Reported, ShortAtDoor: l.ShortAtDoor, Settled: l.Settled, Outstanding: l.Outstanding,
 			Card: l.Card, GoodsPieces: l.GoodsPieces, GoodsDue: l.GoodsDue, GoodsReturned: l.GoodsReturned})
 	}
 	for _, st := range v.Settlements {

@@ -21,6 +21,7 @@ type orderIn struct {
 	ExternalID     *string                  `json:"external_id"`
 	Customer       *customerJSON            `json:"customer"`
 	Address        *string                  `json:"address"`
+	AddressDetails *addressDetailsJSON      `json:"address_details"`
 	Location       *latLngIn                `json:"location"`
 	DeliveryDate   *string                  `json:"delivery_date"`
 	TimeWindow     optional[timeWindowJSON] `json:"time_window"`
@@ -48,6 +49,10 @@ func (in *orderIn) domain(currency string) (dispatch.OrderInput, error) {
 	if in.Customer != nil {
 		c := courier.Customer(*in.Customer)
 		out.Customer = &c
+	}
+	if in.AddressDetails != nil {
+		d := courier.AddressDetails(*in.AddressDetails)
+		out.AddressDetails = &d
 	}
 	loc, err := in.Location.domain("location")
 	if err != nil {

@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -210,12 +211,22 @@ type sheetSummaryJSON struct {
 	Stops       []stopJSON          `json:"stops"`
 	PublishedAt *time.Time          `json:"published_at"`
 	StartedAt   *time.Time          `json:"started_at"`
+	CompletedAt *time.Time          `json:"completed_at"`
+	// Progress is the day under way (GET /route-sheets only; null elsewhere).
+	Progress *sheetProgressJSON `json:"progress"`
+}
+
+type sheetProgressJSON struct {
+	progressCountsJSON
+	Late       int        `json:"late"`
+	LateOrders []int64    `json:"late_orders"`
+	LastSignal *time.Time `json:"last_signal_at"`
 }
 
 func toSheetSummary(sh *courier.RouteSheet) sheetSummaryJSON {
 	out := sheetSummaryJSON{ID: sh.ID, Number: sh.Number, PlanID: nullID(sh.PlanID), CourierID: sh.CourierID, DepotID: sh.DepotID,
 		Date: sh.Date, Status: sh.Status, Version: sh.Version, Start: sh.Start, End: sh.End, DistanceM: sh.DistanceM,
-		DurationS: sh.DurationS, Stops: []stopJSON{}, PublishedAt: sh.PublishedAt, StartedAt: sh.StartedAt}
+		DurationS: sh.DurationS, Stops: []stopJSON{}, PublishedAt: sh.PublishedAt, StartedAt: sh.StartedAt, CompletedAt: sh.CompletedAt}
 	for _, st := range sh.Stops {
 		out.Stops = append(out.Stops, stopJSON{Seq: st.Seq, OrderID: st.OrderID, ETA: st.ETA, ETAFrom: st.ETAFrom, ETATo: st.ETATo,
 			Locked: st.Locked, Done: st.Done})
@@ -290,7 +301,48 @@ func (s *Server) listSheets(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, gin.H{"items": summaries(sheets)})
+	out := summaries(sheets)
+	if err := s.addProgress(c, sheets, out); err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, gin.H{"items": out})
+	return nil
+}
+
+// addProgress fills each sheet's progress: its stops by outcome, and for
+// active sheets the stops that will miss their window by the live ETA and
+// when the courier's phone was last heard from.
+func (s *Server) addProgress(c *gin.Context, sheets []*courier.RouteSheet, out []sheetSummaryJSON) error {
+	ctx := c.Request.Context()
+	prog, err := s.dispatch.Progress(ctx, actorOf(c), sheets)
+	if err != nil {
+		return err
+	}
+	office := actorOf(c).Role != courier.RoleCourier
+	for i, sh := range sheets {
+		p := sheetProgressJSON{progressCountsJSON: toProgressCounts(prog[sh.ID]), LateOrders: []int64{}}
+		if sh.Status == courier.SheetActive && office {
+			if s.notify != nil {
+				late, err := s.notify.LateStops(ctx, sh)
+				if err != nil {
+					logger(c).Warn("late stops", slog.Int64("sheet_id", sh.ID), slog.Any("err", err))
+				}
+				for _, l := range late {
+					if len(p.LateOrders) < p.Remaining {
+						p.LateOrders = append(p.LateOrders, l.OrderID)
+					}
+				}
+				p.Late = len(p.LateOrders)
+			}
+			if s.tracker != nil {
+				if pos, err := s.tracker.Location(ctx, sh.CourierID); err == nil {
+					at := pos.RecordedAt
+					p.LastSignal = &at
+				}
+			}
+		}
+		out[i].Progress = &p
+	}
 	return nil
 }
 

@@ -222,7 +222,7 @@ func (s *Server) routes() []route {
 		{"POST", "/api/v1/webhooks/:id/deliveries/:delivery_id/replay", admins, s.replayWebhookDelivery},
 		{"GET", "/api/v1/track/:token", public, s.trackOrder},
 		{"GET", "/t/:token", public, s.trackingPage},
-	}, s.cashdeskRoutes()...)
+	}, append(s.cashdeskRoutes(), s.courierDayRoutes()...)...)
 }
 
 func (s *Server) healthz(c *gin.Context) error {

@@ -214,6 +214,9 @@ type eventJSON struct {
 	SheetID   *int64     `json:"sheet_id"`
 	StopID    *int64     `json:"stop_id"`
 	DistanceM float64    `json:"distance_m"`
+	// sheet_progress: the stop's new status and the sheet's counts.
+	Status   string           `json:"status,omitempty"`
+	Progress *geo.SheetCounts `json:"progress,omitempty"`
 }
 
 // trackingStream is the console's live feed: Server-Sent Events of position
@@ -243,7 +246,7 @@ func (s *Server) trackingStream(c *gin.Context) error {
 				return nil
 			}
 			b, _ := json.Marshal(eventJSON{Type: ev.Type, CourierID: ev.CourierID, At: ev.At, Location: toLatLng(ev.Location),
-				SheetID: nullID(ev.SheetID), StopID: nullID(ev.StopID), DistanceM: ev.DistanceM})
+				SheetID: nullID(ev.SheetID), StopID: nullID(ev.StopID), DistanceM: ev.DistanceM, Status: ev.Status, Progress: ev.Progress})
 			c.Writer.WriteString("event: " + ev.Type + "\ndata: " + string(b) + "\n\n")
 			c.Writer.Flush()
 		}

@@ -150,6 +150,14 @@ type customerJSON struct {
 	Email string `json:"email"`
 }
 
+type addressDetailsJSON struct {
+	Entrance  string `json:"entrance"`
+	Floor     string `json:"floor"`
+	Apartment string `json:"apartment"`
+	Intercom  string `json:"intercom"`
+	Comment   string `json:"comment"`
+}
+
 type timeWindowJSON struct {
 	From time.Time `json:"from"`
 	To   time.Time `json:"to"`
@@ -160,6 +168,7 @@ type itemJSON struct {
 	Name    string `json:"name"`
 	Qty     int    `json:"qty"`
 	Barcode string `json:"barcode"`
+	Price   int64  `json:"price"`
 }
 
 type codJSON struct {
@@ -173,6 +182,7 @@ type orderJSON struct {
 	ExternalID            string                `json:"external_id"`
 	Customer              customerJSON          `json:"customer"`
 	Address               string                `json:"address"`
+	AddressDetails        addressDetailsJSON    `json:"address_details"`
 	Location              latLngJSON            `json:"location"`
 	DeliveryDate          string                `json:"delivery_date"`
 	TimeWindow            *timeWindowJSON       `json:"time_window"`
@@ -190,6 +200,7 @@ type orderJSON struct {
 	ZoneID                *int64                `json:"zone_id"`
 	CourierID             *int64                `json:"courier_id"`
 	RouteSheetID          *int64                `json:"route_sheet_id"`
+	Report                *stopReportJSON       `json:"report"`
 	Version               int64                 `json:"version"`
 	CreatedAt             time.Time             `json:"created_at"`
 	UpdatedAt             time.Time             `json:"updated_at"`
@@ -205,12 +216,12 @@ func toOrder(o *courier.Order) orderJSON {
 		tw = &timeWindowJSON{From: o.TimeWindow.From, To: o.TimeWindow.To}
 	}
 	return orderJSON{
-		ID: o.ID, ExternalID: o.ExternalID, Customer: customerJSON(o.Customer), Address: o.Address,
+		ID: o.ID, ExternalID: o.ExternalID, Customer: customerJSON(o.Customer), Address: o.Address, AddressDetails: addressDetailsJSON(o.AddressDetails),
 		Location: toLatLng(o.Location), DeliveryDate: o.DeliveryDate, TimeWindow: tw,
 		ServiceMinutes: o.ServiceMinutes, WeightKg: o.WeightKg, VolumeL: o.VolumeL, Items: items,
 		COD: codJSON(o.COD), DeliveryFee: o.DeliveryFee, DeliveryFeeOverridden: o.FeeOverridden, Notes: o.Notes,
 		Status: o.Status, PaymentStatus: o.PaymentStatus, DepotID: o.DepotID, ZoneID: nullID(o.ZoneID),
-		CourierID: nullID(o.CourierID), RouteSheetID: nullID(o.RouteSheetID), Version: o.Version,
+		CourierID: nullID(o.CourierID), RouteSheetID: nullID(o.RouteSheetID), Report: toStopReport(o.Report), Version: o.Version,
 		CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
 	}
 }

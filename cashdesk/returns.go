@@ -68,7 +68,8 @@ func (s *Service) checkIn(actor courier.Actor, b *courier.SheetBook, code string
 		if o.Status == courier.StatusReturnedToDepot && matches(o, code) {
 			full = true
 		}
-		if o.Status != courier.StatusFailedAttempt && o.Status != courier.StatusRefused {
+		partial := o.Status == courier.StatusDelivered && courier.RefusedPieces(o.Report) > 0
+		if o.Status != courier.StatusFailedAttempt && o.Status != courier.StatusRefused && !partial {
 			continue
 		}
 		type line struct {
@@ -83,7 +84,7 @@ func (s *Service) checkIn(actor courier.Actor, b *courier.SheetBook, code string
 		}
 		for i, it := range o.Items {
 			if it.Barcode == code || (it.Barcode == "" && it.SKU == code) {
-				lines = append(lines, line{i, int64(it.Qty)})
+				lines = append(lines, line{i, returnable(o, i)})
 			}
 		}
 		for _, l := range lines {
@@ -103,6 +104,18 @@ func (s *Service) checkIn(actor courier.Actor, b *courier.SheetBook, code string
 			}
 			piecesIn++
 			*res = ReturnResult{OrderID: o.ID, OrderStatus: o.Status, PiecesTotal: courier.GoodsPieces(o), PiecesIn: piecesIn}
+			if partial {
+				// The refused goods of a delivered order: the goods leave
+				// the courier's account once the last refused piece is in.
+				res.PiecesTotal = courier.RefusedPieces(o.Report)
+				if piecesIn >= res.PiecesTotal {
+					ch.Events = []courier.OrderEvent{{OrderID: o.ID, Kind: courier.EventStatus, FromStatus: o.Status, ToStatus: o.Status,
+						ActorID: actor.UserID, ActorRole: actor.Role, At: now, Reason: "refused goods checked in at the depot",
+						Postings: courier.GoodsReturnedPostings(o, res.PiecesTotal, actor, now)}}
+					res.OrderComplete = true
+				}
+				return ch, nil
+			}
 			if piecesIn >= res.PiecesTotal {
 				from := o.Status
 				if !from.CanMoveTo(courier.StatusReturnedToDepot) {
@@ -124,6 +137,21 @@ func (s *Service) checkIn(actor courier.Actor, b *courier.SheetBook, code string
 	return nil, &courier.Error{Code: courier.EINVALID,
 		Message: "item_barcode: no goods to return on route sheet " + b.Sheet.Number + " have the barcode " + code,
 		Details: map[string]any{"field": "item_barcode"}}
+}
+
+// returnable is how many pieces of line i of o come back to the depot: all
+// of a failed order, the refused ones of a delivered one.
+func returnable(o *courier.Order, i int) int64 {
+	if o.Status != courier.StatusDelivered {
+		return int64(o.Items[i].Qty)
+	}
+	var n int64
+	for _, r := range o.Report.Refused {
+		if r.Item == i {
+			n += int64(r.Qty)
+		}
+	}
+	return n
 }
 
 // matches reports whether code is the barcode (or SKU) of one of o's items,

@@ -25,8 +25,9 @@ const (
 type OrderLine struct {
 	Order         *courier.Order
 	State         string
-	ExpectedCash  int64 // the cash the customer pays at the door (cash orders)
+	ExpectedCash  int64 // the cash the customer pays at the door (cash orders): the order's amount less refused goods
 	Reported      int64 // the cash the courier reported collected (booked on delivery)
+	ShortAtDoor   int64 // what was due at the door but not collected (reported by the courier)
 	Settled       int64 // accepted at the desk
 	Outstanding   int64 // still owed by the courier for this order
 	Card          int64 // paid by card at the door
@@ -39,6 +40,7 @@ type OrderLine struct {
 type Totals struct {
 	Expected      int64 // cash owed for delivered orders (what the courier reported collected)
 	Pending       int64 // cash of cash orders not delivered yet
+	ShortAtDoor   int64 // due at the door but not collected, over the sheet's delivered orders
 	Settled       int64 // cash accepted for orders
 	Outstanding   int64 // Expected - Settled: what the courier still owes for the sheet's orders
 	Counted       int64 // cash counted in the sheet's settlements
@@ -101,7 +103,10 @@ func view(b *courier.SheetBook, currency string) *SheetView {
 	for _, o := range b.Orders {
 		l := OrderLine{Order: o, GoodsPieces: courier.GoodsPieces(o), GoodsReturned: returned[o.ID]}
 		if o.COD.Method == courier.PayCash {
-			l.ExpectedCash = o.COD.Amount
+			l.ExpectedCash = o.Due()
+		}
+		if o.Status == courier.StatusDelivered {
+			l.ShortAtDoor = o.Report.Short()
 		}
 		var goods int64
 		for _, p := range byOrder[o.ID] {
@@ -134,6 +139,7 @@ func view(b *courier.SheetBook, currency string) *SheetView {
 		t.Settled += l.Settled
 		t.Outstanding += l.Outstanding
 		t.Card += l.Card
+		t.ShortAtDoor += l.ShortAtDoor
 		t.GoodsDue += l.GoodsDue
 		t.GoodsReturned += l.GoodsReturned
 		if l.State == StatePending {
@@ -153,6 +159,8 @@ func lineState(o *courier.Order, l *OrderLine, goods int64) string {
 		switch {
 		case l.Outstanding > 0:
 			return StateToSettle
+		case l.GoodsDue > 0:
+			return StateGoodsDue // refused goods of a partial delivery
 		case o.PaymentStatus == courier.PaymentDeposited:
 			return StateSettled
 		case o.COD.Method == courier.PayCard && o.COD.Amount > 0:

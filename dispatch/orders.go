@@ -20,6 +20,7 @@ type OrderInput struct {
 	ExternalID      *string
 	Customer        *courier.Customer
 	Address         *string
+	AddressDetails  *courier.AddressDetails
 	Location        *courier.LatLng
 	DeliveryDate    *string
 	TimeWindow      *courier.TimeWindow
@@ -131,6 +132,13 @@ func (s *Service) applyOrder(o *courier.Order, in OrderInput, pl *placing) error
 	if in.Address != nil {
 		o.Address = strings.TrimSpace(*in.Address)
 	}
+	if in.AddressDetails != nil {
+		d := *in.AddressDetails
+		for _, f := range []*string{&d.Entrance, &d.Floor, &d.Apartment, &d.Intercom, &d.Comment} {
+			*f = strings.TrimSpace(*f)
+		}
+		o.AddressDetails = d
+	}
 	set(&o.Location, in.Location)
 	if in.ClearTimeWindow {
 		o.TimeWindow = nil
@@ -216,6 +224,16 @@ func (s *Service) validateOrder(o *courier.Order) error {
 	if o.Address == "" {
 		return courier.FieldError("address", "is required")
 	}
+	for _, f := range []struct {
+		name  string
+		v     string
+		limit int
+	}{{"entrance", o.AddressDetails.Entrance, 50}, {"floor", o.AddressDetails.Floor, 50}, {"apartment", o.AddressDetails.Apartment, 50},
+		{"intercom", o.AddressDetails.Intercom, 100}, {"comment", o.AddressDetails.Comment, 1000}} {
+		if len(f.v) > f.limit {
+			return courier.FieldError("address_details."+f.name, "must be at most %d bytes", f.limit)
+		}
+	}
 	if err := o.Location.Validate("location"); err != nil {
 		return err
 	}
@@ -251,6 +269,9 @@ func (s *Service) validateOrder(o *courier.Order) error {
 		}
 		if it.Qty < 1 || it.Qty > 100000 {
 			return courier.FieldError(field+".qty", "must be within [1, 100000]")
+		}
+		if it.Price < 0 || it.Price > courier.MaxAmount {
+			return courier.FieldError(field+".price", "must be within [0, %d] (minor units of one piece)", courier.MaxAmount)
 		}
 	}
 	if err := (courier.Money{Amount: o.COD.Amount, Currency: o.COD.Currency}).Validate("cod"); err != nil {
@@ -416,7 +437,7 @@ func (s *Service) ChangeStatus(ctx context.Context, actor courier.Actor, id int6
 		}
 		at = ch.At.UTC()
 	}
-	return s.store.UpdateOrder(ctx, id, func(o *courier.Order) ([]courier.OrderEvent, error) {
+	fn := func(o *courier.Order) ([]courier.OrderEvent, error) {
 		if !canSeeOrder(actor, o) {
 			return nil, courier.Errorf(courier.ENOTFOUND, "order %d not found", id)
 		}
@@ -468,7 +489,34 @@ func (s *Service) ChangeStatus(ctx context.Context, actor courier.Actor, id int6
 				ActorID: actor.UserID, ActorRole: actor.Role, At: at, Reason: string(courier.PaymentCollected)})
 		}
 		return events, nil
+	}
+	// The order and its sheet change together: a sheet whose last stop is
+	// finished completes in the same transaction.
+	var out *courier.Order
+	err := s.store.CourierDay(ctx, func(tx courier.CourierTx) error {
+		sh, o, err := tx.Stop(id)
+		if err != nil {
+			return err
+		}
+		events, err := fn(o)
+		if err != nil {
+			return err
+		}
+		if err := tx.WriteOrder(o, events); err != nil {
+			return err
+		}
+		if sh != nil {
+			if _, err := s.completeIfDone(tx, sh, at); err != nil {
+				return err
+			}
+		}
+		out = o
+		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // statusMessage is the order_status outbox message of a change of o (read

@@ -192,22 +192,7 @@ func (s *Service) StartSheet(ctx context.Context, actor courier.Actor, id int64,
 		if sh.Status != courier.SheetPublished {
 			return nil, courier.Errorf(courier.ECONFLICT, "route sheet %s is %s; only a published sheet can be started", sh.Number, sh.Status)
 		}
-		sh.Status, sh.StartedAt = courier.SheetActive, &at
-		var events []courier.OrderEvent
-		for _, st := range sh.Stops {
-			o := orders[st.OrderID]
-			if o.Status != courier.StatusPlanned {
-				continue // cancelled meanwhile
-			}
-			o.Status = courier.StatusOutForDelivery
-			events = append(events, courier.OrderEvent{OrderID: o.ID, Kind: courier.EventStatus, FromStatus: courier.StatusPlanned,
-				ToStatus: courier.StatusOutForDelivery, ActorID: actor.UserID, ActorRole: actor.Role, At: at,
-				Reason: "route sheet " + sh.Number + " started",
-				Outbox: []courier.OutboxMessage{{Topic: courier.TopicOrderOutForDelivery, Key: fmt.Sprintf("out_for_delivery:%d:%d", o.ID, o.Version+1),
-					Payload: mustJSON(map[string]any{"type": "out_for_delivery", "order_id": o.ID, "sheet_id": sh.ID,
-						"eta_from": st.ETAFrom, "eta_to": st.ETATo})}}})
-		}
-		return events, nil
+		return startSheet(actor, sh, orders, at), nil
 	})
 	if err != nil {
 		return nil, err

@@ -226,7 +226,27 @@ type Event struct {
 	SheetID   int64   // the active route sheet, for detector events
 	StopID    int64   // arrived, departed
 	DistanceM float64 // off_route/back_on_route: from the path; arrived/departed: from the stop; idle: from the nearest open stop; moving: from where it stood
+	// Stop events reported from the phone (sheet_progress): the order's new
+	// status and the sheet's counts after it.
+	Status   string
+	Progress *SheetCounts
 }
+
+// SheetCounts are a route sheet's stops by outcome.
+type SheetCounts struct {
+	Total     int `json:"total"`
+	Delivered int `json:"delivered"`
+	Failed    int `json:"failed"`
+	Remaining int `json:"remaining"`
+	Late      int `json:"late"`
+}
+
+// Event types published by the courier's day (beside the detectors').
+const (
+	EventSheetProgress = "sheet_progress" // a stop was arrived at, delivered or failed
+	EventShiftStarted  = "shift_started"
+	EventShiftEnded    = "shift_ended"
+)
 
 // Tracker keeps live positions, history and detector state of one fleet in Redis.
 type Tracker struct {
@@ -292,19 +312,22 @@ func (s seen) ping() Ping {
 
 // eventMessage is an Event as published on the Pub/Sub channel.
 type eventMessage struct {
-	Type      string    `json:"type"`
-	CourierID int64     `json:"courier_id"`
-	At        time.Time `json:"at"`
-	Lat       float64   `json:"lat"`
-	Lng       float64   `json:"lng"`
-	SheetID   int64     `json:"sheet_id,omitempty"`
-	StopID    int64     `json:"stop_id,omitempty"`
-	DistanceM float64   `json:"distance_m,omitempty"`
+	Type      string       `json:"type"`
+	CourierID int64        `json:"courier_id"`
+	At        time.Time    `json:"at"`
+	Lat       float64      `json:"lat"`
+	Lng       float64      `json:"lng"`
+	SheetID   int64        `json:"sheet_id,omitempty"`
+	StopID    int64        `json:"stop_id,omitempty"`
+	DistanceM float64      `json:"distance_m,omitempty"`
+	Status    string       `json:"status,omitempty"`
+	Progress  *SheetCounts `json:"progress,omitempty"`
 }
 
 func encodeEvent(e Event) string {
 	b, err := json.Marshal(eventMessage{Type: e.Type, CourierID: e.CourierID, At: e.At.UTC(),
-		Lat: e.Location.Lat, Lng: e.Location.Lng, SheetID: e.SheetID, StopID: e.StopID, DistanceM: finite(e.DistanceM)})
+		Lat: e.Location.Lat, Lng: e.Location.Lng, SheetID: e.SheetID, StopID: e.StopID, DistanceM: finite(e.DistanceM),
+		Status: e.Status, Progress: e.Progress})
 	if err != nil { // only plain numbers and strings: cannot happen
 		panic(err)
 	}
@@ -317,7 +340,15 @@ func decodeEvent(s string) (Event, error) {
 		return Event{}, err
 	}
 	return Event{Type: m.Type, CourierID: m.CourierID, At: m.At.UTC(), Location: courier.LatLng{Lat: m.Lat, Lng: m.Lng},
-		SheetID: m.SheetID, StopID: m.StopID, DistanceM: m.DistanceM}, nil
+		SheetID: m.SheetID, StopID: m.StopID, DistanceM: m.DistanceM, Status: m.Status, Progress: m.Progress}, nil
+}
+
+// Publish puts an event on the fleet's live feed, for every replica's subscribers.
+func (t *Tracker) Publish(ctx context.Context, e Event) error {
+	if err := t.rdb.Publish(ctx, t.Channel(), encodeEvent(e)).Err(); err != nil {
+		return fmt.Errorf("publish %s: %w", e.Type, err)
+	}
+	return nil
 }
 
 func finite(v float64) float64 {

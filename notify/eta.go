@@ -387,3 +387,41 @@ func (s *Service) Track(ctx context.Context, token string) (*TrackView, error) {
 	}
 	return v, nil
 }
+
+// LateStop is a remaining stop of an active sheet that will miss its window.
+type LateStop struct {
+	OrderID  int64
+	ETA      time.Time // live when the courier's position is fresh, else planned (never before now)
+	WindowTo time.Time
+	Live     bool
+}
+
+// LateStops returns the remaining stops of sh whose estimated arrival is
+// after the end of their time window: from the courier's live position
+// through the rest of the sheet when it is fresh, else from the plan; a
+// window already closed counts as late. Sheets that are not active have none.
+func (s *Service) LateStops(ctx context.Context, sh *courier.RouteSheet) ([]LateStop, error) {
+	if sh.Status != courier.SheetActive {
+		return nil, nil
+	}
+	sp, err := s.cachedPlan(ctx, sh)
+	if err != nil {
+		return nil, err
+	}
+	now := s.clock.Now()
+	var out []LateStop
+	for _, st := range sp.stops {
+		tw := st.order.TimeWindow
+		if tw == nil {
+			continue
+		}
+		eta := st.eta
+		if eta.Before(now) {
+			eta = now
+		}
+		if eta.After(tw.To) {
+			out = append(out, LateStop{OrderID: st.order.ID, ETA: eta, WindowTo: tw.To, Live: sp.live})
+		}
+	}
+	return out, nil
+}

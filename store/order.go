@@ -16,7 +16,7 @@ const orderColumns = `id, external_id, customer_name, customer_phone, customer_e
 	delivery_date, window_from, window_to, service_minutes, weight_kg, volume_l, items,
 	cod_amount, cod_currency, cod_method, delivery_fee, fee_overridden, notes, status, payment_status,
 	COALESCE(depot_id, 0), COALESCE(zone_id, 0), COALESCE(courier_id, 0), COALESCE(route_sheet_id, 0),
-	version, created_at, updated_at`
+	version, created_at, updated_at, address_details, stop_report`
 
 // itemJSON is how an Item is kept in orders.items: stable keys, independent
 // of the Go field names.
@@ -25,6 +25,7 @@ type itemJSON struct {
 	Name    string `json:"name"`
 	Qty     int    `json:"qty"`
 	Barcode string `json:"barcode,omitempty"`
+	Price   int64  `json:"price,omitempty"`
 }
 
 func encodeItems(items []courier.Item) (string, error) {
@@ -60,12 +61,13 @@ func scanOrder(row rowScanner) (*courier.Order, error) {
 		from, to                 time.Time
 		items, status, payStatus string
 		codMethod                string
+		details, report          sql.NullString
 	)
 	if err := row.Scan(&o.ID, &o.ExternalID, &o.Customer.Name, &o.Customer.Phone, &o.Customer.Email, &o.Address,
 		&o.Location.Lat, &o.Location.Lng, &o.DeliveryDate, timeScan{&from}, timeScan{&to}, &o.ServiceMinutes,
 		&o.WeightKg, &o.VolumeL, &items, &o.COD.Amount, &o.COD.Currency, &codMethod, &o.DeliveryFee,
 		&o.FeeOverridden, &o.Notes, &status, &payStatus, &o.DepotID, &o.ZoneID, &o.CourierID, &o.RouteSheetID,
-		&o.Version, timeScan{&o.CreatedAt}, timeScan{&o.UpdatedAt}); err != nil {
+		&o.Version, timeScan{&o.CreatedAt}, timeScan{&o.UpdatedAt}, &details, &report); err != nil {
 		return nil, err
 	}
 	o.Status, o.PaymentStatus, o.COD.Method = courier.OrderStatus(status), courier.PaymentStatus(payStatus), courier.PaymentMethod(codMethod)
@@ -75,6 +77,12 @@ func scanOrder(row rowScanner) (*courier.Order, error) {
 	var err error
 	if o.Items, err = decodeItems(items); err != nil {
 		return nil, fmt.Errorf("order %d items: %w", o.ID, err)
+	}
+	if o.AddressDetails, err = decodeAddressDetails(details.String); err != nil {
+		return nil, fmt.Errorf("order %d address details: %w", o.ID, err)
+	}
+	if o.Report, err = decodeReport(report.String); err != nil {
+		return nil, fmt.Errorf("order %d stop report: %w", o.ID, err)
 	}
 	return &o, nil
 }
@@ -108,7 +116,7 @@ func (s *DB) window(o *courier.Order) (from, to any) {
 const orderWriteColumns = `external_id, customer_name, customer_phone, customer_email, address, lat, lng,
 	delivery_date, window_from, window_to, service_minutes, weight_kg, volume_l, items,
 	cod_amount, cod_currency, cod_method, delivery_fee, fee_overridden, notes, status, payment_status,
-	depot_id, zone_id, courier_id, route_sheet_id, version, updated_at`
+	depot_id, zone_id, courier_id, route_sheet_id, version, updated_at, address_details, stop_report`
 
 func (s *DB) orderArgs(o *courier.Order) ([]any, error) {
 	items, err := encodeItems(o.Items)
@@ -116,10 +124,19 @@ func (s *DB) orderArgs(o *courier.Order) ([]any, error) {
 		return nil, err
 	}
 	from, to := s.window(o)
+	details, err := encodeAddressDetails(o.AddressDetails)
+	if err != nil {
+		return nil, err
+	}
+	report, err := encodeReport(o.Report)
+	if err != nil {
+		return nil, err
+	}
 	return []any{o.ExternalID, o.Customer.Name, o.Customer.Phone, o.Customer.Email, o.Address, o.Location.Lat, o.Location.Lng,
 		o.DeliveryDate, from, to, o.ServiceMinutes, o.WeightKg, o.VolumeL, items,
 		o.COD.Amount, o.COD.Currency, string(o.COD.Method), o.DeliveryFee, o.FeeOverridden, o.Notes, string(o.Status), string(o.PaymentStatus),
-		nullID(o.DepotID), nullID(o.ZoneID), nullID(o.CourierID), nullID(o.RouteSheetID), o.Version, s.d.timeArg(o.UpdatedAt)}, nil
+		nullID(o.DepotID), nullID(o.ZoneID), nullID(o.CourierID), nullID(o.RouteSheetID), o.Version, s.d.timeArg(o.UpdatedAt),
+		details, report}, nil
 }
 
 // placeholders returns "$from, $from+1, ..., $from+n-1".

@@ -159,7 +159,7 @@ func (s *DB) PlanProblem(ctx context.Context, id int64) ([]byte, error) {
 }
 
 const sheetColumns = `id, COALESCE(plan_id, 0), courier_id, depot_id, sheet_date, status, stops, distance_m, duration_s,
-	starts_at, ends_at, version, published_at, started_at, created_at, updated_at`
+	starts_at, ends_at, version, published_at, started_at, created_at, updated_at, completed_at`
 
 type stopRow struct {
 	OrderID int64     `json:"order_id"`
@@ -174,10 +174,10 @@ type stopRow struct {
 func scanSheet(row rowScanner) (*courier.RouteSheet, error) {
 	var sh courier.RouteSheet
 	var stops string
-	var published, started time.Time
+	var published, started, completed time.Time
 	if err := row.Scan(&sh.ID, &sh.PlanID, &sh.CourierID, &sh.DepotID, &sh.Date, &sh.Status, &stops, &sh.DistanceM,
 		&sh.DurationS, timeScan{&sh.Start}, timeScan{&sh.End}, &sh.Version, timeScan{&published}, timeScan{&started},
-		timeScan{&sh.CreatedAt}, timeScan{&sh.UpdatedAt}); err != nil {
+		timeScan{&sh.CreatedAt}, timeScan{&sh.UpdatedAt}, timeScan{&completed}); err != nil {
 		return nil, err
 	}
 	var rows []stopRow
@@ -194,6 +194,9 @@ func scanSheet(row rowScanner) (*courier.RouteSheet, error) {
 	}
 	if !started.IsZero() {
 		sh.StartedAt = &started
+	}
+	if !completed.IsZero() {
+		sh.CompletedAt = &completed
 	}
 	sh.Number = courier.SheetNumber(sh.ID)
 	return &sh, nil
@@ -213,7 +216,19 @@ func (s *DB) sheetArgs(sh *courier.RouteSheet) []any {
 		return s.d.timeArg(*t)
 	}
 	return []any{nullID(sh.PlanID), sh.CourierID, sh.DepotID, sh.Date, string(sh.Status), string(b), sh.DistanceM, sh.DurationS,
-		s.d.timeArg(sh.Start), s.d.timeArg(sh.End), opt(sh.PublishedAt), opt(sh.StartedAt)}
+		s.d.timeArg(sh.Start), s.d.timeArg(sh.End), opt(sh.PublishedAt), opt(sh.StartedAt), opt(sh.CompletedAt)}
+}
+
+// updateSheet writes sh, read under lock in tx, as Version+1.
+func (s *DB) updateSheet(ctx context.Context, tx *sql.Tx, sh *courier.RouteSheet, now time.Time) error {
+	sh.Version, sh.UpdatedAt = sh.Version+1, now
+	args := append(s.sheetArgs(sh), sh.Version, s.d.timeArg(now), sh.ID)
+	if _, err := tx.ExecContext(ctx, `UPDATE route_sheets SET plan_id = $1, courier_id = $2, depot_id = $3,
+		sheet_date = $4, status = $5, stops = $6, distance_m = $7, duration_s = $8, starts_at = $9, ends_at = $10,
+		published_at = $11, started_at = $12, completed_at = $13, version = $14, updated_at = $15 WHERE id = $16`, args...); err != nil {
+		return fmt.Errorf("store: update sheet %d: %w", sh.ID, err)
+	}
+	return nil
 }
 
 func sheetNotFound(id int64) error {
@@ -232,8 +247,8 @@ func (s *DB) ReplaceDraftSheets(ctx context.Context, planID int64, sheets []*cou
 			sh.PlanID, sh.Status = planID, courier.SheetDraft
 			args := append(s.sheetArgs(sh), s.d.timeArg(now))
 			err := tx.QueryRowContext(ctx, `INSERT INTO route_sheets (plan_id, courier_id, depot_id, sheet_date, status, stops,
-				distance_m, duration_s, starts_at, ends_at, published_at, started_at, version, created_at, updated_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $13) RETURNING id`, args...).Scan(&sh.ID)
+				distance_m, duration_s, starts_at, ends_at, published_at, started_at, completed_at, version, created_at, updated_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $14, $14) RETURNING id`, args...).Scan(&sh.ID)
 			if s.d.violation(err) == foreignKeyViolation {
 				return courier.FieldError("courier_id", "courier %d or depot %d does not exist", sh.CourierID, sh.DepotID)
 			} else if err != nil {
@@ -316,12 +331,9 @@ func (s *DB) UpdateSheets(ctx context.Context, sheetIDs, orderIDs []int64, fn fu
 		now := s.now()
 		for _, sh := range sheets {
 			b := before[sh.ID]
-			sh.Version, sh.CreatedAt, sh.UpdatedAt = b[0].(int64)+1, b[1].(time.Time), now
-			args := append(s.sheetArgs(sh), sh.Version, s.d.timeArg(now), sh.ID)
-			if _, err := tx.ExecContext(ctx, `UPDATE route_sheets SET plan_id = $1, courier_id = $2, depot_id = $3,
-				sheet_date = $4, status = $5, stops = $6, distance_m = $7, duration_s = $8, starts_at = $9, ends_at = $10,
-				published_at = $11, started_at = $12, version = $13, updated_at = $14 WHERE id = $15`, args...); err != nil {
-				return fmt.Errorf("store: update sheet %d: %w", sh.ID, err)
+			sh.Version, sh.CreatedAt = b[0].(int64), b[1].(time.Time)
+			if err := s.updateSheet(ctx, tx, sh, now); err != nil {
+				return err
 			}
 		}
 		byOrder := map[int64][]courier.OrderEvent{}
