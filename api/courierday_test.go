@@ -1,0 +1,593 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
+	"mime/multipart"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/courierhq/courier"
+)
+
+// The courier's day through the phone API: shifts, stop events live and as
+// an offline batch, proofs, the sheet completing and the cash desk seeing
+// what was collected at the door.
+
+var eventSeq atomic.Int64
+
+// newEventID returns a fresh UUID-shaped client event id.
+func newEventID() string {
+	return fmt.Sprintf("00000000-0000-4000-8000-%012d", eventSeq.Add(1))
+}
+
+// at moves the clock and signs everyone in again (access tokens live 15 minutes).
+func (e *env) at(t time.Time) {
+	e.t.Helper()
+	e.clock.Set(t)
+	pw := map[string]string{"admin": "admin-pass", "dispatcher": "secret-dispatcher", "cashier": "secret-cashier"}
+	for login := range e.tokens {
+		p, ok := pw[login]
+		if !ok {
+			p = "pw-" + login
+		}
+		e.login(login, p)
+	}
+}
+
+// pos is a phone position.
+func pos(lat, lng float64) map[string]any { return map[string]any{"lat": lat, "lng": lng, "accuracy_m": 8} }
+
+type eventResult struct {
+	ClientEventID  string  `json:"client_event_id"`
+	Status         string  `json:"status"`
+	OriginalStatus *string `json:"original_status"`
+	Error          *struct {
+		Code    string
+		Message string
+		Details map[string]any
+	}
+	Stop *struct {
+		OrderID   int64 `json:"order_id"`
+		Status    string
+		Actions   []string
+		AmountDue int64 `json:"amount_due"`
+		Collected int64
+	}
+	Shift *struct {
+		ID     int64
+		Status string
+	}
+	CompletedSheets []int64 `json:"completed_sheets"`
+}
+
+// event posts one event to its direct endpoint as login and returns the response.
+func (e *env) event(login string, action string, orderID int64, body map[string]any) *response {
+	e.t.Helper()
+	if body == nil {
+		body = map[string]any{}
+	}
+	if _, ok := body["client_event_id"]; !ok {
+		body["client_event_id"] = newEventID()
+	}
+	if _, ok := body["at"]; !ok {
+		body["at"] = e.clock.Now().Format(time.RFC3339Nano)
+	}
+	path := "/api/v1/courier/shift/" + strings.TrimPrefix(action, "shift_")
+	if orderID != 0 {
+		path = "/api/v1/courier/stops/" + itoa(orderID) + "/" + action
+	}
+	return e.do("POST", path, login, body)
+}
+
+// applied posts an event and requires it applied.
+func (e *env) applied(login string, action string, orderID int64, body map[string]any) eventResult {
+	e.t.Helper()
+	var r eventResult
+	e.decode(e.must(e.event(login, action, orderID, body), 200), &r)
+	if r.Status != "applied" {
+		e.t.Fatalf("%s %d: %+v", action, orderID, r)
+	}
+	return r
+}
+
+type syncOut struct {
+	ClockOffsetMS int64 `json:"clock_offset_ms"`
+	Results       []eventResult
+}
+
+func (e *env) sync(login string, body map[string]any) syncOut {
+	e.t.Helper()
+	var out syncOut
+	e.decode(e.must(e.do("POST", "/api/v1/courier/sync", login, body), 200), &out)
+	return out
+}
+
+// upload sends a proof as multipart/form-data.
+func (e *env) upload(login string, orderID int64, kind, id string, file []byte) *response {
+	e.t.Helper()
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	_ = w.WriteField("kind", kind)
+	if id != "" {
+		_ = w.WriteField("proof_id", id)
+	}
+	fw, _ := w.CreateFormFile("file", kind+".bin")
+	_, _ = fw.Write(file)
+	_ = w.Close()
+	return e.do("POST", "/api/v1/courier/stops/"+itoa(orderID)+"/proofs", login, buf.Bytes(), "Content-Type", w.FormDataContentType())
+}
+
+func pngSignature() []byte {
+	img := image.NewGray(image.Rect(0, 0, 60, 20))
+	for x := range 60 {
+		img.Set(x, 10+x%5, color.White)
+	}
+	var b bytes.Buffer
+	_ = png.Encode(&b, img)
+	return b.Bytes()
+}
+
+func jpegPhoto() []byte {
+	img := image.NewRGBA(image.Rect(0, 0, 32, 24))
+	var b bytes.Buffer
+	_ = jpeg.Encode(&b, img, nil)
+	return b.Bytes()
+}
+
+type todayOut struct {
+	Date  string
+	Shift *struct {
+		ID     int64
+		Status string
+	}
+	CashOnHand struct{ Amount int64 } `json:"cash_on_hand"`
+	Sheets     []struct {
+		ID       int64
+		Number   string
+		Status   string
+		Progress struct{ Total, Delivered, Failed, Remaining int }
+		Stops    []struct {
+			OrderID int64 `json:"order_id"`
+			Status  string
+			Actions []string
+			Goods   []struct {
+				Item    int
+				Barcode string
+				Qty     int
+				Price   int64
+			}
+			Collect struct {
+				Amount int64
+				Method string
+			}
+			AddressDetails struct{ Entrance, Floor, Intercom string } `json:"address_details"`
+			Report         *struct {
+				AmountDue   int64 `json:"amount_due"`
+				ShortAtDoor int64 `json:"short_at_door"`
+			}
+		}
+	}
+}
+
+// barcodes lists an order's barcodes, one per piece; skip names lines to leave out once each.
+func (e *env) barcodes(orderID int64, skip ...int) []string {
+	e.t.Helper()
+	var o struct {
+		Items []struct {
+			Qty     int
+			Barcode string
+		}
+	}
+	e.decode(e.must(e.do("GET", "/api/v1/orders/"+itoa(orderID), "dispatcher", nil), 200), &o)
+	var out []string
+	for i, it := range o.Items {
+		n := it.Qty
+		if slices.Contains(skip, i) {
+			n--
+		}
+		for range n {
+			out = append(out, it.Barcode)
+		}
+	}
+	return out
+}
+
+func (e *env) today(login string) todayOut {
+	e.t.Helper()
+	var t todayOut
+	e.decode(e.must(e.do("GET", "/api/v1/courier/today?date=2026-11-23", login, nil), 200), &t)
+	return t
+}
+
+// dayFixture is three couriers, each alone in a zone, with three orders
+// each, planned and published.
+type dayFixture struct {
+	sheets map[string]sheetOut // by courier login
+	orders map[string][]int64  // by courier login, in stop order
+}
+
+// zoneBox is a square zone east of lng0.
+func zoneBox(lng0 float64) string {
+	return fmt.Sprintf(`[[[%[1]g,55.70],[%[2]g,55.70],[%[2]g,55.76],[%[1]g,55.76],[%[1]g,55.70]]]`, lng0, lng0+0.05)
+}
+
+func (e *env) planDay(mods map[string]func(i int, b map[string]any)) dayFixture {
+	e.t.Helper()
+	var c3 struct{ ID int64 }
+	e.decode(e.must(e.do("POST", "/api/v1/couriers", "dispatcher", map[string]any{"name": "Courier courier3", "phone": "+7 916 555-00-33",
+		"login": "courier3", "password": "pw-courier3", "vehicle": map[string]any{"type": "car", "capacity_kg": 200, "capacity_l": 500, "max_stops": 30},
+		"shift": map[string]any{"start": "09:00", "end": "18:00"}, "depot_id": e.depotID}), 201), &c3)
+	e.courier["courier3"] = c3.ID
+	e.login("courier3", "pw-courier3")
+	logins := []string{"courier1", "courier2", "courier3"}
+	for k, login := range logins {
+		lng0 := 37.55 + 0.05*float64(k)
+		e.must(e.do("POST", "/api/v1/zones", "dispatcher", zoneFeature("Z"+login, zoneBox(lng0),
+			map[string]any{"courier_ids": []int64{e.courier[login]}})), 201)
+		for i := range 3 {
+			e.readyOrder(fmt.Sprintf("DAY-%s-%d", login, i), func(b map[string]any) {
+				b["location"] = map[string]any{"lat": 55.72 + 0.008*float64(i), "lng": lng0 + 0.02 + 0.004*float64(i)}
+				b["weight_kg"] = 5
+				b["address_details"] = map[string]any{"entrance": "2", "floor": "5", "apartment": "12", "intercom": "12K", "comment": "ring twice"}
+				if m := mods[login]; m != nil {
+					m(i, b)
+				}
+			})
+		}
+	}
+	var p planOut
+	e.decode(e.must(e.do("POST", "/api/v1/plans", "dispatcher", map[string]any{"date": "2026-11-23", "depot_id": e.depotID, "time_limit_s": 5}), 202), &p)
+	p = e.waitPlan(p.ID)
+	if p.Status != "done" || len(p.Unassigned) != 0 || len(p.Sheets) != 3 {
+		e.t.Fatalf("plan: %+v", p)
+	}
+	e.must(e.do("POST", "/api/v1/plans/"+itoa(p.ID)+"/publish", "dispatcher", nil), 200)
+	f := dayFixture{sheets: map[string]sheetOut{}, orders: map[string][]int64{}}
+	for _, sh := range p.Sheets {
+		for _, login := range logins {
+			if e.courier[login] == sh.CourierID {
+				f.sheets[login] = sh
+				for _, st := range sh.Stops {
+					f.orders[login] = append(f.orders[login], st.OrderID)
+				}
+			}
+		}
+	}
+	if len(f.sheets) != 3 {
+		e.t.Fatalf("sheets by courier: %+v", f.sheets)
+	}
+	return f
+}
+
+// TestCourierDay is a whole day through HTTP: plan and publish; three
+// couriers start their shifts; one works online, one offline (its events go
+// as one sync batch, then the same batch again), one hands stops back;
+// deliveries with scans and proofs, one partial, one failed with a
+// reschedule, one short collection, one paid by card; the sheets complete;
+// the cash desk scan shows expected, reported and counted; settlement.
+func TestCourierDay(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		// Courier 1's orders: two lines of goods with prices; courier 2's
+		// first order is prepaid; courier 3's are plain parcels.
+		f := e.planDay(map[string]func(int, map[string]any){
+			"courier1": func(i int, b map[string]any) {
+				b["items"] = []any{
+					map[string]any{"sku": "CUP", "name": "Cup", "qty": 2, "barcode": fmt.Sprintf("C%d", i), "price": 20000},
+					map[string]any{"sku": "POT", "name": "Pot", "qty": 1, "barcode": fmt.Sprintf("P%d", i), "price": 60000},
+				}
+				b["cod"] = map[string]any{"amount": 100000, "currency": "RUB", "method": "cash"}
+			},
+			"courier2": func(i int, b map[string]any) {
+				b["items"] = []any{map[string]any{"sku": "BOX", "name": "Box", "qty": 1, "barcode": fmt.Sprintf("B%d", i)}}
+				b["cod"] = map[string]any{"amount": 150000, "currency": "RUB", "method": "cash"}
+			},
+			"courier3": func(i int, b map[string]any) { b["items"] = []any{} },
+		})
+
+		// Before the shift the stops are listed with nothing to do yet.
+		td := e.today("courier1")
+		if td.Shift != nil || len(td.Sheets) != 1 || td.Sheets[0].Status != "published" || len(td.Sheets[0].Stops) != 3 {
+			t.Fatalf("today before the shift: %+v", td)
+		}
+		st0 := td.Sheets[0].Stops[0]
+		if len(st0.Actions) != 0 || st0.Collect.Amount != 100000 || st0.Collect.Method != "cash" || len(st0.Goods) != 2 ||
+			st0.Goods[0].Price != 20000 || st0.AddressDetails.Intercom != "12K" {
+			t.Fatalf("a stop before the shift: %+v", st0)
+		}
+		if r := e.event("courier1", "arrive", st0.OrderID, map[string]any{"position": pos(55.72, 37.57)}); r.Status != 409 {
+			t.Fatalf("arriving before the shift: %d %s", r.Status, r.Body)
+		}
+		// Courier 2 may not see courier 1's day nor report on its stops: the
+		// answer is the same as for an order that does not exist.
+		if r := e.event("courier2", "arrive", st0.OrderID, nil); r.Status != 404 {
+			t.Fatalf("another courier's stop: %d %s", r.Status, r.Body)
+		}
+		if r := e.event("courier2", "arrive", 999999, nil); r.Status != 404 {
+			t.Fatalf("a missing stop: %d %s", r.Status, r.Body)
+		}
+
+		// --- Courier 1 works online. --------------------------------------
+		e.at(day.Add(7*time.Hour + 5*time.Minute))
+		sr := e.applied("courier1", "shift_start", 0, map[string]any{"position": pos(55.7296, 37.6453)})
+		if sr.Shift == nil || sr.Shift.Status != "open" {
+			t.Fatalf("shift start: %+v", sr)
+		}
+		a1, a2, a3 := f.orders["courier1"][0], f.orders["courier1"][1], f.orders["courier1"][2]
+		td = e.today("courier1")
+		if td.Shift == nil || td.Sheets[0].Status != "active" || !slices.Equal(td.Sheets[0].Stops[0].Actions, []string{"arrive", "deliver", "fail"}) {
+			t.Fatalf("today after the shift start: %+v", td)
+		}
+		e.at(day.Add(7*time.Hour + 20*time.Minute))
+		r := e.applied("courier1", "arrive", a1, map[string]any{"position": pos(55.72, 37.57)})
+		if !slices.Equal(r.Stop.Actions, []string{"deliver", "fail"}) {
+			t.Errorf("after arriving: %+v", r.Stop)
+		}
+		// A partial delivery: one cup refused, so 80,000 is due; signed on the screen.
+		sig := newEventID()
+		e.must(e.upload("courier1", a1, "signature", sig, pngSignature()), 201)
+		e.must(e.upload("courier1", a1, "signature", sig, pngSignature()), 201) // a retried upload is the same proof
+		e.at(day.Add(7*time.Hour + 25*time.Minute))
+		deliver := map[string]any{"client_event_id": newEventID(), "position": pos(55.72, 37.57), "scanned_barcodes": e.barcodes(a1, 0),
+			"refused": []any{map[string]any{"item": 0, "qty": 1}}, "collected": map[string]any{"amount": 80000, "method": "cash"},
+			"recipient_name": "Anna", "proof_ids": []string{sig}, "at": e.clock.Now().Format(time.RFC3339)}
+		r = e.applied("courier1", "deliver", a1, deliver)
+		if r.Stop.Status != "delivered" || r.Stop.AmountDue != 80000 || r.Stop.Collected != 80000 {
+			t.Errorf("partial delivery: %+v", r.Stop)
+		}
+		// The phone did not hear the answer and sends it again: the first answer, nothing twice.
+		var dup eventResult
+		e.decode(e.must(e.event("courier1", "deliver", a1, deliver), 200), &dup)
+		if dup.Status != "duplicate" || dup.OriginalStatus == nil || *dup.OriginalStatus != "applied" || dup.Stop.Collected != 80000 {
+			t.Errorf("a retried delivery: %+v", dup)
+		}
+		// Paid by card: the slip number is required.
+		e.at(day.Add(7*time.Hour + 40*time.Minute))
+		card := map[string]any{"scanned_barcodes": e.barcodes(a2), "collected": map[string]any{"amount": 100000, "method": "card"}}
+		if r := e.event("courier1", "deliver", a2, card); r.Status != 422 || r.errorField() != "collected.payment_ref" {
+			t.Fatalf("card without a slip: %d %s", r.Status, r.Body)
+		}
+		// The same event id with other content is another event: refused. A fixed report is a new event.
+		card["collected"] = map[string]any{"amount": 100000, "method": "card", "payment_ref": "SLIP-7731"}
+		if r := e.event("courier1", "deliver", a2, card); r.Status != 422 || r.errorField() != "client_event_id" {
+			t.Fatalf("an event id reused for other content: %d %s", r.Status, r.Body)
+		}
+		delete(card, "client_event_id")
+		e.applied("courier1", "deliver", a2, card)
+		// The third customer asks for another day; a photo of the door.
+		photo := newEventID()
+		e.must(e.upload("courier1", a3, "photo", photo, jpegPhoto()), 201)
+		e.at(day.Add(7*time.Hour + 55*time.Minute))
+		r = e.applied("courier1", "fail", a3, map[string]any{"reason": "reschedule", "wished_date": "2026-11-25", "comment": "at work today",
+			"proof_ids": []string{photo}})
+		if r.Stop.Status != "failed_attempt" || len(r.CompletedSheets) != 1 || r.CompletedSheets[0] != f.sheets["courier1"].ID {
+			t.Errorf("the last stop fails and the sheet completes: %+v", r)
+		}
+		// Deliver after fail, fail after deliver: conflicts with the state.
+		if r := e.event("courier1", "deliver", a3, map[string]any{"scanned_barcodes": e.barcodes(a3),
+			"collected": map[string]any{"amount": 100000, "method": "cash"}}); r.Status != 409 {
+			t.Errorf("deliver after fail: %d %s", r.Status, r.Body)
+		}
+		if r := e.event("courier1", "fail", a1, map[string]any{"reason": "no_answer"}); r.Status != 409 {
+			t.Errorf("fail after deliver: %d %s", r.Status, r.Body)
+		}
+		e.at(day.Add(8 * time.Hour))
+		e.applied("courier1", "shift_end", 0, map[string]any{"position": pos(55.7296, 37.6453)})
+		td = e.today("courier1")
+		if td.Shift == nil || td.Shift.Status != "ended" || td.Sheets[0].Status != "completed" || td.CashOnHand.Amount != 80000 ||
+			td.Sheets[0].Progress != (struct{ Total, Delivered, Failed, Remaining int }{3, 2, 1, 0}) {
+			t.Errorf("courier 1 at the end of the day: %+v", td)
+		}
+
+		// --- Courier 2 works offline: one batch, then the same batch again.
+		b1, b2, b3 := f.orders["courier2"][0], f.orders["courier2"][1], f.orders["courier2"][2]
+		tm := func(min int) string { return day.Add(7*time.Hour + time.Duration(min)*time.Minute).Format(time.RFC3339) }
+		batch := map[string]any{"sent_at": day.Add(9 * time.Hour).Format(time.RFC3339), "events": []any{
+			map[string]any{"client_event_id": newEventID(), "action": "shift_start", "at": tm(10), "position": pos(55.7296, 37.6453)},
+			map[string]any{"client_event_id": newEventID(), "action": "arrive", "order_id": b1, "at": tm(30)},
+			// A short collection: 150,000 due, 140,000 taken.
+			map[string]any{"client_event_id": newEventID(), "action": "deliver", "order_id": b1, "at": tm(35), "scanned_barcodes": e.barcodes(b1),
+				"collected": map[string]any{"amount": 140000, "method": "cash"}, "recipient_name": "Boris"},
+			// A typo on the phone: the wrong barcode is refused, the rest go on.
+			map[string]any{"client_event_id": newEventID(), "action": "deliver", "order_id": b2, "at": tm(50), "scanned_barcodes": []string{"B9"},
+				"collected": map[string]any{"amount": 150000, "method": "cash"}},
+			map[string]any{"client_event_id": newEventID(), "action": "deliver", "order_id": b2, "at": tm(52), "scanned_barcodes": e.barcodes(b2),
+				"collected": map[string]any{"amount": 150000, "method": "cash"}},
+			map[string]any{"client_event_id": newEventID(), "action": "fail", "order_id": b3, "at": tm(70), "reason": "no_answer"},
+			map[string]any{"client_event_id": newEventID(), "action": "shift_end", "at": tm(90)},
+		}}
+		e.at(day.Add(9 * time.Hour))
+		out := e.sync("courier2", batch)
+		want := []string{"applied", "applied", "applied", "invalid", "applied", "applied", "applied"}
+		for i, r := range out.Results {
+			if r.Status != want[i] {
+				t.Errorf("offline event %d: %+v", i, r)
+			}
+		}
+		if d := out.Results[3].Error.Details; d["field"] != "scanned_barcodes" || fmt.Sprint(d["missing"]) != fmt.Sprint(e.barcodes(b2)) || fmt.Sprint(d["unexpected"]) != "[B9]" {
+			t.Errorf("wrong barcode: %+v", out.Results[3].Error)
+		}
+		again := e.sync("courier2", batch)
+		for i, r := range again.Results {
+			if r.Status != "duplicate" || r.OriginalStatus == nil || *r.OriginalStatus != want[i] {
+				t.Errorf("replayed event %d: %+v", i, r)
+			}
+		}
+		td = e.today("courier2")
+		if td.Sheets[0].Status != "completed" || td.CashOnHand.Amount != 140000+150000 {
+			t.Errorf("courier 2 after the replay: %+v", td)
+		}
+		for _, st := range td.Sheets[0].Stops {
+			if st.OrderID == b1 && (st.Report == nil || st.Report.AmountDue != 150000 || st.Report.ShortAtDoor != 10000) {
+				t.Errorf("short collection report: %+v", st.Report)
+			}
+		}
+
+		// --- Courier 3 delivers one and hands the rest back. -------------
+		c1, c2, c3 := f.orders["courier3"][0], f.orders["courier3"][1], f.orders["courier3"][2]
+		e.applied("courier3", "shift_start", 0, nil)
+		e.applied("courier3", "deliver", c1, map[string]any{"collected": map[string]any{"amount": 249900, "method": "cash"}})
+		r0 := e.event("courier3", "shift_end", 0, nil)
+		if r0.Status != 409 {
+			t.Fatalf("ending a shift with open stops: %d %s", r0.Status, r0.Body)
+		}
+		var open struct {
+			Error struct{ Details struct{ OpenStops []int64 } }
+		}
+		_ = json.Unmarshal(bytes.ReplaceAll(r0.Body, []byte("open_stops"), []byte("OpenStops")), &open)
+		if !slices.Equal(slices.Sorted(slices.Values(open.Error.Details.OpenStops)), slices.Sorted(slices.Values([]int64{c2, c3}))) {
+			t.Errorf("open stops listed: %s", r0.Body)
+		}
+		r = e.applied("courier3", "shift_end", 0, map[string]any{"hand_back": []int64{c2, c3}})
+		if len(r.CompletedSheets) != 1 {
+			t.Errorf("hand back completes the sheet: %+v", r)
+		}
+
+		// --- The dispatcher sees the day. ---------------------------------
+		var list struct {
+			Items []struct {
+				ID       int64
+				Status   string
+				Progress struct{ Total, Delivered, Failed, Remaining, Late int }
+			}
+		}
+		e.decode(e.must(e.do("GET", "/api/v1/route-sheets?date=2026-11-23", "dispatcher", nil), 200), &list)
+		for _, it := range list.Items {
+			if it.Status != "completed" || it.Progress.Total != 3 || it.Progress.Remaining != 0 || it.Progress.Delivered+it.Progress.Failed != 3 {
+				t.Errorf("sheet %d at the end of the day: %+v", it.ID, it)
+			}
+		}
+		// Proofs are on the order card, for staff and the courier only.
+		var proofs struct {
+			Items []struct {
+				ID, Kind, ContentType, URL string
+			}
+		}
+		e.decode(e.must(e.do("GET", "/api/v1/orders/"+itoa(a1)+"/proofs", "dispatcher", nil), 200), &proofs)
+		if len(proofs.Items) != 1 || proofs.Items[0].ID != sig || proofs.Items[0].Kind != "signature" {
+			t.Fatalf("proofs of a1: %+v", proofs)
+		}
+		img := e.must(e.do("GET", proofs.Items[0].URL, "courier1", nil), 200)
+		if !bytes.Equal(img.Body, pngSignature()) || img.Header.Get("Content-Type") != "image/png" || !strings.Contains(img.Header.Get("Content-Security-Policy"), "sandbox") {
+			t.Errorf("proof image: %q %q", img.Header.Get("Content-Type"), img.Header.Get("Content-Security-Policy"))
+		}
+		e.must(e.do("GET", proofs.Items[0].URL, "courier2", nil), 404)
+		e.must(e.do("GET", "/api/v1/orders/"+itoa(a1)+"/proofs", "cashier", nil), 404)
+		var ord struct {
+			Report struct {
+				RecipientName string `json:"recipient_name"`
+				ProofIDs      []string
+				Refused       []struct{ Item, Qty int }
+			}
+		}
+		e.decode(e.must(e.do("GET", "/api/v1/orders/"+itoa(a1), "dispatcher", nil), 200), &ord)
+		if ord.Report.RecipientName != "Anna" || len(ord.Report.Refused) != 1 || ord.Report.Refused[0].Qty != 1 {
+			t.Errorf("the order card's report: %+v", ord.Report)
+		}
+
+		// The customers hear of it: delivered, and failed with the wished date.
+		msgs, err := e.db.ClaimOutbox(ctx, "test", e.clock.Now().Add(time.Hour), time.Minute, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var delivered, rescheduled bool
+		for _, m := range msgs {
+			var p map[string]any
+			_ = json.Unmarshal(m.Payload, &p)
+			if m.Topic == courier.TopicOrderStatus && p["order_id"] == float64(a1) && p["to"] == "delivered" {
+				delivered = true
+			}
+			if m.Topic == courier.TopicOrderStatus && p["order_id"] == float64(a3) && p["to"] == "failed_attempt" && p["wished_date"] == "2026-11-25" {
+				rescheduled = true
+			}
+		}
+		if !delivered || !rescheduled {
+			t.Errorf("outbox: delivered %v, failed with the wished date %v", delivered, rescheduled)
+		}
+
+		// --- The cash desk. ------------------------------------------------
+		var shift struct{ ID int64 }
+		e.decode(e.must(e.do("POST", "/api/v1/cashdesk/shifts", "cashier", map[string]any{"depot_id": e.depotID}), 201), &shift)
+		var scan struct {
+			Orders []struct {
+				OrderID           int64 `json:"order_id"`
+				ExpectedCash      int64 `json:"expected_cash"`
+				ReportedCollected int64 `json:"reported_collected"`
+				ShortAtDoor       int64 `json:"short_at_door"`
+				Card              int64
+				State             string
+			}
+			Totals struct {
+				Expected    int64
+				ShortAtDoor int64 `json:"short_at_door"`
+				Counted     int64
+			}
+		}
+		e.decode(e.must(e.do("GET", "/api/v1/cashdesk/sheets/"+f.sheets["courier2"].Number, "cashier", nil), 200), &scan)
+		for _, l := range scan.Orders {
+			if l.OrderID == b1 && (l.ExpectedCash != 150000 || l.ReportedCollected != 140000 || l.ShortAtDoor != 10000) {
+				t.Errorf("short collection at the desk: %+v", l)
+			}
+		}
+		if scan.Totals.Expected != 290000 || scan.Totals.ShortAtDoor != 10000 {
+			t.Errorf("sheet totals at the desk: %+v", scan.Totals)
+		}
+		e.must(e.do("POST", "/api/v1/cashdesk/settlements", "cashier", map[string]any{"barcode": f.sheets["courier2"].Number,
+			"counted": map[string]any{"amount": 290000, "currency": "RUB"}}, "Idempotency-Key", "day-settle-2"), 201)
+		e.decode(e.must(e.do("GET", "/api/v1/cashdesk/sheets/"+f.sheets["courier2"].Number, "cashier", nil), 200), &scan)
+		if scan.Totals.Counted != 290000 {
+			t.Errorf("counted after settling: %+v", scan.Totals)
+		}
+		e.decode(e.must(e.do("GET", "/api/v1/cashdesk/sheets/"+f.sheets["courier1"].Number, "cashier", nil), 200), &scan)
+		for _, l := range scan.Orders {
+			switch l.OrderID {
+			case a1:
+				if l.ExpectedCash != 80000 || l.ReportedCollected != 80000 || l.ShortAtDoor != 0 {
+					t.Errorf("partial delivery at the desk: %+v", l)
+				}
+			case a2:
+				if l.Card != 100000 || l.State != "card" {
+					t.Errorf("card payment at the desk: %+v", l)
+				}
+			}
+		}
+		if td := e.today("courier2"); td.CashOnHand.Amount != 0 {
+			t.Errorf("courier 2 owes %d after the settlement", td.CashOnHand.Amount)
+		}
+		// The cup courier 1 brought back is checked in; the goods leave the courier.
+		var ret struct {
+			OrderComplete bool `json:"order_complete"`
+		}
+		e.decode(e.must(e.do("POST", "/api/v1/cashdesk/returns", "cashier", map[string]any{"barcode": f.sheets["courier1"].Number, "item_barcode": e.barcodes(a1)[0]}), 201), &ret)
+		if !ret.OrderComplete {
+			t.Errorf("the refused cup checked in: %+v", ret)
+		}
+
+		// --- The failed order goes back into a pool with one call. ----------
+		var back struct {
+			Status       string
+			DeliveryDate string `json:"delivery_date"`
+			TimeWindow   struct{ From time.Time } `json:"time_window"`
+		}
+		e.must(e.do("POST", "/api/v1/orders/"+itoa(a3)+"/reschedule", "courier1", map[string]any{}), 403)
+		e.decode(e.must(e.do("POST", "/api/v1/orders/"+itoa(a3)+"/reschedule", "dispatcher", map[string]any{}), 200), &back)
+		if back.Status != "ready" || back.DeliveryDate != "2026-11-25" || !back.TimeWindow.From.Equal(time.Date(2026, 11, 25, 7, 0, 0, 0, time.UTC)) {
+			t.Errorf("rescheduled to the wished date: %+v", back)
+		}
+		e.must(e.do("POST", "/api/v1/orders/"+itoa(a3)+"/reschedule", "dispatcher", map[string]any{}), 409)
+		e.decode(e.must(e.do("POST", "/api/v1/orders/"+itoa(b3)+"/reschedule", "dispatcher", map[string]any{"date": "2026-11-23"}), 200), &back)
+		if back.Status != "ready" || back.DeliveryDate != "2026-11-23" {
+			t.Errorf("back into today's pool: %+v", back)
+		}
+	})
+}
