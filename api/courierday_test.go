@@ -45,7 +45,9 @@ func (e *env) at(t time.Time) {
 }
 
 // pos is a phone position.
-func pos(lat, lng float64) map[string]any { return map[string]any{"lat": lat, "lng": lng, "accuracy_m": 8} }
+func pos(lat, lng float64) map[string]any {
+	return map[string]any{"lat": lat, "lng": lng, "accuracy_m": 8}
+}
 
 type eventResult struct {
 	ClientEventID  string  `json:"client_event_id"`
@@ -391,7 +393,9 @@ func TestCourierDay(t *testing.T) {
 
 		// --- Courier 2 works offline: one batch, then the same batch again.
 		b1, b2, b3 := f.orders["courier2"][0], f.orders["courier2"][1], f.orders["courier2"][2]
-		tm := func(min int) string { return day.Add(7*time.Hour + time.Duration(min)*time.Minute).Format(time.RFC3339) }
+		tm := func(min int) string {
+			return day.Add(7*time.Hour + time.Duration(min)*time.Minute).Format(time.RFC3339)
+		}
 		batch := map[string]any{"sent_at": day.Add(9 * time.Hour).Format(time.RFC3339), "events": []any{
 			map[string]any{"client_event_id": newEventID(), "action": "shift_start", "at": tm(10), "position": pos(55.7296, 37.6453)},
 			map[string]any{"client_event_id": newEventID(), "action": "arrive", "order_id": b1, "at": tm(30)},
@@ -576,7 +580,7 @@ func TestCourierDay(t *testing.T) {
 		// --- The failed order goes back into a pool with one call. ----------
 		var back struct {
 			Status       string
-			DeliveryDate string `json:"delivery_date"`
+			DeliveryDate string                   `json:"delivery_date"`
 			TimeWindow   struct{ From time.Time } `json:"time_window"`
 		}
 		e.must(e.do("POST", "/api/v1/orders/"+itoa(a3)+"/reschedule", "courier1", map[string]any{}), 403)
