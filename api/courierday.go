@@ -84,13 +84,18 @@ type eventIn struct {
 	Comment         string                `json:"comment,omitempty"`
 	WishedDate      string                `json:"wished_date,omitempty"`
 	HandBack        []int64               `json:"hand_back,omitempty"`
+	// SentAt is the phone's clock when it sent a direct event (a sync batch
+	// has one for all); it is not part of the event.
+	SentAt *time.Time `json:"sent_at,omitempty"`
 }
 
 // domain converts the event; the canonical JSON of what was read is kept
 // with it, so a phone that sends the same event with its keys in another
 // order is still recognised.
 func (in *eventIn) domain() dispatch.CourierEventInput {
-	raw, _ := json.Marshal(in)
+	canon := *in
+	canon.SentAt = nil
+	raw, _ := json.Marshal(canon)
 	out := dispatch.CourierEventInput{ClientEventID: in.ClientEventID, Action: in.Action, OrderID: in.OrderID,
 		ScannedBarcodes: in.ScannedBarcodes, Recipient: in.RecipientName, ProofIDs: in.ProofIDs, Reason: in.Reason,
 		Comment: in.Comment, WishedDate: in.WishedDate, HandBack: in.HandBack, Raw: raw}
@@ -121,7 +126,11 @@ func (in *eventIn) domain() dispatch.CourierEventInput {
 // event that is answered invalid, with what could be read of its id.
 func decodeEvent(b []byte) dispatch.CourierEventInput {
 	var in eventIn
-	if err := decodeJSON(b, &in); err != nil {
+	err := decodeJSON(b, &in)
+	if err == nil && in.SentAt != nil {
+		err = courier.FieldError("sent_at", "goes with the batch, not with each event")
+	}
+	if err != nil {
 		var id struct {
 			ClientEventID string `json:"client_event_id"`
 		}
@@ -251,20 +260,13 @@ func (s *Server) courierSync(c *gin.Context) error {
 // maxSyncBody bounds a sync batch: 500 events of a few KiB each.
 const maxSyncBody = 4 << 20
 
-// singleEventIn is the body of a direct event endpoint: the event and the
-// phone's clock when it sent it.
-type singleEventIn struct {
-	eventIn
-	SentAt *time.Time `json:"sent_at,omitempty"`
-}
-
 // courierEvent is the direct endpoint of one action: the same code and the
 // same exactly-once rule as a sync batch of one. A conflict answers 409 and
 // an invalid event 422 (with the event's result in the details); a
 // duplicate repeats the first answer.
 func (s *Server) courierEvent(action courier.CourierAction) handler {
 	return func(c *gin.Context) error {
-		var in singleEventIn
+		var in eventIn
 		if err := decode(c, &in); err != nil {
 			return err
 		}
@@ -282,7 +284,7 @@ func (s *Server) courierEvent(action courier.CourierAction) handler {
 			}
 			in.OrderID = id
 		}
-		ev := in.eventIn.domain()
+		ev := in.domain()
 		batch := dispatch.SyncInput{Events: []dispatch.CourierEventInput{ev}}
 		if in.SentAt != nil {
 			batch.SentAt = *in.SentAt

@@ -595,3 +595,191 @@ func TestCourierDay(t *testing.T) {
 		}
 	})
 }
+
+// TestCourierDayBadInput: every bad report gets a clear answer in the usual
+// error shape, and nothing is half-written.
+func TestCourierDayBadInput(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		f := e.planDay(map[string]func(int, map[string]any){
+			"courier1": func(i int, b map[string]any) {
+				b["items"] = []any{map[string]any{"sku": "X", "name": "X", "qty": 2, "barcode": fmt.Sprintf("X%d", i), "price": 1000}}
+			},
+		})
+		o1, o2, o3 := f.orders["courier1"][0], f.orders["courier1"][1], f.orders["courier1"][2]
+		other := f.orders["courier2"][0]
+		e.at(day.Add(7*time.Hour + 5*time.Minute))
+		e.applied("courier1", "shift_start", 0, nil)
+		e.at(day.Add(7*time.Hour + 30*time.Minute))
+		now := e.clock.Now()
+		good := func() map[string]any {
+			return map[string]any{"scanned_barcodes": e.barcodes(o1), "collected": map[string]any{"amount": 249900, "method": "cash"}}
+		}
+		with := func(k string, v any) map[string]any { b := good(); b[k] = v; return b }
+		for _, c := range []struct {
+			name   string
+			order  int64
+			body   map[string]any
+			status int
+			field  string
+		}{
+			{"a time ahead of the server's clock", o1, with("at", now.Add(10*time.Minute).Format(time.RFC3339)), 422, "at"},
+			{"a time before the sheet started", o1, with("at", now.Add(-40*time.Minute).Format(time.RFC3339)), 422, "at"},
+			{"a negative amount", o1, with("collected", map[string]any{"amount": -5, "method": "cash"}), 422, "collected.amount"},
+			{"a fractional amount", o1, with("collected", rawJSON(`{"amount": 2499.5, "method": "cash"}`)), 400, "collected.amount"},
+			{"more than is due", o1, with("collected", map[string]any{"amount": 249901, "method": "cash"}), 422, "collected.amount"},
+			{"nothing said about the money", o1, with("collected", nil), 422, "collected"},
+			{"an unknown method", o1, with("collected", map[string]any{"amount": 1, "method": "barter"}), 422, "collected.method"},
+			{"card without a slip", o1, with("collected", map[string]any{"amount": 249900, "method": "card"}), 422, "collected.payment_ref"},
+			{"a missing piece", o1, with("scanned_barcodes", e.barcodes(o1)[:1]), 422, "scanned_barcodes"},
+			{"an unexpected piece", o1, with("scanned_barcodes", append(e.barcodes(o1), "ZZZ")), 422, "scanned_barcodes"},
+			{"a refused line that does not exist", o1, with("refused", []any{map[string]any{"item": 5, "qty": 1}}), 422, "refused[0].item"},
+			{"more refused than there are", o1, with("refused", []any{map[string]any{"item": 0, "qty": 3}}), 422, "refused[0].qty"},
+			{"everything refused", o1, with("refused", []any{map[string]any{"item": 0, "qty": 2}}), 422, "refused"},
+			{"a proof never uploaded", o1, with("proof_ids", []string{newEventID()}), 422, "proof_ids[0]"},
+			{"an unknown field", o1, with("tip", 5), 400, "tip"},
+			{"no event id", o1, with("client_event_id", ""), 422, "client_event_id"},
+			{"an event id that is not a UUID", o1, with("client_event_id", "42"), 422, "client_event_id"},
+			{"an unknown fail reason", o2, map[string]any{"reason": "lazy"}, 422, "reason"},
+			{"reschedule without a date", o2, map[string]any{"reason": "reschedule"}, 422, "wished_date"},
+			{"reschedule to the past", o2, map[string]any{"reason": "reschedule", "wished_date": "2026-11-20"}, 422, "wished_date"},
+			{"a position off the globe", o2, map[string]any{"reason": "no_answer", "position": pos(91, 0)}, 422, "position.lat"},
+		} {
+			action := "deliver"
+			if _, ok := c.body["reason"]; ok {
+				action = "fail"
+			}
+			r := e.event("courier1", action, c.order, c.body)
+			if r.Status != c.status || r.errorField() != c.field {
+				t.Errorf("%s: %d field %q, want %d %q: %s", c.name, r.Status, r.errorField(), c.status, c.field, r.Body)
+			}
+			if strings.Contains(string(r.Body), "Go value") || strings.Contains(string(r.Body), "2006-01-02") {
+				t.Errorf("%s: the message shows Go internals: %s", c.name, r.Body)
+			}
+		}
+		// Nothing of it was written.
+		td := e.today("courier1")
+		for _, st := range td.Sheets[0].Stops {
+			if st.Status != "out_for_delivery" || st.Report != nil {
+				t.Errorf("stop %d after bad reports: %s %+v", st.OrderID, st.Status, st.Report)
+			}
+		}
+		if td.CashOnHand.Amount != 0 {
+			t.Errorf("cash on hand after bad reports: %d", td.CashOnHand.Amount)
+		}
+
+		// A phone whose clock is 10 minutes ahead: refused without sent_at,
+		// right with it (the server moves its times to its own clock).
+		ahead := now.Add(10 * time.Minute)
+		id := newEventID()
+		b := good()
+		b["client_event_id"], b["at"] = id, ahead.Format(time.RFC3339)
+		if r := e.event("courier1", "deliver", o1, b); r.Status != 422 || r.errorField() != "at" {
+			t.Fatalf("a phone 10 minutes ahead: %d %s", r.Status, r.Body)
+		}
+		b = good()
+		b["at"], b["sent_at"] = ahead.Add(-time.Minute).Format(time.RFC3339), ahead.Format(time.RFC3339)
+		var res struct {
+			Status string
+			At     time.Time
+		}
+		e.decode(e.must(e.event("courier1", "deliver", o1, b), 200), &res)
+		if res.Status != "applied" || !res.At.Equal(now.Add(-time.Minute)) {
+			t.Errorf("a phone 10 minutes ahead with sent_at: %+v, want at %s", res, now.Add(-time.Minute))
+		}
+
+		// Another courier's stop in a batch: the same answer as a missing order.
+		out := e.sync("courier1", map[string]any{"events": []any{
+			map[string]any{"client_event_id": newEventID(), "action": "arrive", "order_id": other, "at": now.Format(time.RFC3339)},
+			map[string]any{"client_event_id": newEventID(), "action": "arrive", "order_id": 987654, "at": now.Format(time.RFC3339)},
+			// A malformed event is answered alone; the next one applies.
+			rawJSON(`{"client_event_id": "` + newEventID() + `", "action": "arrive", "order_id": ` + itoa(o2) + `, "at": "at noon"}`),
+			map[string]any{"client_event_id": newEventID(), "action": "arrive", "order_id": o2, "at": now.Format(time.RFC3339)},
+			map[string]any{"client_event_id": newEventID(), "action": "arrive", "order_id": o2, "at": now.Format(time.RFC3339)},
+		}})
+		notOurs := func(r eventResult, id int64) bool {
+			return r.Status == "conflict" && r.Error != nil && r.Error.Code == "not_found" && r.Stop == nil &&
+				r.Error.Message == fmt.Sprintf("order %d is not on your route sheets", id)
+		}
+		if !notOurs(out.Results[0], other) || !notOurs(out.Results[1], 987654) {
+			t.Errorf("another courier's stop and a missing one: %+v %+v / %+v %+v", out.Results[0], out.Results[0].Error, out.Results[1], out.Results[1].Error)
+		}
+		if out.Results[2].Status != "invalid" || out.Results[3].Status != "applied" || out.Results[4].Status != "conflict" ||
+			out.Results[4].Stop == nil || out.Results[4].Stop.Status != "out_for_delivery" {
+			t.Errorf("malformed, arrive, arrive again: %+v", out.Results[2:])
+		}
+
+		// A batch of 501 events is refused whole.
+		var many []any
+		for range 501 {
+			many = append(many, map[string]any{"client_event_id": newEventID(), "action": "arrive", "order_id": o3, "at": now.Format(time.RFC3339)})
+		}
+		if r := e.do("POST", "/api/v1/courier/sync", "courier1", map[string]any{"events": many}); r.Status != 422 || r.errorField() != "events" {
+			t.Errorf("501 events: %d %s", r.Status, r.Body)
+		}
+		// A reordered replay applies nothing twice.
+		batch := []any{
+			map[string]any{"client_event_id": newEventID(), "action": "fail", "order_id": o3, "at": now.Format(time.RFC3339), "reason": "no_answer"},
+			map[string]any{"client_event_id": newEventID(), "action": "fail", "order_id": o2, "at": now.Format(time.RFC3339), "reason": "damaged"},
+		}
+		first := e.sync("courier1", map[string]any{"events": batch})
+		second := e.sync("courier1", map[string]any{"events": []any{batch[1], batch[0]}})
+		if first.Results[0].Status != "applied" || first.Results[1].Status != "applied" ||
+			second.Results[0].Status != "duplicate" || second.Results[1].Status != "duplicate" {
+			t.Errorf("reordered replay: %+v then %+v", first.Results, second.Results)
+		}
+		td = e.today("courier1")
+		if td.CashOnHand.Amount != 249900 || td.Sheets[0].Status != "completed" {
+			t.Errorf("after the replay: cash %d, sheet %s", td.CashOnHand.Amount, td.Sheets[0].Status)
+		}
+		var hist []struct {
+			ToStatus string `json:"to_status"`
+		}
+		var h struct {
+			Items []struct {
+				ToStatus string `json:"to_status"`
+			}
+		}
+		e.decode(e.must(e.do("GET", "/api/v1/orders/"+itoa(o3)+"/history", "dispatcher", nil), 200), &h)
+		for _, ev := range h.Items {
+			if ev.ToStatus == "failed_attempt" {
+				hist = append(hist, struct {
+					ToStatus string `json:"to_status"`
+				}{ev.ToStatus})
+			}
+		}
+		if len(hist) != 1 {
+			t.Errorf("order %d failed %d times in its history", o3, len(hist))
+		}
+
+		// Proofs: size, content and scripts are checked by the bytes.
+		for _, c := range []struct {
+			name, kind string
+			file       []byte
+			status     int
+		}{
+			{"a 30 MB photo", "photo", append(jpegPhoto(), make([]byte, 30<<20)...), 413},
+			{"a photo that is not an image", "photo", []byte("%PDF-1.4 not a photo"), 422},
+			{"a PNG sent as a photo", "photo", pngSignature(), 422},
+			{"an SVG with a script", "signature", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script><path d="M0 0L10 10"/></svg>`), 422},
+			{"an SVG with an event handler", "signature", []byte(`<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><path d="M0 0"/></svg>`), 422},
+			{"an SVG with an entity", "signature", []byte(`<!DOCTYPE svg [<!ENTITY x "y">]><svg xmlns="http://www.w3.org/2000/svg"><path d="M0 0"/></svg>`), 422},
+			{"an SVG linking out", "signature", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><image href="http://evil.example/x.png"/></svg>`), 422},
+			{"an unknown kind", "video", jpegPhoto(), 422},
+			{"a plain SVG signature", "signature", []byte(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 40"><path d="M0 20 C 20 0, 40 40, 60 20" stroke="black" fill="none"/></svg>`), 201},
+		} {
+			r := e.upload("courier1", o1, c.kind, "", c.file)
+			if r.Status != c.status {
+				t.Errorf("%s: %d, want %d: %.300s", c.name, r.Status, c.status, r.Body)
+			}
+		}
+		if r := e.upload("courier2", o1, "photo", "", jpegPhoto()); r.Status != 404 {
+			t.Errorf("a proof for another courier's order: %d", r.Status)
+		}
+		// The same proof id with other bytes is refused.
+		pid := newEventID()
+		e.must(e.upload("courier1", o1, "photo", pid, jpegPhoto()), 201)
+		if r := e.upload("courier1", o1, "signature", pid, pngSignature()); r.Status != 409 {
+			t.Errorf("a proof id reused: %d %s", r.Status, r.Body)
+		}
+	})
+}
