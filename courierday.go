@@ -214,14 +214,22 @@ type CourierEventFilter struct {
 // and shifts lock the rows until the end of the transaction (sheets before
 // their orders, as every other writer does).
 type CourierTx interface {
-	// Step runs fn in a savepoint: when fn fails, what it wrote is undone,
-	// its error is returned and the transaction goes on.
+	// Step runs fn, which checks first and writes after: an error before
+	// any write is fn's error and the transaction goes on; an error after a
+	// write aborts the whole transaction (an internal error). No savepoints:
+	// a batch of hundreds of events must not open hundreds of PostgreSQL
+	// subtransactions.
 	Step(fn func() error) error
 	// Events returns the courier's recorded events with these client ids.
 	Events(courierID int64, clientIDs []string) (map[string]*CourierEvent, error)
-	// RecordEvent inserts ev, setting ID and ReceivedAt. Returns ECONFLICT
-	// when the courier's client event id is recorded already.
-	RecordEvent(ev *CourierEvent) error
+	// RecordEvents inserts the events, setting ID and ReceivedAt, and
+	// returns the client ids that were recorded already (by a concurrent
+	// request: the caller must roll back and start again).
+	RecordEvents(evs []*CourierEvent) ([]string, error)
+	// Prefetch locks the sheets these orders are on and every order of those
+	// sheets (sheets first, each in id order), so that the events of a batch
+	// find them without a query each.
+	Prefetch(orderIDs []int64) error
 	// Stop locks the order and the sheet it is on (nil when none), sheet first.
 	// Returns ENOTFOUND.
 	Stop(orderID int64) (*RouteSheet, *Order, error)
@@ -240,6 +248,7 @@ type CourierTx interface {
 	// OpenShift locks and returns the courier's open shift, nil when none.
 	OpenShift(courierID int64) (*CourierShift, error)
 	// SaveShift inserts a shift (ID 0) or writes a locked one (Version+1).
+	// Returns ECONFLICT, before writing, when inserting a second open shift.
 	SaveShift(sh *CourierShift) error
 	// Proofs returns an order's proofs without their data.
 	Proofs(orderID int64) ([]*Proof, error)

@@ -331,6 +331,8 @@ func (s *Server) publishDay(c *gin.Context, results []dispatch.EventResult) {
 	}
 	ctx := c.Request.Context()
 	a := actorOf(c)
+	progress := map[int64]*geo.SheetCounts{} // each sheet's counts after the batch, read once
+	var events []geo.Event
 	for _, r := range results {
 		if r.Outcome != courier.OutcomeApplied {
 			continue
@@ -338,13 +340,17 @@ func (s *Server) publishDay(c *gin.Context, results []dispatch.EventResult) {
 		e := geo.Event{CourierID: a.CourierID, At: r.At}
 		switch {
 		case r.Stop != nil && r.Stop.SheetID != 0:
-			p, err := s.dispatch.SheetProgressOf(ctx, r.Stop.SheetID)
-			if err != nil {
-				logger(c).Warn("sheet progress for the live feed", slog.Any("err", err))
-				continue
+			counts, ok := progress[r.Stop.SheetID]
+			if !ok {
+				p, err := s.dispatch.SheetProgressOf(ctx, r.Stop.SheetID)
+				if err != nil {
+					logger(c).Warn("sheet progress for the live feed", slog.Any("err", err))
+					continue
+				}
+				counts = &geo.SheetCounts{Total: p.Total, Delivered: p.Delivered, Failed: p.Failed, Remaining: p.Remaining}
+				progress[r.Stop.SheetID] = counts
 			}
-			e.Type, e.SheetID, e.StopID, e.Status = geo.EventSheetProgress, r.Stop.SheetID, r.Stop.OrderID, string(r.Stop.Status)
-			e.Progress = &geo.SheetCounts{Total: p.Total, Delivered: p.Delivered, Failed: p.Failed, Remaining: p.Remaining}
+			e.Type, e.SheetID, e.StopID, e.Status, e.Progress = geo.EventSheetProgress, r.Stop.SheetID, r.Stop.OrderID, string(r.Stop.Status), counts
 		case r.Shift != nil && r.Shift.EndedAt != nil:
 			e.Type = geo.EventShiftEnded
 		case r.Shift != nil:
@@ -352,9 +358,10 @@ func (s *Server) publishDay(c *gin.Context, results []dispatch.EventResult) {
 		default:
 			continue
 		}
-		if err := s.tracker.Publish(ctx, e); err != nil {
-			logger(c).Warn("live feed", slog.Any("err", err))
-		}
+		events = append(events, e)
+	}
+	if err := s.tracker.Publish(ctx, events...); err != nil {
+		logger(c).Warn("live feed", slog.Any("err", err))
 	}
 }
 

@@ -56,7 +56,7 @@ var (
 )
 
 // contract loads mobile-api-spec/openapi.yaml once.
-func contract(t *testing.T) routers.Router {
+func contract(t testing.TB) routers.Router {
 	t.Helper()
 	specOnce.Do(func() {
 		openapi3filter.RegisterBodyDecoder("text/event-stream", openapi3filter.PlainBodyDecoder)
@@ -82,7 +82,7 @@ func contract(t *testing.T) routers.Router {
 
 // env is a server over a fresh SQLite store with a depot, staff and two couriers.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	clock   *fixedClock
 	db      *store.DB
 	srv     *api.Server
@@ -108,7 +108,7 @@ func backends(t *testing.T, fn func(t *testing.T, e *env)) {
 }
 
 // newEnvOn builds the env over the store at dbURL.
-func newEnvOn(t *testing.T, dbURL string) *env {
+func newEnvOn(t testing.TB, dbURL string) *env {
 	t.Helper()
 	ctx := context.Background()
 	clock := &fixedClock{t: day.Add(7 * time.Hour)}

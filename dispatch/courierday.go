@@ -125,7 +125,7 @@ type SheetProgress struct {
 // Done returns the finished stops.
 func (p SheetProgress) Done() int { return p.Delivered + p.Failed + p.Cancelled }
 
-// errRecorded is a Step's error when a concurrent request recorded the event first.
+// errRecorded rolls a batch back when a concurrent request recorded one of its events first.
 var errRecorded = errors.New("dispatch: event recorded by a concurrent request")
 
 // notYours is the answer for an order the courier may not touch: the same as
@@ -156,30 +156,57 @@ func (s *Service) Sync(ctx context.Context, actor courier.Actor, in SyncInput) (
 		out.ClockOffset = now.Sub(in.SentAt).Truncate(time.Millisecond)
 	}
 	var ids []string
+	var stops []int64
 	for _, ev := range in.Events {
 		if validEventID(ev.ClientEventID) {
 			ids = append(ids, ev.ClientEventID)
 		}
-	}
-	err := s.store.CourierDay(ctx, func(tx courier.CourierTx) error {
-		out.Results = out.Results[:0]
-		seen, err := tx.Events(actor.CourierID, ids)
-		if err != nil {
-			return err
+		if ev.Action.AtStop() && ev.OrderID > 0 {
+			stops = append(stops, ev.OrderID)
 		}
-		for i := range in.Events {
-			r, err := s.applyEvent(tx, actor, &in.Events[i], out.ClockOffset, now, seen)
+	}
+	// The events are recorded together at the end; when a concurrent request
+	// recorded one of them first (a phone retrying while its first request
+	// still runs), the transaction rolls back and runs again, and then finds
+	// it: a duplicate.
+	for try := 0; ; try++ {
+		err := s.store.CourierDay(ctx, func(tx courier.CourierTx) error {
+			out.Results = out.Results[:0]
+			seen, err := tx.Events(actor.CourierID, ids)
 			if err != nil {
 				return err
 			}
-			out.Results = append(out.Results, r)
+			if err := tx.Prefetch(stops); err != nil {
+				return err
+			}
+			var record []*courier.CourierEvent
+			for i := range in.Events {
+				r, ev, err := s.applyEvent(tx, actor, &in.Events[i], out.ClockOffset, now, seen)
+				if err != nil {
+					return err
+				}
+				if ev != nil {
+					record = append(record, ev)
+				}
+				out.Results = append(out.Results, r)
+			}
+			taken, err := tx.RecordEvents(record)
+			if err != nil {
+				return err
+			}
+			if len(taken) > 0 {
+				return errRecorded
+			}
+			return nil
+		})
+		if errors.Is(err, errRecorded) && try < 3 {
+			continue
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
+		if err != nil {
+			return nil, err
+		}
+		return out, nil
 	}
-	return out, nil
 }
 
 // validEventID accepts a UUID in its canonical text form.
@@ -207,25 +234,26 @@ func digest(b []byte) string {
 	return hex.EncodeToString(h[:])
 }
 
-// applyEvent applies one event in its own savepoint and records its outcome.
-// The error is an internal one that aborts the batch.
+// applyEvent applies one event and returns its answer and the event to
+// record with its outcome (nil when it is not recorded: a duplicate, or an
+// id that is not a UUID). The error is an internal one that aborts the batch.
 func (s *Service) applyEvent(tx courier.CourierTx, actor courier.Actor, in *CourierEventInput, offset time.Duration, now time.Time,
-	seen map[string]*courier.CourierEvent) (EventResult, error) {
+	seen map[string]*courier.CourierEvent) (EventResult, *courier.CourierEvent, error) {
 	res := EventResult{ClientEventID: in.ClientEventID}
 	if !validEventID(in.ClientEventID) {
 		res.Outcome, res.Err = courier.OutcomeInvalid, courier.FieldError("client_event_id", "must be a UUID made on the phone (8-4-4-4-12 hex digits)")
-		return res, nil
+		return res, nil, nil
 	}
 	hash := digest(in.Raw)
 	if prev := seen[in.ClientEventID]; prev != nil {
-		return duplicateOf(prev, hash)
+		r, err := duplicateOf(prev, hash)
+		return r, nil, err
 	}
 	ev := &courier.CourierEvent{CourierID: actor.CourierID, ClientEventID: in.ClientEventID, Action: in.Action, OrderID: in.OrderID,
 		At: in.At.UTC(), Position: in.Position, RequestHash: hash, Payload: in.Raw}
 	if !in.At.IsZero() && offset != 0 {
 		ev.At = in.At.Add(offset).UTC()
 	}
-	res.At = ev.At
 	if !ev.At.IsZero() {
 		ev.At = ev.At.Truncate(time.Microsecond)
 	}
@@ -234,65 +262,30 @@ func (s *Service) applyEvent(tx courier.CourierTx, actor courier.Actor, in *Cour
 		if err != nil {
 			return err
 		}
-		r.ClientEventID, r.At = in.ClientEventID, ev.At
+		r.ClientEventID, r.At, r.Outcome = in.ClientEventID, ev.At, courier.OutcomeApplied
 		res = r
-		ev.Outcome, ev.Result = courier.OutcomeApplied, encodeResult(res)
-		return s.record(tx, ev)
+		return nil
 	})
-	if err == nil {
-		res.Outcome = courier.OutcomeApplied
-		seen[in.ClientEventID] = ev
-		return res, nil
-	}
-	if errors.Is(err, errRecorded) {
-		return s.recordedElsewhere(tx, actor, in, hash)
-	}
 	var de *courier.Error
-	if !errors.As(err, &de) {
-		return res, err
-	}
-	res = EventResult{ClientEventID: in.ClientEventID, Outcome: courier.OutcomeConflict, Err: de, At: ev.At}
-	if de.Code == courier.EINVALID || de.Code == courier.EBADREQUEST {
-		res.Outcome = courier.OutcomeInvalid
-	}
-	if de.Code == courier.ECONFLICT || de.Code == courier.ENOTFOUND {
-		res.Stop = s.stopState(tx, actor, in.OrderID)
+	switch {
+	case err == nil:
+	case errors.As(err, &de):
+		res = EventResult{ClientEventID: in.ClientEventID, Outcome: courier.OutcomeConflict, Err: de, At: ev.At}
+		if de.Code == courier.EINVALID || de.Code == courier.EBADREQUEST {
+			res.Outcome = courier.OutcomeInvalid
+		}
+		if de.Code == courier.ECONFLICT || de.Code == courier.ENOTFOUND {
+			res.Stop = s.stopState(tx, actor, in.OrderID)
+		}
+	default:
+		return res, nil, err
 	}
 	if ev.At.IsZero() {
 		ev.At = now
 	}
 	ev.Outcome, ev.Result = res.Outcome, encodeResult(res)
-	err = tx.Step(func() error { return s.record(tx, ev) })
-	switch {
-	case errors.Is(err, errRecorded):
-		return s.recordedElsewhere(tx, actor, in, hash)
-	case err != nil:
-		return res, err
-	}
 	seen[in.ClientEventID] = ev
-	return res, nil
-}
-
-// record inserts ev; errRecorded when a concurrent request recorded its id first.
-func (s *Service) record(tx courier.CourierTx, ev *courier.CourierEvent) error {
-	err := tx.RecordEvent(ev)
-	if courier.ErrorCode(err) == courier.ECONFLICT {
-		return errRecorded
-	}
-	return err
-}
-
-// recordedElsewhere answers an event a concurrent request recorded first.
-func (s *Service) recordedElsewhere(tx courier.CourierTx, actor courier.Actor, in *CourierEventInput, hash string) (EventResult, error) {
-	got, err := tx.Events(actor.CourierID, []string{in.ClientEventID})
-	if err != nil {
-		return EventResult{}, err
-	}
-	prev := got[in.ClientEventID]
-	if prev == nil {
-		return EventResult{}, fmt.Errorf("dispatch: event %s recorded but not found", in.ClientEventID)
-	}
-	return duplicateOf(prev, hash)
+	return res, ev, nil
 }
 
 // duplicateOf repeats the first answer to an event, or refuses another event

@@ -343,10 +343,20 @@ func decodeEvent(s string) (Event, error) {
 		SheetID: m.SheetID, StopID: m.StopID, DistanceM: m.DistanceM, Status: m.Status, Progress: m.Progress}, nil
 }
 
-// Publish puts an event on the fleet's live feed, for every replica's subscribers.
-func (t *Tracker) Publish(ctx context.Context, e Event) error {
-	if err := t.rdb.Publish(ctx, t.Channel(), encodeEvent(e)).Err(); err != nil {
-		return fmt.Errorf("publish %s: %w", e.Type, err)
+// Publish puts events on the fleet's live feed, for every replica's
+// subscribers, in one round trip.
+func (t *Tracker) Publish(ctx context.Context, events ...Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	_, err := t.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, e := range events {
+			p.Publish(ctx, t.Channel(), encodeEvent(e))
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("publish %d events: %w", len(events), err)
 	}
 	return nil
 }

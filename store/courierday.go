@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
+	"slices"
 	"strings"
 	"time"
 
@@ -311,31 +311,28 @@ func (s *DB) CourierDay(ctx context.Context, fn func(tx courier.CourierTx) error
 
 // courierTx implements courier.CourierTx over one database transaction.
 type courierTx struct {
-	s    *DB
-	ctx  context.Context
-	tx   *sql.Tx
-	now  time.Time
-	save int // savepoints made
+	s   *DB
+	ctx context.Context
+	tx  *sql.Tx
+	now time.Time
+	// dirty is set by every write of the current step.
+	dirty bool
+	// sheets and orders are the rows this transaction locked, as written so
+	// far: a batch of events reads each once.
+	sheets map[int64]*courier.RouteSheet
+	orders map[int64]*courier.Order
 }
 
 var _ courier.CourierTx = (*courierTx)(nil)
 
 func (t *courierTx) Step(fn func() error) error {
-	t.save++
-	name := "step_" + strconv.Itoa(t.save)
-	if _, err := t.tx.ExecContext(t.ctx, "SAVEPOINT "+name); err != nil {
-		return fmt.Errorf("store: savepoint: %w", err)
+	t.dirty = false
+	err := fn()
+	if err != nil && t.dirty {
+		// Not a domain error any more (%v): the whole transaction rolls back.
+		return fmt.Errorf("store: a step failed after it wrote: %v", err)
 	}
-	if err := fn(); err != nil {
-		if _, rerr := t.tx.ExecContext(t.ctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
-			return errors.Join(err, fmt.Errorf("store: rollback to savepoint: %w", rerr))
-		}
-		return err
-	}
-	if _, err := t.tx.ExecContext(t.ctx, "RELEASE SAVEPOINT "+name); err != nil {
-		return fmt.Errorf("store: release savepoint: %w", err)
-	}
-	return nil
+	return err
 }
 
 func (t *courierTx) Events(courierID int64, clientIDs []string) (map[string]*courier.CourierEvent, error) {
@@ -361,32 +358,93 @@ func (t *courierTx) Events(courierID int64, clientIDs []string) (map[string]*cou
 	return out, nil
 }
 
-func (t *courierTx) RecordEvent(ev *courier.CourierEvent) error {
-	lat, lng := latLngArgs(ev.Position)
-	ev.ReceivedAt = t.now
-	err := t.tx.QueryRowContext(t.ctx, `INSERT INTO courier_events (courier_id, client_event_id, action, order_id, sheet_id, at, lat, lng,
-		request_hash, payload, outcome, result, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
-		ev.CourierID, ev.ClientEventID, string(ev.Action), nullID(ev.OrderID), nullID(ev.SheetID), t.s.d.timeArg(utc(ev.At)), lat, lng,
-		ev.RequestHash, string(ev.Payload), ev.Outcome, string(ev.Result), t.s.d.timeArg(t.now)).Scan(&ev.ID)
-	if t.s.d.violation(err) == uniqueViolation {
-		return courier.Errorf(courier.ECONFLICT, "event %s was recorded already", ev.ClientEventID)
-	} else if err != nil {
-		return fmt.Errorf("store: record courier event: %w", err)
+func (t *courierTx) RecordEvents(evs []*courier.CourierEvent) ([]string, error) {
+	var taken []string
+	for len(evs) > 0 {
+		n := min(len(evs), 200)
+		chunk := evs[:n]
+		evs = evs[n:]
+		var c conds
+		rows := make([]string, len(chunk))
+		byID := map[string]*courier.CourierEvent{}
+		for i, ev := range chunk {
+			lat, lng := latLngArgs(ev.Position)
+			ev.ReceivedAt = t.now
+			rows[i] = "(" + strings.Join([]string{c.arg(ev.CourierID), c.arg(ev.ClientEventID), c.arg(string(ev.Action)), c.arg(nullID(ev.OrderID)),
+				c.arg(nullID(ev.SheetID)), c.arg(t.s.d.timeArg(utc(ev.At))), c.arg(lat), c.arg(lng), c.arg(ev.RequestHash), c.arg(string(ev.Payload)),
+				c.arg(ev.Outcome), c.arg(string(ev.Result)), c.arg(t.s.d.timeArg(t.now))}, ", ") + ")"
+			byID[ev.ClientEventID] = ev
+		}
+		got, err := queryAll(t.ctx, t.tx, "record courier events", func(row rowScanner) (courier.CourierEvent, error) {
+			var ev courier.CourierEvent
+			err := row.Scan(&ev.ID, &ev.ClientEventID)
+			return ev, err
+		}, `INSERT INTO courier_events (courier_id, client_event_id, action, order_id, sheet_id, at, lat, lng,
+			request_hash, payload, outcome, result, received_at) VALUES `+strings.Join(rows, ", ")+`
+			ON CONFLICT (courier_id, client_event_id) DO NOTHING RETURNING id, client_event_id`, c.args...)
+		if err != nil {
+			return nil, err
+		}
+		t.dirty = true
+		for _, g := range got {
+			byID[g.ClientEventID].ID = g.ID
+			delete(byID, g.ClientEventID)
+		}
+		for id := range byID {
+			taken = append(taken, id)
+		}
 	}
-	return nil
+	return taken, nil
 }
 
 func (t *courierTx) sheet(id int64) (*courier.RouteSheet, error) {
+	if sh, ok := t.sheets[id]; ok {
+		return cloneSheet(sh), nil
+	}
 	sh, err := scanSheet(t.tx.QueryRowContext(t.ctx, `SELECT `+sheetColumns+` FROM route_sheets WHERE id = $1`+t.s.d.forUpdate, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, sheetNotFound(id)
 	} else if err != nil {
 		return nil, fmt.Errorf("store: read sheet %d: %w", id, err)
 	}
+	t.keep(sh)
 	return sh, nil
 }
 
+// keep remembers a locked sheet as it is now.
+func (t *courierTx) keep(sh *courier.RouteSheet) {
+	if t.sheets == nil {
+		t.sheets = map[int64]*courier.RouteSheet{}
+	}
+	t.sheets[sh.ID] = cloneSheet(sh)
+}
+
+// cloneSheet copies a sheet so that a caller's changes reach the cache only
+// through WriteSheet.
+func cloneSheet(sh *courier.RouteSheet) *courier.RouteSheet {
+	c := *sh
+	c.Stops = slices.Clone(sh.Stops)
+	return &c
+}
+
+// sheetOf returns the locked sheet that lists orderID among its stops, if this
+// transaction holds one.
+func (t *courierTx) sheetOf(orderID int64) int64 {
+	for id, sh := range t.sheets {
+		for _, st := range sh.Stops {
+			if st.OrderID == orderID {
+				return id
+			}
+		}
+	}
+	return 0
+}
+
 func (t *courierTx) order(id int64, lock bool) (*courier.Order, error) {
+	if o, ok := t.orders[id]; ok {
+		c := *o
+		return &c, nil
+	}
 	q := `SELECT ` + orderColumns + ` FROM orders WHERE id = $1`
 	if lock {
 		q += t.s.d.forUpdate
@@ -397,10 +455,111 @@ func (t *courierTx) order(id int64, lock bool) (*courier.Order, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("store: read order %d: %w", id, err)
 	}
+	if lock {
+		t.keepOrder(o)
+	}
 	return o, nil
 }
 
+// keepOrder remembers a locked order as it is now.
+func (t *courierTx) keepOrder(o *courier.Order) {
+	if t.orders == nil {
+		t.orders = map[int64]*courier.Order{}
+	}
+	c := *o
+	t.orders[o.ID] = &c
+}
+
+// inList returns "$a, $b, ..." for ids, adding them to c.
+func inList[T any](c *conds, ids []T) string {
+	p := make([]string, len(ids))
+	for i, id := range ids {
+		p[i] = c.arg(id)
+	}
+	return strings.Join(p, ", ")
+}
+
+func (t *courierTx) Prefetch(orderIDs []int64) error {
+	var ask []int64
+	for _, id := range sortedUnique(orderIDs) {
+		if _, ok := t.orders[id]; !ok {
+			ask = append(ask, id)
+		}
+	}
+	if len(ask) == 0 {
+		return nil
+	}
+	var c conds
+	where := inList(&c, ask)
+	refs, err := queryAll(t.ctx, t.tx, "sheets of orders", func(row rowScanner) ([2]int64, error) {
+		var r [2]int64
+		err := row.Scan(&r[0], &r[1])
+		return r, err
+	}, `SELECT id, COALESCE(route_sheet_id, 0) FROM orders WHERE id IN (`+where+`)`, c.args...)
+	if err != nil {
+		return err
+	}
+	var sheetIDs []int64
+	for _, r := range refs {
+		if _, ok := t.sheets[r[1]]; r[1] != 0 && !ok {
+			sheetIDs = append(sheetIDs, r[1])
+		}
+	}
+	if sheetIDs = sortedUnique(sheetIDs); len(sheetIDs) > 0 {
+		var c conds
+		sheets, err := queryAll(t.ctx, t.tx, "lock sheets", scanSheet, `SELECT `+sheetColumns+` FROM route_sheets WHERE id IN (`+inList(&c, sheetIDs)+`)
+			ORDER BY id`+t.s.d.forUpdate, c.args...)
+		if err != nil {
+			return err
+		}
+		for _, sh := range sheets {
+			t.keep(sh)
+		}
+	}
+	var lock []int64
+	for _, id := range sheetIDs {
+		for _, st := range t.sheets[id].Stops {
+			if _, ok := t.orders[st.OrderID]; !ok {
+				lock = append(lock, st.OrderID)
+			}
+		}
+	}
+	for lock = sortedUnique(lock); len(lock) > 0; {
+		n := min(len(lock), 500)
+		var c conds
+		orders, err := queryAll(t.ctx, t.tx, "lock orders", scanOrder, `SELECT `+orderColumns+` FROM orders WHERE id IN (`+inList(&c, lock[:n])+`)
+			ORDER BY id`+t.s.d.forUpdate, c.args...)
+		if err != nil {
+			return err
+		}
+		for _, o := range orders {
+			t.keepOrder(o)
+		}
+		lock = lock[n:]
+	}
+	return nil
+}
+
 func (t *courierTx) Stop(orderID int64) (*courier.RouteSheet, *courier.Order, error) {
+	// A stop of a sheet this transaction holds: lock the order at once.
+	if o, ok := t.orders[orderID]; ok && (o.RouteSheetID == 0 || t.sheets[o.RouteSheetID] != nil) {
+		var sh *courier.RouteSheet
+		if o.RouteSheetID != 0 {
+			sh = cloneSheet(t.sheets[o.RouteSheetID])
+		}
+		c := *o
+		return sh, &c, nil
+	}
+	if id := t.sheetOf(orderID); id != 0 {
+		o, err := t.order(orderID, true)
+		if err != nil {
+			return nil, nil, err
+		}
+		if o.RouteSheetID == id {
+			sh, err := t.sheet(id)
+			return sh, o, err
+		}
+	}
 	for try := 0; ; try++ {
 		peek, err := t.order(orderID, false)
 		if err != nil {
@@ -439,11 +598,34 @@ func (t *courierTx) Sheets(courierID int64, date string, statuses ...courier.She
 		}
 		c.add("status IN (" + strings.Join(in, ", ") + ")")
 	}
-	return queryAll(t.ctx, t.tx, "courier sheets", scanSheet, `SELECT `+sheetColumns+` FROM route_sheets`+c.sql()+` ORDER BY id`+t.s.d.forUpdate, c.args...)
+	sheets, err := queryAll(t.ctx, t.tx, "courier sheets", scanSheet, `SELECT `+sheetColumns+` FROM route_sheets`+c.sql()+` ORDER BY id`+t.s.d.forUpdate, c.args...)
+	for _, sh := range sheets {
+		t.keep(sh)
+	}
+	return sheets, err
 }
 
 func (t *courierTx) Orders(ids []int64) (map[int64]*courier.Order, error) {
 	out := map[int64]*courier.Order{}
+	var lock []int64
+	for _, id := range sortedUnique(ids) {
+		if _, ok := t.orders[id]; !ok {
+			lock = append(lock, id)
+		}
+	}
+	for len(lock) > 0 {
+		n := min(len(lock), 500)
+		var c conds
+		orders, err := queryAll(t.ctx, t.tx, "lock orders", scanOrder, `SELECT `+orderColumns+` FROM orders WHERE id IN (`+inList(&c, lock[:n])+`)
+			ORDER BY id`+t.s.d.forUpdate, c.args...)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range orders {
+			t.keepOrder(o)
+		}
+		lock = lock[n:]
+	}
 	for _, id := range sortedUnique(ids) {
 		o, err := t.order(id, true)
 		if err != nil {
@@ -455,10 +637,28 @@ func (t *courierTx) Orders(ids []int64) (map[int64]*courier.Order, error) {
 }
 
 func (t *courierTx) OpenStops(sheetID int64) (int, error) {
+	// From the locked rows when this transaction holds all of the sheet's orders.
+	if sh, ok := t.sheets[sheetID]; ok {
+		n, all := 0, true
+		for _, st := range sh.Stops {
+			o, ok := t.orders[st.OrderID]
+			if !ok {
+				all = false
+				break
+			}
+			if o.RouteSheetID == sheetID && !slices.Contains(finished, o.Status) {
+				n++
+			}
+		}
+		if all {
+			return n, nil
+		}
+	}
 	var n int
-	err := t.tx.QueryRowContext(t.ctx, `SELECT COUNT(*) FROM orders WHERE route_sheet_id = $1 AND status NOT IN ($2, $3, $4, $5, $6)`, sheetID,
-		string(courier.StatusDelivered), string(courier.StatusFailedAttempt), string(courier.StatusRefused),
-		string(courier.StatusReturnedToDepot), string(courier.StatusCancelled)).Scan(&n)
+	var c conds
+	c.add("route_sheet_id = " + c.arg(sheetID))
+	c.add("status NOT IN (" + inList(&c, finishedArgs) + ")")
+	err := t.tx.QueryRowContext(t.ctx, `SELECT COUNT(*) FROM orders`+c.sql(), c.args...).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("store: open stops of sheet %d: %w", sheetID, err)
 	}
@@ -466,12 +666,35 @@ func (t *courierTx) OpenStops(sheetID int64) (int, error) {
 }
 
 func (t *courierTx) WriteSheet(sh *courier.RouteSheet) error {
-	return t.s.updateSheet(t.ctx, t.tx, sh, t.now)
+	t.dirty = true
+	if err := t.s.updateSheet(t.ctx, t.tx, sh, t.now); err != nil {
+		return err
+	}
+	t.keep(sh)
+	return nil
 }
 
 func (t *courierTx) WriteOrder(o *courier.Order, events []courier.OrderEvent) error {
-	return t.s.writeOrder(t.ctx, t.tx, o, events, t.now)
+	t.dirty = true
+	if err := t.s.writeOrder(t.ctx, t.tx, o, events, t.now); err != nil {
+		return err
+	}
+	t.keepOrder(o)
+	return nil
 }
+
+// finished are the order statuses that end a stop.
+var finished = []courier.OrderStatus{courier.StatusDelivered, courier.StatusFailedAttempt, courier.StatusRefused,
+	courier.StatusReturnedToDepot, courier.StatusCancelled}
+
+// finishedArgs are finished as query arguments.
+var finishedArgs = func() []string {
+	var out []string
+	for _, st := range finished {
+		out = append(out, string(st))
+	}
+	return out
+}()
 
 func (t *courierTx) OpenShift(courierID int64) (*courier.CourierShift, error) {
 	sh, err := scanCourierShift(t.tx.QueryRowContext(t.ctx, `SELECT `+courierShiftColumns+` FROM courier_shifts WHERE courier_id = $1 AND ended_at IS NULL`+t.s.d.forUpdate, courierID))
@@ -492,16 +715,21 @@ func (t *courierTx) SaveShift(sh *courier.CourierShift) error {
 	}
 	if sh.ID == 0 {
 		sh.Version, sh.CreatedAt, sh.UpdatedAt = 1, t.now, t.now
+		// DO NOTHING rather than an error: a unique violation would abort a
+		// PostgreSQL transaction, and a concurrent shift start is an answer.
 		err := t.tx.QueryRowContext(t.ctx, `INSERT INTO courier_shifts (courier_id, shift_date, started_at, start_lat, start_lng, ended_at,
-			end_lat, end_lng, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9) RETURNING id`,
+			end_lat, end_lng, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9)
+			ON CONFLICT (courier_id) WHERE ended_at IS NULL DO NOTHING RETURNING id`,
 			sh.CourierID, sh.Date, t.s.d.timeArg(utc(sh.StartedAt)), slat, slng, ended, elat, elng, t.s.d.timeArg(t.now)).Scan(&sh.ID)
-		if t.s.d.violation(err) == uniqueViolation {
+		if errors.Is(err, sql.ErrNoRows) {
 			return courier.Errorf(courier.ECONFLICT, "courier %d has an open shift already", sh.CourierID)
 		} else if err != nil {
 			return fmt.Errorf("store: insert shift: %w", err)
 		}
+		t.dirty = true
 		return nil
 	}
+	t.dirty = true
 	sh.Version, sh.UpdatedAt = sh.Version+1, t.now
 	_, err := t.tx.ExecContext(t.ctx, `UPDATE courier_shifts SET ended_at = $1, end_lat = $2, end_lng = $3, version = $4, updated_at = $5 WHERE id = $6`,
 		ended, elat, elng, sh.Version, t.s.d.timeArg(t.now), sh.ID)

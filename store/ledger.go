@@ -47,15 +47,45 @@ func (s *DB) insertPostings(ctx context.Context, tx *sql.Tx, ps []courier.Postin
 	if err := courier.CheckBalanced(ps); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
+	// One statement for the whole transaction. RETURNING does not promise
+	// the rows' order, so the ids are matched back by what the rows say.
+	var c conds
+	rows := make([]string, len(ps))
 	for i := range ps {
 		p := &ps[i]
-		err := tx.QueryRowContext(ctx, `INSERT INTO ledger_entries (tx_id, account, amount, currency, courier_id, order_id, sheet_id,
-			depot_id, shift_id, kind, actor_id, token_id, at, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-			RETURNING id`, p.TxID, p.Account, p.Amount, p.Currency, nullID(p.CourierID), nullID(p.OrderID), nullID(p.SheetID),
-			nullID(p.DepotID), nullID(p.ShiftID), p.Kind, p.ActorID, p.TokenID, s.d.timeArg(p.At), p.Note).Scan(&p.ID)
-		if err != nil {
-			return fmt.Errorf("store: book %s on %s: %w", p.TxID, p.Account, err)
+		rows[i] = "(" + inList(&c, []any{p.TxID, p.Account, p.Amount, p.Currency, nullID(p.CourierID), nullID(p.OrderID), nullID(p.SheetID),
+			nullID(p.DepotID), nullID(p.ShiftID), p.Kind, p.ActorID, p.TokenID, s.d.timeArg(p.At), p.Note}) + ")"
+	}
+	type key struct {
+		tx, account, currency string
+		amount                int64
+	}
+	got, err := queryAll(ctx, tx, "book postings", func(row rowScanner) (struct {
+		k  key
+		id int64
+	}, error) {
+		var r struct {
+			k  key
+			id int64
 		}
+		err := row.Scan(&r.id, &r.k.tx, &r.k.account, &r.k.currency, &r.k.amount)
+		return r, err
+	}, `INSERT INTO ledger_entries (tx_id, account, amount, currency, courier_id, order_id, sheet_id,
+			depot_id, shift_id, kind, actor_id, token_id, at, note) VALUES `+strings.Join(rows, ", ")+`
+			RETURNING id, tx_id, account, currency, amount`, c.args...)
+	if err != nil {
+		return fmt.Errorf("store: book %s: %w", ps[0].TxID, err)
+	}
+	ids := map[key][]int64{}
+	for _, r := range got {
+		ids[r.k] = append(ids[r.k], r.id)
+	}
+	for i := range ps {
+		k := key{ps[i].TxID, ps[i].Account, ps[i].Currency, ps[i].Amount}
+		if len(ids[k]) == 0 {
+			return fmt.Errorf("store: book %s: posting on %s not returned", ps[i].TxID, ps[i].Account)
+		}
+		ps[i].ID, ids[k] = ids[k][0], ids[k][1:]
 	}
 	return nil
 }
