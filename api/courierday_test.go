@@ -12,6 +12,7 @@ import (
 	"mime/multipart"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -780,6 +781,58 @@ func TestCourierDayBadInput(t *testing.T) {
 		e.must(e.upload("courier1", o1, "photo", pid, jpegPhoto()), 201)
 		if r := e.upload("courier1", o1, "signature", pid, pngSignature()); r.Status != 409 {
 			t.Errorf("a proof id reused: %d %s", r.Status, r.Body)
+		}
+	})
+}
+
+// TestCourierSyncConcurrentReplay: a phone that retries while its first
+// request still runs sends the same batch four times at once; every event is
+// applied exactly once and the other answers are duplicates.
+func TestCourierSyncConcurrentReplay(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		f := e.planDay(nil)
+		e.at(day.Add(7*time.Hour + 5*time.Minute))
+		now := e.clock.Now().Format(time.RFC3339)
+		var evs []any
+		evs = append(evs, map[string]any{"client_event_id": newEventID(), "action": "shift_start", "at": now})
+		for _, id := range f.orders["courier2"] {
+			evs = append(evs, map[string]any{"client_event_id": newEventID(), "action": "deliver", "order_id": id, "at": now,
+				"scanned_barcodes": e.barcodes(id), "collected": map[string]any{"amount": 249900, "method": "cash"}})
+		}
+		batch := map[string]any{"events": evs}
+		results := make([]syncOut, 4)
+		var wg sync.WaitGroup
+		for i := range results {
+			wg.Go(func() {
+				r := e.do("POST", "/api/v1/courier/sync", "courier2", batch)
+				if r.Status != 200 {
+					t.Errorf("sync %d: %d %s", i, r.Status, r.Body)
+					return
+				}
+				_ = json.Unmarshal(r.Body, &results[i])
+			})
+		}
+		wg.Wait()
+		for k := range evs {
+			applied := 0
+			for _, res := range results {
+				switch res.Results[k].Status {
+				case "applied":
+					applied++
+				case "duplicate":
+					if *res.Results[k].OriginalStatus != "applied" {
+						t.Errorf("event %d: a duplicate of %s", k, *res.Results[k].OriginalStatus)
+					}
+				default:
+					t.Errorf("event %d: %+v", k, res.Results[k])
+				}
+			}
+			if applied != 1 {
+				t.Errorf("event %d applied %d times", k, applied)
+			}
+		}
+		if td := e.today("courier2"); td.CashOnHand.Amount != 3*249900 || td.Sheets[0].Status != "completed" {
+			t.Errorf("after four concurrent copies: cash %d, sheet %s", td.CashOnHand.Amount, td.Sheets[0].Status)
 		}
 	})
 }
