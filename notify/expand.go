@@ -228,12 +228,22 @@ func (s *Service) customerNote(ctx context.Context, topic string, p payload, o *
 		n.title, n.body = fmt.Sprintf(tx.deliveredTitle, number), tx.deliveredBody
 	case to == courier.StatusFailedAttempt:
 		reason := p.str("reason")
-		if reason == "" {
-			reason = tx.noReason
-		}
 		data["status"], data["reason"] = string(to), reason
+		words := tx.reasons[reason]
+		if words == "" {
+			words = reason
+		}
+		if words == "" {
+			words = tx.noReason
+		}
 		n.title = fmt.Sprintf(tx.failedTitle, number)
-		n.body = fmt.Sprintf(tx.failedBody, reason, link)
+		n.body = fmt.Sprintf(tx.failedBody, words, link)
+		if wished := p.str("wished_date"); wished != "" {
+			data["wished_date"] = wished
+			if d, err := time.Parse(time.DateOnly, wished); err == nil {
+				n.body = fmt.Sprintf(tx.rescheduledBody, words, d.Format(tx.dateLayout), link)
+			}
+		}
 	}
 	return n, nil
 }

@@ -448,6 +448,29 @@ func TestRussianTemplates(t *testing.T) {
 	}
 }
 
+// TestFailedAttemptWords: a courier's fail reason reaches the customer in
+// words, and a reschedule says the day they asked for.
+func TestFailedAttemptWords(t *testing.T) {
+	e := newEnv(t, t.TempDir()+"/words.db")
+	ru := notify.New(e.db, e.clock, notify.Config{Language: "ru", Location: msk, PublicURL: "https://t.example.ru"}, quiet())
+	o := e.order("RU-2", courier.LatLng{Lat: 55.75, Lng: 37.61})
+	e.customerDevice(o, "ru-phone-2", courier.PlatformAndroid)
+	e.queue(courier.TopicOrderStatus, "order_status:ru:2", map[string]any{"order_id": o.ID, "from": "out_for_delivery", "to": "failed_attempt",
+		"reason": "reschedule", "wished_date": "2026-11-25"})
+	if _, err := ru.NewWorker(e.sender, nil).Drain(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	got := e.fcm.to("ru-phone-2")
+	if len(got) != 1 {
+		t.Fatalf("%d pushes", len(got))
+	}
+	n := got[0]["notification"].(map[string]any)
+	if !strings.HasPrefix(n["body"].(string), "Причина: вы попросили другой день. Как вы просили, привезём 25.11; время сообщим.") ||
+		got[0]["data"].(map[string]any)["wished_date"] != "2026-11-25" {
+		t.Errorf("rescheduled: %v %v", n, got[0]["data"])
+	}
+}
+
 // TestStalePush: a push whose change is older than PushMaxAge is not sent
 // (the message counts as handled); a delivery that waits too long expires.
 func TestStalePush(t *testing.T) {

@@ -16,21 +16,23 @@ type texts struct {
 	sheetChangedBody    string // -
 	messageTitle        string // -
 
-	outTitle        string // order number
-	outBody         string // window, tracking URL
-	arrivingTitle   string // order number
-	arrivingBody    string // minutes, time, tracking URL
-	deliveredTitle  string // order number
-	deliveredBody   string // -
-	failedTitle     string // order number
-	failedBody      string // reason, tracking URL
-	windowBetween   string // from, to
-	windowToday     string // window
-	windowOn        string // date, window
-	unknownWindow   string // -
-	dateLayout      string // Go layout of a date
-	noReason        string // -
-	statusPageTitle string // order number
+	outTitle        string            // order number
+	outBody         string            // window, tracking URL
+	arrivingTitle   string            // order number
+	arrivingBody    string            // minutes, time, tracking URL
+	deliveredTitle  string            // order number
+	deliveredBody   string            // -
+	failedTitle     string            // order number
+	failedBody      string            // reason, tracking URL
+	rescheduledBody string            // reason, wished date, tracking URL
+	reasons         map[string]string // a courier's fail reason in words
+	windowBetween   string            // from, to
+	windowToday     string            // window
+	windowOn        string            // date, window
+	unknownWindow   string            // -
+	dateLayout      string            // Go layout of a date
+	noReason        string            // -
+	statusPageTitle string            // order number
 }
 
 var templates = map[string]texts{
@@ -51,6 +53,10 @@ var templates = map[string]texts{
 		deliveredBody:   "Thank you! Your order has been handed over.",
 		failedTitle:     "We could not deliver order %s",
 		failedBody:      "Reason: %s. We will contact you to agree on a new delivery time; until then your order stays at our depot. Details: %s",
+		rescheduledBody: "Reason: %s. As you asked, we will bring it on %s; the time will follow. Details: %s",
+		reasons: map[string]string{"no_answer": "nobody answered", "refused": "the order was refused", "wrong_address": "the address was wrong",
+			"damaged": "the goods were damaged", "customer_absent": "nobody was there", "reschedule": "you asked for another day",
+			"handed_back": "the courier could not reach you today"},
 		windowBetween:   "between %s and %s",
 		windowToday:     "today %s",
 		windowOn:        "on %s %s",
@@ -76,6 +82,10 @@ var templates = map[string]texts{
 		deliveredBody:   "Спасибо! Заказ вручён.",
 		failedTitle:     "Не удалось доставить заказ %s",
 		failedBody:      "Причина: %s. Мы свяжемся с вами, чтобы договориться о новом времени доставки; до тех пор заказ хранится на нашем складе. Подробнее: %s",
+		rescheduledBody: "Причина: %s. Как вы просили, привезём %s; время сообщим. Подробнее: %s",
+		reasons: map[string]string{"no_answer": "никто не ответил", "refused": "от заказа отказались", "wrong_address": "неверный адрес",
+			"damaged": "товар повреждён", "customer_absent": "никого не было на месте", "reschedule": "вы попросили другой день",
+			"handed_back": "курьер не успел к вам сегодня"},
 		windowBetween:   "с %s до %s",
 		windowToday:     "сегодня %s",
 		windowOn:        "%s %s",
