@@ -836,3 +836,75 @@ func TestCourierSyncConcurrentReplay(t *testing.T) {
 		}
 	})
 }
+
+// TestSheetProgressLive: the dispatcher's list of the day shows each sheet's
+// progress, the stops that will miss their window and the courier's last
+// signal, and every stop event goes out on the tracking stream.
+func TestSheetProgressLive(t *testing.T) {
+	e := newEnv(t)
+	f := e.planDay(nil)
+	e.at(day.Add(7*time.Hour + 5*time.Minute))
+	e.applied("courier1", "shift_start", 0, nil)
+	e.do("POST", "/api/v1/courier/locations", "courier1", map[string]any{"pings": []any{ping(55.73, 37.60, 5, e.clock.Now())}})
+
+	first := f.orders["courier1"][0]
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	go func() {
+		time.Sleep(300 * time.Millisecond) // let the stream subscribe
+		e.applied("courier1", "deliver", first, map[string]any{"scanned_barcodes": e.barcodes(first),
+			"collected": map[string]any{"amount": 249900, "method": "cash"}})
+		time.Sleep(300 * time.Millisecond)
+		cancel()
+	}()
+	r := e.doCtx(ctx, "GET", "/api/v1/tracking/stream", "dispatcher", nil)
+	i := strings.Index(string(r.Body), "event: sheet_progress\ndata: ")
+	if i < 0 {
+		t.Fatalf("no sheet_progress event in %q", r.Body)
+	}
+	var ev struct {
+		SheetID  *int64 `json:"sheet_id"`
+		StopID   *int64 `json:"stop_id"`
+		Status   string
+		Progress struct{ Total, Delivered, Remaining int }
+	}
+	line := strings.SplitN(string(r.Body)[i+len("event: sheet_progress\ndata: "):], "\n", 2)[0]
+	if err := json.Unmarshal([]byte(line), &ev); err != nil || *ev.StopID != first || *ev.SheetID != f.sheets["courier1"].ID ||
+		ev.Status != "delivered" || ev.Progress.Total != 3 || ev.Progress.Delivered != 1 || ev.Progress.Remaining != 2 {
+		t.Errorf("sheet_progress %s: %v", line, err)
+	}
+
+	type progressOut struct {
+		Total, Delivered, Remaining, Late int
+		LateOrders                        []int64    `json:"late_orders"`
+		LastSignal                        *time.Time `json:"last_signal_at"`
+	}
+	progress := func() map[int64]progressOut {
+		var l struct {
+			Items []struct {
+				ID       int64
+				Progress progressOut
+			}
+		}
+		e.decode(e.must(e.do("GET", "/api/v1/route-sheets?date=2026-11-23", "dispatcher", nil), 200), &l)
+		out := map[int64]progressOut{}
+		for _, it := range l.Items {
+			out[it.ID] = it.Progress
+		}
+		return out
+	}
+	p := progress()[f.sheets["courier1"].ID]
+	if p.Total != 3 || p.Delivered != 1 || p.Remaining != 2 || p.Late != 0 || p.LastSignal == nil {
+		t.Errorf("courier 1's sheet under way: %+v", p)
+	}
+	// Past the end of the windows (13:00 Moscow) the two open stops are late.
+	e.at(day.Add(10*time.Hour + 30*time.Minute))
+	p = progress()[f.sheets["courier1"].ID]
+	if p.Late != 2 || len(p.LateOrders) != 2 || slices.Contains(p.LateOrders, first) {
+		t.Errorf("late stops after the windows closed: %+v", p)
+	}
+	// A sheet not started has no late stops and no signal.
+	if p := progress()[f.sheets["courier2"].ID]; p.Late != 0 || p.LastSignal != nil || p.Remaining != 3 {
+		t.Errorf("a sheet not started: %+v", p)
+	}
+}
