@@ -440,7 +440,10 @@ func TestCourierDay(t *testing.T) {
 
 		// --- Courier 3 delivers one and hands the rest back. -------------
 		c1, c2, c3 := f.orders["courier3"][0], f.orders["courier3"][1], f.orders["courier3"][2]
-		e.applied("courier3", "shift_start", 0, nil)
+		if r := e.event("courier3", "shift_start", 0, map[string]any{"date": "2026-11-26"}); r.Status != 422 || r.errorField() != "date" {
+			t.Errorf("a shift for sheets three days away: %d %s", r.Status, r.Body)
+		}
+		e.applied("courier3", "shift_start", 0, map[string]any{"date": "2026-11-23"})
 		e.applied("courier3", "deliver", c1, map[string]any{"collected": map[string]any{"amount": 249900, "method": "cash"}})
 		r0 := e.event("courier3", "shift_end", 0, nil)
 		if r0.Status != 409 {

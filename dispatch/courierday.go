@@ -57,6 +57,10 @@ type CourierEventInput struct {
 	WishedDate string
 	// shift_end: open stops the courier brings back unvisited
 	HandBack []int64
+	// shift_start: the day whose published sheets go out (default the
+	// shift's own date; at most a day apart, for a night shift or a day
+	// planned ahead)
+	Date string
 	// Raw is the event's JSON as sent: kept with the outcome, and its digest
 	// tells a retry from another event that reuses the id.
 	Raw []byte
@@ -328,6 +332,9 @@ func (s *Service) apply(tx courier.CourierTx, actor courier.Actor, in *CourierEv
 		if err := in.Position.Validate("position"); err != nil {
 			return EventResult{}, err
 		}
+	}
+	if in.Date != "" && in.Action != courier.ActionShiftStart {
+		return EventResult{}, courier.FieldError("date", "goes only with shift_start")
 	}
 	if in.Action.AtStop() {
 		if in.OrderID <= 0 {
@@ -746,6 +753,14 @@ func (s *Service) startShift(tx courier.CourierTx, actor courier.Actor, in *Cour
 			Details: map[string]any{"shift_id": open.ID}}
 	}
 	date := ev.At.In(s.cfg.Location).Format(time.DateOnly)
+	if in.Date != "" {
+		d, err := time.ParseInLocation(time.DateOnly, in.Date, s.cfg.Location)
+		own, _ := time.ParseInLocation(time.DateOnly, date, s.cfg.Location)
+		if err != nil || d.Before(own.AddDate(0, 0, -1)) || d.After(own.AddDate(0, 0, 1)) {
+			return EventResult{}, courier.FieldError("date", "is the day of the sheets to start: YYYY-MM-DD, at most a day from %s", date)
+		}
+		date = in.Date
+	}
 	shift := &courier.CourierShift{CourierID: actor.CourierID, Date: date, StartedAt: ev.At, StartPos: in.Position}
 	if err := tx.SaveShift(shift); err != nil {
 		return EventResult{}, err
