@@ -478,7 +478,8 @@ func (s *Service) deliver(tx courier.CourierTx, actor courier.Actor, in *Courier
 		notes = append(notes, fmt.Sprintf("%d pieces refused (back to the depot)", n))
 	}
 	if short := r.Short(); short > 0 {
-		notes = append(notes, fmt.Sprintf("short collection: %d of %d collected", r.Collected, due))
+		notes = append(notes, fmt.Sprintf("short collection: %s of %s collected", courier.Money{Amount: r.Collected, Currency: o.COD.Currency},
+			courier.Money{Amount: due, Currency: o.COD.Currency}))
 	}
 	if r.CollectedBy == courier.PayCard && o.COD.Method == courier.PayCash {
 		notes = append(notes, "paid by card instead of cash (terminal slip "+r.PaymentRef+")")
@@ -497,7 +498,7 @@ func (s *Service) deliver(tx courier.CourierTx, actor courier.Actor, in *Courier
 		o.PaymentStatus = courier.PaymentCollected
 		events = append(events, courier.OrderEvent{Kind: courier.EventPayment, FromStatus: o.Status, ToStatus: o.Status,
 			ActorID: actor.UserID, ActorRole: actor.Role, At: at, Reason: string(courier.PaymentCollected),
-			Comment: fmt.Sprintf("%d collected by %s", r.Collected, r.CollectedBy)})
+			Comment: fmt.Sprintf("%s collected by %s", courier.Money{Amount: r.Collected, Currency: o.COD.Currency}, r.CollectedBy)})
 	}
 	return tx.WriteOrder(o, events)
 }
