@@ -911,3 +911,57 @@ func TestSheetProgressLive(t *testing.T) {
 		t.Errorf("a sheet not started: %+v", p)
 	}
 }
+
+// TestCourierShiftForTheNextDay: a shift started the evening before may work
+// the next day's sheets (shift_start's date), today without a date follows
+// the open shift's working day, and any other date is refused.
+func TestCourierShiftForTheNextDay(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		f := e.planDay(map[string]func(int, map[string]any){
+			"courier1": func(i int, b map[string]any) { b["items"] = []any{} },
+		})
+		// 21:00 in Moscow on the 22nd; the sheets are for the 23rd.
+		e.at(day.Add(-6 * time.Hour))
+		for _, c := range []struct{ date, field string }{{"2026-11-24", "date"}, {"2026-11-21", "date"}, {"23.11.2026", "date"}} {
+			r := e.event("courier1", "shift_start", 0, map[string]any{"date": c.date})
+			if r.Status != 422 || r.errorField() != c.field {
+				t.Errorf("shift_start for %s: %d %s", c.date, r.Status, r.Body)
+			}
+		}
+		if r := e.event("courier1", "arrive", f.orders["courier1"][0], map[string]any{"date": "2026-11-23"}); r.Status != 422 || r.errorField() != "date" {
+			t.Errorf("a date on arrive: %d %s", r.Status, r.Body)
+		}
+		// Courier 2 starts without a date: the 22nd, which has no sheets.
+		e.applied("courier2", "shift_start", 0, nil)
+		var t2 todayOut
+		e.decode(e.must(e.do("GET", "/api/v1/courier/today", "courier2", nil), 200), &t2)
+		if t2.Date != "2026-11-22" || len(t2.Sheets) != 0 || t2.Shift == nil {
+			t.Errorf("courier 2's day without a date: %+v", t2)
+		}
+		// Courier 1 starts for the 23rd: the sheet goes out now.
+		r := e.applied("courier1", "shift_start", 0, map[string]any{"date": "2026-11-23"})
+		if r.Shift == nil || r.Shift.Status != "open" {
+			t.Fatalf("shift for the next day: %+v", r)
+		}
+		var t1 todayOut
+		e.decode(e.must(e.do("GET", "/api/v1/courier/today", "courier1", nil), 200), &t1)
+		if t1.Date != "2026-11-23" || len(t1.Sheets) != 1 || t1.Sheets[0].Status != "active" || t1.Shift == nil || t1.Shift.Status != "open" {
+			t.Fatalf("today without a date follows the open shift: %+v", t1)
+		}
+		for _, st := range t1.Sheets[0].Stops {
+			if st.Status != "out_for_delivery" || !slices.Contains(st.Actions, "deliver") {
+				t.Errorf("stop %d: %s %v", st.OrderID, st.Status, st.Actions)
+			}
+		}
+		// The stops are worked and the shift ends: the day still shows it.
+		e.at(day.Add(7 * time.Hour))
+		for _, id := range f.orders["courier1"] {
+			e.applied("courier1", "deliver", id, map[string]any{"collected": map[string]any{"amount": 249900, "method": "cash"}})
+		}
+		e.applied("courier1", "shift_end", 0, nil)
+		t1 = e.today("courier1")
+		if t1.Shift == nil || t1.Shift.Status != "ended" || t1.Sheets[0].Status != "completed" {
+			t.Errorf("the day after the shift: %+v", t1)
+		}
+	})
+}

@@ -57,9 +57,9 @@ type CourierEventInput struct {
 	WishedDate string
 	// shift_end: open stops the courier brings back unvisited
 	HandBack []int64
-	// shift_start: the day whose published sheets go out (default the
-	// shift's own date; at most a day apart, for a night shift or a day
-	// planned ahead)
+	// shift_start: the working day whose published sheets go out (YYYY-MM-DD);
+	// empty means the day of At in the company time zone. It may be that day
+	// or the next: a courier who starts before midnight for an early route.
 	Date string
 	// Raw is the event's JSON as sent: kept with the outcome, and its digest
 	// tells a retry from another event that reuses the id.
@@ -753,14 +753,9 @@ func (s *Service) startShift(tx courier.CourierTx, actor courier.Actor, in *Cour
 			Message: fmt.Sprintf("your shift started at %s and has not ended", open.StartedAt.UTC().Format(time.RFC3339)),
 			Details: map[string]any{"shift_id": open.ID}}
 	}
-	date := ev.At.In(s.cfg.Location).Format(time.DateOnly)
-	if in.Date != "" {
-		d, err := time.ParseInLocation(time.DateOnly, in.Date, s.cfg.Location)
-		own, _ := time.ParseInLocation(time.DateOnly, date, s.cfg.Location)
-		if err != nil || d.Before(own.AddDate(0, 0, -1)) || d.After(own.AddDate(0, 0, 1)) {
-			return EventResult{}, courier.FieldError("date", "is the day of the sheets to start: YYYY-MM-DD, at most a day from %s", date)
-		}
-		date = in.Date
+	date, err := s.shiftDate(in.Date, ev.At)
+	if err != nil {
+		return EventResult{}, err
 	}
 	shift := &courier.CourierShift{CourierID: actor.CourierID, Date: date, StartedAt: ev.At, StartPos: in.Position}
 	if err := tx.SaveShift(shift); err != nil {
@@ -798,6 +793,24 @@ func (s *Service) startShift(tx courier.CourierTx, actor courier.Actor, in *Cour
 		}
 	}
 	return EventResult{Shift: shift}, nil
+}
+
+// shiftDate is the working day a shift starting at at is for: the day of at
+// in the company time zone, or the day asked for when it is that day or the
+// next (the demo plans tomorrow; a courier may start before midnight).
+func (s *Service) shiftDate(asked string, at time.Time) (string, error) {
+	local := at.In(s.cfg.Location)
+	date := local.Format(time.DateOnly)
+	if asked == "" || asked == date {
+		return date, nil
+	}
+	next := time.Date(local.Year(), local.Month(), local.Day()+1, 0, 0, 0, 0, s.cfg.Location).Format(time.DateOnly)
+	if asked != next {
+		return "", &courier.Error{Code: courier.EINVALID,
+			Message: fmt.Sprintf("date: a shift starting on %s works the sheets of that day or of %s, not %s", date, next, asked),
+			Details: map[string]any{"field": "date", "allowed": []string{date, next}}}
+	}
+	return asked, nil
 }
 
 // startSheet makes a published sheet active at at and sends its planned
