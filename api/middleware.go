@@ -77,7 +77,23 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	return m
 }
 
-// observe logs each request and records its metrics.
+// knownMethods are the methods that get a label value of their own; any
+// other (a client may send any token as a method) counts as "other", so
+// label values stay few whatever clients send.
+var knownMethods = map[string]bool{http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true,
+	http.MethodPatch: true, http.MethodDelete: true, http.MethodOptions: true}
+
+// methodLabel is the method as a metrics label and in the request log.
+func methodLabel(m string) string {
+	if knownMethods[m] {
+		return m
+	}
+	return "other"
+}
+
+// observe logs each request and records its metrics. Labels come from the
+// server's own vocabulary only: the route template ("unmatched" for every
+// path no route has), a known method or "other", and the status.
 func (s *Server) observe(c *gin.Context) {
 	start := time.Now()
 	c.Next()
@@ -85,15 +101,16 @@ func (s *Server) observe(c *gin.Context) {
 	if route == "" {
 		route = "unmatched"
 	}
+	method := methodLabel(c.Request.Method)
 	status := fmt.Sprint(c.Writer.Status())
 	d := time.Since(start)
-	s.metrics.requests.WithLabelValues(route, c.Request.Method, status).Inc()
-	s.metrics.latency.WithLabelValues(route, c.Request.Method, status).Observe(d.Seconds())
+	s.metrics.requests.WithLabelValues(route, method, status).Inc()
+	s.metrics.latency.WithLabelValues(route, method, status).Observe(d.Seconds())
 	level := slog.LevelInfo
 	if c.Writer.Status() >= 500 {
 		level = slog.LevelError
 	}
-	logger(c).Log(c.Request.Context(), level, "request", slog.String("method", c.Request.Method), slog.String("route", route),
+	logger(c).Log(c.Request.Context(), level, "request", slog.String("method", method), slog.String("route", route),
 		slog.Int("status", c.Writer.Status()), slog.Duration("duration", d), slog.Int64("user_id", actorOf(c).UserID))
 }
 

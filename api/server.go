@@ -6,8 +6,11 @@ package api
 
 import (
 	"context"
+	"crypto/subtle"
+	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/courierhq/courier"
@@ -43,6 +46,10 @@ type Deps struct {
 	TrustedProxies []string
 	// Console is how the web console is served at /console/ (console.go).
 	Console ConsoleConfig
+	// MetricsToken is the bearer token GET /metrics asks for. Empty: Handler
+	// does not serve /metrics (404); MetricsHandler serves it on an address
+	// of its own.
+	MetricsToken string
 }
 
 // Server routes HTTP requests to the domain services.
@@ -61,7 +68,9 @@ type Server struct {
 	ready    map[string]func(context.Context) error
 	registry *prometheus.Registry
 	metrics  *metrics
-	engine   *gin.Engine
+	// metricsToken is asked for by /metrics (empty: not served by Handler).
+	metricsToken string
+	engine       *gin.Engine
 	// pollEvery is how often event streams read the store.
 	pollEvery time.Duration
 }
@@ -86,7 +95,7 @@ func init() { gin.SetMode(gin.ReleaseMode) }
 // New builds the server and its routes.
 func New(d Deps) *Server {
 	s := &Server{log: d.Log, clock: d.Clock, store: d.Store, users: d.Users, dispatch: d.Dispatch, tracker: d.Tracker, notify: d.Notify, printer: d.Printer, company: d.Company, ready: d.Ready,
-		registry: prometheus.NewRegistry(), pollEvery: 300 * time.Millisecond}
+		registry: prometheus.NewRegistry(), pollEvery: 300 * time.Millisecond, metricsToken: d.MetricsToken}
 	s.cashdesk = d.Cashdesk
 	if s.log == nil {
 		s.log = slog.Default()
@@ -251,7 +260,46 @@ func (s *Server) readyz(c *gin.Context) error {
 	return nil
 }
 
+// serveMetrics serves the Prometheus metrics to a caller with the metrics
+// token; without a configured token they are not served on the API address.
 func (s *Server) serveMetrics(c *gin.Context) error {
+	if s.metricsToken == "" {
+		return courier.Errorf(courier.ENOTFOUND, "metrics are not served on this address")
+	}
+	if err := s.metricsAllowed(c.Writer, c.Request); err != nil {
+		return err
+	}
 	promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}).ServeHTTP(c.Writer, c.Request)
+	return nil
+}
+
+// MetricsHandler serves GET /metrics alone, for a listener of its own
+// (COURIER_METRICS_ADDR); with a metrics token configured it asks for it too.
+func (s *Server) MetricsHandler() http.Handler {
+	metrics := promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		if err := s.metricsAllowed(w, r); err != nil {
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.WriteHeader(http.StatusUnauthorized)
+			_ = json.NewEncoder(w).Encode(errorBody{Error: errorJSON{Code: courier.EUNAUTHORIZED, Message: courier.ErrorMessage(err), Details: map[string]any{}}})
+			return
+		}
+		metrics.ServeHTTP(w, r)
+	})
+	return mux
+}
+
+// metricsAllowed returns EUNAUTHORIZED unless the request carries the metrics
+// token (or none is configured).
+func (s *Server) metricsAllowed(w http.ResponseWriter, r *http.Request) error {
+	if s.metricsToken == "" {
+		return nil
+	}
+	raw, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if subtle.ConstantTimeCompare([]byte(strings.TrimSpace(raw)), []byte(s.metricsToken)) != 1 {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="courierd-metrics"`)
+		return courier.Errorf(courier.EUNAUTHORIZED, "the metrics token is required")
+	}
 	return nil
 }

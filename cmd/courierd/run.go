@@ -129,7 +129,8 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
 		Ready: map[string]func(context.Context) error{
 			"store": db.Ping,
 			"redis": func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
-		}})
+		},
+		MetricsToken: cfg.MetricsToken})
 	// The notification worker drains the outbox until Run returns; every
 	// replica runs one (the store's leases keep them apart).
 	notes.SetMetrics(notify.NewMetrics(srv.Registry()))
@@ -138,6 +139,27 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
 	workers.Go(func() { notes.NewWorker(sender, nil).Run(wctx) })
 	defer func() { stopWorker(); workers.Wait() }()
 	go purgeIdempotencyKeys(ctx, db, clock, log)
+	if cfg.MetricsAddr != "" {
+		ln, lerr := net.Listen("tcp", cfg.MetricsAddr)
+		if lerr != nil {
+			return fmt.Errorf("COURIER_METRICS_ADDR: %w", lerr)
+		}
+		log.Info("metrics listening", slog.String("addr", ln.Addr().String()))
+		if cfg.OnMetricsListen != nil {
+			cfg.OnMetricsListen(ln.Addr().String())
+		}
+		mctx, stopMetrics := context.WithCancel(ctx)
+		errc := make(chan error, 1)
+		go func() { errc <- serveOn(mctx, ln, srv.MetricsHandler(), cfg.ShutdownTimeout, log.With(slog.String("listener", "metrics"))) }()
+		defer func() {
+			stopMetrics()
+			if merr := <-errc; merr != nil && err == nil {
+				err = fmt.Errorf("metrics listener: %w", merr)
+			}
+		}()
+	} else if cfg.MetricsToken == "" {
+		log.Warn("metrics: GET /metrics is not served (set COURIER_METRICS_ADDR or COURIER_METRICS_TOKEN)")
+	}
 	return serve(ctx, cfg, srv.Handler(), log)
 }
 
@@ -154,12 +176,17 @@ func serve(ctx context.Context, cfg Config, h http.Handler, log *slog.Logger) er
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, IdleTimeout: 120 * time.Second,
-		BaseContext: func(net.Listener) context.Context { return ctx }}
 	log.Info("courierd listening", slog.String("addr", ln.Addr().String()))
 	if cfg.OnListen != nil {
 		cfg.OnListen(ln.Addr().String())
 	}
+	return serveOn(ctx, ln, h, cfg.ShutdownTimeout, log)
+}
+
+// serveOn serves h on ln until ctx ends, then drains requests for up to timeout.
+func serveOn(ctx context.Context, ln net.Listener, h http.Handler, timeout time.Duration, log *slog.Logger) error {
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, IdleTimeout: 120 * time.Second,
+		BaseContext: func(net.Listener) context.Context { return ctx }}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
@@ -167,8 +194,8 @@ func serve(ctx context.Context, cfg Config, h http.Handler, log *slog.Logger) er
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down", slog.Duration("timeout", cfg.ShutdownTimeout))
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	log.Info("shutting down", slog.Duration("timeout", timeout))
+	sctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
@@ -185,12 +212,16 @@ func serve(ctx context.Context, cfg Config, h http.Handler, log *slog.Logger) er
 func openRedis(ctx context.Context, url string, log *slog.Logger) (redis.UniversalClient, func(), error) {
 	var mini *miniredis.Miniredis
 	if url == "" {
+		// It listens on loopback, where any local process could connect: a
+		// random password keeps them out (no FLUSHALL resetting the login throttle).
 		mini = miniredis.NewMiniRedis()
+		password := rand.Text()
+		mini.RequireAuth(password)
 		if err := mini.StartAddr("127.0.0.1:0"); err != nil {
 			return nil, nil, fmt.Errorf("start embedded redis: %w", err)
 		}
-		url = "redis://" + mini.Addr() + "/0"
-		log.Info("redis: REDIS_URL not set, using in-process miniredis", slog.String("addr", mini.Addr()))
+		url = "redis://:" + password + "@" + mini.Addr() + "/0"
+		log.Info("redis: REDIS_URL not set, using in-process miniredis with a random password", slog.String("addr", mini.Addr()))
 	}
 	opt, err := redis.ParseURL(url)
 	if err != nil {

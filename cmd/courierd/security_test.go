@@ -1,0 +1,170 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// TestEmbeddedRedisPassword: the in-process miniredis (no REDIS_URL) refuses
+// clients without its random password, so no local process can FLUSHALL the
+// login throttle; courierd's own client has the password, which is not logged.
+func TestEmbeddedRedisPassword(t *testing.T) {
+	var logs bytes.Buffer
+	rdb, closeRedis, err := openRedis(t.Context(), "", slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeRedis()
+	opt := rdb.(*redis.Client).Options()
+	if len(opt.Password) < 20 {
+		t.Fatalf("embedded redis password %q: want a long random one", opt.Password)
+	}
+	if err := rdb.Set(t.Context(), "throttle:x", 1, 0).Err(); err != nil {
+		t.Fatalf("courierd's own client: %v", err)
+	}
+	stranger := redis.NewClient(&redis.Options{Addr: opt.Addr})
+	defer stranger.Close()
+	if err := stranger.FlushAll(t.Context()).Err(); err == nil || !strings.Contains(err.Error(), "NOAUTH") {
+		t.Errorf("FLUSHALL without the password: %v, want NOAUTH", err)
+	}
+	if n, err := rdb.Exists(t.Context(), "throttle:x").Result(); err != nil || n != 1 {
+		t.Errorf("the key after a stranger's FLUSHALL: %d, %v", n, err)
+	}
+	wrong := redis.NewClient(&redis.Options{Addr: opt.Addr, Password: "guess"})
+	defer wrong.Close()
+	if err := wrong.Ping(t.Context()).Err(); err == nil {
+		t.Error("a wrong password was accepted")
+	}
+	if strings.Contains(logs.String(), opt.Password) {
+		t.Errorf("the password is logged: %s", logs.String())
+	}
+}
+
+// startServer runs courierd with cfg until the test ends and returns its base
+// URL; cfg.OnListen is set here.
+func startServer(t *testing.T, cfg Config) (base string, out *logBuffer) {
+	t.Helper()
+	addr := make(chan string, 1)
+	cfg.OnListen = func(a string) { addr <- a }
+	ctx, cancel := context.WithCancel(context.Background())
+	out = &logBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, cfg, out) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("courierd did not stop")
+		}
+	})
+	select {
+	case a := <-addr:
+		return "http://" + a, out
+	case err := <-done:
+		t.Fatalf("Run: %v", err)
+	case <-time.After(60 * time.Second):
+		t.Fatal("courierd did not start")
+	}
+	return "", nil
+}
+
+// getStatus answers the status of GET url with an optional bearer token.
+func getStatus(t *testing.T, url, token string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+// TestMetricsListener: /metrics is not served on the API address without a
+// token; COURIER_METRICS_ADDR serves it on its own address, asking for
+// COURIER_METRICS_TOKEN when set, which then opens it on the API address too.
+func TestMetricsListener(t *testing.T) {
+	parse := func(env map[string]string) Config {
+		cfg, err := ParseConfig([]string{"--demo", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--bcrypt-cost", "4"},
+			func(k string) string { return env[k] }, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	if _, err := ParseConfig([]string{"--demo", "--metrics-token", "short"}, func(string) string { return "" }, io.Discard); err == nil {
+		t.Error("a 5-character metrics token was accepted")
+	}
+
+	base, out := startServer(t, parse(nil))
+	if st, _ := getStatus(t, base+"/metrics", ""); st != 404 {
+		t.Errorf("/metrics with nothing configured: %d, want 404", st)
+	}
+	if !strings.Contains(out.String(), "GET /metrics is not served") {
+		t.Error("the log does not say that metrics are off")
+	}
+
+	const token = "metrics-token-0123456789"
+	cfg := parse(map[string]string{"COURIER_METRICS_ADDR": "127.0.0.1:0", "COURIER_METRICS_TOKEN": token})
+	maddr := make(chan string, 1)
+	cfg.OnMetricsListen = func(a string) { maddr <- a }
+	base, _ = startServer(t, cfg)
+	metrics := "http://" + <-maddr + "/metrics"
+	if st, _ := getStatus(t, base+"/healthz", ""); st != 200 {
+		t.Fatalf("healthz: %d", st)
+	}
+	for _, test := range []struct {
+		url, token string
+		want       int
+	}{
+		{metrics, token, 200},
+		{metrics, "", 401},
+		{metrics, "wrong-token-0123456789", 401},
+		{base + "/metrics", token, 200},
+		{base + "/metrics", "", 401},
+		{strings.TrimSuffix(metrics, "/metrics") + "/api/v1/orders", token, 404}, // the metrics address serves nothing else
+	} {
+		st, body := getStatus(t, test.url, test.token)
+		if st != test.want {
+			t.Errorf("GET %s with token %q: %d, want %d", test.url, test.token, st, test.want)
+		}
+		if st == 200 && !strings.Contains(body, "courierd_http_requests_total") {
+			t.Errorf("GET %s: no request counter: %.300s", test.url, body)
+		}
+	}
+}
+
+// logBuffer keeps what a server logs, for reading while it runs.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
