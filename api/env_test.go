@@ -143,7 +143,7 @@ func newEnvOn(t *testing.T, dbURL string) *env {
 	}
 	srv := api.New(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: clock, Store: db, Users: users, Dispatch: svc, Tracker: tracker,
 		Printer: printer, Company: "Test Delivery", Cashdesk: cashdesk.New(db, clock, cashdesk.Config{Currency: "RUB", Location: msk}), Notify: notes,
-		Ready: map[string]func(context.Context) error{"store": db.Ping, "redis": func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
+		Ready:        map[string]func(context.Context) error{"store": db.Ping, "redis": func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
 		MetricsToken: testMetricsToken})
 	e := &env{t: t, clock: clock, db: db, srv: srv, svc: svc, notify: notes, mini: mini, tokens: map[string]string{}, courier: map[string]int64{}}
 

@@ -150,7 +150,9 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
 		}
 		mctx, stopMetrics := context.WithCancel(ctx)
 		errc := make(chan error, 1)
-		go func() { errc <- serveOn(mctx, ln, srv.MetricsHandler(), cfg.ShutdownTimeout, log.With(slog.String("listener", "metrics"))) }()
+		go func() {
+			errc <- serveOn(mctx, ln, srv.MetricsHandler(), cfg.ShutdownTimeout, log.With(slog.String("listener", "metrics")))
+		}()
 		defer func() {
 			stopMetrics()
 			if merr := <-errc; merr != nil && err == nil {
