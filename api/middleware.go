@@ -176,10 +176,14 @@ const abandonedAfter = 10 * time.Minute
 // idempotent honours the Idempotency-Key header on POST: the same key with the
 // same request answers the first response again (header Idempotent-Replayed:
 // true) without running the handler; the same key with another request is 422;
-// a key whose first request is still running is 409. Keys are per user.
+// a key whose first request is still running is 409. Keys are per
+// authenticated user: a call without a verified bearer token (a public route)
+// stores nothing, so anonymous clients cannot fill the table, and no client
+// is ever answered with another's response.
 func (s *Server) idempotent(c *gin.Context) {
 	key := c.GetHeader("Idempotency-Key")
-	if c.Request.Method != http.MethodPost || key == "" || selfIdempotent[c.FullPath()] || strings.HasPrefix(c.FullPath(), "/api/v1/auth/") {
+	actor := actorOf(c)
+	if c.Request.Method != http.MethodPost || key == "" || actor.UserID == 0 || selfIdempotent[c.FullPath()] || strings.HasPrefix(c.FullPath(), "/api/v1/auth/") {
 		// Settlements keep their keys in their own transaction; logins and
 		// refreshes are not replayed (their answers are tokens, never stored).
 		c.Next()
@@ -198,10 +202,7 @@ func (s *Server) idempotent(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	scope := "anon:" + c.ClientIP()
-	if a := actorOf(c); a.UserID != 0 {
-		scope = "user:" + itoa(a.UserID)
-	}
+	scope := "user:" + itoa(actor.UserID)
 	sum := sha256.New()
 	fmt.Fprintf(sum, "%s %s %s\n", c.Request.Method, c.Request.URL.RequestURI(), c.ContentType())
 	sum.Write(body)

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -8,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/courierhq/courier/api"
 )
@@ -77,5 +79,66 @@ func TestMetricsCardinality(t *testing.T) {
 	bare.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	if rec.Code != 404 {
 		t.Errorf("/metrics of a server without a metrics token: %d, want 404", rec.Code)
+	}
+}
+
+// countIdempotencyKeys returns how many Idempotency-Keys the store holds (it
+// purges them all to count them).
+func (e *env) countIdempotencyKeys() int64 {
+	e.t.Helper()
+	n, err := e.db.PurgeIdempotencyKeys(context.Background(), e.clock.Now().Add(24*time.Hour))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
+
+// TestAnonymousIdempotencyKeys: calls without a bearer token store no
+// Idempotency-Key, and two customers behind one address sending the same key
+// each get their own answer; an authenticated user's key is replayed.
+func TestAnonymousIdempotencyKeys(t *testing.T) {
+	e := newEnv(t)
+	e.countIdempotencyKeys()
+	for i := range 50 {
+		r := e.do("POST", "/api/v1/devices", "", map[string]any{"token": "t-" + itoa(int64(i)), "platform": "android", "app": "courier"},
+			"Idempotency-Key", "anon-"+itoa(int64(i)))
+		if r.Status != 401 {
+			t.Fatalf("an anonymous courier device: %d %s", r.Status, r.Body)
+		}
+	}
+	var links [2]struct{ Token string }
+	for i := range links {
+		o := e.createOrder("IDEM-" + itoa(int64(i)))
+		e.decode(e.must(e.do("GET", "/api/v1/orders/"+itoa(o.ID)+"/tracking-link", "dispatcher", nil), 200), &links[i])
+	}
+	e.countIdempotencyKeys() // the orders above were created with no key; start from zero
+	var devices [2]struct{ ID int64 }
+	for i, link := range links {
+		r := e.must(e.do("POST", "/api/v1/devices", "", map[string]any{"token": "fcm-customer-" + itoa(int64(i)), "platform": "web", "app": "customer",
+			"tracking_token": link.Token}, "Idempotency-Key", "same-key"), 201)
+		if r.Header.Get("Idempotent-Replayed") != "" {
+			t.Errorf("customer %d got a replayed answer: %s", i, r.Body)
+		}
+		e.decode(r, &devices[i])
+	}
+	if devices[0].ID == devices[1].ID {
+		t.Errorf("two customers with one Idempotency-Key got the same device %d", devices[0].ID)
+	}
+	if n := e.countIdempotencyKeys(); n != 0 {
+		t.Errorf("anonymous calls stored %d Idempotency-Keys, want 0", n)
+	}
+	// An authenticated user's key is kept and replayed, to them only.
+	body := map[string]any{"text": "Come back"}
+	path := "/api/v1/couriers/" + itoa(e.courier["courier1"]) + "/messages"
+	first := e.must(e.do("POST", path, "dispatcher", body, "Idempotency-Key", "msg-1"), 202)
+	again := e.must(e.do("POST", path, "dispatcher", body, "Idempotency-Key", "msg-1"), 202)
+	if again.Header.Get("Idempotent-Replayed") != "true" || string(again.Body) != string(first.Body) {
+		t.Errorf("the dispatcher's retry was not replayed: %s", again.Body)
+	}
+	if r := e.must(e.do("POST", path, "admin", body, "Idempotency-Key", "msg-1"), 202); r.Header.Get("Idempotent-Replayed") != "" {
+		t.Error("another user's key answered the admin")
+	}
+	if n := e.countIdempotencyKeys(); n != 2 {
+		t.Errorf("%d keys stored for two users, want 2", n)
 	}
 }
