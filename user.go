@@ -101,20 +101,33 @@ func joinRoles(roles []Role) string {
 	return s
 }
 
-// Throttle counts attempts per key within a window, shared by every replica
-// (it lives in Redis). Login throttling uses it per login and per client
-// address: an attempt is counted before the password is checked, so parallel
-// guesses cannot all slip under the limit.
-type Throttle interface {
-	// Failures returns the count under key in the current window.
-	Failures(ctx context.Context, key string) (int, error)
-	// Hit counts one attempt under key and returns the new count, atomically;
-	// the count expires window after the first attempt.
-	Hit(ctx context.Context, key string, window time.Duration) (int, error)
-	// Undo takes back one attempt under key (a login that succeeded).
-	Undo(ctx context.Context, key string) error
-	// Reset forgets the count under key.
-	Reset(ctx context.Context, key string) error
+// LoginLimits are the rules of login throttling. Attempts are counted by
+// login and client address together (the pair), so strangers' guesses never
+// lock a login out from other addresses: a pair gets Free attempts at once,
+// then each further attempt waits a delay that doubles from BaseDelay up to
+// MaxDelay. Apart from that an address gets at most PerAddress attempts over
+// all logins within Window (a ceiling well above what the people behind one
+// shared address, a depot's, get wrong). A pair's failures are forgotten
+// Window after its last attempt; a successful login forgets them at once and
+// takes its attempt back from the address.
+type LoginLimits struct {
+	Free       int
+	BaseDelay  time.Duration
+	MaxDelay   time.Duration
+	PerAddress int
+	Window     time.Duration
+}
+
+// LoginThrottle counts login attempts for every replica at once (in Redis).
+// An attempt is counted before the password is checked, so parallel guesses
+// cannot all slip under the limits.
+type LoginThrottle interface {
+	// Attempt counts one attempt of login from addr at now under l, the pair
+	// and the address in one atomic step, and returns 0; or, counting
+	// nothing, how long the client must wait before trying again.
+	Attempt(ctx context.Context, login, addr string, now time.Time, l LoginLimits) (wait time.Duration, err error)
+	// Succeeded forgets the pair's attempts and takes one back from the address.
+	Succeeded(ctx context.Context, login, addr string) error
 }
 
 // ValidateLogin checks a login: 3 to 64 characters of letters, digits, '.', '_', '-', '@'. Returns EINVALID.

@@ -10,15 +10,13 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-// Throttling limits: failed logins per login and per client address within Window.
-type Limits struct {
-	PerLogin   int
-	PerAddress int
-	Window     time.Duration
-}
+// Limits are the login throttling rules (see courier.LoginLimits).
+type Limits = courier.LoginLimits
 
-// DefaultLimits allow 5 failed logins per login and 30 per address in 15 minutes.
-var DefaultLimits = Limits{PerLogin: 5, PerAddress: 30, Window: 15 * time.Minute}
+// DefaultLimits: a login from one address gets 5 attempts at once, then
+// waits 1 s, 2 s, 4 s ... up to 15 minutes between attempts; an address gets
+// 200 failed attempts over all logins in 15 minutes.
+var DefaultLimits = Limits{Free: 5, BaseDelay: time.Second, MaxDelay: 15 * time.Minute, PerAddress: 200, Window: 15 * time.Minute}
 
 // Users logs people in and manages their accounts.
 type Users struct {
@@ -28,14 +26,14 @@ type Users struct {
 
 	store    courier.UserStore
 	tokens   *Tokens
-	throttle courier.Throttle
+	throttle courier.LoginThrottle
 	limits   Limits
 	cost     int
 	dummy    []byte // a hash compared against when the login is unknown, so timing does not tell
 }
 
 // NewUsers returns the user service. bcryptCost 0 means bcrypt.DefaultCost.
-func NewUsers(store courier.UserStore, tokens *Tokens, throttle courier.Throttle, limits Limits, bcryptCost int) *Users {
+func NewUsers(store courier.UserStore, tokens *Tokens, throttle courier.LoginThrottle, limits Limits, bcryptCost int) *Users {
 	if bcryptCost == 0 {
 		bcryptCost = bcrypt.DefaultCost
 	}
@@ -61,28 +59,25 @@ func (s *Users) HashPassword(field, password string) (string, error) {
 }
 
 // Login checks a login and password from a client address and issues tokens.
-// Returns ETOOMANY while throttled and EUNAUTHORIZED for wrong credentials,
-// with one message whether the login exists or not.
+// Returns ETOOMANY (details: retry_after_s) while this login is throttled
+// from this address, or the address is, and EUNAUTHORIZED for wrong
+// credentials, with one message whether the login exists or not.
 func (s *Users) Login(ctx context.Context, login, password, addr string) (*courier.User, Pair, error) {
 	login = strings.TrimSpace(login)
-	keyLogin, keyAddr := "login:"+strings.ToLower(login), "addr:"+addr
-	if len(login) > 64 { // no such login can exist; keep throttle keys short
-		keyLogin = "login:" + strings.ToLower(login[:64])
+	key := strings.ToLower(login)
+	if len(key) > 64 { // no such login can exist; keep throttle keys short
+		key = key[:64]
 	}
 	// Count the attempt before checking the password: requests sent in
-	// parallel each take their own number, so at most PerLogin of them are
-	// checked per window.
-	nLogin, err := s.throttle.Hit(ctx, keyLogin, s.limits.Window)
+	// parallel each take their own turn, so at most limits.Free are checked.
+	wait, err := s.throttle.Attempt(ctx, key, addr, s.tokens.clock.Now(), s.limits)
 	if err != nil {
 		return nil, Pair{}, err
 	}
-	nAddr, err := s.throttle.Hit(ctx, keyAddr, s.limits.Window)
-	if err != nil {
-		return nil, Pair{}, err
-	}
-	if nLogin > s.limits.PerLogin || nAddr > s.limits.PerAddress {
+	if wait > 0 {
+		secs := int((wait + time.Second - 1) / time.Second)
 		return nil, Pair{}, &courier.Error{Code: courier.ETOOMANY, Message: "too many failed logins; try again later",
-			Details: map[string]any{"retry_after_s": int(s.limits.Window.Seconds())}}
+			Details: map[string]any{"retry_after_s": secs}}
 	}
 	u, err := s.store.UserByLogin(ctx, login)
 	if err != nil && courier.ErrorCode(err) != courier.ENOTFOUND {
@@ -95,12 +90,9 @@ func (s *Users) Login(ctx context.Context, login, password, addr string) (*couri
 	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || u == nil || !u.Active {
 		return nil, Pair{}, courier.Errorf(courier.EUNAUTHORIZED, "wrong login or password")
 	}
-	// A good login clears its own count and takes its attempt back from the
-	// address (many couriers log in from one depot's address).
-	if err := s.throttle.Reset(ctx, keyLogin); err != nil {
-		return nil, Pair{}, err
-	}
-	if err := s.throttle.Undo(ctx, keyAddr); err != nil {
+	// A good login forgets its own failures and takes its attempt back from
+	// the address (many couriers log in from one depot's address).
+	if err := s.throttle.Succeeded(ctx, key, addr); err != nil {
 		return nil, Pair{}, err
 	}
 	p, err := s.tokens.Issue(u)

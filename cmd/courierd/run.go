@@ -62,7 +62,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
-	users := auth.NewUsers(db, tokens, throttle.New(rdb, "throttle:"), auth.DefaultLimits, cfg.BcryptCost)
+	users := auth.NewUsers(db, tokens, throttle.NewLogins(rdb, "throttle:", log), auth.DefaultLimits, cfg.BcryptCost)
 	if cfg.Demo {
 		users.MinPassword = len(demoPassword) // the demo logins' password is "demo"
 	}
