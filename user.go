@@ -57,6 +57,34 @@ type UserStore interface {
 	// UpdateUser reads the user, calls fn and writes the result, in one transaction.
 	// Returns ENOTFOUND, ECONFLICT if the new login is taken, or fn's error.
 	UpdateUser(ctx context.Context, id int64, fn func(*User) error) (*User, error)
+
+	// CreateRefreshFamily stores a new family and sets its times.
+	CreateRefreshFamily(ctx context.Context, f *RefreshFamily) error
+	// RefreshFamily returns a family by id. Returns ENOTFOUND.
+	RefreshFamily(ctx context.Context, id string) (*RefreshFamily, error)
+	// RotateRefreshFamily makes to the family's current token id, expiring at
+	// expires, if from is the current one and the family is not revoked: one
+	// atomic compare-and-swap, so of two uses of one token only one rotates.
+	// It reports whether it did.
+	RotateRefreshFamily(ctx context.Context, id, from, to string, expires time.Time) (bool, error)
+	// RevokeRefreshFamily ends a family: none of its tokens is accepted again.
+	RevokeRefreshFamily(ctx context.Context, id string) error
+	// PurgeRefreshFamilies deletes families that expired before t.
+	PurgeRefreshFamilies(ctx context.Context, before time.Time) (int64, error)
+}
+
+// RefreshFamily is one login's chain of refresh tokens. Each refresh token is
+// used once: using it gives a new one, which becomes CurrentJTI. A token of
+// the family that is not the current one has been spent, and presenting it
+// again (a thief's or the owner's copy) revokes the family.
+type RefreshFamily struct {
+	ID         string
+	UserID     int64
+	CurrentJTI string
+	ExpiresAt  time.Time
+	RevokedAt  time.Time // zero while the family is in use
+	CreatedAt  time.Time
+	RotatedAt  time.Time
 }
 
 // Actor is who is asking: the authenticated user, their role and, for

@@ -142,3 +142,80 @@ func TestAnonymousIdempotencyKeys(t *testing.T) {
 		t.Errorf("%d keys stored for two users, want 2", n)
 	}
 }
+
+// refreshOnce exchanges a refresh token and returns the new pair's refresh
+// token, or "" with the status when refused.
+func (e *env) refreshOnce(token string) (string, int) {
+	e.t.Helper()
+	r := e.do("POST", "/api/v1/auth/refresh", "", map[string]any{"refresh_token": token})
+	if r.Status != 200 {
+		return "", r.Status
+	}
+	var tok struct {
+		AccessToken  string `json:"access_token"`
+		RefreshToken string `json:"refresh_token"`
+	}
+	e.decode(r, &tok)
+	if tok.RefreshToken == token || tok.AccessToken == "" {
+		e.t.Fatalf("refresh answered %+v", tok)
+	}
+	return tok.RefreshToken, r.Status
+}
+
+// loginTokens logs in and returns the access and refresh tokens.
+func (e *env) loginTokens(login, password string) (access, refresh string) {
+	e.t.Helper()
+	var tok struct {
+		AccessToken  string `json:"access_token"`
+		RefreshToken string `json:"refresh_token"`
+	}
+	e.decode(e.must(e.do("POST", "/api/v1/auth/login", "", map[string]any{"login": login, "password": password}), 200), &tok)
+	return tok.AccessToken, tok.RefreshToken
+}
+
+// TestRefreshRotation: every refresh gives a new refresh token and spends
+// the old one; presenting a spent one revokes its family (the thief's and the
+// owner's newer tokens alike), and only that family: the user's session on
+// another device goes on.
+func TestRefreshRotation(t *testing.T) {
+	e := newEnv(t)
+	_, r0 := e.loginTokens("courier1", "pw-courier1")
+	_, tablet := e.loginTokens("courier1", "pw-courier1")
+	r1, _ := e.refreshOnce(r0)
+	r2, _ := e.refreshOnce(r1)
+	if r2 == "" {
+		t.Fatal("a rotated refresh token was refused")
+	}
+	// r0 was spent: presenting it again ends the family, r2 included.
+	if _, st := e.refreshOnce(r0); st != 401 {
+		t.Fatalf("a spent refresh token: %d, want 401", st)
+	}
+	if _, st := e.refreshOnce(r2); st != 401 {
+		t.Errorf("the newest token of a family whose spent token was reused: %d, want 401", st)
+	}
+	if _, st := e.refreshOnce(r1); st != 401 {
+		t.Errorf("a spent token of a revoked family: %d, want 401", st)
+	}
+	// The other device's family is untouched.
+	tablet2, st := e.refreshOnce(tablet)
+	if st != 200 {
+		t.Fatalf("the other device's refresh: %d", st)
+	}
+	// Two uses of one token at once: one wins, the other is a reuse and ends the family.
+	results := make(chan int, 2)
+	for range 2 {
+		go func() {
+			r := e.do("POST", "/api/v1/auth/refresh", "", map[string]any{"refresh_token": tablet2})
+			results <- r.Status
+		}()
+	}
+	a, b := <-results, <-results
+	if a+b != 200+401 {
+		t.Errorf("two concurrent uses of one refresh token: %d and %d, want one 200 and one 401", a, b)
+	}
+	// A fresh login works again.
+	_, fresh := e.loginTokens("courier1", "pw-courier1")
+	if _, st := e.refreshOnce(fresh); st != 200 {
+		t.Errorf("after a new login: %d", st)
+	}
+}

@@ -95,16 +95,35 @@ func (s *Users) Login(ctx context.Context, login, password, addr string) (*couri
 	if err := s.throttle.Succeeded(ctx, key, addr); err != nil {
 		return nil, Pair{}, err
 	}
-	p, err := s.tokens.Issue(u)
-	return u, p, err
+	// Each login starts a refresh-token family.
+	family, err := randomID()
+	if err != nil {
+		return nil, Pair{}, err
+	}
+	p, err := s.tokens.Issue(u, family)
+	if err != nil {
+		return nil, Pair{}, err
+	}
+	f := &courier.RefreshFamily{ID: family, UserID: u.ID, CurrentJTI: p.RefreshID, ExpiresAt: p.RefreshExpires}
+	if err := s.store.CreateRefreshFamily(ctx, f); err != nil {
+		return nil, Pair{}, err
+	}
+	return u, p, nil
 }
 
 // Refresh exchanges a refresh token for a new pair, re-reading the user so a
-// deactivated user or a changed role takes effect. Returns EUNAUTHORIZED.
+// deactivated user or a changed role takes effect. Each refresh token works
+// once: the new pair's refresh token replaces it in its family, and
+// presenting a spent one again (a copy someone kept) revokes the family, so
+// neither the thief nor the owner can refresh until they log in again.
+// Returns EUNAUTHORIZED.
 func (s *Users) Refresh(ctx context.Context, raw string) (*courier.User, Pair, error) {
 	a, claims, err := s.tokens.VerifyRefresh(raw)
 	if err != nil {
 		return nil, Pair{}, err
+	}
+	if claims.Family == "" {
+		return nil, Pair{}, courier.Errorf(courier.EUNAUTHORIZED, "the session was ended; log in again")
 	}
 	u, err := s.store.User(ctx, a.UserID)
 	if courier.ErrorCode(err) == courier.ENOTFOUND || (err == nil && (!u.Active || u.Role != a.Role)) {
@@ -115,8 +134,28 @@ func (s *Users) Refresh(ctx context.Context, raw string) (*courier.User, Pair, e
 	if claims.Version != u.TokenVersion {
 		return nil, Pair{}, courier.Errorf(courier.EUNAUTHORIZED, "the session was ended; log in again")
 	}
-	p, err := s.tokens.Issue(u)
-	return u, p, err
+	p, err := s.tokens.Issue(u, claims.Family)
+	if err != nil {
+		return nil, Pair{}, err
+	}
+	rotated, err := s.store.RotateRefreshFamily(ctx, claims.Family, claims.ID, p.RefreshID, p.RefreshExpires)
+	if err != nil {
+		return nil, Pair{}, err
+	}
+	if rotated {
+		return u, p, nil
+	}
+	f, err := s.store.RefreshFamily(ctx, claims.Family)
+	if courier.ErrorCode(err) == courier.ENOTFOUND || (err == nil && (!f.RevokedAt.IsZero() || f.UserID != u.ID)) {
+		return nil, Pair{}, courier.Errorf(courier.EUNAUTHORIZED, "the session was ended; log in again")
+	} else if err != nil {
+		return nil, Pair{}, err
+	}
+	// A spent token: whoever holds the family's tokens, the session ends.
+	if err := s.store.RevokeRefreshFamily(ctx, f.ID); err != nil {
+		return nil, Pair{}, err
+	}
+	return nil, Pair{}, courier.Errorf(courier.EUNAUTHORIZED, "this refresh token was already used; the session is ended, log in again")
 }
 
 // Logout ends every session of the actor: their refresh tokens stop working

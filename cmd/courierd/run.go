@@ -314,7 +314,8 @@ func pushSender(ctx context.Context, cfg Config, log *slog.Logger) (notify.Sende
 }
 
 // purgeIdempotencyKeys forgets Idempotency-Keys older than two days, hourly:
-// retries come within minutes, and the records hold whole responses.
+// retries come within minutes, and the records hold whole responses. It
+// forgets expired refresh-token families too.
 func purgeIdempotencyKeys(ctx context.Context, db courier.Store, clock courier.Clock, log *slog.Logger) {
 	tick := time.NewTicker(time.Hour)
 	defer tick.Stop()
@@ -324,6 +325,12 @@ func purgeIdempotencyKeys(ctx context.Context, db courier.Store, clock courier.C
 			log.Warn("purge idempotency keys", slog.Any("err", err))
 		} else if n > 0 {
 			log.Info("purged idempotency keys", slog.Int64("count", n))
+		}
+		// Refresh-token families whose last token expired end with it.
+		if n, err := db.PurgeRefreshFamilies(ctx, clock.Now()); err != nil && ctx.Err() == nil {
+			log.Warn("purge refresh families", slog.Any("err", err))
+		} else if n > 0 {
+			log.Info("purged refresh families", slog.Int64("count", n))
 		}
 		select {
 		case <-ctx.Done():
