@@ -54,6 +54,7 @@ func TestLogin(t *testing.T) {
 	var me struct{ ID int64 }
 	e.decode(e.must(e.do("GET", "/api/v1/me", "raw:"+tok.AccessToken, nil), 200), &me)
 	e.must(e.do("PATCH", "/api/v1/users/"+itoa(me.ID), "admin", map[string]any{"active": false}), 200)
+	e.must(e.do("GET", "/api/v1/me", "raw:"+again.AccessToken, nil), 401)
 	e.must(e.do("POST", "/api/v1/auth/refresh", "", map[string]any{"refresh_token": tok.RefreshToken}), 401)
 	e.must(e.do("POST", "/api/v1/auth/login", "", map[string]any{"login": "courier1", "password": "pw-courier1"}), 401)
 }
@@ -276,6 +277,7 @@ func TestSessionsEnd(t *testing.T) {
 	_, tabletRefresh := login("courier1", "pw-courier1")
 	e.must(e.do("POST", "/api/v1/auth/refresh", "", map[string]any{"refresh_token": tabletRefresh}), 200)
 	e.must(e.do("POST", "/api/v1/auth/logout", "raw:"+phone, nil), 204)
+	e.must(e.do("GET", "/api/v1/me", "raw:"+phone, nil), 401) // the access token too, at once
 	for _, rt := range []string{phoneRefresh, tabletRefresh} {
 		if r := e.do("POST", "/api/v1/auth/refresh", "", map[string]any{"refresh_token": rt}); r.Status != 401 {
 			t.Errorf("refresh after logout: %d %s", r.Status, r.Body)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/courierhq/courier"
+	"github.com/courierhq/courier/auth"
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -23,6 +24,7 @@ const (
 	ctxRequestID = "request_id"
 	ctxLogger    = "logger"
 	ctxBody      = "body"
+	ctxClaims    = "claims"
 )
 
 func requestID(c *gin.Context) string { return c.GetString(ctxRequestID) }
@@ -137,7 +139,7 @@ func (s *Server) authenticate(roles []courier.Role) gin.HandlerFunc {
 			writeError(c, courier.Errorf(courier.EUNAUTHORIZED, "a bearer token is required"))
 			return
 		}
-		actor, claims, err := s.users.Tokens().VerifyAccess(strings.TrimSpace(raw))
+		actor, claims, err := s.users.Authenticate(c.Request.Context(), strings.TrimSpace(raw))
 		if err != nil {
 			c.Header("WWW-Authenticate", `Bearer realm="courierd", error="invalid_token"`)
 			writeError(c, err)
@@ -145,12 +147,25 @@ func (s *Server) authenticate(roles []courier.Role) gin.HandlerFunc {
 		}
 		actor.TokenID = claims.ID // the jti: money and goods changes record it
 		c.Set(ctxActor, actor)
+		c.Set(ctxClaims, claims)
 		if len(roles) > 0 && !actor.Is(roles...) {
 			writeError(c, actor.Require(roles...))
 			return
 		}
 		c.Next()
 	}
+}
+
+// sessionEnded reports whether the session of the request's token has been
+// ended since the request began (a logout, a new password, deactivation):
+// long event streams ask it as they go and end.
+func (s *Server) sessionEnded(c *gin.Context) bool {
+	claims, ok := c.Get(ctxClaims)
+	if !ok {
+		return false
+	}
+	err := s.users.Check(c.Request.Context(), actorOf(c), claims.(*auth.Claims))
+	return courier.ErrorCode(err) == courier.EUNAUTHORIZED
 }
 
 // capture keeps a copy of what a handler writes, for the idempotency record.

@@ -219,3 +219,24 @@ func TestRefreshRotation(t *testing.T) {
 		t.Errorf("after a new login: %d", st)
 	}
 }
+
+// TestStreamEndsWithSession: the live tracking feed of a dispatcher who logs
+// out ends by itself.
+func TestStreamEndsWithSession(t *testing.T) {
+	e := newEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	token := e.tokens["dispatcher"]
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		e.do("POST", "/api/v1/auth/logout", "raw:"+token, nil)
+	}()
+	start := time.Now()
+	r := e.doCtx(ctx, "GET", "/api/v1/tracking/stream", "dispatcher", nil)
+	if r.Status != 200 || ctx.Err() != nil {
+		t.Fatalf("the stream of a logged-out dispatcher: status %d, still open after %v", r.Status, time.Since(start))
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("the stream ended %v after it began, want within about a second of the logout", d)
+	}
+}

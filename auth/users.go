@@ -23,6 +23,9 @@ type Users struct {
 	// MinPassword is the shortest password accepted for a new or changed
 	// password (default 8; the demo lowers it for its password "demo").
 	MinPassword int
+	// SessionTTL is how long this replica trusts what it read of a user's
+	// sessions when no revocation reaches it (default DefaultSessionTTL).
+	SessionTTL time.Duration
 
 	store    courier.UserStore
 	tokens   *Tokens
@@ -30,6 +33,9 @@ type Users struct {
 	limits   Limits
 	cost     int
 	dummy    []byte // a hash compared against when the login is unknown, so timing does not tell
+
+	sessions    sessionCache
+	revocations Revocations
 }
 
 // NewUsers returns the user service. bcryptCost 0 means bcrypt.DefaultCost.
@@ -38,7 +44,7 @@ func NewUsers(store courier.UserStore, tokens *Tokens, throttle courier.LoginThr
 		bcryptCost = bcrypt.DefaultCost
 	}
 	dummy, _ := bcrypt.GenerateFromPassword([]byte("not a password"), bcryptCost)
-	return &Users{MinPassword: 8, store: store, tokens: tokens, throttle: throttle, limits: limits, cost: bcryptCost, dummy: dummy}
+	return &Users{MinPassword: 8, SessionTTL: DefaultSessionTTL, store: store, tokens: tokens, throttle: throttle, limits: limits, cost: bcryptCost, dummy: dummy}
 }
 
 // Tokens returns the token issuer, for the HTTP layer's verification.
@@ -158,13 +164,16 @@ func (s *Users) Refresh(ctx context.Context, raw string) (*courier.User, Pair, e
 	return nil, Pair{}, courier.Errorf(courier.EUNAUTHORIZED, "this refresh token was already used; the session is ended, log in again")
 }
 
-// Logout ends every session of the actor: their refresh tokens stop working
-// (access tokens run out within their short lifetime).
+// Logout ends every session of the actor: their refresh and access tokens
+// stop working, on every replica within seconds.
 func (s *Users) Logout(ctx context.Context, actor courier.Actor) error {
 	_, err := s.store.UpdateUser(ctx, actor.UserID, func(u *courier.User) error {
 		u.TokenVersion++
 		return nil
 	})
+	if err == nil {
+		s.revoked(ctx, actor.UserID)
+	}
 	return err
 }
 
@@ -213,12 +222,22 @@ func (s *Users) UpdateUser(ctx context.Context, actor courier.Actor, id int64, i
 	if id == actor.UserID && ((in.Active != nil && !*in.Active) || (in.Role != nil && *in.Role != courier.RoleAdmin)) {
 		return nil, courier.Errorf(courier.ECONFLICT, "admins cannot deactivate or demote themselves")
 	}
-	return s.store.UpdateUser(ctx, id, func(u *courier.User) error {
+	var ended bool
+	u, err := s.store.UpdateUser(ctx, id, func(u *courier.User) error {
 		if in.Role != nil && (*in.Role == courier.RoleCourier) != (u.Role == courier.RoleCourier) {
 			return courier.FieldError("role", "a courier login stays a courier login")
 		}
-		return s.apply(u, in)
+		version := u.TokenVersion
+		if err := s.apply(u, in); err != nil {
+			return err
+		}
+		ended = u.TokenVersion != version
+		return nil
 	})
+	if err == nil && ended {
+		s.revoked(ctx, id)
+	}
+	return u, err
 }
 
 func (s *Users) apply(u *courier.User, in UserInput) error {

@@ -56,6 +56,9 @@ type Config struct {
 	OnListen func(addr string)
 	// OnMetricsListen, when set, is told the address of the metrics listener.
 	OnMetricsListen func(addr string)
+	// SessionTTL is how long a replica trusts what it cached of a user's
+	// sessions; 0 means auth.DefaultSessionTTL. Not a flag: tests set it.
+	SessionTTL time.Duration
 }
 
 // setting is one line of the configuration table: flag, env var, default, help.

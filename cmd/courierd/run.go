@@ -22,6 +22,7 @@ import (
 	"github.com/courierhq/courier/geo"
 	"github.com/courierhq/courier/notify"
 	"github.com/courierhq/courier/notify/fcm"
+	"github.com/courierhq/courier/revocation"
 	"github.com/courierhq/courier/sheetpdf"
 	"github.com/courierhq/courier/store"
 	"github.com/courierhq/courier/throttle"
@@ -66,6 +67,11 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
 	if cfg.Demo {
 		users.MinPassword = len(demoPassword) // the demo logins' password is "demo"
 	}
+	if cfg.SessionTTL > 0 {
+		users.SessionTTL = cfg.SessionTTL
+	}
+	revocations := revocation.New(rdb, "courierd:revoked", log) // a logout reaches every replica's session cache
+	users.SetRevocations(revocations)
 	svc := dispatch.New(db, clock, dispatch.Config{Currency: cfg.Currency, Location: loc, Tariff: dispatch.DefaultTariff,
 		DefaultServiceMinutes: 5}, geo.NewZones(db), users)
 	defer svc.Close()
@@ -137,6 +143,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
 	wctx, stopWorker := context.WithCancel(ctx)
 	var workers sync.WaitGroup
 	workers.Go(func() { notes.NewWorker(sender, nil).Run(wctx) })
+	workers.Go(func() { revocations.Listen(wctx, users.Forget, users.ForgetAll) })
 	defer func() { stopWorker(); workers.Wait() }()
 	go purgeIdempotencyKeys(ctx, db, clock, log)
 	if cfg.MetricsAddr != "" {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/courierhq/courier/internal/testsvc"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -167,4 +168,88 @@ func (l *logBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// TestTwoReplicas runs two courierd on one PostgreSQL and one redis-server,
+// as docker-compose does: a refresh token spent on one is spent on the
+// other, and a logout on one refuses the access token on the other within
+// moments, though each replica trusts its cache for a minute here.
+func TestTwoReplicas(t *testing.T) {
+	rs := testsvc.StartRedis(t)
+	env := map[string]string{"DATABASE_URL": testsvc.PostgresURL(t), "REDIS_URL": rs.URL(), "JWT_SECRET": strings.Repeat("s", 40),
+		"COURIER_ADMIN_LOGIN": "root", "COURIER_ADMIN_PASSWORD": "root-password"}
+	replica := func() string {
+		cfg, err := ParseConfig([]string{"--addr", "127.0.0.1:0", "--bcrypt-cost", "4"}, func(k string) string { return env[k] }, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.SessionTTL = time.Minute
+		base, _ := startServer(t, cfg)
+		return base
+	}
+	a := replica()
+	b := replica()
+	type tokens struct {
+		AccessToken  string `json:"access_token"`
+		RefreshToken string `json:"refresh_token"`
+	}
+	login := func(base, login, password string) tokens {
+		var tok tokens
+		if st := call(t, "POST", base+"/api/v1/auth/login", "", `{"login":"`+login+`","password":"`+password+`"}`, &tok); st != 200 {
+			t.Fatalf("login %s at %s: %d", login, base, st)
+		}
+		return tok
+	}
+	root := login(a, "root", "root-password")
+	if st := call(t, "POST", b+"/api/v1/users", root.AccessToken, `{"login":"disp","name":"Disp","role":"dispatcher","password":"disp-password"}`, nil); st != 201 {
+		t.Fatalf("create user: %d", st)
+	}
+
+	// A refresh token used on b is spent on a; its reuse there ends the family on both.
+	t0 := login(b, "disp", "disp-password")
+	var t1 tokens
+	if st := call(t, "POST", b+"/api/v1/auth/refresh", "", `{"refresh_token":"`+t0.RefreshToken+`"}`, &t1); st != 200 {
+		t.Fatalf("refresh at b: %d", st)
+	}
+	if st := call(t, "POST", a+"/api/v1/auth/refresh", "", `{"refresh_token":"`+t0.RefreshToken+`"}`, nil); st != 401 {
+		t.Errorf("the spent refresh token at a: %d, want 401", st)
+	}
+	if st := call(t, "POST", b+"/api/v1/auth/refresh", "", `{"refresh_token":"`+t1.RefreshToken+`"}`, nil); st != 401 {
+		t.Errorf("the family's newest token at b after the reuse at a: %d, want 401", st)
+	}
+
+	// A logout at b reaches a's session cache.
+	s := login(a, "disp", "disp-password")
+	if st := call(t, "GET", a+"/api/v1/me", s.AccessToken, "", nil); st != 200 {
+		t.Fatalf("me at a: %d", st)
+	}
+	if st := call(t, "POST", b+"/api/v1/auth/logout", s.AccessToken, "", nil); st != 204 {
+		t.Fatalf("logout at b: %d", st)
+	}
+	start := time.Now()
+	for call(t, "GET", a+"/api/v1/me", s.AccessToken, "", nil) != 401 {
+		if time.Since(start) > 3*time.Second {
+			t.Fatalf("the access token still works at a %v after the logout at b", time.Since(start))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("a refused the access token %v after the logout at b", time.Since(start).Round(time.Millisecond))
+	if st := call(t, "GET", b+"/api/v1/me", s.AccessToken, "", nil); st != 401 {
+		t.Errorf("me at b after the logout: %d", st)
+	}
+
+	// Deactivation by an admin at a reaches b.
+	d := login(b, "disp", "disp-password")
+	var me struct{ ID int64 }
+	call(t, "GET", b+"/api/v1/me", d.AccessToken, "", &me)
+	if st := call(t, "PATCH", a+"/api/v1/users/"+itoa(me.ID), root.AccessToken, `{"active":false}`, nil); st != 200 {
+		t.Fatalf("deactivate: %d", st)
+	}
+	start = time.Now()
+	for call(t, "GET", b+"/api/v1/me", d.AccessToken, "", nil) != 401 {
+		if time.Since(start) > 3*time.Second {
+			t.Fatalf("the deactivated user's token still works at b %v later", time.Since(start))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
