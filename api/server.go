@@ -40,8 +40,13 @@ type Deps struct {
 	// Printer prints route sheets as PDF; nil answers 503.
 	Printer *sheetpdf.Printer
 	Company string // printed on documents
-	// Ready are the checks of GET /readyz by name (the store, Redis, ...).
+	// Ready are the checks of GET /readyz by name (the store, ...): when one
+	// fails, /readyz answers 503.
 	Ready map[string]func(context.Context) error
+	// Degraded are checks of GET /readyz whose failure leaves the server
+	// useful (Redis: only live tracking stops): /readyz then answers 200
+	// "degraded", so a load balancer keeps sending orders and cash here.
+	Degraded map[string]func(context.Context) error
 	// TrustedProxies are the proxies whose X-Forwarded-For is believed (none by default).
 	TrustedProxies []string
 	// Console is how the web console is served at /console/ (console.go).
@@ -66,6 +71,7 @@ type Server struct {
 	company  string
 	pings    *prometheus.CounterVec
 	ready    map[string]func(context.Context) error
+	degraded map[string]func(context.Context) error
 	registry *prometheus.Registry
 	metrics  *metrics
 	// metricsToken is asked for by /metrics (empty: not served by Handler).
@@ -94,7 +100,7 @@ func init() { gin.SetMode(gin.ReleaseMode) }
 
 // New builds the server and its routes.
 func New(d Deps) *Server {
-	s := &Server{log: d.Log, clock: d.Clock, store: d.Store, users: d.Users, dispatch: d.Dispatch, tracker: d.Tracker, notify: d.Notify, printer: d.Printer, company: d.Company, ready: d.Ready,
+	s := &Server{log: d.Log, clock: d.Clock, store: d.Store, users: d.Users, dispatch: d.Dispatch, tracker: d.Tracker, notify: d.Notify, printer: d.Printer, company: d.Company, ready: d.Ready, degraded: d.Degraded,
 		registry: prometheus.NewRegistry(), pollEvery: 300 * time.Millisecond, metricsToken: d.MetricsToken}
 	s.cashdesk = d.Cashdesk
 	if s.log == nil {
@@ -239,22 +245,32 @@ func (s *Server) healthz(c *gin.Context) error {
 	return nil
 }
 
-// readyz answers 200 when every dependency answers within 2 s, else 503 naming the failing ones.
+// readyz answers 200 when every dependency answers within 2 s, 200
+// "degraded" when only optional ones (Redis) do not, else 503; each check is
+// named with ok or down.
 func (s *Server) readyz(c *gin.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
-	checks, ok := map[string]string{}, true
-	for name, check := range s.ready {
-		if err := check(ctx); err != nil {
-			checks[name], ok = "down", false
-			logger(c).Warn("readiness check failed", slog.String("check", name), slog.Any("err", err))
-		} else {
-			checks[name] = "ok"
+	checks, required, optional := map[string]string{}, true, true
+	for _, group := range []struct {
+		checks map[string]func(context.Context) error
+		ok     *bool
+	}{{s.ready, &required}, {s.degraded, &optional}} {
+		for name, check := range group.checks {
+			if err := check(ctx); err != nil {
+				checks[name], *group.ok = "down", false
+				logger(c).Warn("readiness check failed", slog.String("check", name), slog.Any("err", err))
+			} else {
+				checks[name] = "ok"
+			}
 		}
 	}
 	status, code := "ok", http.StatusOK
-	if !ok {
+	switch {
+	case !required:
 		status, code = "unavailable", http.StatusServiceUnavailable
+	case !optional:
+		status = "degraded"
 	}
 	c.JSON(code, gin.H{"status": status, "checks": checks})
 	return nil

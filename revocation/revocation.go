@@ -90,7 +90,7 @@ func (r *Redis) Listen(ctx context.Context, forget func(userID int64), forgetAll
 		stop()
 		end(false)
 	}()
-	down, silent := false, 0
+	down, silent, pause := false, 0, 200*time.Millisecond
 	for ctx.Err() == nil {
 		ps := current()
 		msg, err := ps.ReceiveTimeout(ctx, r.Idle)
@@ -115,11 +115,12 @@ func (r *Redis) Listen(ctx context.Context, forget func(userID int64), forgetAll
 			select {
 			case <-ctx.Done():
 				return
-			case <-time.After(200 * time.Millisecond):
+			case <-time.After(pause):
 			}
+			pause = min(2*pause, 5*time.Second)
 			continue
 		}
-		silent = 0
+		silent, pause = 0, 200*time.Millisecond
 		switch m := msg.(type) {
 		case *redis.Subscription:
 			forgetAll()

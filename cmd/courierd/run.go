@@ -132,10 +132,9 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
 	srv := api.New(api.Deps{TrustedProxies: proxies, Log: log, Clock: clock, Store: db, Users: users, Dispatch: svc, Cashdesk: desk, Tracker: tracker, Notify: notes, Printer: printer, Company: cfg.Company,
 		Console: api.ConsoleConfig{Dir: cfg.WebDir, TileURL: consoleTiles(cfg.TileURL), TimeZone: cfg.TimeZone, Currency: cfg.Currency,
 			Language: cfg.Language, Company: cfg.Company, Date: demoDate},
-		Ready: map[string]func(context.Context) error{
-			"store": db.Ping,
-			"redis": func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
-		},
+		Ready: map[string]func(context.Context) error{"store": db.Ping},
+		// Without Redis only live tracking stops (logins count per replica meanwhile).
+		Degraded:     map[string]func(context.Context) error{"redis": func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
 		MetricsToken: cfg.MetricsToken})
 	// The notification worker drains the outbox until Run returns; every
 	// replica runs one (the store's leases keep them apart).

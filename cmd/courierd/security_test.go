@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -251,5 +253,175 @@ func TestTwoReplicas(t *testing.T) {
 			t.Fatalf("the deactivated user's token still works at b %v later", time.Since(start))
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// request sends a JSON request and returns the status and the decoded body.
+func request(t *testing.T, method, url, token, body string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out map[string]any
+	b, _ := io.ReadAll(res.Body)
+	_ = json.Unmarshal(b, &out)
+	return res.StatusCode, out
+}
+
+// errorCode returns the code of an error body {"error":{"code","message","details"}},
+// or "" when the body does not have that shape.
+func errorCode(body map[string]any) string {
+	e, _ := body["error"].(map[string]any)
+	code, _ := e["code"].(string)
+	if _, ok := e["message"].(string); !ok {
+		return ""
+	}
+	if _, ok := e["details"].(map[string]any); !ok {
+		return ""
+	}
+	return code
+}
+
+// TestRedisDown stops a real redis-server under a running courierd and starts
+// it again: meanwhile tracking answers 503 unavailable, logins work (throttled
+// in the replica's memory, logged), orders, planning and the cash desk work,
+// /readyz says degraded; afterwards everything works again by itself.
+func TestRedisDown(t *testing.T) {
+	rs := testsvc.StartRedis(t)
+	cfg, err := ParseConfig([]string{"--demo", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--bcrypt-cost", "4"},
+		func(k string) string { return map[string]string{"REDIS_URL": rs.URL()}[k] }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, logs := startServer(t, cfg)
+	token := func(login string) string {
+		var tok struct {
+			AccessToken string `json:"access_token"`
+		}
+		if st := call(t, "POST", base+"/api/v1/auth/login", "", `{"login":"`+login+`","password":"demo"}`, &tok); st != 200 {
+			t.Fatalf("login %s: %d", login, st)
+		}
+		return tok.AccessToken
+	}
+	courierTok, dispTok, cashTok := token("courier1"), token("dispatcher"), token("cashier")
+	var me struct {
+		CourierID int64 `json:"courier_id"`
+	}
+	call(t, "GET", base+"/api/v1/me", courierTok, "", &me)
+	ping := func() string {
+		return `{"pings":[{"lat":55.7312,"lng":37.6401,"accuracy_m":5,"recorded_at":"` + time.Now().UTC().Format(time.RFC3339Nano) + `"}]}`
+	}
+	tracking := []struct{ method, path, token string }{
+		{"GET", "/api/v1/couriers/nearby?lat=55.7312&lng=37.6401", dispTok},
+		{"GET", "/api/v1/couriers/" + itoa(me.CourierID) + "/location", dispTok},
+		{"GET", "/api/v1/couriers/" + itoa(me.CourierID) + "/track", dispTok},
+		{"GET", "/api/v1/tracking/positions", dispTok},
+	}
+	if st, body := request(t, "POST", base+"/api/v1/courier/locations", courierTok, ping()); st != 200 {
+		t.Fatalf("a ping with Redis up: %d %v", st, body)
+	}
+	for _, r := range tracking {
+		if st, body := request(t, r.method, base+r.path, r.token, ""); st != 200 {
+			t.Fatalf("%s with Redis up: %d %v", r.path, st, body)
+		}
+	}
+
+	rs.Stop()
+	for _, r := range append(tracking, struct{ method, path, token string }{"GET", "/api/v1/tracking/stream", dispTok}) {
+		if st, body := request(t, r.method, base+r.path, r.token, ""); st != 503 || errorCode(body) != "unavailable" {
+			t.Errorf("%s with Redis down: %d %v, want 503 unavailable", r.path, st, body)
+		}
+	}
+	if st, body := request(t, "POST", base+"/api/v1/courier/locations", courierTok, ping()); st != 503 || errorCode(body) != "unavailable" {
+		t.Errorf("a ping with Redis down: %d %v, want 503 unavailable", st, body)
+	}
+	// Logins work, throttled in this replica's memory.
+	token("admin")
+	for range 5 {
+		if st, _ := request(t, "POST", base+"/api/v1/auth/login", "", `{"login":"courier2","password":"wrong"}`); st != 401 {
+			t.Errorf("a wrong password with Redis down: %d, want 401", st)
+		}
+	}
+	if st, _ := request(t, "POST", base+"/api/v1/auth/login", "", `{"login":"courier2","password":"demo"}`); st != 429 {
+		t.Errorf("the 6th attempt with Redis down: %d, want 429 (the replica's own limit)", st)
+	}
+	if !strings.Contains(logs.String(), "login throttle: Redis does not answer") {
+		t.Error("the log does not say the login throttle fell back to memory")
+	}
+	// Orders, planning and the cash desk work as before.
+	moscow, _ := time.LoadLocation("Europe/Moscow")
+	tomorrow := time.Now().In(moscow).AddDate(0, 0, 1).Format(time.DateOnly)
+	order := `{"external_id":"REDIS-DOWN-1","delivery_date":"` + tomorrow + `","customer":{"name":"Anna","phone":"+7 903 123-45-67"},"address":"Moscow, Tverskaya 7",
+		"location":{"lat":55.7577,"lng":37.6136},"weight_kg":2,"items":[{"sku":"A1","name":"Kettle","qty":1}],
+		"cod":{"amount":249900,"currency":"RUB","method":"cash"}}`
+	if st, body := request(t, "POST", base+"/api/v1/orders", dispTok, order); st != 201 {
+		t.Errorf("create an order with Redis down: %d %v", st, body)
+	}
+	if st, _ := request(t, "GET", base+"/api/v1/orders?limit=5", dispTok, ""); st != 200 {
+		t.Errorf("list orders with Redis down: %d", st)
+	}
+	st, plan := request(t, "POST", base+"/api/v1/plans", dispTok, `{"date":"`+tomorrow+`","depot_id":1,"time_limit_s":1}`)
+	if st != 202 {
+		t.Fatalf("plan with Redis down: %d %v", st, plan)
+	}
+	planURL := base + "/api/v1/plans/" + strconv.FormatInt(int64(plan["id"].(float64)), 10)
+	for deadline := time.Now().Add(60 * time.Second); plan["status"] != "done"; time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(deadline) || plan["status"] == "failed" {
+			t.Fatalf("the plan with Redis down: %v", plan["status"])
+		}
+		_, plan = request(t, "GET", planURL, dispTok, "")
+	}
+	if st, body := request(t, "POST", base+"/api/v1/cashdesk/shifts", cashTok, `{"depot_id":1}`); st != 201 {
+		t.Errorf("open a cash shift with Redis down: %d %v", st, body)
+	}
+	if st, _ := request(t, "GET", base+"/api/v1/cashdesk/debtors", cashTok, ""); st != 200 {
+		t.Errorf("debtors with Redis down: %d", st)
+	}
+	if st, body := request(t, "GET", base+"/readyz", "", ""); st != 200 || body["status"] != "degraded" || body["checks"].(map[string]any)["redis"] != "down" {
+		t.Errorf("readyz with Redis down: %d %v", st, body)
+	}
+
+	rs.Start()
+	back := time.Now()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		st, _ := request(t, "POST", base+"/api/v1/courier/locations", courierTok, ping())
+		if st == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pings still %d 15 s after Redis came back", st)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("pings accepted again %v after Redis came back", time.Since(back).Round(time.Millisecond))
+	for _, r := range tracking {
+		if st, body := request(t, r.method, base+r.path, r.token, ""); st != 200 {
+			t.Errorf("%s after Redis came back: %d %v", r.path, st, body)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", base+"/api/v1/tracking/stream", nil)
+	req.Header.Set("Authorization", "Bearer "+dispTok)
+	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 200 {
+		t.Errorf("the tracking stream after Redis came back: %v %v", res, err)
+	} else {
+		res.Body.Close()
+	}
+	time.Sleep(1100 * time.Millisecond) // the throttle leaves Redis alone a second after a failure
+	token("dispatcher")
+	if !strings.Contains(logs.String(), "login throttle: Redis answers again") {
+		t.Error("the log does not say the login throttle went back to Redis")
+	}
+	if st, body := request(t, "GET", base+"/readyz", "", ""); st != 200 || body["status"] != "ok" {
+		t.Errorf("readyz after Redis came back: %d %v", st, body)
 	}
 }
