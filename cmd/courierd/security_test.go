@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -54,12 +53,12 @@ func TestEmbeddedRedisPassword(t *testing.T) {
 
 // startServer runs courierd with cfg until the test ends and returns its base
 // URL; cfg.OnListen is set here.
-func startServer(t *testing.T, cfg Config) (base string, out *logBuffer) {
+func startServer(t *testing.T, cfg Config) (base string, out *syncWriter) {
 	t.Helper()
 	addr := make(chan string, 1)
 	cfg.OnListen = func(a string) { addr <- a }
 	ctx, cancel := context.WithCancel(context.Background())
-	out = &logBuffer{}
+	out = &syncWriter{w: &bytes.Buffer{}}
 	done := make(chan error, 1)
 	go func() { done <- Run(ctx, cfg, out) }()
 	t.Cleanup(func() {
@@ -84,20 +83,11 @@ func startServer(t *testing.T, cfg Config) (base string, out *logBuffer) {
 	return "", nil
 }
 
-// getStatus answers the status of GET url with an optional bearer token.
+// getStatus answers the status and body of GET url with an optional bearer token.
 func getStatus(t *testing.T, url, token string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest("GET", url, nil)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b)
+	st, b := send(t, "GET", url, token, "")
+	return st, string(b)
 }
 
 // TestMetricsListener: /metrics is not served on the API address without a
@@ -152,24 +142,6 @@ func TestMetricsListener(t *testing.T) {
 			t.Errorf("GET %s: no request counter: %.300s", test.url, body)
 		}
 	}
-}
-
-// logBuffer keeps what a server logs, for reading while it runs.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // TestTwoReplicas runs two courierd on one PostgreSQL and one redis-server,
@@ -259,20 +231,10 @@ func TestTwoReplicas(t *testing.T) {
 // request sends a JSON request and returns the status and the decoded body.
 func request(t *testing.T, method, url, token, body string) (int, map[string]any) {
 	t.Helper()
-	req, _ := http.NewRequest(method, url, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
+	st, b := send(t, method, url, token, body)
 	var out map[string]any
-	b, _ := io.ReadAll(res.Body)
 	_ = json.Unmarshal(b, &out)
-	return res.StatusCode, out
+	return st, out
 }
 
 // errorCode returns the code of an error body {"error":{"code","message","details"}},
