@@ -34,7 +34,10 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-const testSecret = "test-secret-test-secret-test-secret-0123456789"
+const (
+	testSecret       = "test-secret-test-secret-test-secret-0123456789"
+	testMetricsToken = "test-metrics-token-0123456789"
+)
 
 // fixedClock is a settable clock.
 type fixedClock struct {
@@ -125,7 +128,7 @@ func newEnvOn(t testing.TB, dbURL string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	users := auth.NewUsers(db, tokens, throttle.New(rdb, "throttle:"), auth.DefaultLimits, 4)
+	users := auth.NewUsers(db, tokens, throttle.NewLogins(rdb, "throttle:", nil), auth.DefaultLimits, 4)
 	msk, _ := time.LoadLocation("Europe/Moscow")
 	svc := dispatch.New(db, clock, dispatch.Config{Currency: "RUB", Location: msk, Tariff: dispatch.DefaultTariff, DefaultServiceMinutes: 5}, geo.NewZones(db), users)
 	svc.SetSolver(dispatch.SolverSettings{MaxIterations: 300}) // deterministic and quick
@@ -140,7 +143,8 @@ func newEnvOn(t testing.TB, dbURL string) *env {
 	}
 	srv := api.New(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: clock, Store: db, Users: users, Dispatch: svc, Tracker: tracker,
 		Printer: printer, Company: "Test Delivery", Cashdesk: cashdesk.New(db, clock, cashdesk.Config{Currency: "RUB", Location: msk}), Notify: notes,
-		Ready: map[string]func(context.Context) error{"store": db.Ping, "redis": func(ctx context.Context) error { return rdb.Ping(ctx).Err() }}})
+		Ready:        map[string]func(context.Context) error{"store": db.Ping, "redis": func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
+		MetricsToken: testMetricsToken, TrustedProxies: []string{"192.0.2.1"}}) // httptest's client address
 	e := &env{t: t, clock: clock, db: db, srv: srv, svc: svc, notify: notes, mini: mini, tokens: map[string]string{}, courier: map[string]int64{}}
 
 	hash, _ := users.HashPassword("password", "admin-pass")

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/courierhq/courier"
+	"github.com/courierhq/courier/auth"
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -23,6 +24,7 @@ const (
 	ctxRequestID = "request_id"
 	ctxLogger    = "logger"
 	ctxBody      = "body"
+	ctxClaims    = "claims"
 )
 
 func requestID(c *gin.Context) string { return c.GetString(ctxRequestID) }
@@ -77,7 +79,23 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	return m
 }
 
-// observe logs each request and records its metrics.
+// knownMethods are the methods that get a label value of their own; any
+// other (a client may send any token as a method) counts as "other", so
+// label values stay few whatever clients send.
+var knownMethods = map[string]bool{http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true,
+	http.MethodPatch: true, http.MethodDelete: true, http.MethodOptions: true}
+
+// methodLabel is the method as a metrics label and in the request log.
+func methodLabel(m string) string {
+	if knownMethods[m] {
+		return m
+	}
+	return "other"
+}
+
+// observe logs each request and records its metrics. Labels come from the
+// server's own vocabulary only: the route template ("unmatched" for every
+// path no route has), a known method or "other", and the status.
 func (s *Server) observe(c *gin.Context) {
 	start := time.Now()
 	c.Next()
@@ -85,15 +103,16 @@ func (s *Server) observe(c *gin.Context) {
 	if route == "" {
 		route = "unmatched"
 	}
+	method := methodLabel(c.Request.Method)
 	status := fmt.Sprint(c.Writer.Status())
 	d := time.Since(start)
-	s.metrics.requests.WithLabelValues(route, c.Request.Method, status).Inc()
-	s.metrics.latency.WithLabelValues(route, c.Request.Method, status).Observe(d.Seconds())
+	s.metrics.requests.WithLabelValues(route, method, status).Inc()
+	s.metrics.latency.WithLabelValues(route, method, status).Observe(d.Seconds())
 	level := slog.LevelInfo
 	if c.Writer.Status() >= 500 {
 		level = slog.LevelError
 	}
-	logger(c).Log(c.Request.Context(), level, "request", slog.String("method", c.Request.Method), slog.String("route", route),
+	logger(c).Log(c.Request.Context(), level, "request", slog.String("method", method), slog.String("route", route),
 		slog.Int("status", c.Writer.Status()), slog.Duration("duration", d), slog.Int64("user_id", actorOf(c).UserID))
 }
 
@@ -120,7 +139,7 @@ func (s *Server) authenticate(roles []courier.Role) gin.HandlerFunc {
 			writeError(c, courier.Errorf(courier.EUNAUTHORIZED, "a bearer token is required"))
 			return
 		}
-		actor, claims, err := s.users.Tokens().VerifyAccess(strings.TrimSpace(raw))
+		actor, claims, err := s.users.Authenticate(c.Request.Context(), strings.TrimSpace(raw))
 		if err != nil {
 			c.Header("WWW-Authenticate", `Bearer realm="courierd", error="invalid_token"`)
 			writeError(c, err)
@@ -128,12 +147,25 @@ func (s *Server) authenticate(roles []courier.Role) gin.HandlerFunc {
 		}
 		actor.TokenID = claims.ID // the jti: money and goods changes record it
 		c.Set(ctxActor, actor)
+		c.Set(ctxClaims, claims)
 		if len(roles) > 0 && !actor.Is(roles...) {
 			writeError(c, actor.Require(roles...))
 			return
 		}
 		c.Next()
 	}
+}
+
+// sessionEnded reports whether the session of the request's token has been
+// ended since the request began (a logout, a new password, deactivation):
+// long event streams ask it as they go and end.
+func (s *Server) sessionEnded(c *gin.Context) bool {
+	claims, ok := c.Get(ctxClaims)
+	if !ok {
+		return false
+	}
+	err := s.users.Check(c.Request.Context(), actorOf(c), claims.(*auth.Claims))
+	return courier.ErrorCode(err) == courier.EUNAUTHORIZED
 }
 
 // capture keeps a copy of what a handler writes, for the idempotency record.
@@ -159,10 +191,14 @@ const abandonedAfter = 10 * time.Minute
 // idempotent honours the Idempotency-Key header on POST: the same key with the
 // same request answers the first response again (header Idempotent-Replayed:
 // true) without running the handler; the same key with another request is 422;
-// a key whose first request is still running is 409. Keys are per user.
+// a key whose first request is still running is 409. Keys are per
+// authenticated user: a call without a verified bearer token (a public route)
+// stores nothing, so anonymous clients cannot fill the table, and no client
+// is ever answered with another's response.
 func (s *Server) idempotent(c *gin.Context) {
 	key := c.GetHeader("Idempotency-Key")
-	if c.Request.Method != http.MethodPost || key == "" || selfIdempotent[c.FullPath()] || strings.HasPrefix(c.FullPath(), "/api/v1/auth/") {
+	actor := actorOf(c)
+	if c.Request.Method != http.MethodPost || key == "" || actor.UserID == 0 || selfIdempotent[c.FullPath()] || strings.HasPrefix(c.FullPath(), "/api/v1/auth/") {
 		// Settlements keep their keys in their own transaction; logins and
 		// refreshes are not replayed (their answers are tokens, never stored).
 		c.Next()
@@ -181,10 +217,7 @@ func (s *Server) idempotent(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	scope := "anon:" + c.ClientIP()
-	if a := actorOf(c); a.UserID != 0 {
-		scope = "user:" + itoa(a.UserID)
-	}
+	scope := "user:" + itoa(actor.UserID)
 	sum := sha256.New()
 	fmt.Fprintf(sum, "%s %s %s\n", c.Request.Method, c.Request.URL.RequestURI(), c.ContentType())
 	sum.Write(body)

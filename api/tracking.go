@@ -222,7 +222,8 @@ type eventJSON struct {
 // trackingStream is the console's live feed: Server-Sent Events of position
 // changes and detector events (off_route, idle, arrived, ...), from Redis
 // Pub/Sub, so every replica sees every courier. A comment line every 15 s keeps
-// proxies from closing the stream.
+// proxies from closing the stream. It ends within a second or so of the
+// session's end (a logout, deactivation).
 func (s *Server) trackingStream(c *gin.Context) error {
 	ctx := c.Request.Context()
 	events, err := s.tracker.Subscribe(ctx)
@@ -234,10 +235,16 @@ func (s *Server) trackingStream(c *gin.Context) error {
 	c.Writer.Flush()
 	keepAlive := time.NewTicker(15 * time.Second)
 	defer keepAlive.Stop()
+	recheck := time.NewTicker(time.Second)
+	defer recheck.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-recheck.C:
+			if s.sessionEnded(c) {
+				return nil
+			}
 		case <-keepAlive.C:
 			c.Writer.WriteString(": keep-alive\n\n")
 			c.Writer.Flush()
