@@ -90,8 +90,12 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
 	}
 	tracker := geo.NewTracker(rdb, clock, trackCfg, svc)
 
+	targets, err := notify.ParseTargetPolicy(cfg.WebhookAllowedNets)
+	if err != nil {
+		return fmt.Errorf("COURIER_WEBHOOK_ALLOWED_NETS: %w", err)
+	}
 	notes := notify.New(db, clock, notify.Config{Language: cfg.Language, Location: loc, Company: cfg.Company, PublicURL: cfg.PublicURL,
-		ArrivingMinutes: cfg.ArrivingMinutes}, log)
+		ArrivingMinutes: cfg.ArrivingMinutes, WebhookTargets: targets}, log)
 	notes.SetTravel(travel)
 	notes.SetPositions(tracker)
 	notes.SetTrackCounter(throttle.New(rdb, "track:")) // one tracking-link limit across replicas
