@@ -100,10 +100,19 @@ func (s *Service) StartPlan(ctx context.Context, actor courier.Actor, req PlanRe
 	}
 	s.jobs.Add(1)
 	started = true
-	go func() {
-		defer func() { <-s.slots; s.jobs.Done() }()
-		s.runPlan(plan.ID, pp, deadline, req.TimeLimit)
-	}()
+	// The job reads and writes the plan's row: it starts once the request
+	// that created it has committed (at once outside a request transaction).
+	courier.AfterTx(ctx, func(committed bool) {
+		if !committed {
+			<-s.slots
+			s.jobs.Done()
+			return
+		}
+		go func() {
+			defer func() { <-s.slots; s.jobs.Done() }()
+			s.runPlan(plan.ID, pp, deadline, req.TimeLimit)
+		}()
+	})
 	return plan, nil
 }
 

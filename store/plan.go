@@ -74,9 +74,11 @@ func planNotFound(id int64) error { return courier.Errorf(courier.ENOTFOUND, "pl
 func (s *DB) CreatePlan(ctx context.Context, p *courier.Plan) error {
 	now := s.now()
 	args := append(planArgs(p), problemArg(p.Problem), s.d.timeArg(now))
-	err := s.wdb.QueryRowContext(ctx, `INSERT INTO plans (plan_date, depot_id, order_ids, courier_ids, time_limit_ms, status,
+	err := s.write(ctx, func(q execer) error {
+		return q.QueryRowContext(ctx, `INSERT INTO plans (plan_date, depot_id, order_ids, courier_ids, time_limit_ms, status,
 		error, best_cost, elapsed_ms, unassigned, unassigned_n, created_by, problem, version, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $14, $14) RETURNING id`, args...).Scan(&p.ID)
+	})
 	if s.d.violation(err) == foreignKeyViolation {
 		return courier.FieldError("depot_id", "depot %d does not exist", p.DepotID)
 	} else if err != nil {
@@ -88,7 +90,7 @@ func (s *DB) CreatePlan(ctx context.Context, p *courier.Plan) error {
 
 // Plan returns a plan by id. Returns ENOTFOUND.
 func (s *DB) Plan(ctx context.Context, id int64) (*courier.Plan, error) {
-	p, err := scanPlan(s.rdb.QueryRowContext(ctx, `SELECT `+planColumns+` FROM plans WHERE id = $1`, id))
+	p, err := scanPlan(s.read(ctx).QueryRowContext(ctx, `SELECT `+planColumns+` FROM plans WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, planNotFound(id)
 	} else if err != nil {
@@ -130,23 +132,25 @@ func (s *DB) UpdatePlan(ctx context.Context, id int64, fn func(*courier.Plan) er
 
 // SetPlanProblem stores the plan's routing problem. Returns ENOTFOUND.
 func (s *DB) SetPlanProblem(ctx context.Context, id int64, problem []byte) error {
-	res, err := s.wdb.ExecContext(ctx, `UPDATE plans SET problem = $1 WHERE id = $2`, problemArg(problem), id)
-	if err != nil {
-		return fmt.Errorf("store: plan %d problem: %w", id, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("store: plan %d problem: %w", id, err)
-	} else if n == 0 {
-		return planNotFound(id)
-	}
-	return nil
+	return s.write(ctx, func(q execer) error {
+		res, err := q.ExecContext(ctx, `UPDATE plans SET problem = $1 WHERE id = $2`, problemArg(problem), id)
+		if err != nil {
+			return fmt.Errorf("store: plan %d problem: %w", id, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("store: plan %d problem: %w", id, err)
+		} else if n == 0 {
+			return planNotFound(id)
+		}
+		return nil
+	})
 }
 
 // PlanProblem returns the plan's routing problem (nil until stored).
 // Returns ENOTFOUND.
 func (s *DB) PlanProblem(ctx context.Context, id int64) ([]byte, error) {
 	var problem sql.NullString
-	err := s.rdb.QueryRowContext(ctx, `SELECT problem FROM plans WHERE id = $1`, id).Scan(&problem)
+	err := s.read(ctx).QueryRowContext(ctx, `SELECT problem FROM plans WHERE id = $1`, id).Scan(&problem)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, planNotFound(id)
 	} else if err != nil {
@@ -247,7 +251,7 @@ func (s *DB) ReplaceDraftSheets(ctx context.Context, planID int64, sheets []*cou
 
 // Sheet returns a route sheet by id. Returns ENOTFOUND.
 func (s *DB) Sheet(ctx context.Context, id int64) (*courier.RouteSheet, error) {
-	sh, err := scanSheet(s.rdb.QueryRowContext(ctx, `SELECT `+sheetColumns+` FROM route_sheets WHERE id = $1`, id))
+	sh, err := scanSheet(s.read(ctx).QueryRowContext(ctx, `SELECT `+sheetColumns+` FROM route_sheets WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, sheetNotFound(id)
 	} else if err != nil {
@@ -276,7 +280,7 @@ func (s *DB) ListSheets(ctx context.Context, f courier.SheetFilter) ([]*courier.
 		c.add("status IN (" + strings.Join(in, ", ") + ")")
 	}
 	q := `SELECT ` + sheetColumns + ` FROM route_sheets` + c.sql()
-	return queryAll(ctx, s.rdb, "list sheets", scanSheet, q+" ORDER BY id", c.args...)
+	return queryAll(ctx, s.read(ctx), "list sheets", scanSheet, q+" ORDER BY id", c.args...)
 }
 
 // UpdateSheets locks the sheets and orders (each in id order), calls fn and
