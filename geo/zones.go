@@ -106,6 +106,13 @@ func ParseZoneGeometry(raw []byte) (orb.Geometry, error) {
 		if err := checkCrossings(poly); err != nil {
 			return nil, courier.FieldError("geometry", "polygon %d: %s", pi, err.Error())
 		}
+		// The rings do not cross, so a hole lies inside its shell exactly when
+		// one of its positions that is not on the shell's edge does.
+		for ri, hole := range poly[1:] {
+			if !insideRing(poly[0], hole) {
+				return nil, courier.FieldError("geometry", "polygon %d, ring %d: a hole must lie inside the outer ring (ring 0)", pi, ri+1)
+			}
+		}
 	}
 	return g.Geometry(), nil
 }
@@ -397,4 +404,29 @@ func (ix *ZoneIndex) ZoneAt(p courier.LatLng, date string) (*courier.Zone, error
 // MarshalGeometry re-encodes a geometry as a GeoJSON geometry object.
 func MarshalGeometry(g orb.Geometry) ([]byte, error) {
 	return json.Marshal(geojson.NewGeometry(g))
+}
+
+// insideRing reports whether hole lies inside shell, given that their edges
+// do not cross: its first position off the shell's edge decides.
+func insideRing(shell, hole orb.Ring) bool {
+	for _, p := range hole {
+		if onRing(shell, p) {
+			continue
+		}
+		return planar.RingContains(shell, p)
+	}
+	return false // every position on the shell's edge: no area inside
+}
+
+// onRing reports whether p lies on an edge of r.
+func onRing(r orb.Ring, p orb.Point) bool {
+	for i := 0; i+1 < len(r); i++ {
+		a, b := r[i], r[i+1]
+		cross := (b[0]-a[0])*(p[1]-a[1]) - (b[1]-a[1])*(p[0]-a[0])
+		if math.Abs(cross) < 1e-12 && p[0] >= math.Min(a[0], b[0]) && p[0] <= math.Max(a[0], b[0]) &&
+			p[1] >= math.Min(a[1], b[1]) && p[1] <= math.Max(a[1], b[1]) {
+			return true
+		}
+	}
+	return false
 }

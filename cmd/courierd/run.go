@@ -159,6 +159,7 @@ func serve(ctx context.Context, cfg Config, h http.Handler, log *slog.Logger) er
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	ln = api.JSONErrors(ln) // net/http's own 400s in the JSON error shape too
 	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, IdleTimeout: 120 * time.Second,
 		BaseContext: func(net.Listener) context.Context { return ctx }}
 	log.Info("courierd listening", slog.String("addr", ln.Addr().String()))
