@@ -76,7 +76,9 @@ func TestIssueBadInput(t *testing.T) {
 		{"a number sent as a string", "POST", "/api/v1/orders", "dispatcher",
 			with(func(b map[string]any) { b["weight_kg"] = "heavy" }), nil, 400, "weight_kg", "must be a number"},
 		{"a time in another layout", "POST", "/api/v1/orders", "dispatcher",
-			with(func(b map[string]any) { b["time_window"] = map[string]any{"from": "tomorrow at ten", "to": "2026-11-23T13:00:00+03:00"} }),
+			with(func(b map[string]any) {
+				b["time_window"] = map[string]any{"from": "tomorrow at ten", "to": "2026-11-23T13:00:00+03:00"}
+			}),
 			nil, 400, "", "RFC 3339"},
 		{"a CSV with an unterminated quote", "POST", "/api/v1/orders/import", "dispatcher",
 			"external_id,customer_name,customer_phone,address,lat,lng\nQ-1,\"Ivan,+7 900 000-00-01,Tverskaya 1,55.76,37.61\n",
@@ -161,7 +163,9 @@ func TestMalformedHeaderJSON(t *testing.T) {
 		}
 		body, _ := io.ReadAll(res.Body)
 		c.Close()
-		var b struct{ Error struct{ Code, Message string } }
+		var b struct {
+			Error struct{ Code, Message string }
+		}
 		if res.StatusCode != 400 || res.Header.Get("Content-Type") != "application/json; charset=utf-8" ||
 			json.Unmarshal(body, &b) != nil || b.Error.Code != "bad_request" {
 			t.Errorf("%q: %d %s %s", raw, res.StatusCode, res.Header.Get("Content-Type"), body)
