@@ -91,6 +91,18 @@ func (s *DB) ListZones(ctx context.Context) ([]*courier.Zone, error) {
 	return queryAll(ctx, s.read(ctx), "list zones", scanZone, `SELECT `+zoneColumns+` FROM zones ORDER BY id`)
 }
 
+// ZoneSetVersion returns the count of zones, the sum of their versions and
+// the highest id ever given: a creation raises the highest id, a change the
+// sum, a deletion without a creation lowers the count, so any change moves it.
+func (s *DB) ZoneSetVersion(ctx context.Context) (string, error) {
+	var n, sum, maxID int64
+	if err := s.read(ctx).QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(version), 0), COALESCE(MAX(id), 0) FROM zones`).
+		Scan(&n, &sum, &maxID); err != nil {
+		return "", fmt.Errorf("store: zone set version: %w", err)
+	}
+	return fmt.Sprintf("%d/%d/%d", n, sum, maxID), nil
+}
+
 // UpdateZone reads the zone, calls fn and writes the result with Version+1 in
 // one transaction. Returns ENOTFOUND or fn's error.
 func (s *DB) UpdateZone(ctx context.Context, id int64, fn func(*courier.Zone) error) (*courier.Zone, error) {
