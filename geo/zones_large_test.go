@@ -25,7 +25,7 @@ func wavySquare(lat, lng, sideKm float64, n int) string {
 	var pts []string
 	add := func(la, ln float64) { pts = append(pts, fmt.Sprintf("[%.6f,%.6f]", ln, la)) }
 	wave := func(i int) float64 { return 0.01 * math.Sin(float64(i)*0.7) * math.Sin(math.Pi*float64(i)/float64(n)) } // flat at the corners
-	for i := range n { // south edge, west to east
+	for i := range n {                                                                                               // south edge, west to east
 		add(lat+wave(i)*dLat, lng+dLng*float64(i)/float64(n))
 	}
 	for i := range n { // east edge
