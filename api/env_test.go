@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -134,7 +135,8 @@ func newEnvOn(t testing.TB, dbURL string) *env {
 	svc.SetSolver(dispatch.SolverSettings{MaxIterations: 300}) // deterministic and quick
 	t.Cleanup(svc.Close)
 	tracker := geo.NewTracker(rdb, clock, geo.TrackerConfig{Fleet: "test"}.WithDefaults(), svc)
-	notes := notify.New(db, clock, notify.Config{Language: "en", Location: msk, Company: "Test Delivery", PublicURL: "https://track.example.com"},
+	notes := notify.New(db, clock, notify.Config{Language: "en", Location: msk, Company: "Test Delivery", PublicURL: "https://track.example.com",
+		WebhookTargets: notify.TargetPolicy{Allowed: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	notes.SetPositions(tracker)
 	printer, err := sheetpdf.New("", "ru", "RUB", msk)

@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -168,33 +167,72 @@ func (s *Server) sessionEnded(c *gin.Context) bool {
 	return courier.ErrorCode(err) == courier.EUNAUTHORIZED
 }
 
-// capture keeps a copy of what a handler writes, for the idempotency record.
-type capture struct {
+// held keeps what a handler writes (status, body) instead of sending it,
+// so that an answer leaves only once it is committed with its effects.
+type held struct {
 	gin.ResponseWriter
-	buf bytes.Buffer
+	status int
+	buf    bytes.Buffer
 }
 
-func (w *capture) Write(b []byte) (int, error) {
-	w.buf.Write(b)
-	return w.ResponseWriter.Write(b)
+func (w *held) WriteHeader(code int) {
+	if code > 0 {
+		w.status = code
+	}
 }
 
-func (w *capture) WriteString(s string) (int, error) {
-	w.buf.WriteString(s)
-	return w.ResponseWriter.WriteString(s)
+func (w *held) WriteHeaderNow() {}
+
+func (w *held) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.buf.Write(b)
 }
 
-// abandonedAfter is when a reservation whose request never finished is taken
-// for the leftover of a crash.
-const abandonedAfter = 10 * time.Minute
+func (w *held) WriteString(s string) (int, error) { return w.Write([]byte(s)) }
+
+func (w *held) Status() int {
+	if w.status == 0 {
+		return http.StatusOK
+	}
+	return w.status
+}
+
+func (w *held) Size() int { return w.buf.Len() }
+
+func (w *held) Written() bool { return w.status != 0 }
+
+// send writes the held answer to the client.
+func (w *held) send() {
+	w.ResponseWriter.WriteHeader(w.Status())
+	w.ResponseWriter.WriteHeaderNow()
+	_, _ = w.ResponseWriter.Write(w.buf.Bytes())
+}
+
+// idempotencyScope is whose keys a request's Idempotency-Key is among.
+func idempotencyScope(c *gin.Context) string {
+	if a := actorOf(c); a.UserID != 0 {
+		return "user:" + itoa(a.UserID)
+	}
+	return "anon:" + c.ClientIP()
+}
 
 // idempotent honours the Idempotency-Key header on POST: the same key with the
 // same request answers the first response again (header Idempotent-Replayed:
 // true) without running the handler; the same key with another request is 422;
-// a key whose first request is still running is 409. Keys are per
+// a key whose first request is still running is 409 (or, on SQLite, waits for
+// it). Keys are per
 // authenticated user: a call without a verified bearer token (a public route)
 // stores nothing, so anonymous clients cannot fill the table, and no client
 // is ever answered with another's response.
+//
+// The handler runs in one transaction with the key (BeginIdempotent): its
+// writes and its answer are committed together, and the answer is sent only
+// after the commit. A request killed with its server committed nothing and
+// left no reservation, so its retry runs at once; a request that committed
+// has its answer stored, so its retry gets it. Answers 5xx and 429 are not
+// stored: their writes are rolled back and the key stays free.
 func (s *Server) idempotent(c *gin.Context) {
 	key := c.GetHeader("Idempotency-Key")
 	actor := actorOf(c)
@@ -217,50 +255,52 @@ func (s *Server) idempotent(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	scope := "user:" + itoa(actor.UserID)
+	scope := idempotencyScope(c)
 	sum := sha256.New()
 	fmt.Fprintf(sum, "%s %s %s\n", c.Request.Method, c.Request.URL.RequestURI(), c.ContentType())
 	sum.Write(body)
 	hash := hex.EncodeToString(sum.Sum(nil))
-	ctx := c.Request.Context()
 	rec := courier.IdempotencyRecord{Scope: scope, Key: key, RequestHash: hash, CreatedAt: s.clock.Now()}
-	prev, err := s.store.ReserveIdempotencyKey(ctx, rec)
-	if err == nil && prev != nil && prev.Status == 0 && s.clock.Now().Sub(prev.CreatedAt) > abandonedAfter {
-		// The first request died with its server (no request runs this long):
-		// let the retry run.
-		if err = s.store.ReleaseIdempotencyKey(ctx, scope, key); err == nil {
-			prev, err = s.store.ReserveIdempotencyKey(ctx, rec)
-		}
-	}
+	tx, prev, err := s.store.BeginIdempotent(c.Request.Context(), rec)
 	if err != nil {
 		writeError(c, err)
 		return
 	}
 	if prev != nil {
-		switch {
-		case prev.RequestHash != hash:
+		if prev.RequestHash != hash {
 			writeError(c, courier.Errorf(courier.EIDEMPOTENCY, "this Idempotency-Key was used with a different request"))
-		case prev.Status == 0:
-			writeError(c, courier.Errorf(courier.ECONFLICT, "a request with this Idempotency-Key is still being processed"))
-		default:
-			c.Header("Idempotent-Replayed", "true")
-			c.Data(prev.Status, "application/json; charset=utf-8", prev.Body)
-			c.Abort()
+			return
 		}
+		c.Header("Idempotent-Replayed", "true")
+		c.Data(prev.Status, "application/json; charset=utf-8", prev.Body)
+		c.Abort()
 		return
 	}
-	w := &capture{ResponseWriter: c.Writer}
+	req := c.Request
+	c.Request = req.WithContext(tx.Context())
+	w := &held{ResponseWriter: c.Writer}
 	c.Writer = w
+	defer func() {
+		c.Writer, c.Request = w.ResponseWriter, req
+		if v := recover(); v != nil {
+			_ = tx.Rollback()
+			panic(v)
+		}
+	}()
 	c.Next()
-	// The request's own context may be cancelled by now; the record must still be written.
-	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
 	if st := w.Status(); st >= 500 || st == http.StatusTooManyRequests {
-		err = s.store.ReleaseIdempotencyKey(bg, scope, key)
-	} else {
-		err = s.store.CompleteIdempotencyKey(bg, scope, key, st, w.buf.Bytes())
+		if err := tx.Rollback(); err != nil {
+			logger(c).Error("idempotent request: rollback", slog.Any("err", err))
+		}
+		w.send()
+		return
 	}
-	if err != nil {
-		logger(c).Error("idempotency record", slog.Any("err", err))
+	if err := tx.Commit(w.Status(), w.buf.Bytes()); err != nil {
+		// Nothing was committed: the client may retry with the same key.
+		logger(c).Error("idempotent request: commit", slog.Any("err", err))
+		c.Writer, c.Request = w.ResponseWriter, req
+		writeError(c, courier.Errorf(courier.EUNAVAILABLE, "the change could not be saved; retry with the same Idempotency-Key"))
+		return
 	}
+	w.send()
 }

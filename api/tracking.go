@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"math"
 	"net/http"
 	"strconv"
 	"time"
@@ -54,6 +55,15 @@ func (s *Server) postLocations(c *gin.Context) error {
 		}
 		if p.RecordedAt == nil {
 			return courier.FieldError(field+".recorded_at", "is required")
+		}
+		// Phones report -1 for an unknown speed, heading or accuracy.
+		for _, m := range []struct {
+			name     string
+			v, limit float64
+		}{{"speed_mps", p.SpeedMPS, 300}, {"heading", p.Heading, 360}, {"accuracy_m", p.AccuracyM, 100000}} {
+			if math.IsNaN(m.v) || m.v < -1 || m.v > m.limit {
+				return courier.FieldError(field+"."+m.name, "must be within [-1, %g] (-1: unknown)", m.limit)
+			}
 		}
 		pings[i] = geo.Ping{Lat: *p.Lat, Lng: *p.Lng, AccuracyM: p.AccuracyM, SpeedMPS: p.SpeedMPS, Heading: p.Heading, RecordedAt: *p.RecordedAt}
 	}

@@ -210,7 +210,7 @@ func (s *DB) insertEvent(ctx context.Context, tx *sql.Tx, orderID int64, ev *cou
 
 // Order returns an order by id. Returns ENOTFOUND.
 func (s *DB) Order(ctx context.Context, id int64) (*courier.Order, error) {
-	o, err := scanOrder(s.rdb.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = $1`, id))
+	o, err := scanOrder(s.read(ctx).QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, orderNotFound(id)
 	} else if err != nil {
@@ -224,7 +224,7 @@ func (s *DB) OrderByExternalID(ctx context.Context, externalID string) (*courier
 	if externalID == "" {
 		return nil, courier.Errorf(courier.ENOTFOUND, "order with external_id %q not found", externalID)
 	}
-	o, err := scanOrder(s.rdb.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE external_id = $1`, externalID))
+	o, err := scanOrder(s.read(ctx).QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE external_id = $1`, externalID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, courier.Errorf(courier.ENOTFOUND, "order with external_id %q not found", externalID)
 	} else if err != nil {
@@ -269,7 +269,7 @@ func (s *DB) ListOrders(ctx context.Context, f courier.OrderFilter) ([]*courier.
 		c.add("id > " + c.arg(f.After))
 	}
 	q := `SELECT ` + orderColumns + ` FROM orders` + c.sql() + " ORDER BY id LIMIT " + c.arg(pageLimit(f.Limit))
-	return queryAll(ctx, s.rdb, "list orders", scanOrder, q, c.args...)
+	return queryAll(ctx, s.read(ctx), "list orders", scanOrder, q, c.args...)
 }
 
 // UpdateOrder locks the order, calls fn, and when fn succeeds writes the
@@ -359,7 +359,7 @@ func (s *DB) queueOutbox(ctx context.Context, tx *sql.Tx, msgs []courier.OutboxM
 // (by id; At may be earlier for events a phone reported late). Returns ENOTFOUND.
 func (s *DB) OrderHistory(ctx context.Context, id int64) ([]courier.OrderEvent, error) {
 	// One statement, so that "no order" and "no events" are told apart on one snapshot.
-	rows, err := s.rdb.QueryContext(ctx, `SELECT o.id, COALESCE(e.id, 0), COALESCE(e.kind, ''), COALESCE(e.from_status, ''),
+	rows, err := s.read(ctx).QueryContext(ctx, `SELECT o.id, COALESCE(e.id, 0), COALESCE(e.kind, ''), COALESCE(e.from_status, ''),
 		COALESCE(e.to_status, ''), COALESCE(e.actor_id, 0), COALESCE(e.actor_role, ''), e.at, COALESCE(e.reason, ''), COALESCE(e.comment, '')
 		FROM orders o LEFT JOIN order_events e ON e.order_id = o.id WHERE o.id = $1 ORDER BY e.id`, id)
 	if err != nil {

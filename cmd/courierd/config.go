@@ -39,6 +39,7 @@ type Config struct {
 	Language            string
 	Company             string
 	TrustedProxies      string
+	WebhookAllowedNets  string
 	FontDir             string
 	WebDir              string
 	TileURL             string
@@ -98,6 +99,7 @@ func (c *Config) settings() []setting {
 		{flag: "tile-url", env: "COURIER_TILE_URL", def: "https://tile.openstreetmap.org/{z}/{x}/{y}.png", help: "map tile URL template of the console; none: no tiles, a plain background", str: &c.TileURL},
 		{flag: "font-dir", env: "COURIER_FONT_DIR", def: "/usr/share/fonts/truetype/dejavu", help: "directory with DejaVuSans.ttf for PDF route sheets", str: &c.FontDir},
 		{flag: "trusted-proxies", env: "COURIER_TRUSTED_PROXIES", def: "", help: "comma-separated addresses or CIDRs of the load balancers whose X-Forwarded-For is believed (login throttling per client address)", str: &c.TrustedProxies},
+		{flag: "webhook-allowed-nets", env: "COURIER_WEBHOOK_ALLOWED_NETS", def: "", help: "comma-separated addresses or CIDRs of internal networks webhooks may reach (loopback, link-local and private targets are refused otherwise)", str: &c.WebhookAllowedNets},
 		{flag: "log-format", env: "COURIER_LOG_FORMAT", def: "text", help: "text or json", str: &c.LogFormat},
 		{flag: "log-level", env: "COURIER_LOG_LEVEL", def: "info", help: "debug, info, warn, error", str: &c.LogLevel},
 		{flag: "bcrypt-cost", env: "COURIER_BCRYPT_COST", def: "10", help: "bcrypt cost of password hashes", num: &c.BcryptCost},

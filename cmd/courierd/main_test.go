@@ -159,6 +159,10 @@ func TestDemo(t *testing.T) {
 		if !strings.Contains(string(b), `"id"`) && !strings.Contains(string(b), "access_token") {
 			t.Errorf("README example printed no result:\n%s\n%s", ex, b)
 		}
+		// Every call of an example succeeds: no error answer, no event refused.
+		if strings.Contains(string(b), `"error":{`) || strings.Contains(string(b), `"status":"invalid"`) || strings.Contains(string(b), `"status":"conflict"`) {
+			t.Errorf("README example got an error:\n%s\n%s", ex, b)
+		}
 	}
 
 	cancel() // what SIGTERM does in main

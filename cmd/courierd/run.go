@@ -75,6 +75,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
 	svc := dispatch.New(db, clock, dispatch.Config{Currency: cfg.Currency, Location: loc, Tariff: dispatch.DefaultTariff,
 		DefaultServiceMinutes: 5}, geo.NewZones(db), users)
 	defer svc.Close()
+	svc.WatchPlans() // plans whose replica died are marked failed, now and while this one runs
 	model := geo.DefaultTravelModel(loc)
 	var travel geo.MatrixSource = model
 	if cfg.OSRMURL != "" {
@@ -96,8 +97,12 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
 	}
 	tracker := geo.NewTracker(rdb, clock, trackCfg, svc)
 
+	targets, err := notify.ParseTargetPolicy(cfg.WebhookAllowedNets)
+	if err != nil {
+		return fmt.Errorf("COURIER_WEBHOOK_ALLOWED_NETS: %w", err)
+	}
 	notes := notify.New(db, clock, notify.Config{Language: cfg.Language, Location: loc, Company: cfg.Company, PublicURL: cfg.PublicURL,
-		ArrivingMinutes: cfg.ArrivingMinutes}, log)
+		ArrivingMinutes: cfg.ArrivingMinutes, WebhookTargets: targets}, log)
 	notes.SetTravel(travel)
 	notes.SetPositions(tracker)
 	notes.SetTrackCounter(throttle.New(rdb, "track:")) // one tracking-link limit across replicas
@@ -184,6 +189,7 @@ func serve(ctx context.Context, cfg Config, h http.Handler, log *slog.Logger) er
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	ln = api.JSONErrors(ln) // net/http's own 400s in the JSON error shape too
 	log.Info("courierd listening", slog.String("addr", ln.Addr().String()))
 	if cfg.OnListen != nil {
 		cfg.OnListen(ln.Addr().String())
