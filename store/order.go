@@ -305,6 +305,22 @@ func (s *DB) UpdateOrder(ctx context.Context, id int64, fn func(*courier.Order) 
 // writeOrder writes o, read under lock in tx at o.Version, as Version+1 and
 // appends events, all in tx.
 func (s *DB) writeOrder(ctx context.Context, tx *sql.Tx, o *courier.Order, events []courier.OrderEvent, now time.Time) error {
+	if err := s.updateOrderRow(ctx, tx, o, now); err != nil {
+		return err
+	}
+	for i := range events {
+		if err := s.insertEvent(ctx, tx, o.ID, &events[i], now); err != nil {
+			return err
+		}
+		if err := s.queueOutbox(ctx, tx, events[i].Outbox, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// updateOrderRow writes o, read under lock in tx at o.Version, as Version+1.
+func (s *DB) updateOrderRow(ctx context.Context, tx *sql.Tx, o *courier.Order, now time.Time) error {
 	id := o.ID
 	o.Version, o.UpdatedAt = o.Version+1, now
 	args, err := s.orderArgs(o)
@@ -326,12 +342,61 @@ func (s *DB) writeOrder(ctx context.Context, tx *sql.Tx, o *courier.Order, event
 	if err != nil {
 		return fmt.Errorf("store: update order %d: %w", id, err)
 	}
-	for i := range events {
-		if err := s.insertEvent(ctx, tx, id, &events[i], now); err != nil {
+	return nil
+}
+
+// insertEventRows appends many orders' events (OrderID set) with their
+// postings and outbox messages in a few statements; the events' IDs are not
+// read back.
+func (s *DB) insertEventRows(ctx context.Context, tx *sql.Tx, events []courier.OrderEvent, now time.Time) error {
+	var postings []courier.Posting
+	var msgs []courier.OutboxMessage
+	for start := 0; start < len(events); start += 500 {
+		chunk := events[start:min(start+500, len(events))]
+		var c conds
+		rows := make([]string, len(chunk))
+		for i := range chunk {
+			ev := &chunk[i]
+			if ev.At.IsZero() {
+				ev.At = now
+			}
+			ev.At = utc(ev.At)
+			rows[i] = "(" + inList(&c, []any{ev.OrderID, ev.Kind, string(ev.FromStatus), string(ev.ToStatus), ev.ActorID, string(ev.ActorRole),
+				s.d.timeArg(ev.At), ev.Reason, ev.Comment}) + ")"
+			postings = append(postings, ev.Postings...)
+			msgs = append(msgs, ev.Outbox...)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO order_events (order_id, kind, from_status, to_status, actor_id, actor_role, at, reason, comment)
+			VALUES `+strings.Join(rows, ", "), c.args...); err != nil {
+			return fmt.Errorf("store: insert %d order events: %w", len(chunk), err)
+		}
+	}
+	for start := 0; start < len(postings); start += 1000 {
+		if err := s.insertPostings(ctx, tx, postings[start:min(start+1000, len(postings))], now); err != nil {
 			return err
 		}
-		if err := s.queueOutbox(ctx, tx, events[i].Outbox, now); err != nil {
-			return err
+	}
+	var unique []courier.OutboxMessage
+	seen := map[string]bool{}
+	for _, m := range msgs {
+		if m.Key == "" {
+			return fmt.Errorf("store: outbox message of topic %q has no key", m.Topic)
+		}
+		if !seen[m.Key] {
+			seen[m.Key] = true
+			unique = append(unique, m)
+		}
+	}
+	for start := 0; start < len(unique); start += 500 {
+		chunk := unique[start:min(start+500, len(unique))]
+		var c conds
+		rows := make([]string, len(chunk))
+		for i, m := range chunk {
+			rows[i] = "(" + inList(&c, []any{m.Topic, m.Key, string(m.Payload), s.d.timeArg(now), s.d.timeArg(now)}) + ")"
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (topic, dedup_key, payload, next_attempt_at, created_at) VALUES `+
+			strings.Join(rows, ", ")+` ON CONFLICT (dedup_key) DO NOTHING`, c.args...); err != nil {
+			return fmt.Errorf("store: queue %d outbox messages: %w", len(chunk), err)
 		}
 	}
 	return nil
