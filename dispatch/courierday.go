@@ -761,17 +761,7 @@ func (s *Service) startShift(tx courier.CourierTx, actor courier.Actor, in *Cour
 	if err := tx.SaveShift(shift); err != nil {
 		return EventResult{}, err
 	}
-	sheets, err := tx.Sheets(actor.CourierID, date, courier.SheetPublished)
-	if err != nil {
-		return EventResult{}, err
-	}
-	var ids []int64
-	for _, sh := range sheets {
-		for _, st := range sh.Stops {
-			ids = append(ids, st.OrderID)
-		}
-	}
-	orders, err := tx.Orders(ids)
+	sheets, orders, err := lockSheets(tx, actor.CourierID, date, courier.SheetPublished)
 	if err != nil {
 		return EventResult{}, err
 	}
@@ -813,6 +803,22 @@ func (s *Service) shiftDate(asked string, at time.Time) (string, error) {
 	return asked, nil
 }
 
+// lockSheets locks the courier's sheets of date in status, then their orders.
+func lockSheets(tx courier.CourierTx, courierID int64, date string, status courier.SheetStatus) ([]*courier.RouteSheet, map[int64]*courier.Order, error) {
+	sheets, err := tx.Sheets(courierID, date, status)
+	if err != nil {
+		return nil, nil, err
+	}
+	var ids []int64
+	for _, sh := range sheets {
+		for _, st := range sh.Stops {
+			ids = append(ids, st.OrderID)
+		}
+	}
+	orders, err := tx.Orders(ids)
+	return sheets, orders, err
+}
+
 // startSheet makes a published sheet active at at and sends its planned
 // orders out for delivery; it returns the orders' events (the caller writes
 // the sheet and the orders).
@@ -850,17 +856,7 @@ func (s *Service) endShift(tx courier.CourierTx, actor courier.Actor, in *Courie
 			Message: fmt.Sprintf("at: the shift started at %s, after %s", shift.StartedAt.UTC().Format(time.RFC3339), ev.At.Format(time.RFC3339)),
 			Details: map[string]any{"field": "at", "not_before": shift.StartedAt.UTC()}}
 	}
-	sheets, err := tx.Sheets(actor.CourierID, "", courier.SheetActive)
-	if err != nil {
-		return EventResult{}, err
-	}
-	var ids []int64
-	for _, sh := range sheets {
-		for _, st := range sh.Stops {
-			ids = append(ids, st.OrderID)
-		}
-	}
-	orders, err := tx.Orders(ids)
+	sheets, orders, err := lockSheets(tx, actor.CourierID, "", courier.SheetActive)
 	if err != nil {
 		return EventResult{}, err
 	}
