@@ -37,14 +37,40 @@ func (s *search) singleUpdate(u int32) {
 }
 
 // insertDelta is the change of penalised cost when unassigned job u goes
-// after position p of r.
+// after position p of r. It is O(1): the travel cost and distance by three
+// matrix reads, the load from the route's total, the time windows by
+// merging the forward segment up to p, u, and the backward segment from
+// p+1 (the same figures planCost computes for insertPlan's plan).
 func (s *search) insertDelta(u int32, r *route, p int) int64 {
-	s.insertPlan(u, r, p)
-	c := s.planCost(&s.planA)
+	c := s.insertedCost(u, r, p)
 	if c >= infCost {
 		return infCost
 	}
 	return c - r.penalized - s.in.prize[u]
+}
+
+// insertedCost is the penalised cost of r with job u inserted after
+// position p.
+func (s *search) insertedCost(u int32, r *route, p int) int64 {
+	in := s.in
+	m := r.m
+	L := r.last()
+	a, b, lu := r.locs[p], r.locs[p+1], in.nodeLoc[u]
+	cost := r.cumCost[L] + m.c(a, lu) + m.c(lu, b) - m.c(a, b)
+	dist := cost
+	if !m.distIsCost {
+		dist = r.cumDist[L] + m.d(a, lu) + m.d(lu, b) - m.d(a, b)
+	}
+	D := in.D
+	load := s.loadBuf
+	for d := 0; d < D; d++ {
+		load[d] = r.cumLoad[L*D+d] + in.demand[int(u)*D+d]
+	}
+	var tw twSeg
+	if in.hasTime {
+		tw = merge(merge(r.fwd[p], m.t(a, lu), nodeSeg(in, u)), m.t(lu, b), r.bwd[p+1])
+	}
+	return s.routeCost(r.v, cost, load, tw, dist, r.jobs()+1)
 }
 
 // tryInsert inserts unassigned job u at its best position next to its

@@ -90,6 +90,38 @@ func checkAllMoves(t testing.TB, in *inst, seed uint64) (applied, cross int) {
 			s.load(ind)
 		}
 	}
+	// Every insertion of an unassigned job: insertDelta (O(1)) against the
+	// plan of the same insertion and the cost recomputed after applying it.
+	for u := int32(0); int(u) < in.n; u++ {
+		if !in.active[u] || s.nodeRoute[u] >= 0 {
+			continue
+		}
+		for _, r := range s.routes {
+			if !in.compatible(u, r.v) {
+				continue
+			}
+			for p := r.fixedLen; p < r.last(); p++ {
+				d := s.insertDelta(u, r, p)
+				s.insertPlan(u, r, p)
+				pc := s.planCost(&s.planA)
+				if d >= infCost || pc >= infCost {
+					if d < infCost || pc < infCost {
+						t.Fatalf("insert %d after %d of route %d: insertDelta %d, plan cost %d", u, p, r.v, d, pc)
+					}
+					continue
+				}
+				if want := pc - r.penalized - in.prize[u]; d != want {
+					t.Fatalf("insert %d after %d of route %d: insertDelta %d, plan %d", u, p, r.v, d, want)
+				}
+				s.commit(false)
+				if after := scratchCost(s); after-base != d {
+					t.Fatalf("insert %d after %d of route %d: insertDelta %d, recomputed %d", u, p, r.v, d, after-base)
+				}
+				applied++
+				s.load(ind)
+			}
+		}
+	}
 	// Insertion and removal.
 	for u := int32(0); int(u) < in.n; u++ {
 		if !in.active[u] {
