@@ -7,14 +7,17 @@ import (
 	"time"
 )
 
-// Fixed-fleet improvement by ruin and recreate with string removals and
-// blinks (after Christiaens and Vanden Berghe's SISR, 2020), with
-// simulated-annealing acceptance. Every solution it visits is feasible and
-// uses no route the start did not use, so it keeps the fleet that route
-// minimisation found while it lowers the travel cost.
+// Ruin and recreate with string removals and blinks (after Christiaens
+// and Vanden Berghe's SISR, 2020), with simulated-annealing acceptance and
+// a light strict local search on the routes each recreate changed. Every
+// solution it visits is feasible. It improves the fleet that route
+// minimisation kept (no route opens), and it is the search for large
+// problems with time windows, where it moves much faster than the genetic
+// search (see the README's profiles): there a job that fits in no used
+// route opens an idle vehicle's route.
 
 // lsEvery runs the strict local search after every recreate (1) or never (0).
-const lsEvery = 1
+var lsEvery = 1
 
 type lns struct {
 	in      *inst
@@ -24,12 +27,15 @@ type lns struct {
 	ruined  []bool
 	cur     *individual
 	best    *individual
+	grow    bool // a job that fits in no used route may open an idle vehicle's route
 }
 
-// improveFixedFleet returns the best solution found from the feasible
-// start within the deadline or maxIter iterations (0: no limit).
-func improveFixedFleet(ctx context.Context, in *inst, start *individual, rng *rand.Rand, begin, deadline time.Time, maxIter int, report func(*individual, int)) *individual {
-	l := &lns{in: in, rng: rng, ruined: make([]bool, in.nv)}
+// ruinRecreate returns the best solution found from the feasible start
+// within the deadline or maxIter iterations (0: no limit). With grow, a job
+// that fits in no used route opens an idle vehicle's route; without, the
+// fleet of start is kept (routes may only empty).
+func ruinRecreate(ctx context.Context, in *inst, start *individual, rng *rand.Rand, begin, deadline time.Time, maxIter int, grow bool, report func(*individual, int)) *individual {
+	l := &lns{in: in, rng: rng, ruined: make([]bool, in.nv), grow: grow}
 	l.s = newSearch(in, rng)
 	l.s.strict = true
 	l.s.noGrow = true
@@ -167,20 +173,17 @@ func (l *lns) recreate() bool {
 		o, m := in.veh[0].start, in.veh[0].m
 		sortBy(rem, func(j int32) float64 { return -float64(m.c(o, in.nodeLoc[j])) })
 	}
+	s.blink = 0.01
+	defer func() { s.blink = 0 }()
 	for _, u := range rem {
-		best := infCost
-		var br *route
-		bp := -1
-		for _, r := range s.routes {
-			if r.empty() || !in.compatible(u, r.v) {
-				continue
-			}
-			for p := r.fixedLen; p < r.last(); p++ {
-				if l.rng.IntN(100) == 0 {
-					continue
-				}
-				if d := s.insertDelta(u, r, p); d < best {
-					best, br, bp = d, r, p
+		br, bp := s.cheapestInsertion(u, nonEmpty)
+		if br == nil && l.grow {
+			best := infCost
+			for t := range s.emptyOf {
+				if r := s.emptyRoute(t); r != nil && in.compatible(u, r.v) {
+					if d := s.insertDelta(u, r, r.fixedLen); d < best {
+						best, br, bp = d, r, r.fixedLen
+					}
 				}
 			}
 		}
@@ -192,6 +195,8 @@ func (l *lns) recreate() bool {
 	}
 	return true
 }
+
+func nonEmpty(r *route) bool { return !r.empty() }
 
 func sortBy(xs []int32, key func(int32) float64) {
 	for i := 1; i < len(xs); i++ {

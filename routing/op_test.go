@@ -251,6 +251,52 @@ func TestOperatorsWithFixedAndSkills(t *testing.T) {
 	}
 }
 
+// TestStrictInsertion checks that the pruned strict insertion finds the
+// cheapest feasible position that insertDelta finds by trying them all.
+func TestStrictInsertion(t *testing.T) {
+	found, none := 0, 0
+	for seed := uint64(1); seed <= 40; seed++ {
+		p := tinyProblem(seed, 14, 3, seed%2 == 0, seed%3 == 0)
+		if seed%5 == 0 {
+			p = withProfiles(p, seed, profileOpts{k: 2, asym: seed%2 == 1})
+		}
+		mustValid(t, p)
+		in := compile(p, 5)
+		rng := rand.New(rand.NewPCG(seed, 7))
+		s, _ := randomState(t, in, rng, true)
+		s.strict = true
+		s.setPenalties(s.pen)
+		for u := int32(0); int(u) < in.n; u++ {
+			if !in.active[u] || s.nodeRoute[u] >= 0 {
+				continue
+			}
+			for _, r := range s.routes {
+				if r.empty() || !in.compatible(u, r.v) {
+					continue
+				}
+				want := infCost
+				for q := r.fixedLen; q < r.last(); q++ {
+					want = min(want, s.insertDelta(u, r, q))
+				}
+				q, d := s.strictInsertion(u, r, infCost)
+				switch {
+				case want >= infCost && q >= 0:
+					t.Fatalf("seed %d: job %d into route %d: position %d found, none is feasible", seed, u, r.v, q)
+				case want >= infCost:
+					none++
+				case q < 0 || d != want || s.insertDelta(u, r, q) != d:
+					t.Fatalf("seed %d: job %d into route %d: position %d delta %d, want delta %d", seed, u, r.v, q, d, want)
+				default:
+					found++
+				}
+			}
+		}
+	}
+	if found == 0 || none == 0 {
+		t.Fatalf("%d feasible and %d infeasible cases: the test covers too little", found, none)
+	}
+}
+
 // TestRelocateTiny checks one relocate by hand on a line.
 func TestRelocateTiny(t *testing.T) {
 	// Locations on a line: depot 0 at x=0, jobs at x=1,2,3 (locations 1..3).

@@ -32,9 +32,10 @@ type search struct {
 	useSwapStar  bool
 	deadline     time.Time // stop early (still a valid solution) after this
 	strict       bool
-	noPrune      bool // tests: evaluate every move exactly
-	noGrow       bool // do not insert unassigned jobs or open empty routes
-	incremental  bool // run re-tests only pairs whose routes changed since the last run      // every constraint hard: violating plans cost infCost
+	noPrune      bool    // tests: evaluate every move exactly
+	noGrow       bool    // do not insert unassigned jobs or open empty routes
+	blink        float64 // cheapestInsertion skips each position with this probability (SISR's blinks)
+	incremental  bool    // run re-tests only pairs whose routes changed since the last run      // every constraint hard: violating plans cost infCost
 	star         swapStarCache
 	single       route // scratch route holding one unassigned job, no depots
 }

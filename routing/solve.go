@@ -114,7 +114,7 @@ func solve(ctx context.Context, p *Problem, opt Options, start, deadline time.Ti
 				go func(t int) {
 					defer wg.Done()
 					rng := rand.New(rand.NewPCG(splitmix(uint64(opt.Seed)+uint64(t)*0x9e3779b97f4a7c15), 5))
-					res[t] = improveFixedFleet(ctx, in, best, rng, time.Now(), deadline, 200*opt.MaxIterations, report)
+					res[t] = ruinRecreate(ctx, in, best, rng, time.Now(), deadline, 200*opt.MaxIterations, false, report)
 				}(t)
 			}
 			wg.Wait()
@@ -127,6 +127,34 @@ func solve(ctx context.Context, p *Problem, opt Options, start, deadline time.Ti
 			return buildSolution(in, final), nil
 		}
 		seeds = append(seeds, best)
+	}
+
+	if c != nil && largeWithWindows(in, c) {
+		// Ruin and recreate from the best feasible seed, one independent
+		// search per thread.
+		for _, sd := range seeds {
+			if sd.feasible && restricted(in, sd) && sd.cost() < c.cost() {
+				c = sd
+			}
+		}
+		res := make([]*individual, threads)
+		var wg sync.WaitGroup
+		for t := 0; t < threads; t++ {
+			wg.Add(1)
+			go func(t int) {
+				defer wg.Done()
+				rng := rand.New(rand.NewPCG(splitmix(uint64(opt.Seed)+uint64(t)*0x9e3779b97f4a7c15), 7))
+				res[t] = ruinRecreate(ctx, in, c, rng, time.Now(), deadline, 200*opt.MaxIterations, true, report)
+			}(t)
+		}
+		wg.Wait()
+		final := c
+		for _, r := range res {
+			if r.feasible && r.cost() < final.cost() {
+				final = r
+			}
+		}
+		return buildSolution(in, final), nil
 	}
 
 	results := make([]*individual, threads)
@@ -185,6 +213,26 @@ func fixedCostsDominate(in *inst, c *individual) bool {
 		}
 	}
 	return true
+}
+
+// lnsJobs is the number of jobs from which problems with time windows
+// are solved by ruin and recreate rather than by the genetic search.
+const lnsJobs = 300
+
+// largeWithWindows reports whether the problem has time windows and at
+// least lnsJobs jobs to route, and c is a feasible start serving every job
+// it can: then ruin and recreate (lns.go) is the search.
+func largeWithWindows(in *inst, c *individual) bool {
+	if !in.hasTime || !c.feasible || !restricted(in, c) {
+		return false
+	}
+	k := 0
+	for j := 0; j < in.n; j++ {
+		if in.active[j] {
+			k++
+		}
+	}
+	return k >= lnsJobs
 }
 
 // restricted reports whether ind serves every job it can (so its fleet

@@ -231,3 +231,22 @@ func TestRouteMinimisation(t *testing.T) {
 	}
 	t.Logf("construction %d routes, solution %d routes, travel %d", c.nRoutes, sol.Summary.Vehicles, sol.Summary.Travel)
 }
+
+// TestRuinRecreateLarge solves a problem with time windows and enough jobs
+// for ruin and recreate: every job served, the solution feasible, and
+// cheaper than the construction it starts from.
+func TestRuinRecreateLarge(t *testing.T) {
+	p := RandomProblem(lnsJobs, 20, 5, true)
+	in := compile(p, defaultParams().granular)
+	c := construct(in)
+	if !largeWithWindows(in, c) {
+		t.Fatal("the problem does not take the ruin and recreate path")
+	}
+	sol := solveOK(t, p, Options{MaxIterations: 2, Seed: 3})
+	if sol.Summary.Unassigned > 0 {
+		t.Fatalf("%d jobs unassigned", sol.Summary.Unassigned)
+	}
+	if int64(sol.Summary.Cost) >= c.cost() {
+		t.Fatalf("cost %d, not below the construction's %d", sol.Summary.Cost, c.cost())
+	}
+}
