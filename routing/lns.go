@@ -19,6 +19,10 @@ import (
 // lsEvery runs the strict local search after every recreate (1) or never (0).
 var lsEvery = 1
 
+// Annealing temperatures, in average edges of the start solution, and
+// the average number of jobs a ruin removes (SISR's c-bar).
+var lnsT0, lnsTf, lnsRemoved = 4.0, 0.1, 10.0
+
 type lns struct {
 	in      *inst
 	s       *search
@@ -27,6 +31,7 @@ type lns struct {
 	ruined  []bool
 	cur     *individual
 	best    *individual
+	focus   []int32
 	grow    bool // a job that fits in no used route may open an idle vehicle's route
 }
 
@@ -53,7 +58,7 @@ func ruinRecreate(ctx context.Context, in *inst, start *individual, rng *rand.Ra
 		return l.best
 	}
 	avg := float64(start.travel) / float64(edges)
-	t0, tf := 4.0*avg, 0.02*avg
+	t0, tf := lnsT0*avg, lnsTf*avg
 	total := deadline.Sub(begin).Seconds()
 	s := l.s
 	s.load(l.cur)
@@ -79,7 +84,16 @@ func ruinRecreate(ctx context.Context, in *inst, start *individual, rng *rand.Ra
 		l.ruin()
 		ok := l.recreate()
 		if ok && lsEvery > 0 && it%lsEvery == 0 {
+			// Only the reinserted jobs, against all their neighbours:
+			// the rest of the solution was a local optimum already.
+			all := s.order
+			s.order = append(l.focus[:0], l.removed...)
+			l.focus = s.order
+			for _, u := range l.removed {
+				s.lastTested[u] = -1
+			}
 			s.run()
+			s.order = all
 		}
 		var c int64
 		for _, r := range s.routes {
@@ -119,7 +133,7 @@ func (l *lns) ruin() {
 		return
 	}
 	seed := order[l.rng.IntN(len(order))]
-	const avgRemoved, maxString = 10.0, 10
+	avgRemoved, maxString := lnsRemoved, 10
 	for _, x := range append([]int32{seed}, in.neighbors[seed]...) {
 		if len(l.removed) >= 2*int(avgRemoved) {
 			break
