@@ -16,6 +16,10 @@ import (
 	"github.com/courierhq/courier/routing"
 )
 
+// defaultBench is the directory vrpsolve bench reads without DIR: the
+// repository's CVRP instances, when run from the repository root.
+const defaultBench = "testdata/bench/cvrp"
+
 type bksRow struct {
 	n        int
 	cost     float64
@@ -24,7 +28,7 @@ type bksRow struct {
 	dimacsV  int
 }
 
-// readBKS reads a bks.csv (see shared/bench/README.md) by column name.
+// readBKS reads a bks.csv (see testdata/bench/README.md) by column name.
 func readBKS(path string) (map[string]bksRow, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -71,6 +75,7 @@ func readBKS(path string) (map[string]bksRow, error) {
 func cmdBench(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	per100 := fs.Float64("t-per-100", 10, "seconds per 100 customers")
+	secs := fs.Float64("t", 0, "seconds per instance (instead of -t-per-100)")
 	iters := fs.Int("iters", 0, "iteration limit instead of time (deterministic)")
 	threads := fs.Int("threads", 1, "independent searches per instance")
 	seed := fs.Int64("seed", 1, "random seed")
@@ -85,10 +90,13 @@ func cmdBench(ctx context.Context, args []string) error {
 		dir = fs.Arg(0)
 	}
 	if dir == "" {
-		return errors.New("bench: no DIR")
+		dir = defaultBench
 	}
 	if *per100 <= 0 && *iters <= 0 {
 		return errors.New("bench: -t-per-100 must be positive (or give -iters)")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "peers.csv")); err == nil {
+		return benchPeers(ctx, dir, *secs, *per100, *iters, *threads, *seed, *only)
 	}
 	rows, err := readBKS(filepath.Join(dir, "bks.csv"))
 	if err != nil {
@@ -155,6 +163,9 @@ func cmdBench(ctx context.Context, args []string) error {
 		}
 		n := len(p.Jobs)
 		limit := time.Duration(*per100 * float64(n) / 100 * float64(time.Second))
+		if *secs > 0 {
+			limit = time.Duration(*secs * float64(time.Second))
+		}
 		if *iters > 0 {
 			limit = 0
 		}

@@ -27,7 +27,7 @@ type loaded struct {
 }
 
 func load(path string, dimacs bool) (*loaded, error) {
-	ext := strings.ToLower(filepath.Ext(path))
+	ext := strings.ToLower(filepath.Ext(strings.TrimSuffix(path, ".gz")))
 	switch ext {
 	case ".json":
 		return loadJSON(path)
