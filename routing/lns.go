@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"time"
 )
 
@@ -16,9 +17,6 @@ import (
 // search (see the README's profiles): there a job that fits in no used
 // route opens an idle vehicle's route.
 
-// lsEvery runs the strict local search after every recreate (1) or never (0).
-var lsEvery = 1
-
 // Annealing temperatures, in average edges of the start solution, and
 // the average number of jobs a ruin removes (SISR's c-bar).
 var lnsT0, lnsTf, lnsRemoved = 4.0, 0.1, 10.0
@@ -27,19 +25,21 @@ type lns struct {
 	in      *inst
 	s       *search
 	rng     *rand.Rand
-	removed []int32
+	removed []int32 // the jobs of this iteration's recreate (ruined, then the unassigned ones)
 	ruined  []bool
 	cur     *individual
 	best    *individual
 	focus   []int32
 	grow    bool // a job that fits in no used route may open an idle vehicle's route
+	t0, tf  float64
+	iter    int // iterations run
 }
 
-// ruinRecreate returns the best solution found from the feasible start
-// within the deadline or maxIter iterations (0: no limit). With grow, a job
-// that fits in no used route opens an idle vehicle's route; without, the
-// fleet of start is kept (routes may only empty).
-func ruinRecreate(ctx context.Context, in *inst, start *individual, rng *rand.Rand, begin, deadline time.Time, maxIter int, grow bool, report func(*individual, int)) *individual {
+// newLNS prepares a ruin and recreate search from the feasible start (its
+// routes may leave jobs unassigned: each recreate tries them again). With
+// grow, a job that fits in no used route opens an idle vehicle's route;
+// without, the fleet of start is kept (routes may only empty).
+func newLNS(in *inst, start *individual, rng *rand.Rand, grow bool) *lns {
 	l := &lns{in: in, rng: rng, ruined: make([]bool, in.nv), grow: grow}
 	l.s = newSearch(in, rng)
 	l.s.strict = true
@@ -54,54 +54,149 @@ func ruinRecreate(ctx context.Context, in *inst, start *individual, rng *rand.Ra
 			edges += len(r) + 1
 		}
 	}
-	if edges == 0 {
-		return l.best
-	}
-	avg := float64(start.travel) / float64(edges)
-	t0, tf := lnsT0*avg, lnsTf*avg
-	total := deadline.Sub(begin).Seconds()
+	avg := float64(start.travel) / float64(max(edges, 1))
+	l.t0, l.tf = lnsT0*avg, lnsTf*avg
 	s := l.s
 	s.load(l.cur)
 	s.incremental = true
 	// A light local search: the moves that repair a recreate best.
 	s.ops = []nodeOp{exchange{1, 0, false}, exchange{2, 0, false}, exchange{1, 1, false}, twoOpt{}, twoOptStar{}}
 	s.useSwapStar = false
-	for it := 0; ; it++ {
-		if (maxIter > 0 && it >= maxIter) || (it&15 == 0 && ctx.Err() != nil) {
+	return l
+}
+
+// adopt makes ind (feasible) the current solution.
+func (l *lns) adopt(ind *individual) {
+	copyIndividual(l.cur, ind)
+	l.s.load(l.cur)
+	if ind.cost() < l.best.cost() {
+		copyIndividual(l.best, ind)
+	}
+}
+
+// ruinRecreate returns the best solution found from the feasible start
+// within the deadline or maxIter iterations (0: no limit), by one search.
+func ruinRecreate(ctx context.Context, in *inst, start *individual, rng *rand.Rand, begin, deadline time.Time, maxIter int, grow bool, report func(*individual, int)) *individual {
+	l := newLNS(in, start, rng, grow)
+	sched := annealing{begin: begin, deadline: deadline, maxIter: maxIter}
+	l.run(ctx, deadline, maxIter, sched, report)
+	return l.best
+}
+
+// lnsEpochs is how many times parallel searches meet: each that has not
+// found the best solution so far continues from it.
+const lnsEpochs = 8
+
+// parallelRuinRecreate runs one search per random source from the
+// feasible start, together, within the deadline or maxIter iterations
+// each (0: no limit), and returns the best solution. With several, they
+// meet lnsEpochs times (at equal shares of the time or iterations): each
+// search that has not found the best so far continues from it. The
+// annealing temperature follows the whole run.
+func parallelRuinRecreate(ctx context.Context, in *inst, start *individual, rngs []*rand.Rand, begin, deadline time.Time, maxIter int, grow bool, report func(*individual, int)) *individual {
+	ls := make([]*lns, len(rngs))
+	for t, rng := range rngs {
+		ls[t] = newLNS(in, start, rng, grow)
+	}
+	sched := annealing{begin: begin, deadline: deadline, maxIter: maxIter}
+	epochs := 1
+	if len(ls) > 1 {
+		epochs = lnsEpochs
+	}
+	best := ls[0].best
+	for k := 1; k <= epochs; k++ {
+		var ed time.Time
+		if !deadline.IsZero() {
+			ed = begin.Add(deadline.Sub(begin) * time.Duration(k) / time.Duration(epochs))
+		}
+		ei := maxIter * k / epochs
+		if maxIter > 0 && ei == 0 {
+			continue
+		}
+		var wg sync.WaitGroup
+		for _, l := range ls {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				l.run(ctx, ed, ei, sched, report)
+			}()
+		}
+		wg.Wait()
+		for _, l := range ls {
+			if better(l.best, best) {
+				best = l.best
+			}
+		}
+		if k == epochs || ctx.Err() != nil || (!deadline.IsZero() && time.Now().After(deadline)) {
 			break
+		}
+		for _, l := range ls {
+			if better(best, l.best) {
+				l.adopt(best)
+			}
+		}
+	}
+	return best
+}
+
+// better reports whether feasible a beats feasible b: fewer unassigned
+// (by weight), then a lower cost.
+func better(a, b *individual) bool {
+	return a.weight < b.weight || a.weight == b.weight && a.cost() < b.cost()
+}
+
+// annealing gives the share of the search done, by iterations (with a
+// limit) or by the clock, for the temperature.
+type annealing struct {
+	begin, deadline time.Time
+	maxIter         int
+}
+
+func (a annealing) frac(it int) float64 {
+	if a.maxIter > 0 {
+		return float64(it) / float64(a.maxIter)
+	}
+	if a.deadline.IsZero() {
+		return 0
+	}
+	return time.Since(a.begin).Seconds() / a.deadline.Sub(a.begin).Seconds()
+}
+
+// run iterates until the deadline or until l has run maxIter iterations
+// in all (0: no limit).
+func (l *lns) run(ctx context.Context, deadline time.Time, maxIter int, sched annealing, report func(*individual, int)) {
+	in, s := l.in, l.s
+	for ; ; l.iter++ {
+		it := l.iter
+		if (maxIter > 0 && it >= maxIter) || (it&15 == 0 && ctx.Err() != nil) {
+			return
 		}
 		if it&15 == 0 && !deadline.IsZero() && time.Now().After(deadline) {
-			break
+			return
 		}
-		var frac float64
-		if maxIter > 0 {
-			frac = float64(it) / float64(maxIter)
-		} else {
-			frac = time.Since(begin).Seconds() / total
-		}
-		temp := t0 * math.Pow(tf/t0, math.Min(frac, 1))
+		temp := l.t0 * math.Pow(l.tf/l.t0, math.Min(sched.frac(it), 1))
 		mark := s.step
 		l.ruin()
-		ok := l.recreate()
-		if ok && lsEvery > 0 && it%lsEvery == 0 {
-			// Only the reinserted jobs, against all their neighbours:
-			// the rest of the solution was a local optimum already.
-			all := s.order
-			s.order = append(l.focus[:0], l.removed...)
-			l.focus = s.order
-			for _, u := range l.removed {
+		l.recreate()
+		// Local search on the reinserted jobs only, against all their
+		// neighbours: the rest of the solution was a local optimum already.
+		l.focus = l.focus[:0]
+		for _, u := range l.removed {
+			if s.nodeRoute[u] >= 0 {
+				l.focus = append(l.focus, u)
 				s.lastTested[u] = -1
 			}
+		}
+		if len(l.focus) > 0 {
+			all := s.order
+			s.order = l.focus
 			s.run()
 			s.order = all
 		}
-		var c int64
-		for _, r := range s.routes {
-			c += r.penalized
-		}
-		if ok && float64(c) < float64(l.cur.travel+l.cur.fixed)-temp*math.Log(l.rng.Float64()) {
+		c := s.totalPenalized()
+		if float64(c) < float64(l.cur.cost())-temp*math.Log(l.rng.Float64()) {
 			s.export(l.cur)
-			if l.cur.feasible && l.cur.cost() < l.best.cost() {
+			if l.cur.feasible && better(l.cur, l.best) {
 				copyIndividual(l.best, l.cur)
 				if report != nil {
 					report(l.best, it)
@@ -109,7 +204,8 @@ func ruinRecreate(ctx context.Context, in *inst, start *individual, rng *rand.Ra
 			}
 			continue
 		}
-		// Rejected: put back the routes that changed.
+		// Rejected: put back the routes that changed, and the jobs the
+		// current solution leaves out.
 		for _, r := range s.routes {
 			if r.modified > mark {
 				r.nodes = append(r.nodes[:1], l.cur.routes[r.v]...)
@@ -117,8 +213,12 @@ func ruinRecreate(ctx context.Context, in *inst, start *individual, rng *rand.Ra
 				s.update(r)
 			}
 		}
+		for _, u := range l.removed {
+			if l.cur.succ[u] == -2 {
+				s.nodeRoute[u] = -1
+			}
+		}
 	}
-	return l.best
 }
 
 // ruin removes strings of consecutive jobs from routes near a random seed
@@ -165,12 +265,19 @@ func (l *lns) ruin() {
 	}
 }
 
-// recreate inserts the removed jobs one by one at their cheapest feasible
-// position in a non-empty route, skipping each position with probability
-// 1% (blinks). It fails if a job fits nowhere.
-func (l *lns) recreate() bool {
+// recreate inserts the removed jobs, and the jobs left unassigned, one by
+// one at their cheapest feasible position in a non-empty route (with grow,
+// in an idle vehicle's route when none fits), skipping each position with
+// probability 1% (blinks). A job that fits nowhere, or an optional job
+// that costs more than its penalty, stays unassigned.
+func (l *lns) recreate() {
 	s := l.s
 	in := l.in
+	for _, j := range s.order {
+		if s.nodeRoute[j] < 0 && l.cur.succ[j] == -2 {
+			l.removed = append(l.removed, j)
+		}
+	}
 	rem := l.removed
 	switch l.rng.IntN(3) {
 	case 0:
@@ -201,13 +308,12 @@ func (l *lns) recreate() bool {
 				}
 			}
 		}
-		if br == nil {
-			return false
+		if br == nil || s.insertDelta(u, br, bp) >= 0 {
+			continue
 		}
 		s.insertPlan(u, br, bp)
 		s.commit(false)
 	}
-	return true
 }
 
 func nonEmpty(r *route) bool { return !r.empty() }

@@ -242,11 +242,36 @@ func TestRuinRecreateLarge(t *testing.T) {
 	if !largeWithWindows(in, c) {
 		t.Fatal("the problem does not take the ruin and recreate path")
 	}
-	sol := solveOK(t, p, Options{MaxIterations: 2, Seed: 3})
+	sol := solveOK(t, p, Options{MaxIterations: 2, Seed: 3, Threads: 2})
 	if sol.Summary.Unassigned > 0 {
 		t.Fatalf("%d jobs unassigned", sol.Summary.Unassigned)
 	}
 	if int64(sol.Summary.Cost) >= c.cost() {
 		t.Fatalf("cost %d, not below the construction's %d", sol.Summary.Cost, c.cost())
+	}
+	// Two threads meeting at every epoch stay deterministic with an
+	// iteration limit.
+	if again := solveOK(t, p, Options{MaxIterations: 2, Seed: 3, Threads: 2}); !reflect.DeepEqual(sol, again) {
+		t.Fatalf("same seed, different solutions: %v vs %v", sol.Summary, again.Summary)
+	}
+}
+
+// TestRuinRecreateOverConstrained gives ruin and recreate more jobs than
+// the fleet can serve in their windows: the solution is feasible, and
+// serves more jobs than the construction.
+func TestRuinRecreateOverConstrained(t *testing.T) {
+	p := RandomProblem(lnsJobs, 20, 8, true)
+	for i := range p.Vehicles {
+		p.Vehicles[i].Capacity[0] = p.Vehicles[i].Capacity[0] * 3 / 5 // less than the total demand
+	}
+	in := compile(p, defaultParams().granular)
+	c := construct(in)
+	if !largeWithWindows(in, c) || countUnassigned(in, c) == 0 {
+		t.Fatalf("the problem does not take the ruin and recreate path with jobs left out (%d unassigned)", countUnassigned(in, c))
+	}
+	sol := solveOK(t, p, Options{MaxIterations: 3, Seed: 1})
+	t.Logf("%d unassigned, the construction left %d", sol.Summary.Unassigned, countUnassigned(in, c))
+	if sol.Summary.Unassigned >= countUnassigned(in, c) {
+		t.Fatalf("%d unassigned, the construction left %d", sol.Summary.Unassigned, countUnassigned(in, c))
 	}
 }
