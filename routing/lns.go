@@ -22,17 +22,18 @@ import (
 var lnsT0, lnsTf, lnsRemoved = 4.0, 0.1, 10.0
 
 type lns struct {
-	in      *inst
-	s       *search
-	rng     *rand.Rand
-	removed []int32 // the jobs of this iteration's recreate (ruined, then the unassigned ones)
-	ruined  []bool
-	cur     *individual
-	best    *individual
-	focus   []int32
-	grow    bool // a job that fits in no used route may open an idle vehicle's route
-	t0, tf  float64
-	iter    int // iterations run
+	in         *inst
+	s          *search
+	rng        *rand.Rand
+	removed    []int32 // the jobs of this iteration's recreate (ruined, then the unassigned ones)
+	ruined     []bool
+	cur        *individual
+	best       *individual
+	focus      []int32
+	grow       bool // a job that fits in no used route may open an idle vehicle's route
+	t0, tf     float64
+	iter       int  // iterations run
+	fixedCosts bool // some vehicle has a fixed cost: ruins now and then empty a route
 }
 
 // newLNS prepares a ruin and recreate search from the feasible start (its
@@ -41,6 +42,9 @@ type lns struct {
 // without, the fleet of start is kept (routes may only empty).
 func newLNS(in *inst, start *individual, rng *rand.Rand, grow bool) *lns {
 	l := &lns{in: in, rng: rng, ruined: make([]bool, in.nv), grow: grow}
+	for v := range in.veh {
+		l.fixedCosts = l.fixedCosts || in.veh[v].fixedCost > 0
+	}
 	l.s = newSearch(in, rng)
 	l.s.strict = true
 	l.s.noGrow = true
@@ -232,9 +236,16 @@ func (l *lns) ruin() {
 	if len(order) == 0 {
 		return
 	}
+	if l.fixedCosts && l.rng.IntN(lnsRouteRuin) == 0 && l.ruinRoute() {
+		return
+	}
 	seed := order[l.rng.IntN(len(order))]
 	avgRemoved, maxString := lnsRemoved, 10
-	for _, x := range append([]int32{seed}, in.neighbors[seed]...) {
+	for k := -1; k < len(in.neighbors[seed]); k++ {
+		x := seed
+		if k >= 0 {
+			x = in.neighbors[seed][k]
+		}
 		if len(l.removed) >= 2*int(avgRemoved) {
 			break
 		}
@@ -263,6 +274,35 @@ func (l *lns) ruin() {
 			break
 		}
 	}
+}
+
+// lnsRouteRuin: when vehicles cost a fixed amount, one ruin in this many
+// empties a whole route (the shorter of two random ones), so that the
+// search can drop a vehicle, which string removals alone seldom do.
+const lnsRouteRuin = 10
+
+// ruinRoute takes every job out of a short random route without fixed
+// jobs; it reports false if there is none.
+func (l *lns) ruinRoute() bool {
+	s := l.s
+	var pick *route
+	for range 2 {
+		r := s.routes[l.rng.IntN(len(s.routes))]
+		if !r.empty() && r.fixedLen == 0 && (pick == nil || r.jobs() < pick.jobs()) {
+			pick = r
+		}
+	}
+	if pick == nil {
+		return false
+	}
+	l.removed = append(l.removed, pick.nodes[1:pick.last()]...)
+	for _, j := range l.removed {
+		s.nodeRoute[j] = -1
+	}
+	s.step++
+	pick.nodes = append(pick.nodes[:1], pick.nodes[pick.last()])
+	s.update(pick)
+	return true
 }
 
 // recreate inserts the removed jobs, and the jobs left unassigned, one by

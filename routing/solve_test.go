@@ -275,3 +275,26 @@ func TestRuinRecreateOverConstrained(t *testing.T) {
 		t.Fatalf("%d unassigned, the construction left %d", sol.Summary.Unassigned, countUnassigned(in, c))
 	}
 }
+
+// TestRuinRecreateFixedCosts: with a fixed cost per vehicle (not so large
+// that route minimisation takes over), ruin and recreate empties routes the
+// travel cost alone would keep.
+func TestRuinRecreateFixedCosts(t *testing.T) {
+	p := RandomProblem(lnsJobs, 40, 2, true)
+	for i := range p.Vehicles {
+		p.Vehicles[i].Capacity[0] *= 4 // the windows and shifts, not the capacity, bound the routes
+	}
+	free := solveOK(t, p, Options{MaxIterations: 3, Seed: 1})
+	for i := range p.Vehicles {
+		p.Vehicles[i].FixedCost = 3 * free.Summary.Travel / Cost(free.Summary.Vehicles)
+	}
+	in := compile(p, defaultParams().granular)
+	if c := construct(in); !largeWithWindows(in, c) || fixedCostsDominate(in, c) {
+		t.Fatal("the problem does not take the ruin and recreate path")
+	}
+	paid := solveOK(t, p, Options{MaxIterations: 3, Seed: 1})
+	t.Logf("routes: %d without fixed costs, %d with", free.Summary.Vehicles, paid.Summary.Vehicles)
+	if paid.Summary.Vehicles >= free.Summary.Vehicles {
+		t.Fatalf("%d routes with fixed costs, %d without", paid.Summary.Vehicles, free.Summary.Vehicles)
+	}
+}
