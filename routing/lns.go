@@ -19,7 +19,8 @@ import (
 
 // Annealing temperatures, in average edges of the start solution, and
 // the average number of jobs a ruin removes (SISR's c-bar).
-var lnsT0, lnsTf, lnsRemoved = 4.0, 0.1, 10.0
+// Small problems (below lnsJobs jobs) anneal down to lnsTfSmall.
+var lnsT0, lnsTf, lnsTfSmall, lnsRemoved = 4.0, 0.1, 0.02, 10.0
 
 type lns struct {
 	in         *inst
@@ -34,6 +35,7 @@ type lns struct {
 	t0, tf     float64
 	iter       int  // iterations run
 	fixedCosts bool // some vehicle has a fixed cost: ruins now and then empty a route
+	large      bool // lnsJobs jobs or more: the local search looks at the reinserted jobs only
 }
 
 // newLNS prepares a ruin and recreate search from the feasible start (its
@@ -59,7 +61,11 @@ func newLNS(in *inst, start *individual, rng *rand.Rand, grow bool) *lns {
 		}
 	}
 	avg := float64(start.travel) / float64(max(edges, 1))
+	l.large = in.n >= lnsJobs
 	l.t0, l.tf = lnsT0*avg, lnsTf*avg
+	if !l.large {
+		l.tf = lnsTfSmall * avg
+	}
 	s := l.s
 	s.load(l.cur)
 	s.incremental = true
@@ -184,6 +190,10 @@ func (l *lns) run(ctx context.Context, deadline time.Time, maxIter int, sched an
 		l.recreate()
 		// Local search on the reinserted jobs only, against all their
 		// neighbours: the rest of the solution was a local optimum already.
+		// Small problems search every pair of the routes that changed.
+		if !l.large {
+			s.run()
+		}
 		l.focus = l.focus[:0]
 		for _, u := range l.removed {
 			if s.nodeRoute[u] >= 0 {
@@ -191,7 +201,7 @@ func (l *lns) run(ctx context.Context, deadline time.Time, maxIter int, sched an
 				s.lastTested[u] = -1
 			}
 		}
-		if len(l.focus) > 0 {
+		if l.large && len(l.focus) > 0 {
 			all := s.order
 			s.order = l.focus
 			s.run()
