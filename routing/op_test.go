@@ -3,6 +3,7 @@ package routing
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -350,4 +351,46 @@ func FuzzOperators(f *testing.F) {
 		in := compile(p, 4)
 		checkAllMoves(t, in, seed)
 	})
+}
+
+// TestSegmentTables compares the tabled time segments of middle and
+// reversed pieces with segments merged visit by visit, on a short route
+// (tables) and a long one (merged on the fly), before and after a change.
+func TestSegmentTables(t *testing.T) {
+	for _, n := range []int{30, maxTableLen + 20} {
+		p := RandomProblem(n, 1, 3, true)
+		for i := range p.Durations { // asymmetric travel times
+			for j := i + 1; j < len(p.Durations); j++ {
+				p.Durations[i][j] += int64(j % 7)
+			}
+		}
+		in := compile(p, 5)
+		rng := rand.New(rand.NewPCG(uint64(n), 1))
+		s, _ := randomState(t, in, rng, false)
+		r := s.routes[0]
+		for change := 0; change < 2; change++ {
+			if r.jobs() < 4 {
+				t.Fatalf("route of %d jobs", r.jobs())
+			}
+			for a := 1; a < r.last(); a++ {
+				fwd, rev := nodeSeg(in, r.nodes[a]), nodeSeg(in, r.nodes[a])
+				for b := a; b < r.last(); b++ {
+					if b > a {
+						fwd = merge(fwd, r.m.t(r.locs[b-1], r.locs[b]), nodeSeg(in, r.nodes[b]))
+						rev = merge(nodeSeg(in, r.nodes[b]), r.m.t(r.locs[b], r.locs[b-1]), rev)
+					}
+					if got := r.between(in, a, b); got != fwd {
+						t.Fatalf("n %d, change %d: between(%d, %d) = %v, want %v", n, change, a, b, got, fwd)
+					}
+					if got := r.reversed(in, a, b); got != rev {
+						t.Fatalf("n %d, change %d: reversed(%d, %d) = %v, want %v", n, change, a, b, got, rev)
+					}
+				}
+			}
+			// Reverse a middle part of the route: every row is stale.
+			slices.Reverse(r.nodes[2 : r.last()-1])
+			s.step++
+			s.update(r)
+		}
+	}
 }

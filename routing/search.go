@@ -117,6 +117,10 @@ func (s *search) segment(pc *piece, ro *route) twSeg {
 			case pc.b == r.last()-1:
 				return r.bwdJ[pc.a]
 			}
+			if pc.a == pc.b {
+				return nodeSeg(in, r.nodes[pc.a])
+			}
+			return r.between(in, pc.a, pc.b)
 		} else if pc.b == r.last()-1 && pc.a >= 1 {
 			return r.alt[ro.prof].bwdJ[pc.a]
 		}
@@ -125,6 +129,12 @@ func (s *search) segment(pc *piece, ro *route) twSeg {
 			seg = merge(seg, m.t(r.locs[k-1], r.locs[k]), nodeSeg(in, r.nodes[k]))
 		}
 		return seg
+	}
+	if pc.a == pc.b {
+		return nodeSeg(in, r.nodes[pc.a])
+	}
+	if r.m == m && !r.scratch {
+		return r.reversed(in, pc.a, pc.b)
 	}
 	seg := nodeSeg(in, r.nodes[pc.b])
 	for k := pc.b - 1; k >= pc.a; k-- {
@@ -171,6 +181,11 @@ func (s *search) planCost(pl *plan) int64 {
 			cost += cc[pc.b] - cc[pc.a]
 			if trackDist {
 				dist += cd[pc.b] - cd[pc.a]
+			}
+		} else if r.m == m && !r.scratch {
+			cost += r.revCost[pc.b] - r.revCost[pc.a]
+			if trackDist {
+				dist += r.revDist[pc.b] - r.revDist[pc.a]
 			}
 		} else {
 			for q := pc.b; q > pc.a; q-- {
@@ -239,6 +254,8 @@ func (s *search) planTravel(pl *plan) int64 {
 				cc = r.alt[ro.prof].cumCost
 			}
 			cost += cc[pc.b] - cc[pc.a]
+		} else if r.m == m && !r.scratch {
+			cost += r.revCost[pc.b] - r.revCost[pc.a]
 		} else {
 			for q := pc.b; q > pc.a; q-- {
 				cost += m.c(r.locs[q], r.locs[q-1])
