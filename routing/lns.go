@@ -23,19 +23,22 @@ import (
 var lnsT0, lnsTf, lnsTfSmall, lnsRemoved = 4.0, 0.1, 0.02, 10.0
 
 type lns struct {
-	in         *inst
-	s          *search
-	rng        *rand.Rand
-	removed    []int32 // the jobs of this iteration's recreate (ruined, then the unassigned ones)
-	ruined     []bool
-	cur        *individual
-	best       *individual
-	focus      []int32
-	grow       bool // a job that fits in no used route may open an idle vehicle's route
-	t0, tf     float64
-	iter       int  // iterations run
-	fixedCosts bool // some vehicle has a fixed cost: ruins now and then empty a route
-	large      bool // lnsJobs jobs or more: the local search looks at the reinserted jobs only
+	in          *inst
+	s           *search
+	rng         *rand.Rand
+	removed     []int32 // the jobs of this iteration's recreate (ruined, then the unassigned ones)
+	ruined      []bool
+	cur         *individual
+	best        *individual
+	focus       []int32
+	keepFn      func(*route) bool // l.keep
+	own         []int32           // with a decomposition: the jobs of this search's part (ruin seeds)
+	ownsLeftOut bool              // with a decomposition: this part tries the jobs left out
+	grow        bool              // a job that fits in no used route may open an idle vehicle's route
+	t0, tf      float64
+	iter        int  // iterations run
+	fixedCosts  bool // some vehicle has a fixed cost: ruins now and then empty a route
+	large       bool // lnsJobs jobs or more: the local search looks at the reinserted jobs only
 }
 
 // newLNS prepares a ruin and recreate search from the feasible start (its
@@ -47,6 +50,7 @@ func newLNS(in *inst, start *individual, rng *rand.Rand, grow bool) *lns {
 	for v := range in.veh {
 		l.fixedCosts = l.fixedCosts || in.veh[v].fixedCost > 0
 	}
+	l.keepFn = l.keep
 	l.s = newSearch(in, rng)
 	l.s.strict = true
 	l.s.noGrow = true
@@ -93,38 +97,48 @@ func ruinRecreate(ctx context.Context, in *inst, start *individual, rng *rand.Ra
 	return l.best
 }
 
-// lnsEpochs is how many times parallel searches meet: each that has not
-// found the best solution so far continues from it.
+// lnsEpochs is how many times parallel searches meet.
 const lnsEpochs = 8
 
 // parallelRuinRecreate runs one search per random source from the
-// feasible start, together, within the deadline or maxIter iterations
-// each (0: no limit), and returns the best solution. With several, they
-// meet lnsEpochs times (at equal shares of the time or iterations): each
-// search that has not found the best so far continues from it. The
-// annealing temperature follows the whole run.
+// feasible start, within the deadline or maxIter iterations each (0: no
+// limit), and returns the best solution. With several sources the problem
+// is decomposed (as in hybrid genetic search's decomposition, and FILO's):
+// lnsEpochs times (at equal shares of the time or iterations) the routes
+// of the best solution are split into groups of neighbouring routes, one
+// per search, each search improves its own group (ruins, insertions and
+// local search stay inside it), and the groups' best routes are put
+// together. The annealing temperature follows the whole run.
 func parallelRuinRecreate(ctx context.Context, in *inst, start *individual, rngs []*rand.Rand, begin, deadline time.Time, maxIter int, grow bool, report func(*individual, int)) *individual {
 	ls := make([]*lns, len(rngs))
 	for t, rng := range rngs {
 		ls[t] = newLNS(in, start, rng, grow)
 	}
 	sched := annealing{begin: begin, deadline: deadline, maxIter: maxIter}
-	epochs := 1
-	if len(ls) > 1 {
-		epochs = lnsEpochs
+	if len(ls) == 1 {
+		ls[0].run(ctx, deadline, maxIter, sched, report)
+		return ls[0].best
 	}
-	best := ls[0].best
-	for k := 1; k <= epochs; k++ {
+	best := newIndividual(in)
+	copyIndividual(best, start)
+	union := newIndividual(in)
+	part := newPartition(in, rngs[0])
+	for k := 1; k <= lnsEpochs; k++ {
 		var ed time.Time
 		if !deadline.IsZero() {
-			ed = begin.Add(deadline.Sub(begin) * time.Duration(k) / time.Duration(epochs))
+			ed = begin.Add(deadline.Sub(begin) * time.Duration(k) / lnsEpochs)
 		}
-		ei := maxIter * k / epochs
+		ei := maxIter * k / lnsEpochs
 		if maxIter > 0 && ei == 0 {
 			continue
 		}
+		owner := part.split(best, len(ls))
 		var wg sync.WaitGroup
-		for _, l := range ls {
+		for t, l := range ls {
+			l.restrict(best, owner, t)
+			if len(l.own) == 0 {
+				continue
+			}
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -132,21 +146,130 @@ func parallelRuinRecreate(ctx context.Context, in *inst, start *individual, rngs
 			}()
 		}
 		wg.Wait()
-		for _, l := range ls {
-			if better(l.best, best) {
-				best = l.best
-			}
+		for v := range union.routes {
+			union.routes[v] = append(union.routes[v][:0], ls[owner[v]].best.routes[v]...)
 		}
-		if k == epochs || ctx.Err() != nil || (!deadline.IsZero() && time.Now().After(deadline)) {
+		union.evaluate(in)
+		if union.feasible && better(union, best) {
+			copyIndividual(best, union)
+		}
+		if ctx.Err() != nil || (!deadline.IsZero() && time.Now().After(deadline)) {
 			break
 		}
-		for _, l := range ls {
-			if better(best, l.best) {
-				l.adopt(best)
+	}
+	for _, l := range ls {
+		l.s.allowed = nil
+	}
+	return best
+}
+
+// restrict makes ind the current and best solution of l, to be improved
+// on the routes of the vehicles that owner gives to part t only (and the
+// jobs ind leaves out when t is 0).
+func (l *lns) restrict(ind *individual, owner []int, t int) {
+	copyIndividual(l.cur, ind)
+	copyIndividual(l.best, ind)
+	l.s.load(l.cur)
+	if l.s.allowed == nil {
+		l.s.allowed = make([]bool, l.in.nv)
+	}
+	l.own = l.own[:0]
+	for v, o := range owner {
+		l.s.allowed[v] = o == t
+		if o == t {
+			l.own = append(l.own, ind.routes[v][len(l.in.veh[v].fixedJobs):]...)
+		}
+	}
+	l.ownsLeftOut = t == 0
+	if t == 0 {
+		for j := 0; j < l.in.n; j++ {
+			if l.in.active[j] && ind.succ[j] == -2 {
+				l.own = append(l.own, int32(j))
 			}
 		}
 	}
-	return best
+}
+
+// partition splits the routes of a solution into groups of neighbouring
+// routes (by granular neighbour links between their jobs).
+type partition struct {
+	in    *inst
+	rng   *rand.Rand
+	score []int
+	owner []int
+}
+
+func newPartition(in *inst, rng *rand.Rand) *partition {
+	return &partition{in: in, rng: rng, score: make([]int, in.nv), owner: make([]int, in.nv)}
+}
+
+// partLinks is how many of each job's closest neighbours link routes.
+const partLinks = 10
+
+// split returns the group (0..k-1) of each vehicle: k-1 times, from a
+// random route, the group grows by the route most linked to it until it
+// holds its share of the jobs; the rest is the last group. Idle vehicles
+// are dealt round.
+func (pt *partition) split(ind *individual, k int) []int {
+	in := pt.in
+	routeOf := make(map[int32]int, in.n)
+	total := 0
+	var used []int
+	for v, r := range ind.routes {
+		pt.owner[v] = -1
+		if len(r) > 0 {
+			used = append(used, v)
+			total += len(r)
+			for _, j := range r {
+				routeOf[j] = v
+			}
+		}
+	}
+	idle := 0
+	for v, r := range ind.routes {
+		if len(r) == 0 {
+			pt.owner[v] = idle % k
+			idle++
+		}
+	}
+	left := len(used)
+	for g := 0; g < k-1 && left > 0; g++ {
+		clear(pt.score)
+		jobs := 0
+		pick, free := -1, 0
+		for _, v := range used { // a random free route
+			if pt.owner[v] < 0 {
+				if free++; pt.rng.IntN(free) == 0 {
+					pick = v
+				}
+			}
+		}
+		for pick >= 0 && jobs*(k-g) < total {
+			pt.owner[pick] = g
+			left--
+			jobs += len(ind.routes[pick])
+			total -= len(ind.routes[pick])
+			for _, j := range ind.routes[pick] {
+				for _, x := range in.neighbors[j][:min(partLinks, len(in.neighbors[j]))] {
+					if v, ok := routeOf[x]; ok {
+						pt.score[v]++
+					}
+				}
+			}
+			pick = -1
+			for _, v := range used {
+				if pt.owner[v] < 0 && (pick < 0 || pt.score[v] > pt.score[pick]) {
+					pick = v
+				}
+			}
+		}
+	}
+	for _, v := range used {
+		if pt.owner[v] < 0 {
+			pt.owner[v] = k - 1
+		}
+	}
+	return pt.owner
 }
 
 // better reports whether feasible a beats feasible b: fewer unassigned
@@ -243,6 +366,12 @@ func (l *lns) ruin() {
 	l.removed = l.removed[:0]
 	clear(l.ruined)
 	order := s.order
+	if s.allowed != nil {
+		order = l.own
+		for v, ok := range s.allowed {
+			l.ruined[v] = !ok // routes of other parts stay whole
+		}
+	}
 	if len(order) == 0 {
 		return
 	}
@@ -298,7 +427,7 @@ func (l *lns) ruinRoute() bool {
 	var pick *route
 	for range 2 {
 		r := s.routes[l.rng.IntN(len(s.routes))]
-		if !r.empty() && r.fixedLen == 0 && (pick == nil || r.jobs() < pick.jobs()) {
+		if !r.empty() && r.fixedLen == 0 && s.may(r.v) && (pick == nil || r.jobs() < pick.jobs()) {
 			pick = r
 		}
 	}
@@ -323,9 +452,11 @@ func (l *lns) ruinRoute() bool {
 func (l *lns) recreate() {
 	s := l.s
 	in := l.in
-	for _, j := range s.order {
-		if s.nodeRoute[j] < 0 && l.cur.succ[j] == -2 {
-			l.removed = append(l.removed, j)
+	if s.allowed == nil || l.ownsLeftOut {
+		for _, j := range s.order {
+			if s.nodeRoute[j] < 0 && l.cur.succ[j] == -2 {
+				l.removed = append(l.removed, j)
+			}
 		}
 	}
 	rem := l.removed
@@ -347,7 +478,7 @@ func (l *lns) recreate() {
 	s.blink = 0.01
 	defer func() { s.blink = 0 }()
 	for _, u := range rem {
-		br, bp := s.cheapestInsertion(u, nonEmpty)
+		br, bp := s.cheapestInsertion(u, l.keepFn)
 		if br == nil && l.grow {
 			best := infCost
 			for t := range s.emptyOf {
@@ -366,7 +497,8 @@ func (l *lns) recreate() {
 	}
 }
 
-func nonEmpty(r *route) bool { return !r.empty() }
+// keep accepts the non-empty routes the search may change.
+func (l *lns) keep(r *route) bool { return !r.empty() && l.s.may(r.v) }
 
 func sortBy(xs []int32, key func(int32) float64) {
 	for i := 1; i < len(xs); i++ {

@@ -35,6 +35,7 @@ type search struct {
 	noPrune      bool    // tests: evaluate every move exactly
 	noGrow       bool    // do not insert unassigned jobs or open empty routes
 	blink        float64 // cheapestInsertion skips each position with this probability (SISR's blinks)
+	allowed      []bool  // when set, the vehicles whose routes the search may change (a part of a decomposed search)
 	incremental  bool    // run re-tests only pairs whose routes changed since the last run      // every constraint hard: violating plans cost infCost
 	star         swapStarCache
 	single       route // scratch route holding one unassigned job, no depots
@@ -386,7 +387,7 @@ func (s *search) tailCompatible(r *route, a, b, v int) bool {
 
 // emptyRoute returns an empty route of vehicle type t, or nil.
 func (s *search) emptyRoute(t int) *route {
-	if k := s.emptyOf[t]; k >= 0 && s.routes[k].empty() && s.routes[k].fixedLen == 0 {
+	if k := s.emptyOf[t]; k >= 0 && s.routes[k].empty() && s.routes[k].fixedLen == 0 && s.may(k) {
 		return s.routes[k]
 	}
 	if s.emptyOf[t] == -1-s.step {
@@ -394,13 +395,16 @@ func (s *search) emptyRoute(t int) *route {
 	}
 	s.emptyOf[t] = -1 - s.step
 	for _, r := range s.routes {
-		if r.empty() && r.fixedLen == 0 && s.in.vehType[r.v] == t {
+		if r.empty() && r.fixedLen == 0 && s.in.vehType[r.v] == t && s.may(r.v) {
 			s.emptyOf[t] = r.v
 			return r
 		}
 	}
 	return nil
 }
+
+// may reports whether the search may change vehicle v's route.
+func (s *search) may(v int) bool { return s.allowed == nil || s.allowed[v] }
 
 // routeOf returns the route of node x, or nil if x is unassigned.
 func (s *search) routeOf(x int32) *route {

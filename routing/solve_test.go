@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"reflect"
 	"testing"
 	"time"
@@ -296,5 +297,29 @@ func TestRuinRecreateFixedCosts(t *testing.T) {
 	t.Logf("routes: %d without fixed costs, %d with", free.Summary.Vehicles, paid.Summary.Vehicles)
 	if paid.Summary.Vehicles >= free.Summary.Vehicles {
 		t.Fatalf("%d routes with fixed costs, %d without", paid.Summary.Vehicles, free.Summary.Vehicles)
+	}
+}
+
+// TestPartition splits a solution's routes into groups of linked routes:
+// every vehicle in a group, the jobs shared out about evenly.
+func TestPartition(t *testing.T) {
+	p := RandomProblem(lnsJobs, 24, 4, true)
+	in := compile(p, defaultParams().granular)
+	c := construct(in)
+	for _, k := range []int{2, 3} {
+		pt := newPartition(in, rand.New(rand.NewPCG(uint64(k), 1)))
+		owner := pt.split(c, k)
+		jobs := make([]int, k)
+		for v, g := range owner {
+			if g < 0 || g >= k {
+				t.Fatalf("vehicle %d in group %d of %d", v, g, k)
+			}
+			jobs[g] += len(c.routes[v])
+		}
+		for g, n := range jobs {
+			if n < in.n/(2*k) {
+				t.Fatalf("%d groups: group %d has %d of %d jobs", k, g, n, in.n)
+			}
+		}
 	}
 }
