@@ -169,12 +169,12 @@ func cmdBench(ctx context.Context, args []string) error {
 		if *iters > 0 {
 			limit = 0
 		}
-		start := time.Now()
+		start, cpu0 := time.Now(), cpuSeconds()
 		sol, err := routing.Solve(ctx, p, routing.Options{TimeLimit: limit, MaxIterations: *iters, Seed: *seed, Threads: *threads})
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
-		secs := time.Since(start).Seconds()
+		secs, cpu, load := time.Since(start).Seconds(), cpuSeconds()-cpu0, loadAvg()
 		viol := routing.Check(p, sol)
 		feas := "yes"
 		if len(viol) > 0 || sol.Summary.Unassigned > 0 {
@@ -187,23 +187,23 @@ func cmdBench(ctx context.Context, args []string) error {
 		cost := objective(sol, l, p)
 		if !tw {
 			if !header {
-				fmt.Println("| instance | n | BKS | cost | gap % | seconds | feasible |")
-				fmt.Println("|---|---:|---:|---:|---:|---:|---|")
+				fmt.Println("| instance | n | BKS | cost | gap % | seconds | CPU s | load | feasible |")
+				fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---|")
 				header = true
 			}
 			gap := pct(cost, b.cost)
 			gapSum += gap
 			gapN++
-			fmt.Printf("| %s | %d | %.0f | %.0f | %.2f | %.1f | %s |\n", name, n, b.cost, cost, gap, secs, feas)
+			fmt.Printf("| %s | %d | %.0f | %.0f | %.2f | %.1f | %.1f | %s | %s |\n", name, n, b.cost, cost, gap, secs, cpu, load, feas)
 			continue
 		}
 		if !header {
 			if *dimacs {
-				fmt.Println("| instance | n | BKS veh | BKS dist | veh | dist | gap % | seconds | feasible |")
+				fmt.Println("| instance | n | BKS veh | BKS dist | veh | dist | gap % | seconds | CPU s | load | feasible |")
 			} else {
-				fmt.Println("| instance | n | BKS veh | BKS dist | veh | dist | gap % (same veh) | seconds | feasible |")
+				fmt.Println("| instance | n | BKS veh | BKS dist | veh | dist | gap % (same veh) | seconds | CPU s | load | feasible |")
 			}
-			fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+			fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 			header = true
 		}
 		bv, bc := b.vehicles, b.cost
@@ -224,7 +224,7 @@ func cmdBench(ctx context.Context, args []string) error {
 		if *dimacs {
 			gapStr = fmt.Sprintf("%.2f", gap)
 		}
-		fmt.Printf("| %s | %d | %d | %.2f | %d | %.2f | %s | %.1f | %s |\n", name, n, bv, bc, veh, cost, gapStr, secs, feas)
+		fmt.Printf("| %s | %d | %d | %.2f | %d | %.2f | %s | %.1f | %.1f | %s | %s |\n", name, n, bv, bc, veh, cost, gapStr, secs, cpu, load, feas)
 	}
 	if gapN > 0 {
 		fmt.Printf("\naverage gap over %d instances: %.3f%%\n", gapN, gapSum/float64(gapN))
@@ -269,6 +269,18 @@ func cpuModel() string {
 		}
 	}
 	return fmt.Sprintf("%d x %s", n, model)
+}
+
+// loadAvg is the one-minute load average of the machine ("-" if unknown).
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "-"
+	}
+	if f := strings.Fields(string(b)); len(f) > 0 {
+		return f[0]
+	}
+	return "-"
 }
 
 // pct is the gap in percent, rounded to 0.01 so that a match prints 0.00.

@@ -87,8 +87,8 @@ func benchPeers(ctx context.Context, dir string, secs, per100 float64, iters, th
 		limitText = fmt.Sprintf("%.0f s", secs)
 	}
 	fmt.Printf("# vrpsolve bench %s: %s, %d thread(s), seed %d, %s, %s\n", dir, limitText, threads, seed, cpuModel(), host)
-	fmt.Println("| instance | n | ours | routes | PyVRP | routes | VROOM | routes | vs PyVRP % | first feasible s | ours at 5 s | 5 s vs end % | seconds | feasible |")
-	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+	fmt.Println("| instance | n | ours | routes | PyVRP | routes | VROOM | routes | vs PyVRP % | first feasible s | ours at 5 s | 5 s vs end % | seconds | CPU s | load | feasible |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 	var gapSum float64
 	gapN, bad := 0, 0
 	for _, row := range rows {
@@ -124,12 +124,12 @@ func benchPeers(ctx context.Context, dir string, secs, per100 float64, iters, th
 					at5 = float64(pr.BestCost)
 				}
 			}}
-		start := time.Now()
+		start, cpu0 := time.Now(), cpuSeconds()
 		sol, err := routing.Solve(ctx, p, opt)
 		if err != nil {
 			return fmt.Errorf("%s: %w", row.name, err)
 		}
-		el := time.Since(start).Seconds()
+		el, cpu := time.Since(start).Seconds(), cpuSeconds()-cpu0
 		feas := "yes"
 		if v := routing.Check(p, sol); len(v) > 0 || sol.Summary.Unassigned > 0 {
 			feas = "NO"
@@ -160,9 +160,9 @@ func benchPeers(ctx context.Context, dir string, secs, per100 float64, iters, th
 			at5S = fmt.Sprintf("%.0f", at5)
 			at5Gap = fmt.Sprintf("%.2f", pct(at5, cost))
 		}
-		fmt.Printf("| %s | %d | %.0f | %d | %s | %s | %s | %s | %s | %s | %s | %s | %.1f | %s |\n",
+		fmt.Printf("| %s | %d | %.0f | %d | %s | %s | %s | %s | %s | %s | %s | %s | %.1f | %.1f | %s | %s |\n",
 			row.name, len(p.Jobs), cost, sol.Summary.Vehicles, cell(row.pyvrpOK, row.pyvrp), dash(row.pyvrpRts),
-			cell(row.vroomOK, row.vroom), dash(row.vroomRts), gap, firstS, at5S, at5Gap, el, feas)
+			cell(row.vroomOK, row.vroom), dash(row.vroomRts), gap, firstS, at5S, at5Gap, el, cpu, loadAvg(), feas)
 	}
 	if gapN > 0 {
 		fmt.Printf("\naverage gap to PyVRP over %d instances: %+.2f%%\n", gapN, gapSum/float64(gapN))
