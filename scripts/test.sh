@@ -47,10 +47,22 @@ if (($# == 0)); then
 fi
 # ------------------------------------------------------------------------------
 
+# --- container image ------------------------------------------------------------
+# On a full run: no container engine runs here, so scripts/docker-check.sh
+# runs the Dockerfile's build steps and the image's command on the host and
+# checks the healthcheck, console, fonts and compose settings.
+docker_status=0
+if (($# == 0)); then
+	echo "test.sh: container image steps on the host (scripts/docker-check.sh)" >&2
+	scripts/docker-check.sh || docker_status=$?
+fi
+# ------------------------------------------------------------------------------
+
 pkgs=("$@")
 ((${#pkgs[@]})) || pkgs=(./...)
 
 status=$web_status
+((docker_status == 0)) || status=$docker_status
 echo "test.sh: go vet ${pkgs[*]}" >&2
 go vet "${pkgs[@]}" || status=$?
 echo "test.sh: go test -race -count=1 ${pkgs[*]}" >&2
