@@ -16,6 +16,7 @@ import (
 	"github.com/courierhq/courier/dispatch"
 	"github.com/courierhq/courier/geo"
 	"github.com/courierhq/courier/notify"
+	"github.com/courierhq/courier/reports"
 	"github.com/courierhq/courier/sheetpdf"
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
@@ -43,6 +44,8 @@ type Deps struct {
 	TrustedProxies []string
 	// Console is how the web console is served at /console/ (console.go).
 	Console ConsoleConfig
+	// Reports builds reports and keeps pay rules; nil answers 503 there.
+	Reports *reports.Service
 }
 
 // Server routes HTTP requests to the domain services.
@@ -64,6 +67,7 @@ type Server struct {
 	engine   *gin.Engine
 	// pollEvery is how often event streams read the store.
 	pollEvery time.Duration
+	reports   *reports.Service
 }
 
 // route is one endpoint. roles nil means public; otherwise a valid token with one of roles.
@@ -87,7 +91,7 @@ func init() { gin.SetMode(gin.ReleaseMode) }
 func New(d Deps) *Server {
 	s := &Server{log: d.Log, clock: d.Clock, store: d.Store, users: d.Users, dispatch: d.Dispatch, tracker: d.Tracker, notify: d.Notify, printer: d.Printer, company: d.Company, ready: d.Ready,
 		registry: prometheus.NewRegistry(), pollEvery: 300 * time.Millisecond}
-	s.cashdesk = d.Cashdesk
+	s.cashdesk, s.reports = d.Cashdesk, d.Reports
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -222,7 +226,7 @@ func (s *Server) routes() []route {
 		{"POST", "/api/v1/webhooks/:id/deliveries/:delivery_id/replay", admins, s.replayWebhookDelivery},
 		{"GET", "/api/v1/track/:token", public, s.trackOrder},
 		{"GET", "/t/:token", public, s.trackingPage},
-	}, append(s.cashdeskRoutes(), s.courierDayRoutes()...)...)
+	}, append(append(s.cashdeskRoutes(), s.courierDayRoutes()...), s.reportRoutes()...)...)
 }
 
 func (s *Server) healthz(c *gin.Context) error {

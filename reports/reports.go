@@ -161,18 +161,23 @@ func (s *Service) facts(ctx context.Context, f courier.ReportFilter, handed bool
 	return &fs, nil
 }
 
-// measure fills in the driven distance of ended shifts that lack it while
-// their GPS track is still kept, and records it; a day already paid out
-// keeps what its pay was computed from.
+// Settle is how long after a shift ends its track is measured: a phone
+// that was offline sends its buffered positions when it is back.
+const Settle = time.Hour
+
+// measure fills in the driven distance of shifts that ended at least Settle
+// ago and lack it, while their GPS track is still kept, and records it; a
+// day already paid out keeps what its pay was computed from. Reports read
+// tracks only here, so a track is read once.
 func (s *Service) measure(ctx context.Context, shifts []courier.ShiftDay) error {
 	if s.odo == nil {
 		return nil
 	}
-	var paid string
+	now := s.clock.Now()
+	kept, settled := now.Add(-s.odo.Keeps()), now.Add(-Settle)
 	var todo []int
-	kept := s.clock.Now().Add(-s.odo.Keeps())
 	for i, sh := range shifts {
-		if sh.EndedAt != nil && sh.DrivenM == nil && sh.StartedAt.After(kept) {
+		if sh.EndedAt != nil && sh.DrivenM == nil && sh.StartedAt.After(kept) && sh.EndedAt.Before(settled) {
 			todo = append(todo, i)
 		}
 	}
@@ -183,9 +188,7 @@ func (s *Service) measure(ctx context.Context, shifts []courier.ShiftDay) error 
 	if err != nil {
 		return err
 	}
-	if n := len(periods); n > 0 {
-		paid = periods[n-1].To
-	}
+	paid := paidThrough(periods)
 	for _, i := range todo {
 		sh := &shifts[i]
 		if sh.Date <= paid {
@@ -206,19 +209,6 @@ func (s *Service) measure(ctx context.Context, shifts []courier.ShiftDay) error 
 		sh.DrivenM = &m
 	}
 	return nil
-}
-
-// RecordDriven measures and records the driven distance of a shift that
-// just ended (the courier's day calls it after the shift end). Errors are
-// logged: a report measures it later while the track is kept.
-func (s *Service) RecordDriven(ctx context.Context, sh *courier.CourierShift) {
-	if s.odo == nil || sh == nil || sh.EndedAt == nil {
-		return
-	}
-	shifts := []courier.ShiftDay{{ShiftID: sh.ID, CourierID: sh.CourierID, Date: sh.Date, StartedAt: sh.StartedAt, EndedAt: sh.EndedAt}}
-	if err := s.measure(ctx, shifts); err != nil {
-		s.log.Warn("reports: driven distance not recorded", slog.Int64("shift_id", sh.ID), slog.Any("err", err))
-	}
 }
 
 // courierName is the courier's name, or "courier N" for one that is gone.
