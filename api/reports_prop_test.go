@@ -502,7 +502,7 @@ type deliveriesJSON struct {
 	Totals   []deliveryTotalJSON
 }
 
-func (l *deliveryLineJSON) fee() int64 {
+func (l deliveryLineJSON) fee() int64 {
 	if l.Fee == nil {
 		return 0
 	}
