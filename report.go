@@ -173,6 +173,7 @@ type PayPeriod struct {
 type ReportFilter struct {
 	From, To  string
 	CourierID int64
+	Fees      bool // read the attempts' fee quotes too
 }
 
 // SheetDay is a route sheet as reports count it.

@@ -169,6 +169,7 @@ func (s *Service) deliveries(ctx context.Context, r Range) (*Deliveries, error) 
 	if err != nil {
 		return nil, err
 	}
+	f.Fees = true
 	fs, err := s.facts(ctx, f, false)
 	if err != nil {
 		return nil, err

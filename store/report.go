@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	courier "github.com/courierhq/courier"
@@ -286,27 +287,39 @@ const attemptColumns = `id, order_id, attempt, external_id, courier_id, vehicle_
 	COALESCE(zone_id, 0), work_date, outcome, fail_reason, refused_pieces, finished_at, window_from, window_to, weight_kg, currency, paid_by,
 	amount_due, collected, collected_by, fee, fee_quote`
 
-func scanAttempt(row rowScanner) (*courier.StopAttempt, error) {
-	var (
-		a                          courier.StopAttempt
-		outcome, paidBy, collected string
-		from, to                   time.Time
-		quote                      sql.NullString
-	)
-	if err := row.Scan(&a.ID, &a.OrderID, &a.Attempt, &a.ExternalID, &a.CourierID, &a.VehicleType, &a.SheetID, &a.DepotID, &a.ZoneID,
-		&a.Date, &outcome, &a.FailReason, &a.RefusedPieces, timeScan{&a.FinishedAt}, timeScan{&from}, timeScan{&to}, &a.WeightKg,
-		&a.Currency, &paidBy, &a.AmountDue, &a.Collected, &collected, &a.Fee, &quote); err != nil {
-		return nil, err
+// scanAttempts returns a scanner of attempts; quotes repeat (one tariff,
+// a few zones, whole km and kg), so each distinct one is decoded once.
+func scanAttempts() func(row rowScanner) (*courier.StopAttempt, error) {
+	quotes := map[string]*courier.FeeQuote{}
+	return func(row rowScanner) (*courier.StopAttempt, error) {
+		var (
+			a                          courier.StopAttempt
+			outcome, paidBy, collected string
+			from, to                   time.Time
+			quote                      sql.NullString
+		)
+		if err := row.Scan(&a.ID, &a.OrderID, &a.Attempt, &a.ExternalID, &a.CourierID, &a.VehicleType, &a.SheetID, &a.DepotID, &a.ZoneID,
+			&a.Date, &outcome, &a.FailReason, &a.RefusedPieces, timeScan{&a.FinishedAt}, timeScan{&from}, timeScan{&to}, &a.WeightKg,
+			&a.Currency, &paidBy, &a.AmountDue, &a.Collected, &collected, &a.Fee, &quote); err != nil {
+			return nil, err
+		}
+		a.Outcome, a.PaidBy, a.CollectedBy = courier.OrderStatus(outcome), courier.PaymentMethod(paidBy), courier.PaymentMethod(collected)
+		if !from.IsZero() || !to.IsZero() {
+			a.Window = &courier.TimeWindow{From: from, To: to}
+		}
+		if quote.Valid {
+			q, ok := quotes[quote.String]
+			if !ok {
+				var err error
+				if q, err = decodeQuote(quote.String); err != nil {
+					return nil, fmt.Errorf("attempt %d fee quote: %w", a.ID, err)
+				}
+				quotes[quote.String] = q
+			}
+			a.Quote = q
+		}
+		return &a, nil
 	}
-	a.Outcome, a.PaidBy, a.CollectedBy = courier.OrderStatus(outcome), courier.PaymentMethod(paidBy), courier.PaymentMethod(collected)
-	if !from.IsZero() || !to.IsZero() {
-		a.Window = &courier.TimeWindow{From: from, To: to}
-	}
-	var err error
-	if a.Quote, err = decodeQuote(quote.String); err != nil {
-		return nil, fmt.Errorf("attempt %d fee quote: %w", a.ID, err)
-	}
-	return &a, nil
 }
 
 // dayConds selects rows whose date column lies in f's days, of f's courier.
@@ -323,8 +336,12 @@ func dayConds(f courier.ReportFilter, date, courierCol string) *conds {
 // StopAttempts returns the attempts of days in f, by date, courier and id.
 func (s *DB) StopAttempts(ctx context.Context, f courier.ReportFilter) ([]*courier.StopAttempt, error) {
 	c := dayConds(f, "work_date", "courier_id")
-	return queryAll(ctx, s.rdb, "stop attempts", scanAttempt,
-		`SELECT `+attemptColumns+` FROM stop_attempts`+c.sql()+` ORDER BY work_date, courier_id, id`, c.args...)
+	cols := attemptColumns
+	if !f.Fees {
+		cols = strings.Replace(cols, "fee_quote", "NULL", 1)
+	}
+	return queryAll(ctx, s.rdb, "stop attempts", scanAttempts(),
+		`SELECT `+cols+` FROM stop_attempts`+c.sql()+` ORDER BY work_date, courier_id, id`, c.args...)
 }
 
 // SheetDays returns the published, active and completed route sheets of days in f.
@@ -335,19 +352,12 @@ func (s *DB) SheetDays(ctx context.Context, f courier.ReportFilter) ([]courier.S
 		var (
 			d      courier.SheetDay
 			status string
-			stops  string
 		)
-		if err := row.Scan(&d.SheetID, &d.CourierID, &d.Date, &status, &stops, &d.DistanceM); err != nil {
-			return d, err
-		}
+		err := row.Scan(&d.SheetID, &d.CourierID, &d.Date, &status, &d.Stops, &d.DistanceM)
 		d.Status = courier.SheetStatus(status)
-		var list []json.RawMessage
-		if err := json.Unmarshal([]byte(stops), &list); err != nil {
-			return d, fmt.Errorf("sheet %d stops: %w", d.SheetID, err)
-		}
-		d.Stops = len(list)
-		return d, nil
-	}, `SELECT id, courier_id, sheet_date, status, stops, distance_m FROM route_sheets`+c.sql()+` ORDER BY sheet_date, courier_id, id`, c.args...)
+		return d, err
+	}, `SELECT id, courier_id, sheet_date, status, `+s.d.jsonArrayLength+`(stops), distance_m FROM route_sheets`+c.sql()+
+		` ORDER BY sheet_date, courier_id, id`, c.args...)
 }
 
 // ShiftDays returns the couriers' shifts started on days in f.
