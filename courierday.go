@@ -243,7 +243,8 @@ type CourierTx interface {
 	// WriteSheet writes a locked sheet (Version+1).
 	WriteSheet(sh *RouteSheet) error
 	// WriteOrder writes a locked order (Version+1) and appends events with
-	// their postings and outbox messages.
+	// their postings and outbox messages (inserted together before the
+	// commit; their IDs are not set).
 	WriteOrder(o *Order, events []OrderEvent) error
 	// OpenShift locks and returns the courier's open shift, nil when none.
 	OpenShift(courierID int64) (*CourierShift, error)

@@ -9,7 +9,7 @@ import (
 
 const module = "github.com/courierhq/courier"
 
-// TestImportRules checks the dependency graph of ARCHITECTURE.md with
+// TestImportRules checks the dependency graph of docs/ARCHITECTURE.md with
 // `go list -deps`, so the prose rules cannot drift from the code.
 func TestImportRules(t *testing.T) {
 	out, err := exec.Command("go", "list", "-json=ImportPath,Imports,Deps", "./...").Output()

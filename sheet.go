@@ -40,9 +40,14 @@ type Plan struct {
 	// only PlanProblem reads it (Plan and UpdatePlan leave it empty).
 	Problem   []byte
 	CreatedBy int64
-	Version   int64
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	// LeaseOwner is the replica running the plan's job and LeaseUntil when
+	// its lease ends unless renewed: a queued or running plan whose lease
+	// ended lost its replica (PlanStore.ReapPlans).
+	LeaseOwner string
+	LeaseUntil time.Time
+	Version    int64
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // UnassignedOrder is an order a plan could not place, and why.
@@ -158,6 +163,10 @@ type PlanStore interface {
 	// UpdatePlan reads the plan, calls fn and writes it (Version+1) in one transaction. Returns ENOTFOUND or fn's error.
 	// It never reads or writes the problem.
 	UpdatePlan(ctx context.Context, id int64, fn func(*Plan) error) (*Plan, error)
+	// ReapPlans marks failed, with reason, every queued or running plan whose
+	// lease ended before now, in one statement (replicas may reap together),
+	// and returns their ids. A plan with a live lease is left alone.
+	ReapPlans(ctx context.Context, now time.Time, reason string) ([]int64, error)
 	// SetPlanProblem stores the plan's routing problem. Returns ENOTFOUND.
 	SetPlanProblem(ctx context.Context, id int64, problem []byte) error
 	// PlanProblem returns the plan's routing problem, nil while it is not

@@ -57,6 +57,34 @@ type UserStore interface {
 	// UpdateUser reads the user, calls fn and writes the result, in one transaction.
 	// Returns ENOTFOUND, ECONFLICT if the new login is taken, or fn's error.
 	UpdateUser(ctx context.Context, id int64, fn func(*User) error) (*User, error)
+
+	// CreateRefreshFamily stores a new family and sets its times.
+	CreateRefreshFamily(ctx context.Context, f *RefreshFamily) error
+	// RefreshFamily returns a family by id. Returns ENOTFOUND.
+	RefreshFamily(ctx context.Context, id string) (*RefreshFamily, error)
+	// RotateRefreshFamily makes to the family's current token id, expiring at
+	// expires, if from is the current one and the family is not revoked: one
+	// atomic compare-and-swap, so of two uses of one token only one rotates.
+	// It reports whether it did.
+	RotateRefreshFamily(ctx context.Context, id, from, to string, expires time.Time) (bool, error)
+	// RevokeRefreshFamily ends a family: none of its tokens is accepted again.
+	RevokeRefreshFamily(ctx context.Context, id string) error
+	// PurgeRefreshFamilies deletes families that expired before t.
+	PurgeRefreshFamilies(ctx context.Context, before time.Time) (int64, error)
+}
+
+// RefreshFamily is one login's chain of refresh tokens. Each refresh token is
+// used once: using it gives a new one, which becomes CurrentJTI. A token of
+// the family that is not the current one has been spent, and presenting it
+// again (a thief's or the owner's copy) revokes the family.
+type RefreshFamily struct {
+	ID         string
+	UserID     int64
+	CurrentJTI string
+	ExpiresAt  time.Time
+	RevokedAt  time.Time // zero while the family is in use
+	CreatedAt  time.Time
+	RotatedAt  time.Time
 }
 
 // Actor is who is asking: the authenticated user, their role and, for
@@ -101,20 +129,33 @@ func joinRoles(roles []Role) string {
 	return s
 }
 
-// Throttle counts attempts per key within a window, shared by every replica
-// (it lives in Redis). Login throttling uses it per login and per client
-// address: an attempt is counted before the password is checked, so parallel
-// guesses cannot all slip under the limit.
-type Throttle interface {
-	// Failures returns the count under key in the current window.
-	Failures(ctx context.Context, key string) (int, error)
-	// Hit counts one attempt under key and returns the new count, atomically;
-	// the count expires window after the first attempt.
-	Hit(ctx context.Context, key string, window time.Duration) (int, error)
-	// Undo takes back one attempt under key (a login that succeeded).
-	Undo(ctx context.Context, key string) error
-	// Reset forgets the count under key.
-	Reset(ctx context.Context, key string) error
+// LoginLimits are the rules of login throttling. Attempts are counted by
+// login and client address together (the pair), so strangers' guesses never
+// lock a login out from other addresses: a pair gets Free attempts at once,
+// then each further attempt waits a delay that doubles from BaseDelay up to
+// MaxDelay. Apart from that an address gets at most PerAddress attempts over
+// all logins within Window (a ceiling well above what the people behind one
+// shared address, a depot's, get wrong). A pair's failures are forgotten
+// Window after its last attempt; a successful login forgets them at once and
+// takes its attempt back from the address.
+type LoginLimits struct {
+	Free       int
+	BaseDelay  time.Duration
+	MaxDelay   time.Duration
+	PerAddress int
+	Window     time.Duration
+}
+
+// LoginThrottle counts login attempts for every replica at once (in Redis).
+// An attempt is counted before the password is checked, so parallel guesses
+// cannot all slip under the limits.
+type LoginThrottle interface {
+	// Attempt counts one attempt of login from addr at now under l, the pair
+	// and the address in one atomic step, and returns 0; or, counting
+	// nothing, how long the client must wait before trying again.
+	Attempt(ctx context.Context, login, addr string, now time.Time, l LoginLimits) (wait time.Duration, err error)
+	// Succeeded forgets the pair's attempts and takes one back from the address.
+	Succeeded(ctx context.Context, login, addr string) error
 }
 
 // ValidateLogin checks a login: 3 to 64 characters of letters, digits, '.', '_', '-', '@'. Returns EINVALID.

@@ -93,6 +93,9 @@ type ZoneStore interface {
 	Zone(ctx context.Context, id int64) (*Zone, error)
 	// ListZones returns every zone ordered by id.
 	ListZones(ctx context.Context) ([]*Zone, error)
+	// ZoneSetVersion returns a value that changes whenever a zone is
+	// created, changed or deleted: a cheap check before ListZones.
+	ZoneSetVersion(ctx context.Context) (string, error)
 	// UpdateZone reads the zone, calls fn and writes the result with Version+1
 	// in one transaction. Returns ENOTFOUND or fn's error.
 	UpdateZone(ctx context.Context, id int64, fn func(*Zone) error) (*Zone, error)

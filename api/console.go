@@ -78,8 +78,8 @@ func (s *Server) serveConsole(c *gin.Context, cfg ConsoleConfig) {
 		return
 	case file == "/" || file == "/index.html":
 		if missing := consoleMissing(cfg.Dir); missing != "" {
-			s.log.Warn("console files missing: run scripts/web.sh", "missing", missing)
-			consoleNotInstalled(c, cfg.Dir, missing)
+			s.log.Warn("console files missing: run scripts/web.sh", "missing", filepath.Join(cfg.Dir, filepath.FromSlash(missing)))
+			consoleNotInstalled(c, missing)
 			return
 		}
 		h.Set("Content-Security-Policy", consoleCSP(cfg.TileURL))
@@ -116,24 +116,26 @@ func serveUnder(c *gin.Context, dir, file string) {
 	http.ServeContent(c.Writer, c.Request, st.Name(), st.ModTime(), f)
 }
 
-// consoleMissing names the first file the console needs that is not there, or "".
+// consoleMissing names the first file the console needs that is not there
+// (its path inside the console's folder), or "".
 func consoleMissing(dir string) string {
 	for _, f := range []string{"index.html", "src/app.js", consoleLeaflet + "/leaflet.js", consoleLeaflet + "/leaflet.css"} {
-		p := filepath.Join(dir, filepath.FromSlash(f))
-		if _, err := os.Stat(p); err != nil {
-			return p
+		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(f))); err != nil {
+			return f
 		}
 	}
 	return ""
 }
 
-// consoleNotInstalled answers 503 with a page that says how to install the console.
-func consoleNotInstalled(c *gin.Context, dir, missing string) {
+// consoleNotInstalled answers 503 with a page that says how to install the
+// console. It names the missing file inside the console's folder, never the
+// server's own paths (the log has those).
+func consoleNotInstalled(c *gin.Context, missing string) {
 	page := `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Console not installed</title></head>
 <body style="font-family:sans-serif;max-width:40em;margin:3em auto">
 <h1>The console is not installed</h1>
-<p>courierd serves the console from <code>` + html.EscapeString(dir) + `</code> (COURIER_WEB_DIR), but
-<code>` + html.EscapeString(missing) + `</code> is missing.</p>
+<p>courierd serves the console from its folder (COURIER_WEB_DIR), but <code>` + html.EscapeString(missing) + `</code>
+is missing there.</p>
 <p>Install its npm packages with <code>scripts/web.sh</code> (it runs <code>npm ci</code> in <code>web/</code>),
 or start the demo with <code>scripts/run.sh</code>, which does that first. The JSON API under /api/v1 works without it.</p>
 </body></html>`

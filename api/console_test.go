@@ -134,9 +134,13 @@ func TestConsoleNotInstalled(t *testing.T) {
 	if res, _ := consoleGet(t, h, "/console/config.json"); res.StatusCode != 200 {
 		t.Errorf("config.json = %d", res.StatusCode)
 	}
-	// No folder at all: the same page, naming the folder.
+	if strings.Contains(body, dir) {
+		t.Errorf("the page shows the server's path %s: %s", dir, body)
+	}
+	// No folder at all: the same page, naming the missing file, not the folder.
 	h = api.New(api.Deps{Console: api.ConsoleConfig{Dir: filepath.Join(dir, "nowhere")}}).Handler()
-	if res, body := consoleGet(t, h, "/console/"); res.StatusCode != 503 || !strings.Contains(body, "nowhere") {
+	if res, body := consoleGet(t, h, "/console/"); res.StatusCode != 503 || !strings.Contains(body, "index.html") || strings.Contains(body, "nowhere") ||
+		strings.Contains(body, dir) {
 		t.Errorf("console without a folder = %d %s", res.StatusCode, body)
 	}
 }

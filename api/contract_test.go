@@ -46,7 +46,7 @@ func TestContract(t *testing.T) {
 	e := newEnv(t)
 	e.must(e.do("GET", "/healthz", "", nil), 200)
 	e.must(e.do("GET", "/readyz", "", nil), 200)
-	if r := e.must(e.do("GET", "/metrics", "", nil), 200); !strings.Contains(string(r.Body), `courierd_http_requests_total{method="POST",route="/api/v1/auth/login",status="200"}`) {
+	if r := e.must(e.do("GET", "/metrics", "raw:"+testMetricsToken, nil), 200); !strings.Contains(string(r.Body), `courierd_http_requests_total{method="POST",route="/api/v1/auth/login",status="200"}`) {
 		t.Errorf("metrics lack the request counter by route: %.400s", r.Body)
 	}
 	var login struct {

@@ -84,6 +84,7 @@ type eventIn struct {
 	Comment         string                `json:"comment,omitempty"`
 	WishedDate      string                `json:"wished_date,omitempty"`
 	HandBack        []int64               `json:"hand_back,omitempty"`
+	Date            string                `json:"date,omitempty"`
 	// SentAt is the phone's clock when it sent a direct event (a sync batch
 	// has one for all); it is not part of the event.
 	SentAt *time.Time `json:"sent_at,omitempty"`
@@ -98,7 +99,7 @@ func (in *eventIn) domain() dispatch.CourierEventInput {
 	raw, _ := json.Marshal(canon)
 	out := dispatch.CourierEventInput{ClientEventID: in.ClientEventID, Action: in.Action, OrderID: in.OrderID,
 		ScannedBarcodes: in.ScannedBarcodes, Recipient: in.RecipientName, ProofIDs: in.ProofIDs, Reason: in.Reason,
-		Comment: in.Comment, WishedDate: in.WishedDate, HandBack: in.HandBack, Raw: raw}
+		Comment: in.Comment, WishedDate: in.WishedDate, HandBack: in.HandBack, Date: in.Date, Raw: raw}
 	if in.At != nil {
 		out.At = *in.At
 	}

@@ -440,7 +440,10 @@ func TestCourierDay(t *testing.T) {
 
 		// --- Courier 3 delivers one and hands the rest back. -------------
 		c1, c2, c3 := f.orders["courier3"][0], f.orders["courier3"][1], f.orders["courier3"][2]
-		e.applied("courier3", "shift_start", 0, nil)
+		if r := e.event("courier3", "shift_start", 0, map[string]any{"date": "2026-11-26"}); r.Status != 422 || r.errorField() != "date" {
+			t.Errorf("a shift for sheets three days away: %d %s", r.Status, r.Body)
+		}
+		e.applied("courier3", "shift_start", 0, map[string]any{"date": "2026-11-23"})
 		e.applied("courier3", "deliver", c1, map[string]any{"collected": map[string]any{"amount": 249900, "method": "cash"}})
 		r0 := e.event("courier3", "shift_end", 0, nil)
 		if r0.Status != 409 {
@@ -833,6 +836,132 @@ func TestCourierSyncConcurrentReplay(t *testing.T) {
 		}
 		if td := e.today("courier2"); td.CashOnHand.Amount != 3*249900 || td.Sheets[0].Status != "completed" {
 			t.Errorf("after four concurrent copies: cash %d, sheet %s", td.CashOnHand.Amount, td.Sheets[0].Status)
+		}
+	})
+}
+
+// TestSheetProgressLive: the dispatcher's list of the day shows each sheet's
+// progress, the stops that will miss their window and the courier's last
+// signal, and every stop event goes out on the tracking stream.
+func TestSheetProgressLive(t *testing.T) {
+	e := newEnv(t)
+	f := e.planDay(nil)
+	e.at(day.Add(7*time.Hour + 5*time.Minute))
+	e.applied("courier1", "shift_start", 0, nil)
+	e.do("POST", "/api/v1/courier/locations", "courier1", map[string]any{"pings": []any{ping(55.73, 37.60, 5, e.clock.Now())}})
+
+	first := f.orders["courier1"][0]
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	go func() {
+		time.Sleep(300 * time.Millisecond) // let the stream subscribe
+		e.applied("courier1", "deliver", first, map[string]any{"scanned_barcodes": e.barcodes(first),
+			"collected": map[string]any{"amount": 249900, "method": "cash"}})
+		time.Sleep(300 * time.Millisecond)
+		cancel()
+	}()
+	r := e.doCtx(ctx, "GET", "/api/v1/tracking/stream", "dispatcher", nil)
+	i := strings.Index(string(r.Body), "event: sheet_progress\ndata: ")
+	if i < 0 {
+		t.Fatalf("no sheet_progress event in %q", r.Body)
+	}
+	var ev struct {
+		SheetID  *int64 `json:"sheet_id"`
+		StopID   *int64 `json:"stop_id"`
+		Status   string
+		Progress struct{ Total, Delivered, Remaining int }
+	}
+	line := strings.SplitN(string(r.Body)[i+len("event: sheet_progress\ndata: "):], "\n", 2)[0]
+	if err := json.Unmarshal([]byte(line), &ev); err != nil || *ev.StopID != first || *ev.SheetID != f.sheets["courier1"].ID ||
+		ev.Status != "delivered" || ev.Progress.Total != 3 || ev.Progress.Delivered != 1 || ev.Progress.Remaining != 2 {
+		t.Errorf("sheet_progress %s: %v", line, err)
+	}
+
+	type progressOut struct {
+		Total, Delivered, Remaining, Late int
+		LateOrders                        []int64    `json:"late_orders"`
+		LastSignal                        *time.Time `json:"last_signal_at"`
+	}
+	progress := func() map[int64]progressOut {
+		var l struct {
+			Items []struct {
+				ID       int64
+				Progress progressOut
+			}
+		}
+		e.decode(e.must(e.do("GET", "/api/v1/route-sheets?date=2026-11-23", "dispatcher", nil), 200), &l)
+		out := map[int64]progressOut{}
+		for _, it := range l.Items {
+			out[it.ID] = it.Progress
+		}
+		return out
+	}
+	p := progress()[f.sheets["courier1"].ID]
+	if p.Total != 3 || p.Delivered != 1 || p.Remaining != 2 || p.Late != 0 || p.LastSignal == nil {
+		t.Errorf("courier 1's sheet under way: %+v", p)
+	}
+	// Past the end of the windows (13:00 Moscow) the two open stops are late.
+	e.at(day.Add(10*time.Hour + 30*time.Minute))
+	p = progress()[f.sheets["courier1"].ID]
+	if p.Late != 2 || len(p.LateOrders) != 2 || slices.Contains(p.LateOrders, first) {
+		t.Errorf("late stops after the windows closed: %+v", p)
+	}
+	// A sheet not started has no late stops and no signal.
+	if p := progress()[f.sheets["courier2"].ID]; p.Late != 0 || p.LastSignal != nil || p.Remaining != 3 {
+		t.Errorf("a sheet not started: %+v", p)
+	}
+}
+
+// TestCourierShiftForTheNextDay: a shift started the evening before may work
+// the next day's sheets (shift_start's date), today without a date follows
+// the open shift's working day, and any other date is refused.
+func TestCourierShiftForTheNextDay(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		f := e.planDay(map[string]func(int, map[string]any){
+			"courier1": func(i int, b map[string]any) { b["items"] = []any{} },
+		})
+		// 21:00 in Moscow on the 22nd; the sheets are for the 23rd.
+		e.at(day.Add(-6 * time.Hour))
+		for _, c := range []struct{ date, field string }{{"2026-11-24", "date"}, {"2026-11-21", "date"}, {"23.11.2026", "date"}} {
+			r := e.event("courier1", "shift_start", 0, map[string]any{"date": c.date})
+			if r.Status != 422 || r.errorField() != c.field {
+				t.Errorf("shift_start for %s: %d %s", c.date, r.Status, r.Body)
+			}
+		}
+		if r := e.event("courier1", "arrive", f.orders["courier1"][0], map[string]any{"date": "2026-11-23"}); r.Status != 422 || r.errorField() != "date" {
+			t.Errorf("a date on arrive: %d %s", r.Status, r.Body)
+		}
+		// Courier 2 starts without a date: the 22nd, which has no sheets.
+		e.applied("courier2", "shift_start", 0, nil)
+		var t2 todayOut
+		e.decode(e.must(e.do("GET", "/api/v1/courier/today", "courier2", nil), 200), &t2)
+		if t2.Date != "2026-11-22" || len(t2.Sheets) != 0 || t2.Shift == nil {
+			t.Errorf("courier 2's day without a date: %+v", t2)
+		}
+		// Courier 1 starts for the 23rd: the sheet goes out now.
+		r := e.applied("courier1", "shift_start", 0, map[string]any{"date": "2026-11-23"})
+		if r.Shift == nil || r.Shift.Status != "open" {
+			t.Fatalf("shift for the next day: %+v", r)
+		}
+		var t1 todayOut
+		e.decode(e.must(e.do("GET", "/api/v1/courier/today", "courier1", nil), 200), &t1)
+		if t1.Date != "2026-11-23" || len(t1.Sheets) != 1 || t1.Sheets[0].Status != "active" || t1.Shift == nil || t1.Shift.Status != "open" {
+			t.Fatalf("today without a date follows the open shift: %+v", t1)
+		}
+		for _, st := range t1.Sheets[0].Stops {
+			if st.Status != "out_for_delivery" || !slices.Contains(st.Actions, "deliver") {
+				t.Errorf("stop %d: %s %v", st.OrderID, st.Status, st.Actions)
+			}
+		}
+		// The stops are worked and the shift ends: the day still shows it.
+		e.at(day.Add(7 * time.Hour))
+		for _, id := range f.orders["courier1"] {
+			e.applied("courier1", "deliver", id, map[string]any{"collected": map[string]any{"amount": 249900, "method": "cash"}})
+		}
+		e.applied("courier1", "shift_end", 0, nil)
+		t1 = e.today("courier1")
+		if t1.Shift == nil || t1.Shift.Status != "ended" || t1.Sheets[0].Status != "completed" {
+			t.Errorf("the day after the shift: %+v", t1)
 		}
 	})
 }

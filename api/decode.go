@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/courierhq/courier"
 	"github.com/gin-gonic/gin"
@@ -35,9 +38,14 @@ func readBody(c *gin.Context, limit int64) ([]byte, error) {
 	return b, nil
 }
 
-// decode reads the JSON body into v strictly: unknown fields, trailing data,
-// wrong types and malformed JSON are EBADREQUEST naming the field where known.
+// decode reads the JSON body into v strictly: a body not sent as JSON,
+// unknown fields, duplicate keys, NUL characters, over-long strings,
+// trailing data, wrong types and malformed JSON are EBADREQUEST naming the
+// field where known.
 func decode(c *gin.Context, v any) error {
+	if !isJSON(c.GetHeader("Content-Type")) {
+		return errBody("Content-Type", "the body must be JSON sent with Content-Type: application/json")
+	}
 	b, err := readBody(c, maxBody)
 	if err != nil {
 		return err
@@ -45,9 +53,94 @@ func decode(c *gin.Context, v any) error {
 	return decodeJSON(b, v)
 }
 
+// isJSON reports whether a Content-Type names JSON (application/json or a
+// +json type such as application/geo+json).
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && (mt == "application/json" || strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))
+}
+
+// maxText is the longest string any JSON field may hold; fields have their
+// own, smaller limits where they matter.
+const maxText = 10000
+
+// checkJSON walks a JSON document for what encoding/json lets through:
+// duplicate keys (it keeps the last), NUL characters and strings over
+// maxText characters. Malformed JSON is left to the decoder.
+func checkJSON(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	type level struct {
+		keys   map[string]bool // nil in an array
+		path   string
+		expect bool // the next string token in this object is a key
+		key    string
+	}
+	var stack []*level
+	path := func() string {
+		if len(stack) == 0 {
+			return ""
+		}
+		top := stack[len(stack)-1]
+		if top.keys == nil {
+			return top.path
+		}
+		if top.path == "" {
+			return top.key
+		}
+		return top.path + "." + top.key
+	}
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil // io.EOF, or a syntax error the decoder reports
+		}
+		var top *level
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if s, ok := tok.(string); ok && top != nil && top.keys != nil && top.expect {
+			if top.keys[s] {
+				f := s
+				if top.path != "" {
+					f = top.path + "." + s
+				}
+				return errBody(f, "the key %q appears twice in one object", s)
+			}
+			top.keys[s], top.key, top.expect = true, s, false
+			continue
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{':
+				stack = append(stack, &level{keys: map[string]bool{}, path: path(), expect: true})
+			case '[':
+				stack = append(stack, &level{path: path()})
+			default:
+				stack = stack[:len(stack)-1]
+			}
+		case string:
+			if strings.IndexByte(t, 0) >= 0 {
+				return errBody(path(), "text must not contain NUL characters")
+			}
+			if utf8.RuneCountInString(t) > maxText {
+				return errBody(path(), "text must be at most %d characters", maxText)
+			}
+		}
+		if top != nil && top.keys != nil && !top.expect {
+			if d, ok := tok.(json.Delim); !ok || d == '{' || d == '[' {
+				top.expect = true // the value of the key is read (or opened)
+			}
+		}
+	}
+}
+
 func decodeJSON(b []byte, v any) error {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return errBody("", "the request body is empty; JSON expected")
+	}
+	if err := checkJSON(b); err != nil {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
@@ -65,7 +158,10 @@ func jsonError(err error) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	var fe *fieldErr
+	var te *time.ParseError
 	switch {
+	case errors.As(err, &te):
+		return errBody("", "a time must be written as RFC 3339, e.g. 2026-11-23T10:00:00+03:00")
 	case errors.As(err, &fe):
 		return fe.err
 	case errors.As(err, &syn):
@@ -82,7 +178,7 @@ func jsonError(err error) error {
 		name, _ := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
 		return errBody(name, "unknown field %q", name)
 	}
-	return errBody("", "invalid JSON: %s", err.Error())
+	return errBody("", "the body is not valid JSON for this request")
 }
 
 func jsonKind(k string) string {

@@ -49,7 +49,7 @@ func (s *Server) bearerActor(c *gin.Context) (courier.Actor, error) {
 		c.Header("WWW-Authenticate", `Bearer realm="courierd"`)
 		return courier.Actor{}, courier.Errorf(courier.EUNAUTHORIZED, "a courier registers devices with a bearer token")
 	}
-	actor, _, err := s.users.Tokens().VerifyAccess(strings.TrimSpace(raw))
+	actor, _, err := s.users.Authenticate(c.Request.Context(), strings.TrimSpace(raw))
 	if err != nil {
 		c.Header("WWW-Authenticate", `Bearer realm="courierd", error="invalid_token"`)
 		return courier.Actor{}, err

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -35,7 +36,10 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-const testSecret = "test-secret-test-secret-test-secret-0123456789"
+const (
+	testSecret       = "test-secret-test-secret-test-secret-0123456789"
+	testMetricsToken = "test-metrics-token-0123456789"
+)
 
 // fixedClock is a settable clock.
 type fixedClock struct {
@@ -126,13 +130,14 @@ func newEnvOn(t testing.TB, dbURL string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	users := auth.NewUsers(db, tokens, throttle.New(rdb, "throttle:"), auth.DefaultLimits, 4)
+	users := auth.NewUsers(db, tokens, throttle.NewLogins(rdb, "throttle:", nil), auth.DefaultLimits, 4)
 	msk, _ := time.LoadLocation("Europe/Moscow")
 	svc := dispatch.New(db, clock, dispatch.Config{Currency: "RUB", Location: msk, Tariff: dispatch.DefaultTariff, DefaultServiceMinutes: 5}, geo.NewZones(db), users)
 	svc.SetSolver(dispatch.SolverSettings{MaxIterations: 300}) // deterministic and quick
 	t.Cleanup(svc.Close)
 	tracker := geo.NewTracker(rdb, clock, geo.TrackerConfig{Fleet: "test"}.WithDefaults(), svc)
-	notes := notify.New(db, clock, notify.Config{Language: "en", Location: msk, Company: "Test Delivery", PublicURL: "https://track.example.com"},
+	notes := notify.New(db, clock, notify.Config{Language: "en", Location: msk, Company: "Test Delivery", PublicURL: "https://track.example.com",
+		WebhookTargets: notify.TargetPolicy{Allowed: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	notes.SetPositions(tracker)
 	printer, err := sheetpdf.New("", "ru", "RUB", msk)
@@ -141,8 +146,9 @@ func newEnvOn(t testing.TB, dbURL string) *env {
 	}
 	srv := api.New(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: clock, Store: db, Users: users, Dispatch: svc, Tracker: tracker,
 		Printer: printer, Company: "Test Delivery", Cashdesk: cashdesk.New(db, clock, cashdesk.Config{Currency: "RUB", Location: msk}), Notify: notes,
-		Reports: reports.New(db, clock, reports.Config{Currency: "RUB", Location: msk}, tracker, slog.New(slog.NewTextHandler(io.Discard, nil))),
-		Ready:   map[string]func(context.Context) error{"store": db.Ping, "redis": func(ctx context.Context) error { return rdb.Ping(ctx).Err() }}})
+		Reports:      reports.New(db, clock, reports.Config{Currency: "RUB", Location: msk}, tracker, slog.New(slog.NewTextHandler(io.Discard, nil))),
+		Ready:        map[string]func(context.Context) error{"store": db.Ping, "redis": func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
+		MetricsToken: testMetricsToken, TrustedProxies: []string{"192.0.2.1"}}) // httptest's client address
 	e := &env{t: t, clock: clock, db: db, srv: srv, svc: svc, notify: notes, mini: mini, tokens: map[string]string{}, courier: map[string]int64{}}
 
 	hash, _ := users.HashPassword("password", "admin-pass")

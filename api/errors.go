@@ -46,6 +46,8 @@ func writeError(c *gin.Context, err error) {
 	if status == http.StatusInternalServerError {
 		logger(c).Error("internal error", slog.String("method", c.Request.Method), slog.String("path", c.FullPath()), slog.Any("err", err))
 		code = courier.EINTERNAL
+	} else if status == http.StatusServiceUnavailable {
+		logger(c).Warn("unavailable", slog.String("path", c.FullPath()), slog.Any("err", err))
 	}
 	details := courier.ErrorDetails(err)
 	if details == nil {

@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/courierhq/courier"
+	"github.com/courierhq/courier/auth"
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -23,6 +23,7 @@ const (
 	ctxRequestID = "request_id"
 	ctxLogger    = "logger"
 	ctxBody      = "body"
+	ctxClaims    = "claims"
 )
 
 func requestID(c *gin.Context) string { return c.GetString(ctxRequestID) }
@@ -77,7 +78,23 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	return m
 }
 
-// observe logs each request and records its metrics.
+// knownMethods are the methods that get a label value of their own; any
+// other (a client may send any token as a method) counts as "other", so
+// label values stay few whatever clients send.
+var knownMethods = map[string]bool{http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true,
+	http.MethodPatch: true, http.MethodDelete: true, http.MethodOptions: true}
+
+// methodLabel is the method as a metrics label and in the request log.
+func methodLabel(m string) string {
+	if knownMethods[m] {
+		return m
+	}
+	return "other"
+}
+
+// observe logs each request and records its metrics. Labels come from the
+// server's own vocabulary only: the route template ("unmatched" for every
+// path no route has), a known method or "other", and the status.
 func (s *Server) observe(c *gin.Context) {
 	start := time.Now()
 	c.Next()
@@ -85,15 +102,16 @@ func (s *Server) observe(c *gin.Context) {
 	if route == "" {
 		route = "unmatched"
 	}
+	method := methodLabel(c.Request.Method)
 	status := fmt.Sprint(c.Writer.Status())
 	d := time.Since(start)
-	s.metrics.requests.WithLabelValues(route, c.Request.Method, status).Inc()
-	s.metrics.latency.WithLabelValues(route, c.Request.Method, status).Observe(d.Seconds())
+	s.metrics.requests.WithLabelValues(route, method, status).Inc()
+	s.metrics.latency.WithLabelValues(route, method, status).Observe(d.Seconds())
 	level := slog.LevelInfo
 	if c.Writer.Status() >= 500 {
 		level = slog.LevelError
 	}
-	logger(c).Log(c.Request.Context(), level, "request", slog.String("method", c.Request.Method), slog.String("route", route),
+	logger(c).Log(c.Request.Context(), level, "request", slog.String("method", method), slog.String("route", route),
 		slog.Int("status", c.Writer.Status()), slog.Duration("duration", d), slog.Int64("user_id", actorOf(c).UserID))
 }
 
@@ -120,7 +138,7 @@ func (s *Server) authenticate(roles []courier.Role) gin.HandlerFunc {
 			writeError(c, courier.Errorf(courier.EUNAUTHORIZED, "a bearer token is required"))
 			return
 		}
-		actor, claims, err := s.users.Tokens().VerifyAccess(strings.TrimSpace(raw))
+		actor, claims, err := s.users.Authenticate(c.Request.Context(), strings.TrimSpace(raw))
 		if err != nil {
 			c.Header("WWW-Authenticate", `Bearer realm="courierd", error="invalid_token"`)
 			writeError(c, err)
@@ -128,6 +146,7 @@ func (s *Server) authenticate(roles []courier.Role) gin.HandlerFunc {
 		}
 		actor.TokenID = claims.ID // the jti: money and goods changes record it
 		c.Set(ctxActor, actor)
+		c.Set(ctxClaims, claims)
 		if len(roles) > 0 && !actor.Is(roles...) {
 			writeError(c, actor.Require(roles...))
 			return
@@ -136,33 +155,88 @@ func (s *Server) authenticate(roles []courier.Role) gin.HandlerFunc {
 	}
 }
 
-// capture keeps a copy of what a handler writes, for the idempotency record.
-type capture struct {
+// sessionEnded reports whether the session of the request's token has been
+// ended since the request began (a logout, a new password, deactivation):
+// long event streams ask it as they go and end.
+func (s *Server) sessionEnded(c *gin.Context) bool {
+	claims, ok := c.Get(ctxClaims)
+	if !ok {
+		return false
+	}
+	err := s.users.Check(c.Request.Context(), actorOf(c), claims.(*auth.Claims))
+	return courier.ErrorCode(err) == courier.EUNAUTHORIZED
+}
+
+// held keeps what a handler writes (status, body) instead of sending it,
+// so that an answer leaves only once it is committed with its effects.
+type held struct {
 	gin.ResponseWriter
-	buf bytes.Buffer
+	status int
+	buf    bytes.Buffer
 }
 
-func (w *capture) Write(b []byte) (int, error) {
-	w.buf.Write(b)
-	return w.ResponseWriter.Write(b)
+func (w *held) WriteHeader(code int) {
+	if code > 0 {
+		w.status = code
+	}
 }
 
-func (w *capture) WriteString(s string) (int, error) {
-	w.buf.WriteString(s)
-	return w.ResponseWriter.WriteString(s)
+func (w *held) WriteHeaderNow() {}
+
+func (w *held) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.buf.Write(b)
 }
 
-// abandonedAfter is when a reservation whose request never finished is taken
-// for the leftover of a crash.
-const abandonedAfter = 10 * time.Minute
+func (w *held) WriteString(s string) (int, error) { return w.Write([]byte(s)) }
+
+func (w *held) Status() int {
+	if w.status == 0 {
+		return http.StatusOK
+	}
+	return w.status
+}
+
+func (w *held) Size() int { return w.buf.Len() }
+
+func (w *held) Written() bool { return w.status != 0 }
+
+// send writes the held answer to the client.
+func (w *held) send() {
+	w.ResponseWriter.WriteHeader(w.Status())
+	w.ResponseWriter.WriteHeaderNow()
+	_, _ = w.ResponseWriter.Write(w.buf.Bytes())
+}
+
+// idempotencyScope is whose keys a request's Idempotency-Key is among.
+func idempotencyScope(c *gin.Context) string {
+	if a := actorOf(c); a.UserID != 0 {
+		return "user:" + itoa(a.UserID)
+	}
+	return "anon:" + c.ClientIP()
+}
 
 // idempotent honours the Idempotency-Key header on POST: the same key with the
 // same request answers the first response again (header Idempotent-Replayed:
 // true) without running the handler; the same key with another request is 422;
-// a key whose first request is still running is 409. Keys are per user.
+// a key whose first request is still running is 409 (or, on SQLite, waits for
+// it). Keys are per
+// authenticated user: a call without a verified bearer token (a public route)
+// stores nothing, so anonymous clients cannot fill the table, and no client
+// is ever answered with another's response.
+//
+// The handler runs in one transaction with the key (BeginIdempotent): its
+// writes and its answer are committed together, and the answer is sent only
+// after the commit. A request killed with its server committed nothing and
+// left no reservation, so its retry runs at once; a request that committed
+// has its answer stored, so its retry gets it. Answers 5xx and 429 are not
+// stored: their writes are rolled back and the key stays free.
 func (s *Server) idempotent(c *gin.Context) {
 	key := c.GetHeader("Idempotency-Key")
-	if c.Request.Method != http.MethodPost || key == "" || selfIdempotent[c.FullPath()] || strings.HasPrefix(c.FullPath(), "/api/v1/auth/") {
+	actor := actorOf(c)
+	if c.Request.Method != http.MethodPost || key == "" || actor.UserID == 0 || selfIdempotent[c.FullPath()] || strings.HasPrefix(c.FullPath(), "/api/v1/auth/") {
 		// Settlements keep their keys in their own transaction; logins and
 		// refreshes are not replayed (their answers are tokens, never stored).
 		c.Next()
@@ -181,53 +255,52 @@ func (s *Server) idempotent(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	scope := "anon:" + c.ClientIP()
-	if a := actorOf(c); a.UserID != 0 {
-		scope = "user:" + itoa(a.UserID)
-	}
+	scope := idempotencyScope(c)
 	sum := sha256.New()
 	fmt.Fprintf(sum, "%s %s %s\n", c.Request.Method, c.Request.URL.RequestURI(), c.ContentType())
 	sum.Write(body)
 	hash := hex.EncodeToString(sum.Sum(nil))
-	ctx := c.Request.Context()
 	rec := courier.IdempotencyRecord{Scope: scope, Key: key, RequestHash: hash, CreatedAt: s.clock.Now()}
-	prev, err := s.store.ReserveIdempotencyKey(ctx, rec)
-	if err == nil && prev != nil && prev.Status == 0 && s.clock.Now().Sub(prev.CreatedAt) > abandonedAfter {
-		// The first request died with its server (no request runs this long):
-		// let the retry run.
-		if err = s.store.ReleaseIdempotencyKey(ctx, scope, key); err == nil {
-			prev, err = s.store.ReserveIdempotencyKey(ctx, rec)
-		}
-	}
+	tx, prev, err := s.store.BeginIdempotent(c.Request.Context(), rec)
 	if err != nil {
 		writeError(c, err)
 		return
 	}
 	if prev != nil {
-		switch {
-		case prev.RequestHash != hash:
+		if prev.RequestHash != hash {
 			writeError(c, courier.Errorf(courier.EIDEMPOTENCY, "this Idempotency-Key was used with a different request"))
-		case prev.Status == 0:
-			writeError(c, courier.Errorf(courier.ECONFLICT, "a request with this Idempotency-Key is still being processed"))
-		default:
-			c.Header("Idempotent-Replayed", "true")
-			c.Data(prev.Status, "application/json; charset=utf-8", prev.Body)
-			c.Abort()
+			return
 		}
+		c.Header("Idempotent-Replayed", "true")
+		c.Data(prev.Status, "application/json; charset=utf-8", prev.Body)
+		c.Abort()
 		return
 	}
-	w := &capture{ResponseWriter: c.Writer}
+	req := c.Request
+	c.Request = req.WithContext(tx.Context())
+	w := &held{ResponseWriter: c.Writer}
 	c.Writer = w
+	defer func() {
+		c.Writer, c.Request = w.ResponseWriter, req
+		if v := recover(); v != nil {
+			_ = tx.Rollback()
+			panic(v)
+		}
+	}()
 	c.Next()
-	// The request's own context may be cancelled by now; the record must still be written.
-	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
 	if st := w.Status(); st >= 500 || st == http.StatusTooManyRequests {
-		err = s.store.ReleaseIdempotencyKey(bg, scope, key)
-	} else {
-		err = s.store.CompleteIdempotencyKey(bg, scope, key, st, w.buf.Bytes())
+		if err := tx.Rollback(); err != nil {
+			logger(c).Error("idempotent request: rollback", slog.Any("err", err))
+		}
+		w.send()
+		return
 	}
-	if err != nil {
-		logger(c).Error("idempotency record", slog.Any("err", err))
+	if err := tx.Commit(w.Status(), w.buf.Bytes()); err != nil {
+		// Nothing was committed: the client may retry with the same key.
+		logger(c).Error("idempotent request: commit", slog.Any("err", err))
+		c.Writer, c.Request = w.ResponseWriter, req
+		writeError(c, courier.Errorf(courier.EUNAVAILABLE, "the change could not be saved; retry with the same Idempotency-Key"))
+		return
 	}
+	w.send()
 }

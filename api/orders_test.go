@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 )
 
 func TestCreateOrder(t *testing.T) {
@@ -482,35 +481,70 @@ func TestPaidByAtTheDoor(t *testing.T) {
 	}
 }
 
-// TestAbandonedIdempotencyKey: a key whose first request died with its
-// server is released after a while, so the phone's retry goes through; keys of
-// logins are never stored (their answers are tokens).
-func TestAbandonedIdempotencyKey(t *testing.T) {
-	e := newEnv(t)
+// TestIdempotencyKeyAfterCrash: a request's key is held only by its open
+// transaction. While it runs a retry is told so (PostgreSQL); once the
+// transaction is gone without a commit (what a killed server's is) the
+// retry runs at once, not ten minutes later. Keys of logins are never
+// stored (their answers are tokens).
+func TestIdempotencyKeyAfterCrash(t *testing.T) { backends(t, testIdempotencyKeyAfterCrash) }
+
+func testIdempotencyKeyAfterCrash(t *testing.T, e *env) {
 	var me struct{ ID int64 }
 	e.decode(e.must(e.do("GET", "/api/v1/me", "dispatcher", nil), 200), &me)
 	scope := "user:" + itoa(me.ID)
-	// A reservation left by a crash: still "in progress".
 	body := e.orderBody("AB-1")
-	if _, err := e.db.ReserveIdempotencyKey(t.Context(), courier.IdempotencyRecord{Scope: scope, Key: "k-crash", RequestHash: "whatever",
-		CreatedAt: e.clock.Now().Add(-time.Minute)}); err != nil {
+	tx, prev, err := e.db.BeginIdempotent(t.Context(), courier.IdempotencyRecord{Scope: scope, Key: "k-crash", RequestHash: requestHash(t, e, body)})
+	if err != nil || prev != nil {
+		t.Fatalf("begin: %+v %v", prev, err)
+	}
+	if e.db.Backend() == "postgres" { // SQLite's retry would wait for the writer
+		r := e.must(e.do("POST", "/api/v1/orders", "dispatcher", body, "Idempotency-Key", "k-crash"), 409)
+		if !strings.Contains(string(r.Body), "still being processed") {
+			t.Errorf("retry while the first runs: %s", r.Body)
+		}
+	}
+	if err := tx.Rollback(); err != nil {
 		t.Fatal(err)
 	}
-	e.must(e.do("POST", "/api/v1/orders", "dispatcher", body, "Idempotency-Key", "k-crash"), 422) // another request hash
-	if _, err := e.db.ReserveIdempotencyKey(t.Context(), courier.IdempotencyRecord{Scope: scope, Key: "k-crash-2", CreatedAt: e.clock.Now().Add(-time.Minute),
-		RequestHash: requestHash(t, e, body)}); err != nil {
-		t.Fatal(err)
+	first := e.must(e.do("POST", "/api/v1/orders", "dispatcher", body, "Idempotency-Key", "k-crash"), 201)
+	again := e.must(e.do("POST", "/api/v1/orders", "dispatcher", body, "Idempotency-Key", "k-crash"), 201)
+	if again.Header.Get("Idempotent-Replayed") != "true" || string(first.Body) != string(again.Body) {
+		t.Errorf("the retry was not replayed: %s / %s", first.Body, again.Body)
 	}
-	e.must(e.do("POST", "/api/v1/orders", "dispatcher", body, "Idempotency-Key", "k-crash-2"), 409) // still in progress
-	e.clock.Set(e.clock.Now().Add(11 * time.Minute))
-	e.login("dispatcher", "secret-dispatcher")
-	e.must(e.do("POST", "/api/v1/orders", "dispatcher", body, "Idempotency-Key", "k-crash-2"), 201)
-	e.must(e.do("POST", "/api/v1/orders", "dispatcher", body, "Idempotency-Key", "k-crash-2"), 201) // replayed
 
 	e.must(e.do("POST", "/api/v1/auth/login", "", map[string]any{"login": "cashier", "password": "secret-cashier"}, "Idempotency-Key", "login-1"), 200)
-	if rec, err := e.db.ReserveIdempotencyKey(t.Context(), courier.IdempotencyRecord{Scope: "anon:192.0.2.1", Key: "login-1", RequestHash: "x"}); err != nil || rec != nil {
+	if rec, err := e.db.IdempotencyRecordOf(t.Context(), "anon:192.0.2.1", "login-1"); courier.ErrorCode(err) != courier.ENOTFOUND {
 		t.Errorf("a login's answer was stored under its key: %+v %v", rec, err)
 	}
+}
+
+// TestIdempotentAnswerCommitsWithEffects: the handler's writes and the stored
+// answer commit together; a 4xx answer is stored with whatever its handler
+// wrote before failing, and a retry replays it.
+func TestIdempotentAnswerCommitsWithEffects(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		o := e.createOrder("EF-1")
+		// A status change that is not allowed: 409, stored and replayed, the order unchanged.
+		for i := range 2 {
+			r := e.must(e.do("POST", "/api/v1/orders/"+itoa(o.ID)+"/status", "dispatcher", map[string]any{"status": "delivered"}, "Idempotency-Key", "bad-move"), 409)
+			if (r.Header.Get("Idempotent-Replayed") == "true") != (i == 1) {
+				t.Errorf("try %d: replayed=%q", i, r.Header.Get("Idempotent-Replayed"))
+			}
+		}
+		var got orderOut
+		e.decode(e.must(e.do("GET", "/api/v1/orders/"+itoa(o.ID), "dispatcher", nil), 200), &got)
+		if got.Status != "new" {
+			t.Errorf("order after a refused move: %s", got.Status)
+		}
+		// A duplicate external_id with a fresh key: 409, and the failed insert
+		// does not spoil the request's transaction (the answer is stored).
+		r := e.must(e.do("POST", "/api/v1/orders", "dispatcher", e.orderBody("EF-1"), "Idempotency-Key", "dup"), 409)
+		var me struct{ ID int64 }
+		e.decode(e.must(e.do("GET", "/api/v1/me", "dispatcher", nil), 200), &me)
+		if rec, err := e.db.IdempotencyRecordOf(t.Context(), "user:"+itoa(me.ID), "dup"); err != nil || rec.Status != 409 || string(rec.Body) != string(r.Body) {
+			t.Errorf("the 409's answer: %+v %v", rec, err)
+		}
+	})
 }
 
 // requestHash is the digest the idempotency layer keeps for a POST /api/v1/orders with body.

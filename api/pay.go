@@ -12,27 +12,32 @@ import (
 // Pay rules, pay periods and the tariff: what couriers earn and what
 // deliveries cost, set by admins.
 
+// payRuleBody is a pay rule as an admin sends it.
+type payRuleBody struct {
+	CourierID     *int64  `json:"courier_id"`
+	VehicleType   *string `json:"vehicle_type"`
+	EffectiveFrom string  `json:"effective_from"`
+	PerDelivered  int64   `json:"per_delivered"`
+	PerFailed     int64   `json:"per_failed"`
+	PerKm         int64   `json:"per_km"`
+	PerKg         int64   `json:"per_kg"`
+	PerShift      int64   `json:"per_shift"`
+	MinPerShift   int64   `json:"min_per_shift"`
+	Note          string  `json:"note"`
+}
+
 type payRuleJSON struct {
-	ID            int64     `json:"id"`
-	CourierID     *int64    `json:"courier_id"`
-	VehicleType   *string   `json:"vehicle_type"`
-	EffectiveFrom string    `json:"effective_from"`
-	Currency      string    `json:"currency"`
-	PerDelivered  int64     `json:"per_delivered"`
-	PerFailed     int64     `json:"per_failed"`
-	PerKm         int64     `json:"per_km"`
-	PerKg         int64     `json:"per_kg"`
-	PerShift      int64     `json:"per_shift"`
-	MinPerShift   int64     `json:"min_per_shift"`
-	Note          string    `json:"note"`
-	CreatedBy     int64     `json:"created_by"`
-	CreatedAt     time.Time `json:"created_at"`
+	ID int64 `json:"id"`
+	payRuleBody
+	Currency  string    `json:"currency"`
+	CreatedBy int64     `json:"created_by"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 func payRuleOf(r *courier.PayRule) payRuleJSON {
-	j := payRuleJSON{ID: r.ID, CourierID: optID(r.CourierID), EffectiveFrom: r.EffectiveFrom, Currency: r.Currency, PerDelivered: r.PerDelivered,
-		PerFailed: r.PerFailed, PerKm: r.PerKm, PerKg: r.PerKg, PerShift: r.PerShift, MinPerShift: r.MinPerShift, Note: r.Note,
-		CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt.UTC()}
+	j := payRuleJSON{ID: r.ID, payRuleBody: payRuleBody{CourierID: optID(r.CourierID), EffectiveFrom: r.EffectiveFrom, PerDelivered: r.PerDelivered,
+		PerFailed: r.PerFailed, PerKm: r.PerKm, PerKg: r.PerKg, PerShift: r.PerShift, MinPerShift: r.MinPerShift, Note: r.Note},
+		Currency: r.Currency, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt.UTC()}
 	if r.VehicleType != "" {
 		v := r.VehicleType
 		j.VehicleType = &v
@@ -70,18 +75,7 @@ func (s *Server) addPayRule(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	var in struct {
-		CourierID     *int64  `json:"courier_id"`
-		VehicleType   *string `json:"vehicle_type"`
-		EffectiveFrom string  `json:"effective_from"`
-		PerDelivered  int64   `json:"per_delivered"`
-		PerFailed     int64   `json:"per_failed"`
-		PerKm         int64   `json:"per_km"`
-		PerKg         int64   `json:"per_kg"`
-		PerShift      int64   `json:"per_shift"`
-		MinPerShift   int64   `json:"min_per_shift"`
-		Note          string  `json:"note"`
-	}
+	var in payRuleBody
 	if err := decode(c, &in); err != nil {
 		return err
 	}

@@ -68,10 +68,19 @@ func writeCSV(c *gin.Context, name string, header []string, rows [][]string) {
 	c.Data(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
 }
 
-// reportRange reads from, to and courier_id.
-func reportRange(c *gin.Context) (reports.Range, error) {
+// reportQuery reads what every report request says: the range (from, to,
+// courier_id) and the format; and the reports service.
+func (s *Server) reportQuery(c *gin.Context) (*reports.Service, reports.Range, bool, error) {
+	r, err := s.rep()
+	if err != nil {
+		return nil, reports.Range{}, false, err
+	}
 	id, err := queryInt(c, "courier_id")
-	return reports.Range{From: c.Query("from"), To: c.Query("to"), CourierID: id}, err
+	if err != nil {
+		return nil, reports.Range{}, false, err
+	}
+	csvOut, err := wantCSV(c)
+	return r, reports.Range{From: c.Query("from"), To: c.Query("to"), CourierID: id}, csvOut, err
 }
 
 // milli is a count of thousandths (grams, metres) shown in units (kg, km):
@@ -173,15 +182,7 @@ func workloadCells(kind string, w *reports.WorkloadRow) []string {
 }
 
 func (s *Server) workloadReport(c *gin.Context) error {
-	r, err := s.rep()
-	if err != nil {
-		return err
-	}
-	q, err := reportRange(c)
-	if err != nil {
-		return err
-	}
-	csvOut, err := wantCSV(c)
+	r, q, csvOut, err := s.reportQuery(c)
 	if err != nil {
 		return err
 	}
@@ -193,15 +194,11 @@ func (s *Server) workloadReport(c *gin.Context) error {
 }
 
 func (s *Server) courierWorkload(c *gin.Context) error {
-	r, err := s.rep()
+	r, q, csvOut, err := s.reportQuery(c)
 	if err != nil {
 		return err
 	}
-	csvOut, err := wantCSV(c)
-	if err != nil {
-		return err
-	}
-	w, err := r.CourierWorkload(c.Request.Context(), actorOf(c), c.Query("from"), c.Query("to"))
+	w, err := r.CourierWorkload(c.Request.Context(), actorOf(c), q.From, q.To)
 	if err != nil {
 		return err
 	}
@@ -365,15 +362,7 @@ func totalCells(line string, t *reports.DeliveryTotal) []string {
 }
 
 func (s *Server) deliveriesReport(c *gin.Context) error {
-	r, err := s.rep()
-	if err != nil {
-		return err
-	}
-	q, err := reportRange(c)
-	if err != nil {
-		return err
-	}
-	csvOut, err := wantCSV(c)
+	r, q, csvOut, err := s.reportQuery(c)
 	if err != nil {
 		return err
 	}
@@ -423,15 +412,11 @@ func (s *Server) deliveriesReport(c *gin.Context) error {
 // courierPay answers the courier's own pay: the delivery report's pay
 // columns of their lines, never the fees the company charged.
 func (s *Server) courierPay(c *gin.Context) error {
-	r, err := s.rep()
+	r, q, csvOut, err := s.reportQuery(c)
 	if err != nil {
 		return err
 	}
-	csvOut, err := wantCSV(c)
-	if err != nil {
-		return err
-	}
-	d, err := r.CourierPay(c.Request.Context(), actorOf(c), c.Query("from"), c.Query("to"))
+	d, err := r.CourierPay(c.Request.Context(), actorOf(c), q.From, q.To)
 	if err != nil {
 		return err
 	}
@@ -519,15 +504,7 @@ func onTimeHeader() []string {
 }
 
 func (s *Server) onTimeReport(c *gin.Context) error {
-	r, err := s.rep()
-	if err != nil {
-		return err
-	}
-	q, err := reportRange(c)
-	if err != nil {
-		return err
-	}
-	csvOut, err := wantCSV(c)
+	r, q, csvOut, err := s.reportQuery(c)
 	if err != nil {
 		return err
 	}

@@ -6,8 +6,11 @@ package api
 
 import (
 	"context"
+	"crypto/subtle"
+	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/courierhq/courier"
@@ -38,12 +41,21 @@ type Deps struct {
 	// Printer prints route sheets as PDF; nil answers 503.
 	Printer *sheetpdf.Printer
 	Company string // printed on documents
-	// Ready are the checks of GET /readyz by name (the store, Redis, ...).
+	// Ready are the checks of GET /readyz by name (the store, ...): when one
+	// fails, /readyz answers 503.
 	Ready map[string]func(context.Context) error
+	// Degraded are checks of GET /readyz whose failure leaves the server
+	// useful (Redis: only live tracking stops): /readyz then answers 200
+	// "degraded", so a load balancer keeps sending orders and cash here.
+	Degraded map[string]func(context.Context) error
 	// TrustedProxies are the proxies whose X-Forwarded-For is believed (none by default).
 	TrustedProxies []string
 	// Console is how the web console is served at /console/ (console.go).
 	Console ConsoleConfig
+	// MetricsToken is the bearer token GET /metrics asks for. Empty: Handler
+	// does not serve /metrics (404); MetricsHandler serves it on an address
+	// of its own.
+	MetricsToken string
 	// Reports builds reports and keeps pay rules; nil answers 503 there.
 	Reports *reports.Service
 }
@@ -62,9 +74,12 @@ type Server struct {
 	company  string
 	pings    *prometheus.CounterVec
 	ready    map[string]func(context.Context) error
+	degraded map[string]func(context.Context) error
 	registry *prometheus.Registry
 	metrics  *metrics
-	engine   *gin.Engine
+	// metricsToken is asked for by /metrics (empty: not served by Handler).
+	metricsToken string
+	engine       *gin.Engine
 	// pollEvery is how often event streams read the store.
 	pollEvery time.Duration
 	reports   *reports.Service
@@ -89,8 +104,8 @@ func init() { gin.SetMode(gin.ReleaseMode) }
 
 // New builds the server and its routes.
 func New(d Deps) *Server {
-	s := &Server{log: d.Log, clock: d.Clock, store: d.Store, users: d.Users, dispatch: d.Dispatch, tracker: d.Tracker, notify: d.Notify, printer: d.Printer, company: d.Company, ready: d.Ready,
-		registry: prometheus.NewRegistry(), pollEvery: 300 * time.Millisecond}
+	s := &Server{log: d.Log, clock: d.Clock, store: d.Store, users: d.Users, dispatch: d.Dispatch, tracker: d.Tracker, notify: d.Notify, printer: d.Printer, company: d.Company, ready: d.Ready, degraded: d.Degraded,
+		registry: prometheus.NewRegistry(), pollEvery: 300 * time.Millisecond, metricsToken: d.MetricsToken}
 	s.cashdesk, s.reports = d.Cashdesk, d.Reports
 	if s.log == nil {
 		s.log = slog.Default()
@@ -234,28 +249,77 @@ func (s *Server) healthz(c *gin.Context) error {
 	return nil
 }
 
-// readyz answers 200 when every dependency answers within 2 s, else 503 naming the failing ones.
+// readyz answers 200 when every dependency answers within 2 s, 200
+// "degraded" when only optional ones (Redis) do not, else 503; each check is
+// named with ok or down.
 func (s *Server) readyz(c *gin.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
-	checks, ok := map[string]string{}, true
-	for name, check := range s.ready {
-		if err := check(ctx); err != nil {
-			checks[name], ok = "down", false
-			logger(c).Warn("readiness check failed", slog.String("check", name), slog.Any("err", err))
-		} else {
-			checks[name] = "ok"
+	checks, required, optional := map[string]string{}, true, true
+	for _, group := range []struct {
+		checks map[string]func(context.Context) error
+		ok     *bool
+	}{{s.ready, &required}, {s.degraded, &optional}} {
+		for name, check := range group.checks {
+			if err := check(ctx); err != nil {
+				checks[name], *group.ok = "down", false
+				logger(c).Warn("readiness check failed", slog.String("check", name), slog.Any("err", err))
+			} else {
+				checks[name] = "ok"
+			}
 		}
 	}
 	status, code := "ok", http.StatusOK
-	if !ok {
+	switch {
+	case !required:
 		status, code = "unavailable", http.StatusServiceUnavailable
+	case !optional:
+		status = "degraded"
 	}
 	c.JSON(code, gin.H{"status": status, "checks": checks})
 	return nil
 }
 
+// serveMetrics serves the Prometheus metrics to a caller with the metrics
+// token; without a configured token they are not served on the API address.
 func (s *Server) serveMetrics(c *gin.Context) error {
+	if s.metricsToken == "" {
+		return courier.Errorf(courier.ENOTFOUND, "metrics are not served on this address")
+	}
+	if err := s.metricsAllowed(c.Writer, c.Request); err != nil {
+		return err
+	}
 	promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}).ServeHTTP(c.Writer, c.Request)
+	return nil
+}
+
+// MetricsHandler serves GET /metrics alone, for a listener of its own
+// (COURIER_METRICS_ADDR); with a metrics token configured it asks for it too.
+func (s *Server) MetricsHandler() http.Handler {
+	metrics := promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		if err := s.metricsAllowed(w, r); err != nil {
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.WriteHeader(http.StatusUnauthorized)
+			_ = json.NewEncoder(w).Encode(errorBody{Error: errorJSON{Code: courier.EUNAUTHORIZED, Message: courier.ErrorMessage(err), Details: map[string]any{}}})
+			return
+		}
+		metrics.ServeHTTP(w, r)
+	})
+	return mux
+}
+
+// metricsAllowed returns EUNAUTHORIZED unless the request carries the metrics
+// token (or none is configured).
+func (s *Server) metricsAllowed(w http.ResponseWriter, r *http.Request) error {
+	if s.metricsToken == "" {
+		return nil
+	}
+	raw, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if subtle.ConstantTimeCompare([]byte(strings.TrimSpace(raw)), []byte(s.metricsToken)) != 1 {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="courierd-metrics"`)
+		return courier.Errorf(courier.EUNAUTHORIZED, "the metrics token is required")
+	}
 	return nil
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"math"
 	"net/http"
 	"strconv"
 	"time"
@@ -54,6 +55,15 @@ func (s *Server) postLocations(c *gin.Context) error {
 		}
 		if p.RecordedAt == nil {
 			return courier.FieldError(field+".recorded_at", "is required")
+		}
+		// Phones report -1 for an unknown speed, heading or accuracy.
+		for _, m := range []struct {
+			name     string
+			v, limit float64
+		}{{"speed_mps", p.SpeedMPS, 300}, {"heading", p.Heading, 360}, {"accuracy_m", p.AccuracyM, 100000}} {
+			if math.IsNaN(m.v) || m.v < -1 || m.v > m.limit {
+				return courier.FieldError(field+"."+m.name, "must be within [-1, %g] (-1: unknown)", m.limit)
+			}
 		}
 		pings[i] = geo.Ping{Lat: *p.Lat, Lng: *p.Lng, AccuracyM: p.AccuracyM, SpeedMPS: p.SpeedMPS, Heading: p.Heading, RecordedAt: *p.RecordedAt}
 	}
@@ -222,7 +232,8 @@ type eventJSON struct {
 // trackingStream is the console's live feed: Server-Sent Events of position
 // changes and detector events (off_route, idle, arrived, ...), from Redis
 // Pub/Sub, so every replica sees every courier. A comment line every 15 s keeps
-// proxies from closing the stream.
+// proxies from closing the stream. It ends within a second or so of the
+// session's end (a logout, deactivation).
 func (s *Server) trackingStream(c *gin.Context) error {
 	ctx := c.Request.Context()
 	events, err := s.tracker.Subscribe(ctx)
@@ -234,10 +245,16 @@ func (s *Server) trackingStream(c *gin.Context) error {
 	c.Writer.Flush()
 	keepAlive := time.NewTicker(15 * time.Second)
 	defer keepAlive.Stop()
+	recheck := time.NewTicker(time.Second)
+	defer recheck.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-recheck.C:
+			if s.sessionEnded(c) {
+				return nil
+			}
 		case <-keepAlive.C:
 			c.Writer.WriteString(": keep-alive\n\n")
 			c.Writer.Flush()

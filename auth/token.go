@@ -58,9 +58,11 @@ type Claims struct {
 	Role      courier.Role `json:"role"`
 	CourierID int64        `json:"cid,omitempty"`
 	Kind      string       `json:"typ"`
-	// Version is the user's TokenVersion when the token was issued; a
-	// refresh token of an older version is refused.
+	// Version is the user's TokenVersion when the token was issued; a token
+	// of an older version is refused.
 	Version int64 `json:"ver,omitempty"`
+	// Family is the refresh-token family (one per login) of a refresh token.
+	Family string `json:"fam,omitempty"`
 }
 
 // NewTokens builds a token issuer from cfg. It fails when the key is missing or weak.
@@ -141,26 +143,38 @@ type Pair struct {
 	Access    string
 	Refresh   string
 	ExpiresIn time.Duration
+	// RefreshID and RefreshExpires are the refresh token's jti and expiry.
+	RefreshID      string
+	RefreshExpires time.Time
 }
 
-// Issue signs an access and a refresh token for u.
-func (t *Tokens) Issue(u *courier.User) (Pair, error) {
-	access, err := t.sign(u, kindAccess, t.accessTTL)
+// Issue signs an access and a refresh token of the refresh-token family for u.
+func (t *Tokens) Issue(u *courier.User, family string) (Pair, error) {
+	access, _, err := t.sign(u, kindAccess, t.accessTTL, "")
 	if err != nil {
 		return Pair{}, err
 	}
-	refresh, err := t.sign(u, kindRefresh, t.refreshTTL)
+	refresh, c, err := t.sign(u, kindRefresh, t.refreshTTL, family)
 	if err != nil {
 		return Pair{}, err
 	}
-	return Pair{Access: access, Refresh: refresh, ExpiresIn: t.accessTTL}, nil
+	return Pair{Access: access, Refresh: refresh, ExpiresIn: t.accessTTL, RefreshID: c.ID, RefreshExpires: c.ExpiresAt.Time}, nil
 }
 
-func (t *Tokens) sign(u *courier.User, kind string, ttl time.Duration) (string, error) {
-	now := t.clock.Now()
-	var jti [16]byte
-	if _, err := rand.Read(jti[:]); err != nil {
+// randomID returns 128 random bits in hex, for token and family ids.
+func randomID() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
 		return "", err
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+func (t *Tokens) sign(u *courier.User, kind string, ttl time.Duration, family string) (string, *Claims, error) {
+	now := t.clock.Now()
+	jti, err := randomID()
+	if err != nil {
+		return "", nil, err
 	}
 	c := Claims{
 		RegisteredClaims: jwt.RegisteredClaims{
@@ -170,18 +184,19 @@ func (t *Tokens) sign(u *courier.User, kind string, ttl time.Duration) (string, 
 			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
 			NotBefore: jwt.NewNumericDate(now),
 			IssuedAt:  jwt.NewNumericDate(now),
-			ID:        hex.EncodeToString(jti[:]),
+			ID:        jti,
 		},
 		Role:      u.Role,
 		CourierID: u.CourierID,
 		Kind:      kind,
 		Version:   u.TokenVersion,
+		Family:    family,
 	}
 	s, err := jwt.NewWithClaims(t.method, c).SignedString(t.signKey)
 	if err != nil {
-		return "", fmt.Errorf("sign token: %w", err)
+		return "", nil, fmt.Errorf("sign token: %w", err)
 	}
-	return s, nil
+	return s, &c, nil
 }
 
 // VerifyAccess checks an access token and returns who it speaks for.

@@ -60,7 +60,7 @@ func TestAlgorithms(t *testing.T) {
 	}
 	u := &courier.User{ID: 7, Role: courier.RoleCourier, CourierID: 3}
 	for name, tk := range tokens {
-		pair, err := tk.Issue(u)
+		pair, err := tk.Issue(u, "family")
 		if err != nil {
 			t.Fatal(err)
 		}

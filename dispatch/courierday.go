@@ -57,6 +57,10 @@ type CourierEventInput struct {
 	WishedDate string
 	// shift_end: open stops the courier brings back unvisited
 	HandBack []int64
+	// shift_start: the working day whose published sheets go out (YYYY-MM-DD);
+	// empty means the day of At in the company time zone. It may be that day
+	// or the next: a courier who starts before midnight for an early route.
+	Date string
 	// Raw is the event's JSON as sent: kept with the outcome, and its digest
 	// tells a retry from another event that reuses the id.
 	Raw []byte
@@ -329,6 +333,9 @@ func (s *Service) apply(tx courier.CourierTx, actor courier.Actor, in *CourierEv
 			return EventResult{}, err
 		}
 	}
+	if in.Date != "" && in.Action != courier.ActionShiftStart {
+		return EventResult{}, courier.FieldError("date", "goes only with shift_start")
+	}
 	if in.Action.AtStop() {
 		if in.OrderID <= 0 {
 			return EventResult{}, courier.FieldError("order_id", "is required")
@@ -471,7 +478,8 @@ func (s *Service) deliver(tx courier.CourierTx, actor courier.Actor, in *Courier
 		notes = append(notes, fmt.Sprintf("%d pieces refused (back to the depot)", n))
 	}
 	if short := r.Short(); short > 0 {
-		notes = append(notes, fmt.Sprintf("short collection: %d of %d collected", r.Collected, due))
+		notes = append(notes, fmt.Sprintf("short collection: %s of %s collected", courier.Money{Amount: r.Collected, Currency: o.COD.Currency},
+			courier.Money{Amount: due, Currency: o.COD.Currency}))
 	}
 	if r.CollectedBy == courier.PayCard && o.COD.Method == courier.PayCash {
 		notes = append(notes, "paid by card instead of cash (terminal slip "+r.PaymentRef+")")
@@ -491,7 +499,7 @@ func (s *Service) deliver(tx courier.CourierTx, actor courier.Actor, in *Courier
 		o.PaymentStatus = courier.PaymentCollected
 		events = append(events, courier.OrderEvent{Kind: courier.EventPayment, FromStatus: o.Status, ToStatus: o.Status,
 			ActorID: actor.UserID, ActorRole: actor.Role, At: at, Reason: string(courier.PaymentCollected),
-			Comment: fmt.Sprintf("%d collected by %s", r.Collected, r.CollectedBy)})
+			Comment: fmt.Sprintf("%s collected by %s", courier.Money{Amount: r.Collected, Currency: o.COD.Currency}, r.CollectedBy)})
 	}
 	return tx.WriteOrder(o, events)
 }
@@ -747,22 +755,15 @@ func (s *Service) startShift(tx courier.CourierTx, actor courier.Actor, in *Cour
 			Message: fmt.Sprintf("your shift started at %s and has not ended", open.StartedAt.UTC().Format(time.RFC3339)),
 			Details: map[string]any{"shift_id": open.ID}}
 	}
-	date := ev.At.In(s.cfg.Location).Format(time.DateOnly)
+	date, err := s.shiftDate(in.Date, ev.At)
+	if err != nil {
+		return EventResult{}, err
+	}
 	shift := &courier.CourierShift{CourierID: actor.CourierID, Date: date, StartedAt: ev.At, StartPos: in.Position}
 	if err := tx.SaveShift(shift); err != nil {
 		return EventResult{}, err
 	}
-	sheets, err := tx.Sheets(actor.CourierID, date, courier.SheetPublished)
-	if err != nil {
-		return EventResult{}, err
-	}
-	var ids []int64
-	for _, sh := range sheets {
-		for _, st := range sh.Stops {
-			ids = append(ids, st.OrderID)
-		}
-	}
-	orders, err := tx.Orders(ids)
+	sheets, orders, err := lockSheets(tx, actor.CourierID, date, courier.SheetPublished)
 	if err != nil {
 		return EventResult{}, err
 	}
@@ -784,6 +785,40 @@ func (s *Service) startShift(tx courier.CourierTx, actor courier.Actor, in *Cour
 		}
 	}
 	return EventResult{Shift: shift}, nil
+}
+
+// shiftDate is the working day a shift starting at at is for: the day of at
+// in the company time zone, or the day asked for when it is that day or the
+// next (the demo plans tomorrow; a courier may start before midnight).
+func (s *Service) shiftDate(asked string, at time.Time) (string, error) {
+	local := at.In(s.cfg.Location)
+	date := local.Format(time.DateOnly)
+	if asked == "" || asked == date {
+		return date, nil
+	}
+	next := time.Date(local.Year(), local.Month(), local.Day()+1, 0, 0, 0, 0, s.cfg.Location).Format(time.DateOnly)
+	if asked != next {
+		return "", &courier.Error{Code: courier.EINVALID,
+			Message: fmt.Sprintf("date: a shift starting on %s works the sheets of that day or of %s, not %s", date, next, asked),
+			Details: map[string]any{"field": "date", "allowed": []string{date, next}}}
+	}
+	return asked, nil
+}
+
+// lockSheets locks the courier's sheets of date in status, then their orders.
+func lockSheets(tx courier.CourierTx, courierID int64, date string, status courier.SheetStatus) ([]*courier.RouteSheet, map[int64]*courier.Order, error) {
+	sheets, err := tx.Sheets(courierID, date, status)
+	if err != nil {
+		return nil, nil, err
+	}
+	var ids []int64
+	for _, sh := range sheets {
+		for _, st := range sh.Stops {
+			ids = append(ids, st.OrderID)
+		}
+	}
+	orders, err := tx.Orders(ids)
+	return sheets, orders, err
 }
 
 // startSheet makes a published sheet active at at and sends its planned
@@ -823,17 +858,7 @@ func (s *Service) endShift(tx courier.CourierTx, actor courier.Actor, in *Courie
 			Message: fmt.Sprintf("at: the shift started at %s, after %s", shift.StartedAt.UTC().Format(time.RFC3339), ev.At.Format(time.RFC3339)),
 			Details: map[string]any{"field": "at", "not_before": shift.StartedAt.UTC()}}
 	}
-	sheets, err := tx.Sheets(actor.CourierID, "", courier.SheetActive)
-	if err != nil {
-		return EventResult{}, err
-	}
-	var ids []int64
-	for _, sh := range sheets {
-		for _, st := range sh.Stops {
-			ids = append(ids, st.OrderID)
-		}
-	}
-	orders, err := tx.Orders(ids)
+	sheets, orders, err := lockSheets(tx, actor.CourierID, "", courier.SheetActive)
 	if err != nil {
 		return EventResult{}, err
 	}

@@ -40,26 +40,40 @@ type TodaySheet struct {
 }
 
 // Today returns the courier's sheets of date (published or later) with every
-// stop, its state and allowed actions, the shift and the cash on hand.
+// stop, its state and allowed actions, the shift and the cash on hand. An
+// empty date is the open shift's working day, else today.
 // Couriers only, their own day. Returns EFORBIDDEN, EINVALID (date).
 func (s *Service) Today(ctx context.Context, actor courier.Actor, date string) (*Today, error) {
 	if actor.Role != courier.RoleCourier || actor.CourierID == 0 {
 		return nil, courier.Errorf(courier.EFORBIDDEN, "only couriers have a day on the road")
 	}
-	if date == "" {
-		date = s.clock.Now().In(s.cfg.Location).Format(time.DateOnly)
-	} else if _, err := time.Parse(time.DateOnly, date); err != nil {
-		return nil, courier.FieldError("date", "must be a date YYYY-MM-DD")
+	if date != "" {
+		if _, err := time.Parse(time.DateOnly, date); err != nil {
+			return nil, courier.FieldError("date", "must be a date YYYY-MM-DD")
+		}
 	}
 	c, err := s.store.Courier(ctx, actor.CourierID)
 	if err != nil {
 		return nil, err
 	}
+	open, err := s.store.OpenCourierShift(ctx, c.ID)
+	if err != nil {
+		if courier.ErrorCode(err) != courier.ENOTFOUND {
+			return nil, err
+		}
+		open = nil
+	}
+	if date == "" {
+		// The open shift's working day (a shift may run past midnight, or
+		// have started the evening before for the next day), else today.
+		date = s.clock.Now().In(s.cfg.Location).Format(time.DateOnly)
+		if open != nil {
+			date = open.Date
+		}
+	}
 	t := &Today{Date: date, Courier: c, Currency: s.cfg.Currency, Sheets: []TodaySheet{}}
-	if open, err := s.store.OpenCourierShift(ctx, c.ID); err == nil {
+	if open != nil {
 		t.Shift = open
-	} else if courier.ErrorCode(err) != courier.ENOTFOUND {
-		return nil, err
 	} else {
 		shifts, err := s.store.CourierShifts(ctx, c.ID, date)
 		if err != nil {

@@ -46,6 +46,8 @@ type Service struct {
 	jobs   sync.WaitGroup
 	solver SolverSettings
 	slots  chan struct{} // one per running plan
+	// owner names this process in the leases of the plan jobs it runs.
+	owner string
 }
 
 // SolverSettings tune the optimizer runs of plans and edits.
@@ -58,6 +60,10 @@ type SolverSettings struct {
 	// MaxPlans is how many plans may run at once in this process (default 2);
 	// more are refused with ETOOMANY rather than starving each other's CPU.
 	MaxPlans int
+	// PlanLease is how long a plan job's lease lasts unless its progress
+	// renews it (every second): a replica that died loses its jobs this long
+	// after its last renewal (default 15 s).
+	PlanLease time.Duration
 }
 
 // New returns the dispatch service. zones may be nil until zones are configured.
@@ -71,7 +77,8 @@ func New(store courier.Store, clock courier.Clock, cfg Config, zones ZoneIndexer
 	bg, stop := context.WithCancel(context.Background())
 	return &Service{store: store, clock: clock, cfg: cfg, zones: zones, hasher: hasher,
 		travel: geo.DefaultTravelModel(cfg.Location), bg: bg, stop: stop,
-		solver: SolverSettings{Threads: 1, EditTimeLimit: 3 * time.Second, MaxPlans: 2}, slots: make(chan struct{}, 2)}
+		solver: SolverSettings{Threads: 1, EditTimeLimit: 3 * time.Second, MaxPlans: 2, PlanLease: defaultPlanLease}, slots: make(chan struct{}, 2),
+		owner: leaseOwner()}
 }
 
 // SetTravel replaces the travel model that builds routing matrices (OSRM, say).
@@ -87,6 +94,9 @@ func (s *Service) SetSolver(st SolverSettings) {
 	}
 	if st.MaxPlans <= 0 {
 		st.MaxPlans = 2
+	}
+	if st.PlanLease <= 0 {
+		st.PlanLease = defaultPlanLease
 	}
 	s.solver = st
 	s.slots = make(chan struct{}, st.MaxPlans)

@@ -98,9 +98,10 @@ var CSVColumns = []string{"external_id", "customer_name", "customer_phone", "cus
 	"delivery_date", "window_from", "window_to", "service_minutes", "weight_kg", "volume_l",
 	"cod_amount", "cod_currency", "cod_method", "delivery_fee", "notes", "items", "depot_id"}
 
-// ParseOrdersCSV reads an order CSV into rows. A row that cannot be read gets
-// its error, naming the line and column; the header must be readable.
-// Returns EINVALID for a bad header.
+// ParseOrdersCSV reads an order CSV into rows. A row with the wrong number
+// of fields gets its error, naming the line; the header must be readable.
+// Returns EINVALID for a bad header, or for a line that breaks the CSV (an
+// unterminated or stray quote): then nothing is imported.
 func (s *Service) ParseOrdersCSV(r io.Reader) ([]ImportRow, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
@@ -126,21 +127,23 @@ func (s *Service) ParseOrdersCSV(r io.Reader) ([]ImportRow, error) {
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := cr.FieldPos(0)
-		if err != nil {
+		if err != nil { // before FieldPos: after an error it has no fields and panics
 			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				rows = append(rows, ImportRow{Row: pe.Line, Err: courier.FieldError("csv", "line %d: %v", pe.Line, pe.Err)})
-				if pe.Err == csv.ErrFieldCount {
-					continue
-				}
-				return rows, nil // the CSV is broken from here on
+			if errors.As(err, &pe) && pe.Err == csv.ErrFieldCount {
+				rows = append(rows, ImportRow{Row: pe.Line, Err: courier.FieldError("csv", "line %d: %s", pe.Line, csvProblem(pe.Err))})
+				continue
 			}
-			return nil, err
+			if errors.As(err, &pe) {
+				// The file is broken from here on: refuse it whole rather than
+				// import the lines before and drop the rest.
+				return nil, courier.FieldError("csv", "line %d: %s; nothing was imported", pe.Line, csvProblem(pe.Err))
+			}
+			return nil, courier.FieldError("csv", "cannot read the CSV")
 		}
 		if len(rows) >= MaxImportRows {
 			return nil, courier.FieldError("csv", "at most %d rows per import", MaxImportRows)
 		}
+		line, _ := cr.FieldPos(0)
 		in, err := s.csvRow(rec, col)
 		if err != nil {
 			field, _ := courier.ErrorDetails(err)["field"].(string)
@@ -277,4 +280,18 @@ func parseItems(v string) ([]courier.Item, error) {
 		items = append(items, it)
 	}
 	return items, nil
+}
+
+// csvProblem says what is wrong with a CSV line in words (encoding/csv's
+// errors name Go's parser state).
+func csvProblem(err error) string {
+	switch {
+	case errors.Is(err, csv.ErrQuote):
+		return "a quoted field is not closed, or has a stray quote inside (write a quote inside a quoted field as two)"
+	case errors.Is(err, csv.ErrBareQuote):
+		return "a quote inside a field that is not quoted (quote the field and write the quote as two)"
+	case errors.Is(err, csv.ErrFieldCount):
+		return "the number of fields differs from the header line"
+	}
+	return "the line cannot be read as CSV"
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/courierhq/courier"
 	"github.com/courierhq/courier/geo"
@@ -212,6 +213,15 @@ func (s *Service) placeOrder(o *courier.Order, zone *courier.Zone, pl *placing) 
 	return nil
 }
 
+// plausibleDay refuses delivery days before 2000 or more than five years ahead
+// (a typo such as 9999 would otherwise sit in the lists forever).
+func (s *Service) plausibleDay(field string, t time.Time) error {
+	if t.Year() < 2000 || t.After(s.clock.Now().AddDate(5, 0, 0)) {
+		return courier.FieldError(field, "must be a day from 2000 to five years from now")
+	}
+	return nil
+}
+
 // validateOrder checks every field of o; the error names the first bad field.
 func (s *Service) validateOrder(o *courier.Order) error {
 	if len(o.ExternalID) > 100 {
@@ -219,6 +229,14 @@ func (s *Service) validateOrder(o *courier.Order) error {
 	}
 	if o.Customer.Name == "" {
 		return courier.FieldError("customer.name", "is required")
+	}
+	for _, f := range []struct {
+		field, v string
+		max      int
+	}{{"customer.name", o.Customer.Name, 200}, {"address", o.Address, 500}, {"notes", o.Notes, 2000}} {
+		if n := utf8.RuneCountInString(f.v); n > f.max {
+			return courier.FieldError(f.field, "must be at most %d characters (got %d)", f.max, n)
+		}
 	}
 	if err := courier.ValidatePhone("customer.phone", o.Customer.Phone); err != nil {
 		return err
@@ -249,12 +267,19 @@ func (s *Service) validateOrder(o *courier.Order) error {
 		if o.TimeWindow.To.Sub(o.TimeWindow.From) > 24*time.Hour {
 			return courier.FieldError("time_window", "must not be longer than 24 hours")
 		}
+		if err := s.plausibleDay("time_window", o.TimeWindow.From); err != nil {
+			return err
+		}
 	}
 	if o.DeliveryDate == "" {
 		return courier.FieldError("delivery_date", "is required when there is no time window")
 	}
-	if _, err := time.ParseInLocation(time.DateOnly, o.DeliveryDate, s.cfg.Location); err != nil {
+	day, err := time.ParseInLocation(time.DateOnly, o.DeliveryDate, s.cfg.Location)
+	if err != nil {
 		return courier.FieldError("delivery_date", "must be a date YYYY-MM-DD")
+	}
+	if err := s.plausibleDay("delivery_date", day); err != nil {
+		return err
 	}
 	if o.ServiceMinutes < 0 || o.ServiceMinutes > 240 {
 		return courier.FieldError("service_minutes", "must be within [0, 240]")
@@ -271,6 +296,9 @@ func (s *Service) validateOrder(o *courier.Order) error {
 		field := "items[" + strconv.Itoa(i) + "]"
 		if it.Name == "" && it.SKU == "" {
 			return courier.FieldError(field+".name", "an item needs a name or an sku")
+		}
+		if utf8.RuneCountInString(it.Name) > 200 || len(it.SKU) > 100 || len(it.Barcode) > 100 {
+			return courier.FieldError(field+".name", "an item's name is at most 200 characters, its sku and barcode at most 100")
 		}
 		if it.Qty < 1 || it.Qty > 100000 {
 			return courier.FieldError(field+".qty", "must be within [1, 100000]")

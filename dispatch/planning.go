@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/courierhq/courier"
@@ -88,7 +89,8 @@ func (s *Service) StartPlan(ctx context.Context, actor courier.Actor, req PlanRe
 		return nil, err
 	}
 	plan := &courier.Plan{Date: req.Date, DepotID: depot.ID, TimeLimit: req.TimeLimit, Status: courier.PlanQueued,
-		CreatedBy: actor.UserID, Unassigned: pp.unassigned, UnassignedN: len(pp.unassigned)}
+		CreatedBy: actor.UserID, Unassigned: pp.unassigned, UnassignedN: len(pp.unassigned),
+		LeaseOwner: s.owner, LeaseUntil: s.leaseEnd()}
 	for _, o := range orders {
 		plan.OrderIDs = append(plan.OrderIDs, o.ID)
 	}
@@ -100,10 +102,19 @@ func (s *Service) StartPlan(ctx context.Context, actor courier.Actor, req PlanRe
 	}
 	s.jobs.Add(1)
 	started = true
-	go func() {
-		defer func() { <-s.slots; s.jobs.Done() }()
-		s.runPlan(plan.ID, pp, deadline, req.TimeLimit)
-	}()
+	// The job reads and writes the plan's row: it starts once the request
+	// that created it has committed (at once outside a request transaction).
+	courier.AfterTx(ctx, func(committed bool) {
+		if !committed {
+			<-s.slots
+			s.jobs.Done()
+			return
+		}
+		go func() {
+			defer func() { <-s.slots; s.jobs.Done() }()
+			s.runPlan(plan.ID, pp, deadline, req.TimeLimit)
+		}()
+	})
 	return plan, nil
 }
 
@@ -191,15 +202,27 @@ func (s *Service) zoneMap(ctx context.Context, _ string) (map[int64]*courier.Zon
 }
 
 // runPlan solves a plan's problem, writing progress as it goes and the draft
-// sheets at the end. It runs in the background, detached from the request.
+// sheets at the end. It runs in the background, detached from the request,
+// under the plan's lease: every progress write renews it, and a job that
+// finds its lease lost (its plan was reaped as abandoned) stops and writes
+// nothing more, so two replicas never run one plan.
 func (s *Service) runPlan(planID int64, pp *planProblem, deadline time.Time, limit time.Duration) {
-	ctx := s.bg
+	ctx, cancel := context.WithCancel(s.bg)
+	defer cancel()
 	log := slog.With(slog.Int64("plan_id", planID))
 	start := time.Now()
-	if _, err := s.store.UpdatePlan(ctx, planID, func(p *courier.Plan) error { p.Status = courier.PlanRunning; return nil }); err != nil {
+	_, err := s.store.UpdatePlan(ctx, planID, func(p *courier.Plan) error {
+		if err := s.renewLease(p); err != nil {
+			return err
+		}
+		p.Status = courier.PlanRunning
+		return nil
+	})
+	if err != nil {
 		log.Error("plan: mark running", slog.Any("err", err))
 		return
 	}
+	var lost atomic.Bool
 	// The best so far, written to the store once a second (a heartbeat even
 	// without improvement, so a progress bar moves) by a ticker below.
 	// The first solution is written at once (kick), not at the next tick.
@@ -226,7 +249,7 @@ func (s *Service) runPlan(planID int64, pp *planProblem, deadline time.Time, lim
 	beatDone := make(chan struct{})
 	go func() {
 		defer close(beatDone)
-		tick := time.NewTicker(progressEvery)
+		tick := time.NewTicker(min(progressEvery, s.solver.PlanLease/3)) // progress, and the lease renewed well before it ends
 		defer tick.Stop()
 		for {
 			select {
@@ -239,9 +262,18 @@ func (s *Service) runPlan(planID int64, pp *planProblem, deadline time.Time, lim
 			pr := best
 			mu.Unlock()
 			_, err := s.store.UpdatePlan(ctx, planID, func(p *courier.Plan) error {
+				if err := s.renewLease(p); err != nil {
+					return err
+				}
 				p.BestCost, p.Elapsed, p.UnassignedN = int64(pr.BestCost), time.Since(start), pr.Unassigned+len(pp.unassigned)
 				return nil
 			})
+			if errors.Is(err, errLeaseLost) {
+				log.Error("plan: lost its lease (reaped as abandoned); stopping", slog.Any("err", err))
+				lost.Store(true)
+				cancel()
+				return
+			}
 			if err != nil && ctx.Err() == nil {
 				log.Warn("plan: progress", slog.Any("err", err))
 			}
@@ -263,7 +295,6 @@ func (s *Service) runPlan(planID int64, pp *planProblem, deadline time.Time, lim
 		saved <- err
 	}()
 	var sol *routing.Solution
-	var err error
 	if len(pp.problem.Jobs) == 0 || len(pp.problem.Vehicles) == 0 {
 		sol = &routing.Solution{}
 		for j := range pp.problem.Jobs {
@@ -272,10 +303,21 @@ func (s *Service) runPlan(planID int64, pp *planProblem, deadline time.Time, lim
 	} else {
 		sol, err = routing.Solve(ctx, pp.problem, opts)
 	}
-	close(stopBeat)
-	<-beatDone
+	// The heartbeat keeps the lease until the sheets are saved.
+	beating := true
+	stopBeating := func() {
+		if beating {
+			beating = false
+			close(stopBeat)
+			<-beatDone
+		}
+	}
+	defer stopBeating()
 	if perr := <-saved; perr != nil {
 		log.Warn("plan: the routing problem was not saved", slog.Any("err", perr))
+	}
+	if lost.Load() {
+		return // reaped meanwhile: the plan is failed already and not ours
 	}
 	if err == nil {
 		if v := routing.Check(pp.problem, sol); len(v) > 0 {
@@ -287,6 +329,10 @@ func (s *Service) runPlan(planID int64, pp *planProblem, deadline time.Time, lim
 		if errors.Is(err, context.Canceled) {
 			msg = "interrupted: the server stopped"
 		}
+		stopBeating()
+		if lost.Load() {
+			return
+		}
 		log.Error("plan failed", slog.Any("err", err))
 		s.failPlan(planID, msg)
 		return
@@ -295,10 +341,15 @@ func (s *Service) runPlan(planID int64, pp *planProblem, deadline time.Time, lim
 	wctx := context.WithoutCancel(ctx)
 	if err := s.store.ReplaceDraftSheets(wctx, planID, sheets); err != nil {
 		log.Error("plan: write sheets", slog.Any("err", err))
+		stopBeating()
 		s.failPlan(planID, "could not save the route sheets")
 		return
 	}
+	stopBeating()
 	_, err = s.store.UpdatePlan(wctx, planID, func(p *courier.Plan) error {
+		if err := s.renewLease(p); err != nil {
+			return err
+		}
 		p.Status, p.BestCost, p.Elapsed = courier.PlanDone, int64(sol.Summary.Cost), time.Since(start)
 		p.Unassigned = pp.unassignedOrders(sol)
 		p.UnassignedN = len(p.Unassigned)
@@ -309,8 +360,12 @@ func (s *Service) runPlan(planID int64, pp *planProblem, deadline time.Time, lim
 	}
 }
 
+// failPlan marks a plan this process runs failed, unless it lost the lease.
 func (s *Service) failPlan(planID int64, msg string) {
 	_, err := s.store.UpdatePlan(context.Background(), planID, func(p *courier.Plan) error {
+		if err := s.renewLease(p); err != nil {
+			return err
+		}
 		p.Status, p.Error = courier.PlanFailed, msg
 		return nil
 	})
@@ -318,10 +373,6 @@ func (s *Service) failPlan(planID int64, msg string) {
 		slog.Error("plan: mark failed", slog.Int64("plan_id", planID), slog.Any("err", err))
 	}
 }
-
-// stalePlan is how long after its time limit a running plan that stopped
-// reporting is taken for dead (its server died).
-const stalePlan = 2 * time.Minute
 
 // Plan returns a plan and its current route sheets to staff. A plan whose
 // server died while running is reported failed. Returns EFORBIDDEN, ENOTFOUND.
@@ -333,14 +384,12 @@ func (s *Service) Plan(ctx context.Context, actor courier.Actor, id int64) (*cou
 	if err != nil {
 		return nil, nil, err
 	}
-	if (p.Status == courier.PlanRunning || p.Status == courier.PlanQueued) && s.clock.Now().Sub(p.UpdatedAt) > p.TimeLimit+stalePlan {
-		p, err = s.store.UpdatePlan(ctx, id, func(p *courier.Plan) error {
-			if p.Status == courier.PlanRunning || p.Status == courier.PlanQueued {
-				p.Status, p.Error = courier.PlanFailed, "interrupted: the server running it stopped"
-			}
-			return nil
-		})
-		if err != nil {
+	if (p.Status == courier.PlanRunning || p.Status == courier.PlanQueued) && p.LeaseUntil.Before(time.Now()) {
+		// Its replica died and no reaper ran since: reap now.
+		if _, err := s.ReapPlans(ctx); err != nil {
+			return nil, nil, err
+		}
+		if p, err = s.store.Plan(ctx, id); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -242,7 +242,7 @@ func (t *Tracker) detect(ctx context.Context, courierID int64, plan *CourierPlan
 		if err == nil {
 			return events, nil
 		} else if !errors.Is(err, redis.TxFailedErr) {
-			return nil, fmt.Errorf("detect for courier %d: %w", courierID, err)
+			return nil, redisErr(err, "detect for courier %d", courierID)
 		}
 	}
 	return nil, fmt.Errorf("detect for courier %d: state kept changing, %d attempts", courierID, detectAttempts)

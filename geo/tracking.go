@@ -605,7 +605,7 @@ func (t *Tracker) store(ctx context.Context, courierID int64, now time.Time, pin
 	}
 	reply, err := ingestScript.Run(ctx, t.rdb, []string{t.keyLive(), t.keyLast(), t.keyHistory(courierID), t.keyStats()}, args...).Slice()
 	if err != nil {
-		return nil, nil, fmt.Errorf("ingest pings of courier %d: %w", courierID, err)
+		return nil, nil, redisErr(err, "ingest pings of courier %d", courierID)
 	}
 	if len(reply) != 2 {
 		return nil, nil, fmt.Errorf("ingest pings of courier %d: unexpected reply %v", courierID, reply)
@@ -632,7 +632,7 @@ func (t *Tracker) lastSeen(ctx context.Context, courierID int64) (*seen, error) 
 	if errors.Is(err, redis.Nil) {
 		return nil, nil
 	} else if err != nil {
-		return nil, fmt.Errorf("last seen of courier %d: %w", courierID, err)
+		return nil, redisErr(err, "last seen of courier %d", courierID)
 	}
 	var s seen
 	if err := json.Unmarshal(raw, &s); err != nil {
@@ -679,7 +679,7 @@ func (t *Tracker) Nearby(ctx context.Context, p courier.LatLng, radiusM float64,
 			WithDist:       true,
 		}).Result()
 		if err != nil {
-			return nil, fmt.Errorf("nearby search: %w", err)
+			return nil, redisErr(err, "nearby search")
 		}
 		out := []NearbyCourier{}
 		if len(locs) > 0 {
@@ -689,7 +689,7 @@ func (t *Tracker) Nearby(ctx context.Context, p courier.LatLng, radiusM float64,
 			}
 			vals, err := t.rdb.HMGet(ctx, t.keyLast(), members...).Result()
 			if err != nil {
-				return nil, fmt.Errorf("nearby last seen: %w", err)
+				return nil, redisErr(err, "nearby last seen")
 			}
 			for i, l := range locs {
 				raw, ok := vals[i].(string)
@@ -737,7 +737,7 @@ func (t *Tracker) Track(ctx context.Context, courierID int64, from, to time.Time
 	for {
 		msgs, err := t.rdb.XRangeN(ctx, t.keyHistory(courierID), start, end, trackPage).Result()
 		if err != nil {
-			return nil, fmt.Errorf("track of courier %d: %w", courierID, err)
+			return nil, redisErr(err, "track of courier %d", courierID)
 		}
 		for _, m := range msgs {
 			p, err := historyPing(m.Values)
@@ -821,7 +821,7 @@ func (t *Tracker) Forget(ctx context.Context, courierID int64) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("forget courier %d: %w", courierID, err)
+		return redisErr(err, "forget courier %d", courierID)
 	}
 	return nil
 }
@@ -834,7 +834,7 @@ func (t *Tracker) Subscribe(ctx context.Context) (<-chan Event, error) {
 	ps := t.rdb.Subscribe(ctx, t.Channel())
 	if _, err := ps.Receive(ctx); err != nil { // the subscription is confirmed
 		ps.Close()
-		return nil, fmt.Errorf("subscribe to %s: %w", t.Channel(), err)
+		return nil, redisErr(err, "subscribe to %s", t.Channel())
 	}
 	in := ps.Channel()
 	out := make(chan Event, 64)
@@ -869,7 +869,7 @@ func (t *Tracker) Subscribe(ctx context.Context) (<-chan Event, error) {
 func (t *Tracker) Stats(ctx context.Context) (map[string]int64, error) {
 	raw, err := t.rdb.HGetAll(ctx, t.keyStats()).Result()
 	if err != nil {
-		return nil, fmt.Errorf("tracking stats: %w", err)
+		return nil, redisErr(err, "tracking stats")
 	}
 	out := map[string]int64{StatAccepted: 0, StatDuplicates: 0, DropInvalidCoordinates: 0, DropPoorAccuracy: 0,
 		DropTooFast: 0, DropFuture: 0, DropTooOld: 0}

@@ -15,12 +15,34 @@ import (
 	"github.com/uber/h3-go/v4"
 )
 
-// ZoneResolution is the H3 resolution of zone covers: 9, hexagons of about
-// 0.1 km² (edges of about 200 m). A city district of 50 km² is about 500
-// cells. A point's cell answers most lookups at once: cells wholly inside a
-// zone decide without geometry; only cells that cross a zone's border fall
-// back to the exact polygon test.
+// ZoneResolution is the finest H3 resolution of zone covers: 9, hexagons of
+// about 0.1 km² (edges of about 200 m). A city district of 50 km² is about
+// 500 cells. A point's cell answers most lookups at once: cells wholly inside
+// a zone decide without geometry; only cells that cross a zone's border fall
+// back to the exact polygon test. Larger zones are covered at coarser
+// resolutions (coverResolution), and every cover's interior is compacted.
 const ZoneResolution = 9
+
+// maxCoverCells is about how many cells a zone's cover may have before
+// compaction: a zone whose bounding box would need more at one resolution
+// is covered at the next coarser one (hexagons seven times larger). A
+// district keeps resolution 9; a zone of 100 x 100 km gets resolution 7
+// (5 km² hexagons, about 2,000 cells), built in milliseconds, not seconds.
+const maxCoverCells = 5000
+
+// cellKm2 is the average hexagon area of H3 resolutions 0 to 9, in km².
+var cellKm2 = [...]float64{4357449, 609788, 86801, 12393, 1770, 252.9, 36.13, 5.161, 0.7373, 0.1053}
+
+// coverResolution is the resolution a zone with bounding box b is covered at.
+func coverResolution(b orb.Bound) int {
+	area := boundKm2(b)
+	for r := ZoneResolution; r > 5; r-- {
+		if area/cellKm2[r] <= maxCoverCells {
+			return r
+		}
+	}
+	return 5
+}
 
 // MaxZoneVertices bounds a zone's geometry, so validation and covers stay cheap.
 const MaxZoneVertices = 5000
@@ -105,6 +127,13 @@ func ParseZoneGeometry(raw []byte) (orb.Geometry, error) {
 		}
 		if err := checkCrossings(poly); err != nil {
 			return nil, courier.FieldError("geometry", "polygon %d: %s", pi, err.Error())
+		}
+		// The rings do not cross, so a hole lies inside its shell exactly when
+		// one of its positions that is not on the shell's edge does.
+		for ri, hole := range poly[1:] {
+			if !insideRing(poly[0], hole) {
+				return nil, courier.FieldError("geometry", "polygon %d, ring %d: a hole must lie inside the outer ring (ring 0)", pi, ri+1)
+			}
 		}
 	}
 	return g.Geometry(), nil
@@ -197,7 +226,10 @@ func collinearOverlap(a, b, c, d orb.Point) bool {
 	return (u[0]-s[0])*(v[0]-s[0])+(u[1]-s[1])*(v[1]-s[1]) > 0
 }
 
-// zoneCover is a zone with its parsed geometry and its H3 cover.
+// zoneCover is a zone with its parsed geometry and its H3 cover: the cells
+// wholly inside the zone, compacted (a large zone's interior is a few
+// hundred coarse cells, not a hundred thousand fine ones), and the cells of
+// its cover resolution that cross its border.
 type zoneCover struct {
 	zone   *courier.Zone
 	shape  orb.MultiPolygon
@@ -215,27 +247,42 @@ func buildCover(z *courier.Zone) (*zoneCover, error) {
 		mp = orb.MultiPolygon{g.(orb.Polygon)}
 	}
 	c := &zoneCover{zone: z, shape: mp, bound: mp.Bound(), inside: map[h3.Cell]bool{}}
+	res := coverResolution(c.bound)
+	full := map[h3.Cell]bool{}
+	var border []h3.Cell
 	for _, poly := range mp {
 		gp := h3.GeoPolygon{GeoLoop: loop(poly[0])}
 		for _, hole := range poly[1:] {
 			gp.Holes = append(gp.Holes, loop(hole))
 		}
-		over, err := h3.PolygonToCellsExperimental(gp, ZoneResolution, h3.ContainmentOverlapping)
+		over, err := h3.PolygonToCellsExperimental(gp, res, h3.ContainmentOverlapping)
 		if err != nil {
 			return nil, fmt.Errorf("zone %d: h3 cover: %w", z.ID, err)
 		}
-		full, err := h3.PolygonToCellsExperimental(gp, ZoneResolution, h3.ContainmentFull)
+		in, err := h3.PolygonToCellsExperimental(gp, res, h3.ContainmentFull)
 		if err != nil {
 			return nil, fmt.Errorf("zone %d: h3 cover: %w", z.ID, err)
 		}
-		for _, cell := range over {
-			if !c.inside[cell] {
-				c.inside[cell] = false
-			}
+		for _, cell := range in {
+			full[cell] = true
 		}
-		for _, cell := range full {
-			c.inside[cell] = true
+		border = append(border, over...)
+	}
+	interior := make([]h3.Cell, 0, len(full))
+	for cell := range full {
+		interior = append(interior, cell)
+	}
+	compact, err := h3.CompactCells(interior)
+	if err != nil {
+		return nil, fmt.Errorf("zone %d: compact h3 cover: %w", z.ID, err)
+	}
+	for _, cell := range border {
+		if !full[cell] {
+			c.inside[cell] = false
 		}
+	}
+	for _, cell := range compact {
+		c.inside[cell] = true
 	}
 	return c, nil
 }
@@ -248,7 +295,9 @@ func loop(r orb.Ring) h3.GeoLoop {
 	return l
 }
 
-// contains reports whether the zone holds p, deciding by the cell when it can.
+// contains reports whether the zone holds p, whose cell (at some
+// resolution) is one of the zone's cells: a cell inside decides at once; a
+// border cell falls back to the exact polygon test.
 func (c *zoneCover) contains(cell h3.Cell, p orb.Point) bool {
 	inside, ok := c.inside[cell]
 	if !ok {
@@ -260,10 +309,14 @@ func (c *zoneCover) contains(cell h3.Cell, p orb.Point) bool {
 	return c.bound.Contains(p) && planar.MultiPolygonContains(c.shape, p)
 }
 
-// ZoneIndex answers which zones hold a point. It is immutable; build a new one when zones change.
+// ZoneIndex answers which zones hold a point. It is immutable; build a new
+// one when zones change. Cells of several resolutions are in one map: a
+// lookup tries the point's cell at each resolution the index holds, a dozen
+// map reads at most, however large the zones.
 type ZoneIndex struct {
 	covers []*zoneCover
 	cells  map[h3.Cell][]*zoneCover
+	res    []int // the resolutions of the cells, finest first
 }
 
 // Lookup returns the zones that hold p, dynamic ones first, then by id,
@@ -272,15 +325,23 @@ func (ix *ZoneIndex) Lookup(p courier.LatLng) ([]*courier.Zone, error) {
 	if err := p.Validate("location"); err != nil {
 		return nil, err
 	}
-	cell, err := h3.LatLngToCell(h3.LatLng{Lat: p.Lat, Lng: p.Lng}, ZoneResolution)
+	fine, err := h3.LatLngToCell(h3.LatLng{Lat: p.Lat, Lng: p.Lng}, ZoneResolution)
 	if err != nil {
 		return nil, fmt.Errorf("h3 cell: %w", err)
 	}
 	pt := ToPoint(p)
 	var out []*courier.Zone
-	for _, c := range ix.cells[cell] {
-		if c.contains(cell, pt) {
-			out = append(out, c.zone)
+	for _, r := range ix.res {
+		cell := fine
+		if r != ZoneResolution {
+			if cell, err = fine.Parent(r); err != nil {
+				return nil, fmt.Errorf("h3 cell: %w", err)
+			}
+		}
+		for _, c := range ix.cells[cell] {
+			if c.contains(cell, pt) && !slices.Contains(out, c.zone) {
+				out = append(out, c.zone)
+			}
 		}
 	}
 	slices.SortFunc(out, func(a, b *courier.Zone) int {
@@ -295,7 +356,8 @@ func (ix *ZoneIndex) Lookup(p courier.LatLng) ([]*courier.Zone, error) {
 	return out, nil
 }
 
-// Cells returns how many H3 cells cover a zone (0 for an unknown zone).
+// Cells returns how many H3 cells (of any resolution) cover a zone (0 for
+// an unknown zone).
 func (ix *ZoneIndex) Cells(zoneID int64) int {
 	for _, c := range ix.covers {
 		if c.zone.ID == zoneID {
@@ -322,16 +384,24 @@ func (ix *ZoneIndex) add(c *zoneCover) {
 	ix.covers = append(ix.covers, c)
 	for cell := range c.inside {
 		ix.cells[cell] = append(ix.cells[cell], c)
+		if r := cell.Resolution(); !slices.Contains(ix.res, r) {
+			ix.res = append(ix.res, r)
+			slices.SortFunc(ix.res, func(a, b int) int { return b - a })
+		}
 	}
 }
 
-// Zones reads zones from the store and keeps their H3 covers, rebuilding a
-// cover only when its zone's version changes. Every lookup reads the zone list,
-// so a change made through any replica is seen at once.
+// Zones reads zones from the store and keeps their index: each lookup asks
+// the store only whether the set of zones changed (ZoneSetVersion, one
+// small query), so a change made through any replica is seen at once, and
+// rebuilds the index when it did, re-covering only the zones whose version
+// changed.
 type Zones struct {
 	store courier.ZoneStore
 	mu    sync.Mutex
 	cache map[int64]*zoneCover
+	ix    *ZoneIndex // the index of the zone set at version
+	ver   string
 }
 
 // NewZones returns the zone index over store.
@@ -341,31 +411,48 @@ func NewZones(store courier.ZoneStore) *Zones {
 
 // Index returns an index of the zones as they are now.
 func (z *Zones) Index(ctx context.Context) (*ZoneIndex, error) {
+	ver, err := z.store.ZoneSetVersion(ctx)
+	if err != nil {
+		return nil, err
+	}
+	z.mu.Lock()
+	if z.ix != nil && z.ver == ver {
+		ix := z.ix
+		z.mu.Unlock()
+		return ix, nil
+	}
+	z.mu.Unlock()
 	zones, err := z.store.ListZones(ctx)
 	if err != nil {
 		return nil, err
 	}
 	ix := &ZoneIndex{cells: map[h3.Cell][]*zoneCover{}}
 	z.mu.Lock()
-	defer z.mu.Unlock()
-	seen := map[int64]bool{}
+	cache := z.cache
+	z.mu.Unlock()
+	covers := map[int64]*zoneCover{}
 	for _, zone := range zones {
-		seen[zone.ID] = true
-		c := z.cache[zone.ID]
+		c := cache[zone.ID]
 		if c == nil || c.zone.Version != zone.Version {
 			if c, err = buildCover(zone); err != nil {
 				return nil, err
 			}
-			z.cache[zone.ID] = c
 		}
-		c.zone = zone
-		ix.add(c)
+		cp := *c
+		cp.zone = zone
+		covers[zone.ID] = &cp
+		ix.add(&cp)
 	}
-	for id := range z.cache {
-		if !seen[id] {
-			delete(z.cache, id)
+	// Keep what was read only once it is committed: a request transaction
+	// that rolls back must not leave its zones in the cache.
+	courier.AfterTx(ctx, func(committed bool) {
+		if !committed {
+			return
 		}
-	}
+		z.mu.Lock()
+		defer z.mu.Unlock()
+		z.cache, z.ix, z.ver = covers, ix, ver
+	})
 	return ix, nil
 }
 
@@ -397,4 +484,29 @@ func (ix *ZoneIndex) ZoneAt(p courier.LatLng, date string) (*courier.Zone, error
 // MarshalGeometry re-encodes a geometry as a GeoJSON geometry object.
 func MarshalGeometry(g orb.Geometry) ([]byte, error) {
 	return json.Marshal(geojson.NewGeometry(g))
+}
+
+// insideRing reports whether hole lies inside shell, given that their edges
+// do not cross: its first position off the shell's edge decides.
+func insideRing(shell, hole orb.Ring) bool {
+	for _, p := range hole {
+		if onRing(shell, p) {
+			continue
+		}
+		return planar.RingContains(shell, p)
+	}
+	return false // every position on the shell's edge: no area inside
+}
+
+// onRing reports whether p lies on an edge of r.
+func onRing(r orb.Ring, p orb.Point) bool {
+	for i := 0; i+1 < len(r); i++ {
+		a, b := r[i], r[i+1]
+		cross := (b[0]-a[0])*(p[1]-a[1]) - (b[1]-a[1])*(p[0]-a[0])
+		if math.Abs(cross) < 1e-12 && p[0] >= math.Min(a[0], b[0]) && p[0] <= math.Max(a[0], b[0]) &&
+			p[1] >= math.Min(a[1], b[1]) && p[1] <= math.Max(a[1], b[1]) {
+			return true
+		}
+	}
+	return false
 }

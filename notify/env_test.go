@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -69,6 +70,10 @@ func backends(t *testing.T, fn func(t *testing.T, e *env)) {
 	t.Run("postgres", func(t *testing.T) { fn(t, newEnv(t, testsvc.PostgresURL(t))) })
 }
 
+// loopbackAllowed lets webhooks reach the tests' receivers on 127.0.0.1
+// (COURIER_WEBHOOK_ALLOWED_NETS=127.0.0.0/8).
+var loopbackAllowed = notify.TargetPolicy{Allowed: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
+
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 func newEnv(t *testing.T, url string) *env {
@@ -76,7 +81,7 @@ func newEnv(t *testing.T, url string) *env {
 	e := &env{t: t, url: url, clock: &clock{t: day0}, pos: &positions{at: map[int64]*geo.Position{}}}
 	e.db = e.open()
 	e.svc = notify.New(e.db, e.clock, notify.Config{Language: "en", Location: msk, PublicURL: "https://track.example.com",
-		Company: "Test Delivery", BaseBackoff: 10 * time.Second, MaxBackoff: time.Hour, MaxAttempts: 3}, quiet())
+		Company: "Test Delivery", BaseBackoff: 10 * time.Second, MaxBackoff: time.Hour, MaxAttempts: 3, WebhookTargets: loopbackAllowed}, quiet())
 	e.svc.SetPositions(e.pos)
 	e.fcm = newFakeFCM(t)
 	var err error

@@ -82,6 +82,10 @@ type Config struct {
 	Retention   time.Duration // finished deliveries and handled outbox messages are deleted after this (default 30 days)
 	PurgeEvery  time.Duration // how often a worker purges (default 1 hour)
 
+	// WebhookTargets refuses webhook URLs on loopback, link-local and
+	// private addresses, except the networks it allows.
+	WebhookTargets TargetPolicy
+
 	PushSenders    int // pushes one worker sends at once (default 8)
 	WebhookSenders int // webhook requests one worker makes at once (default 4); they never hold pushes back
 }
@@ -408,6 +412,9 @@ func (s *Service) applyWebhook(e *courier.WebhookEndpoint, in WebhookInput) erro
 	}
 	if u.User != nil {
 		return courier.FieldError("url", "must not carry a user or password")
+	}
+	if err := s.cfg.WebhookTargets.CheckURL(u.Hostname()); err != nil {
+		return err
 	}
 	if n := len(e.Secret); n < 16 || n > 256 {
 		return courier.FieldError("secret", "must have 16 to 256 characters")

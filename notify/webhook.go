@@ -2,6 +2,7 @@ package notify
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -37,9 +38,13 @@ type HTTPPoster struct {
 	Client *http.Client
 }
 
-// NewHTTPPoster returns a poster whose requests time out after timeout.
-func NewHTTPPoster(timeout time.Duration) *HTTPPoster {
-	return &HTTPPoster{Client: &http.Client{Timeout: timeout,
+// NewHTTPPoster returns a poster whose requests time out after timeout and
+// connect only to the addresses policy allows, checked after DNS on every
+// connection. No proxy from the environment is used (it would connect for us).
+func NewHTTPPoster(timeout time.Duration, policy TargetPolicy) *HTTPPoster {
+	tr := &http.Transport{Proxy: nil, DialContext: policy.Dialer(timeout).DialContext, ForceAttemptHTTP2: true,
+		TLSHandshakeTimeout: timeout, MaxIdleConns: 32, IdleConnTimeout: 90 * time.Second}
+	return &HTTPPoster{Client: &http.Client{Timeout: timeout, Transport: tr,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
@@ -82,7 +87,9 @@ func Verify(secret, header string, body []byte, now time.Time, tolerance time.Du
 	return nil
 }
 
-// Post sends d's body to e's URL with the signature and event headers.
+// Post sends d's body to e's URL with the signature and event headers. The
+// error of a failed send says only the status or a short reason: the
+// delivery log never keeps what the endpoint answered.
 func (p *HTTPPoster) Post(ctx context.Context, e *courier.WebhookEndpoint, d *courier.Delivery, now time.Time) (int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.URL, bytes.NewReader(d.Payload))
 	if err != nil {
@@ -96,15 +103,15 @@ func (p *HTTPPoster) Post(ctx context.Context, e *courier.WebhookEndpoint, d *co
 	req.Header.Set(HeaderDelivery, strconv.FormatInt(d.ID, 10))
 	resp, err := p.Client.Do(req)
 	if err != nil {
-		return 0, &SendError{Err: err}
+		return 0, &SendError{Err: errors.New(reason(err)), Permanent: errors.Is(err, errTargetRefused)}
 	}
 	defer resp.Body.Close()
-	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // read, so the connection is reused; never kept
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return resp.StatusCode, nil
 	}
 	return resp.StatusCode, &SendError{Status: resp.StatusCode, RetryAfter: RetryAfter(resp.Header.Get("Retry-After"), now),
-		Err: fmt.Errorf("the endpoint answered %s: %s", resp.Status, strings.TrimSpace(string(snippet)))}
+		Err: errors.New(cmp.Or(http.StatusText(resp.StatusCode), "unknown status"))}
 }
 
 // RetryAfter reads a Retry-After header: seconds or an HTTP date. 0 when absent or unreadable.

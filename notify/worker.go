@@ -35,7 +35,7 @@ var channels = []string{courier.ChannelPush, courier.ChannelWebhook}
 // hooks (nil: an HTTPPoster with the service's SendTimeout).
 func (s *Service) NewWorker(sender Sender, hooks WebhookPoster) *Worker {
 	if hooks == nil {
-		hooks = NewHTTPPoster(s.cfg.SendTimeout)
+		hooks = NewHTTPPoster(s.cfg.SendTimeout, s.cfg.WebhookTargets)
 	}
 	id := "w-" + strings.ToLower(rand.Text()[:12])
 	w := &Worker{s: s, sender: sender, hooks: hooks, id: id, log: s.log.With(slog.String("worker", id)), wake: map[string]chan struct{}{}}

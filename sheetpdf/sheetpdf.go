@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"codeberg.org/go-pdf/fpdf"
 	"codeberg.org/go-pdf/fpdf/contrib/barcode"
@@ -85,6 +87,7 @@ func (p *Printer) Render(w io.Writer, s Sheet) error {
 	if s.Sheet == nil || s.Courier == nil || s.Depot == nil || len(s.Orders) != len(s.Sheet.Stops) {
 		return errors.New("sheetpdf: incomplete sheet")
 	}
+	s = printable(s)
 	L := labels[p.lang]
 	pdf := fpdf.New("P", "mm", "A4", "")
 	pdf.SetTitle(L["title"]+" "+s.Sheet.Number, true)
@@ -259,4 +262,40 @@ func num(v float64) string {
 
 func money(amount int64, currency string) string {
 	return courier.Money{Amount: amount, Currency: currency}.String()
+}
+
+// printable returns a copy of s whose text the PDF can hold: characters
+// beyond the Basic Multilingual Plane (emoji), which the PDF library cannot
+// embed, become "?", and control characters are dropped. People type emoji
+// into addresses; the sheet prints anyway.
+func printable(s Sheet) Sheet {
+	clean := func(v string) string {
+		return strings.Map(func(r rune) rune {
+			switch {
+			case r > 0xFFFF || r == utf8.RuneError:
+				return '?'
+			case unicode.IsControl(r):
+				return -1
+			}
+			return r
+		}, v)
+	}
+	s.Company = clean(s.Company)
+	c, d := *s.Courier, *s.Depot
+	c.Name, c.Phone = clean(c.Name), clean(c.Phone)
+	d.Name, d.Address = clean(d.Name), clean(d.Address)
+	s.Courier, s.Depot = &c, &d
+	orders := make([]*courier.Order, len(s.Orders))
+	for i, o := range s.Orders {
+		cp := *o
+		cp.ExternalID, cp.Address, cp.Notes = clean(cp.ExternalID), clean(cp.Address), clean(cp.Notes)
+		cp.Customer.Name, cp.Customer.Phone, cp.Customer.Email = clean(cp.Customer.Name), clean(cp.Customer.Phone), clean(cp.Customer.Email)
+		cp.Items = make([]courier.Item, len(o.Items))
+		for j, it := range o.Items {
+			cp.Items[j] = courier.Item{SKU: clean(it.SKU), Name: clean(it.Name), Qty: it.Qty, Barcode: clean(it.Barcode)}
+		}
+		orders[i] = &cp
+	}
+	s.Orders = orders
+	return s
 }

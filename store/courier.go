@@ -75,7 +75,7 @@ func (s *DB) badReference(ctx context.Context, refs ...ref) error {
 			continue // optional reference left empty
 		}
 		var one int
-		err := s.rdb.QueryRowContext(ctx, `SELECT 1 FROM `+r.table+` WHERE id = $1`, r.id).Scan(&one)
+		err := s.read(ctx).QueryRowContext(ctx, `SELECT 1 FROM `+r.table+` WHERE id = $1`, r.id).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
 			return courier.FieldError(r.field, "%s %d does not exist", r.what, r.id)
 		} else if err != nil {
@@ -165,7 +165,7 @@ func (s *DB) CreateCourier(ctx context.Context, c *courier.Courier, u *courier.U
 
 // Courier returns a courier by id. Returns ENOTFOUND.
 func (s *DB) Courier(ctx context.Context, id int64) (*courier.Courier, error) {
-	c, err := scanCourier(s.rdb.QueryRowContext(ctx, `SELECT `+courierColumns+` FROM couriers c WHERE c.id = $1`, id))
+	c, err := scanCourier(s.read(ctx).QueryRowContext(ctx, `SELECT `+courierColumns+` FROM couriers c WHERE c.id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, courierNotFound(id)
 	} else if err != nil {
@@ -191,7 +191,7 @@ func (s *DB) ListCouriers(ctx context.Context, f courier.CourierFilter) ([]*cour
 			OR EXISTS (SELECT 1 FROM users u WHERE u.id = c.user_id AND %[1]s(u.login) LIKE %[2]s ESCAPE '\'))`, l, p))
 	}
 	q := `SELECT ` + courierColumns + ` FROM couriers c` + c.sql() + " ORDER BY c.id"
-	return queryAll(ctx, s.rdb, "list couriers", scanCourier, q, c.args...)
+	return queryAll(ctx, s.read(ctx), "list couriers", scanCourier, q, c.args...)
 }
 
 // UpdateCourier reads the courier, calls fn and writes the result in one

@@ -301,7 +301,11 @@ func (s *DB) StopCounts(ctx context.Context, sheetIDs []int64) ([]courier.StopCo
 // CourierDay runs fn in one write transaction.
 func (s *DB) CourierDay(ctx context.Context, fn func(tx courier.CourierTx) error) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		return fn(&courierTx{s: s, ctx: ctx, tx: tx, now: s.now()})
+		t := &courierTx{s: s, ctx: ctx, tx: tx, now: s.now()}
+		if err := fn(t); err != nil {
+			return err
+		}
+		return t.flush()
 	})
 	if err != nil {
 		return s.resolve(ctx, err)
@@ -321,6 +325,16 @@ type courierTx struct {
 	// far: a batch of events reads each once.
 	sheets map[int64]*courier.RouteSheet
 	orders map[int64]*courier.Order
+	// events are the order events written so far, inserted with their
+	// postings and outbox messages in a few statements before the commit.
+	events []courier.OrderEvent
+}
+
+// flush inserts the order events the transaction wrote.
+func (t *courierTx) flush() error {
+	err := t.s.insertEventRows(t.ctx, t.tx, t.events, t.now)
+	t.events = nil
+	return err
 }
 
 var _ courier.CourierTx = (*courierTx)(nil)
@@ -676,8 +690,12 @@ func (t *courierTx) WriteSheet(sh *courier.RouteSheet) error {
 
 func (t *courierTx) WriteOrder(o *courier.Order, events []courier.OrderEvent) error {
 	t.dirty = true
-	if err := t.s.writeOrder(t.ctx, t.tx, o, events, t.now); err != nil {
+	if err := t.s.updateOrderRow(t.ctx, t.tx, o, t.now); err != nil {
 		return err
+	}
+	for _, ev := range events {
+		ev.OrderID = o.ID
+		t.events = append(t.events, ev)
 	}
 	t.keepOrder(o)
 	return nil

@@ -239,7 +239,12 @@ func utc(t time.Time) time.Time {
 
 // inTx runs fn in a write transaction and commits when fn returns nil.
 // fn's error is returned unchanged. fn must not call other methods of s.
+// Inside a request transaction (BeginIdempotent) fn runs under a savepoint
+// of it instead, and commits with the request.
 func (s *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if rt := s.reqTx(ctx); rt != nil {
+		return rt.savepoint(ctx, func() error { return fn(rt.tx) })
+	}
 	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)

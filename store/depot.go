@@ -27,9 +27,11 @@ func depotNotFound(id int64) error {
 // CreateDepot inserts d and sets its ID and timestamps.
 func (s *DB) CreateDepot(ctx context.Context, d *courier.Depot) error {
 	now := s.now()
-	err := s.wdb.QueryRowContext(ctx, `INSERT INTO depots (name, address, lat, lng, opens, closes, created_at, updated_at)
+	err := s.write(ctx, func(q execer) error {
+		return q.QueryRowContext(ctx, `INSERT INTO depots (name, address, lat, lng, opens, closes, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id`,
-		d.Name, d.Address, d.Location.Lat, d.Location.Lng, d.Opens, d.Closes, s.d.timeArg(now)).Scan(&d.ID)
+			d.Name, d.Address, d.Location.Lat, d.Location.Lng, d.Opens, d.Closes, s.d.timeArg(now)).Scan(&d.ID)
+	})
 	if err != nil {
 		return fmt.Errorf("store: insert depot: %w", err)
 	}
@@ -39,7 +41,7 @@ func (s *DB) CreateDepot(ctx context.Context, d *courier.Depot) error {
 
 // Depot returns a depot by id. Returns ENOTFOUND.
 func (s *DB) Depot(ctx context.Context, id int64) (*courier.Depot, error) {
-	d, err := scanDepot(s.rdb.QueryRowContext(ctx, `SELECT `+depotColumns+` FROM depots WHERE id = $1`, id))
+	d, err := scanDepot(s.read(ctx).QueryRowContext(ctx, `SELECT `+depotColumns+` FROM depots WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, depotNotFound(id)
 	} else if err != nil {
@@ -50,7 +52,7 @@ func (s *DB) Depot(ctx context.Context, id int64) (*courier.Depot, error) {
 
 // ListDepots returns all depots ordered by id.
 func (s *DB) ListDepots(ctx context.Context) ([]*courier.Depot, error) {
-	return queryAll(ctx, s.rdb, "list depots", scanDepot, `SELECT `+depotColumns+` FROM depots ORDER BY id`)
+	return queryAll(ctx, s.read(ctx), "list depots", scanDepot, `SELECT `+depotColumns+` FROM depots ORDER BY id`)
 }
 
 // UpdateDepot reads the depot, calls fn and writes the result in one
@@ -87,19 +89,21 @@ func (s *DB) UpdateDepot(ctx context.Context, id int64, fn func(*courier.Depot) 
 // DeleteDepot removes a depot. Returns ENOTFOUND, or ECONFLICT while couriers
 // or orders refer to it.
 func (s *DB) DeleteDepot(ctx context.Context, id int64) error {
-	res, err := s.wdb.ExecContext(ctx, `DELETE FROM depots WHERE id = $1`, id)
-	if err != nil {
-		if s.d.violation(err) == foreignKeyViolation {
-			return courier.Errorf(courier.ECONFLICT, "depot %d is still used by couriers or orders", id)
+	return s.write(ctx, func(q execer) error {
+		res, err := q.ExecContext(ctx, `DELETE FROM depots WHERE id = $1`, id)
+		if err != nil {
+			if s.d.violation(err) == foreignKeyViolation {
+				return courier.Errorf(courier.ECONFLICT, "depot %d is still used by couriers or orders", id)
+			}
+			return fmt.Errorf("store: delete depot %d: %w", id, err)
 		}
-		return fmt.Errorf("store: delete depot %d: %w", id, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("store: delete depot %d: %w", id, err)
-	}
-	if n == 0 {
-		return depotNotFound(id)
-	}
-	return nil
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("store: delete depot %d: %w", id, err)
+		}
+		if n == 0 {
+			return depotNotFound(id)
+		}
+		return nil
+	})
 }

@@ -148,7 +148,7 @@ func (s *DB) queryPostings(ctx context.Context, q querier, where string, args []
 func (s *DB) Postings(ctx context.Context, f courier.PostingFilter) ([]courier.Posting, error) {
 	var args []any
 	where := s.postingWhere(f, &args)
-	return s.queryPostings(ctx, s.rdb, where, args, f.Limit)
+	return s.queryPostings(ctx, s.read(ctx), where, args, f.Limit)
 }
 
 // Balances sums the postings matching f per account and currency, ordered by
@@ -161,7 +161,7 @@ func (s *DB) Balances(ctx context.Context, f courier.PostingFilter) ([]courier.A
 		err = row.Scan(&b.Account, &b.Currency, &b.Debit, &b.Credit)
 		return b, err
 	}
-	return queryAll(ctx, s.rdb, "balances", scan, `SELECT account, currency,
+	return queryAll(ctx, s.read(ctx), "balances", scan, `SELECT account, currency,
 		COALESCE(SUM(CASE WHEN amount > 0 THEN amount ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN amount < 0 THEN -amount ELSE 0 END), 0)
 		FROM ledger_entries`+where+` GROUP BY account, currency ORDER BY account, currency`, args...)
@@ -218,6 +218,9 @@ func (s *DB) PostLedger(ctx context.Context, shiftID, courierID int64, f courier
 // deferred transaction on a read connection (WAL lets it read beside the
 // writer; database/sql's BeginTx would take the write lock, see _txlock).
 func (s *DB) readTx(ctx context.Context, fn func(q querier) error) error {
+	if rt := s.reqTx(ctx); rt != nil {
+		return fn(rt.tx) // the request's own snapshot, with its writes
+	}
 	if s.d == postgresDialect {
 		tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
 		if err != nil {
@@ -363,7 +366,7 @@ func settlementNotFound() error {
 
 // SettlementByKey returns the settlement made with an Idempotency-Key in scope. Returns ENOTFOUND.
 func (s *DB) SettlementByKey(ctx context.Context, scope, key string) (*courier.Settlement, error) {
-	return s.settlementByKey(ctx, s.rdb, scope, key)
+	return s.settlementByKey(ctx, s.read(ctx), scope, key)
 }
 
 func (s *DB) settlementByKey(ctx context.Context, q querier, scope, key string) (*courier.Settlement, error) {
@@ -394,7 +397,7 @@ func (s *DB) Settlements(ctx context.Context, f courier.SettlementFilter) ([]*co
 	if len(where) > 0 {
 		w = " WHERE " + strings.Join(where, " AND ")
 	}
-	return s.querySettlements(ctx, s.rdb, w, args)
+	return s.querySettlements(ctx, s.read(ctx), w, args)
 }
 
 // Settle settles a sheet in one transaction: it locks the shift, the sheet,
@@ -584,9 +587,11 @@ func (s *DB) OpenCashShift(ctx context.Context, sh *courier.CashShift) error {
 		sh.OpenedAt = s.now()
 	}
 	sh.OpenedAt, sh.Status, sh.Version = utc(sh.OpenedAt), courier.ShiftOpen, 1
-	err := s.wdb.QueryRowContext(ctx, `INSERT INTO cash_shifts (cashier_id, depot_id, status, opened_at, opened_token, note, version)
+	err := s.write(ctx, func(q execer) error {
+		return q.QueryRowContext(ctx, `INSERT INTO cash_shifts (cashier_id, depot_id, status, opened_at, opened_token, note, version)
 		VALUES ($1, $2, $3, $4, $5, $6, 1) RETURNING id`, sh.CashierID, sh.DepotID, string(sh.Status), s.d.timeArg(sh.OpenedAt),
-		sh.OpenedToken, sh.Note).Scan(&sh.ID)
+			sh.OpenedToken, sh.Note).Scan(&sh.ID)
+	})
 	switch s.d.violation(err) {
 	case uniqueViolation:
 		return courier.Errorf(courier.ECONFLICT, "the cashier already has an open shift; close it first")
@@ -602,7 +607,7 @@ func (s *DB) OpenCashShift(ctx context.Context, sh *courier.CashShift) error {
 
 // CashShift returns a shift by id. Returns ENOTFOUND.
 func (s *DB) CashShift(ctx context.Context, id int64) (*courier.CashShift, error) {
-	sh, err := scanShift(s.rdb.QueryRowContext(ctx, `SELECT `+shiftColumns+` FROM cash_shifts WHERE id = $1`, id))
+	sh, err := scanShift(s.read(ctx).QueryRowContext(ctx, `SELECT `+shiftColumns+` FROM cash_shifts WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, shiftNotFound(id)
 	} else if err != nil {
@@ -613,7 +618,7 @@ func (s *DB) CashShift(ctx context.Context, id int64) (*courier.CashShift, error
 
 // OpenCashShiftOf returns the cashier's open shift. Returns ENOTFOUND.
 func (s *DB) OpenCashShiftOf(ctx context.Context, cashierID int64) (*courier.CashShift, error) {
-	sh, err := scanShift(s.rdb.QueryRowContext(ctx, `SELECT `+shiftColumns+` FROM cash_shifts WHERE cashier_id = $1 AND status = $2`,
+	sh, err := scanShift(s.read(ctx).QueryRowContext(ctx, `SELECT `+shiftColumns+` FROM cash_shifts WHERE cashier_id = $1 AND status = $2`,
 		cashierID, string(courier.ShiftOpen)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, courier.Errorf(courier.ENOTFOUND, "you have no open cashier shift")

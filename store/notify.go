@@ -70,22 +70,26 @@ func (s *DB) SaveDevice(ctx context.Context, d *courier.Device) error {
 
 // DeleteDevice deletes the owner's token. Returns ENOTFOUND.
 func (s *DB) DeleteDevice(ctx context.Context, app string, userID, orderID int64, token string) error {
-	res, err := s.wdb.ExecContext(ctx, `DELETE FROM devices WHERE app = $1 AND owner = $2 AND token = $3`, app, deviceOwner(app, userID, orderID), token)
-	if err != nil {
-		return fmt.Errorf("store: delete device: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return courier.Errorf(courier.ENOTFOUND, "this device token is not registered")
-	}
-	return nil
+	return s.write(ctx, func(q execer) error {
+		res, err := q.ExecContext(ctx, `DELETE FROM devices WHERE app = $1 AND owner = $2 AND token = $3`, app, deviceOwner(app, userID, orderID), token)
+		if err != nil {
+			return fmt.Errorf("store: delete device: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return courier.Errorf(courier.ENOTFOUND, "this device token is not registered")
+		}
+		return nil
+	})
 }
 
 // DropDevice deletes a device by id; a missing one is not an error.
 func (s *DB) DropDevice(ctx context.Context, id int64) error {
-	if _, err := s.wdb.ExecContext(ctx, `DELETE FROM devices WHERE id = $1`, id); err != nil {
-		return fmt.Errorf("store: drop device %d: %w", id, err)
-	}
-	return nil
+	return s.write(ctx, func(q execer) error {
+		if _, err := q.ExecContext(ctx, `DELETE FROM devices WHERE id = $1`, id); err != nil {
+			return fmt.Errorf("store: drop device %d: %w", id, err)
+		}
+		return nil
+	})
 }
 
 // Devices returns the app's devices of a user (courier) or an order (customer), by id.
@@ -95,7 +99,7 @@ func (s *DB) Devices(ctx context.Context, app string, userID, orderID int64) ([]
 		err := row.Scan(&d.ID, &d.App, &d.Platform, &d.Token, &d.UserID, &d.OrderID, timeScan{&d.CreatedAt}, timeScan{&d.UpdatedAt})
 		return &d, err
 	}
-	return queryAll(ctx, s.rdb, "devices", scan, `SELECT id, app, platform, token, COALESCE(user_id, 0), COALESCE(order_id, 0), created_at, updated_at
+	return queryAll(ctx, s.read(ctx), "devices", scan, `SELECT id, app, platform, token, COALESCE(user_id, 0), COALESCE(order_id, 0), created_at, updated_at
 		FROM devices WHERE app = $1 AND owner = $2 ORDER BY id`, app, deviceOwner(app, userID, orderID))
 }
 
@@ -103,29 +107,32 @@ func (s *DB) Devices(ctx context.Context, app string, userID, orderID int64) ([]
 // newToken when there is none. Returns ENOTFOUND for an unknown order.
 func (s *DB) TrackingToken(ctx context.Context, orderID int64, newToken func() string) (string, error) {
 	var tok string
-	err := s.rdb.QueryRowContext(ctx, `SELECT token FROM order_tracking WHERE order_id = $1`, orderID).Scan(&tok)
+	err := s.read(ctx).QueryRowContext(ctx, `SELECT token FROM order_tracking WHERE order_id = $1`, orderID).Scan(&tok)
 	if err == nil {
 		return tok, nil
 	} else if !errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("store: tracking token of order %d: %w", orderID, err)
 	}
-	_, err = s.wdb.ExecContext(ctx, `INSERT INTO order_tracking (order_id, token, created_at) VALUES ($1, $2, $3)
+	err = s.write(ctx, func(q execer) error {
+		_, err := q.ExecContext(ctx, `INSERT INTO order_tracking (order_id, token, created_at) VALUES ($1, $2, $3)
 		ON CONFLICT (order_id) DO NOTHING`, orderID, newToken(), s.d.timeArg(s.now()))
-	if s.d.violation(err) == foreignKeyViolation {
-		return "", orderNotFound(orderID)
-	} else if err != nil {
-		return "", fmt.Errorf("store: create tracking token of order %d: %w", orderID, err)
-	}
-	if err := s.wdb.QueryRowContext(ctx, `SELECT token FROM order_tracking WHERE order_id = $1`, orderID).Scan(&tok); err != nil {
-		return "", fmt.Errorf("store: tracking token of order %d: %w", orderID, err)
-	}
-	return tok, nil
+		if s.d.violation(err) == foreignKeyViolation {
+			return orderNotFound(orderID)
+		} else if err != nil {
+			return fmt.Errorf("store: create tracking token of order %d: %w", orderID, err)
+		}
+		if err := q.QueryRowContext(ctx, `SELECT token FROM order_tracking WHERE order_id = $1`, orderID).Scan(&tok); err != nil {
+			return fmt.Errorf("store: tracking token of order %d: %w", orderID, err)
+		}
+		return nil
+	})
+	return tok, err
 }
 
 // OrderIDByTrackingToken returns the order of a tracking token. Returns ENOTFOUND.
 func (s *DB) OrderIDByTrackingToken(ctx context.Context, token string) (int64, error) {
 	var id int64
-	err := s.rdb.QueryRowContext(ctx, `SELECT order_id FROM order_tracking WHERE token = $1`, token).Scan(&id)
+	err := s.read(ctx).QueryRowContext(ctx, `SELECT order_id FROM order_tracking WHERE token = $1`, token).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, courier.Errorf(courier.ENOTFOUND, "no order has this tracking link")
 	} else if err != nil {
@@ -269,7 +276,7 @@ func (s *DB) OutboxMessages(ctx context.Context, topic string, after int64, limi
 		args = append(args, topic)
 	}
 	args = append(args, limit)
-	return queryAll(ctx, s.rdb, "outbox messages", scanQueued, q+fmt.Sprintf(` ORDER BY id LIMIT $%d`, len(args)), args...)
+	return queryAll(ctx, s.read(ctx), "outbox messages", scanQueued, q+fmt.Sprintf(` ORDER BY id LIMIT $%d`, len(args)), args...)
 }
 
 const deliveryColumns = `id, outbox_id, channel, COALESCE(device_id, 0), COALESCE(endpoint_id, 0), event, payload, status, attempts,
@@ -344,7 +351,7 @@ func (s *DB) FinishDelivery(ctx context.Context, id int64, worker string, r cour
 
 // Delivery returns a delivery by id. Returns ENOTFOUND.
 func (s *DB) Delivery(ctx context.Context, id int64) (*courier.Delivery, error) {
-	d, err := scanDelivery(s.rdb.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE id = $1`, id))
+	d, err := scanDelivery(s.read(ctx).QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, courier.Errorf(courier.ENOTFOUND, "delivery %d not found", id)
 	} else if err != nil {
@@ -375,7 +382,7 @@ func (s *DB) Deliveries(ctx context.Context, f courier.DeliveryFilter) ([]*couri
 		c.add("id > " + c.arg(f.After))
 	}
 	q := `SELECT ` + deliveryColumns + ` FROM deliveries` + c.sql() + " ORDER BY id LIMIT " + c.arg(pageLimit(f.Limit))
-	return queryAll(ctx, s.rdb, "deliveries", scanDelivery, q, c.args...)
+	return queryAll(ctx, s.read(ctx), "deliveries", scanDelivery, q, c.args...)
 }
 
 // DeliveryAttempts returns a delivery's log, oldest first.
@@ -386,7 +393,7 @@ func (s *DB) DeliveryAttempts(ctx context.Context, deliveryID int64) ([]courier.
 		a.Duration = time.Duration(ms) * time.Millisecond
 		return a, err
 	}
-	return queryAll(ctx, s.rdb, "delivery attempts", scan, `SELECT id, delivery_id, attempt, status, duration_ms, error, at FROM delivery_attempts
+	return queryAll(ctx, s.read(ctx), "delivery attempts", scan, `SELECT id, delivery_id, attempt, status, duration_ms, error, at FROM delivery_attempts
 		WHERE delivery_id = $1 ORDER BY id`, deliveryID)
 }
 

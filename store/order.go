@@ -212,8 +212,9 @@ func (s *DB) insertEvent(ctx context.Context, tx *sql.Tx, orderID int64, ev *cou
 	if err != nil {
 		return fmt.Errorf("store: insert event of order %d: %w", orderID, err)
 	}
-	if ev.Attempt != nil {
-		if err := s.insertAttempt(ctx, tx, orderID, ev.Attempt); err != nil {
+	if a := ev.Attempt; a != nil {
+		a.OrderID = orderID
+		if err := s.insertAttempts(ctx, tx, []*courier.StopAttempt{a}); err != nil {
 			return err
 		}
 	}
@@ -222,7 +223,7 @@ func (s *DB) insertEvent(ctx context.Context, tx *sql.Tx, orderID int64, ev *cou
 
 // Order returns an order by id. Returns ENOTFOUND.
 func (s *DB) Order(ctx context.Context, id int64) (*courier.Order, error) {
-	o, err := scanOrder(s.rdb.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = $1`, id))
+	o, err := scanOrder(s.read(ctx).QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, orderNotFound(id)
 	} else if err != nil {
@@ -236,7 +237,7 @@ func (s *DB) OrderByExternalID(ctx context.Context, externalID string) (*courier
 	if externalID == "" {
 		return nil, courier.Errorf(courier.ENOTFOUND, "order with external_id %q not found", externalID)
 	}
-	o, err := scanOrder(s.rdb.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE external_id = $1`, externalID))
+	o, err := scanOrder(s.read(ctx).QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE external_id = $1`, externalID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, courier.Errorf(courier.ENOTFOUND, "order with external_id %q not found", externalID)
 	} else if err != nil {
@@ -281,7 +282,7 @@ func (s *DB) ListOrders(ctx context.Context, f courier.OrderFilter) ([]*courier.
 		c.add("id > " + c.arg(f.After))
 	}
 	q := `SELECT ` + orderColumns + ` FROM orders` + c.sql() + " ORDER BY id LIMIT " + c.arg(pageLimit(f.Limit))
-	return queryAll(ctx, s.rdb, "list orders", scanOrder, q, c.args...)
+	return queryAll(ctx, s.read(ctx), "list orders", scanOrder, q, c.args...)
 }
 
 // UpdateOrder locks the order, calls fn, and when fn succeeds writes the
@@ -317,6 +318,22 @@ func (s *DB) UpdateOrder(ctx context.Context, id int64, fn func(*courier.Order) 
 // writeOrder writes o, read under lock in tx at o.Version, as Version+1 and
 // appends events, all in tx.
 func (s *DB) writeOrder(ctx context.Context, tx *sql.Tx, o *courier.Order, events []courier.OrderEvent, now time.Time) error {
+	if err := s.updateOrderRow(ctx, tx, o, now); err != nil {
+		return err
+	}
+	for i := range events {
+		if err := s.insertEvent(ctx, tx, o.ID, &events[i], now); err != nil {
+			return err
+		}
+		if err := s.queueOutbox(ctx, tx, events[i].Outbox, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// updateOrderRow writes o, read under lock in tx at o.Version, as Version+1.
+func (s *DB) updateOrderRow(ctx context.Context, tx *sql.Tx, o *courier.Order, now time.Time) error {
 	id := o.ID
 	o.Version, o.UpdatedAt = o.Version+1, now
 	args, err := s.orderArgs(o)
@@ -338,12 +355,69 @@ func (s *DB) writeOrder(ctx context.Context, tx *sql.Tx, o *courier.Order, event
 	if err != nil {
 		return fmt.Errorf("store: update order %d: %w", id, err)
 	}
-	for i := range events {
-		if err := s.insertEvent(ctx, tx, id, &events[i], now); err != nil {
+	return nil
+}
+
+// insertEventRows appends many orders' events (OrderID set) with their stop attempts,
+// postings and outbox messages in a few statements; the events' IDs are not
+// read back.
+func (s *DB) insertEventRows(ctx context.Context, tx *sql.Tx, events []courier.OrderEvent, now time.Time) error {
+	var postings []courier.Posting
+	var msgs []courier.OutboxMessage
+	var attempts []*courier.StopAttempt
+	for start := 0; start < len(events); start += 500 {
+		chunk := events[start:min(start+500, len(events))]
+		var c conds
+		rows := make([]string, len(chunk))
+		for i := range chunk {
+			ev := &chunk[i]
+			if ev.At.IsZero() {
+				ev.At = now
+			}
+			ev.At = utc(ev.At)
+			rows[i] = "(" + inList(&c, []any{ev.OrderID, ev.Kind, string(ev.FromStatus), string(ev.ToStatus), ev.ActorID, string(ev.ActorRole),
+				s.d.timeArg(ev.At), ev.Reason, ev.Comment}) + ")"
+			postings = append(postings, ev.Postings...)
+			msgs = append(msgs, ev.Outbox...)
+			if a := ev.Attempt; a != nil {
+				a.OrderID = ev.OrderID
+				attempts = append(attempts, a)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO order_events (order_id, kind, from_status, to_status, actor_id, actor_role, at, reason, comment)
+			VALUES `+strings.Join(rows, ", "), c.args...); err != nil {
+			return fmt.Errorf("store: insert %d order events: %w", len(chunk), err)
+		}
+	}
+	for start := 0; start < len(postings); start += 1000 {
+		if err := s.insertPostings(ctx, tx, postings[start:min(start+1000, len(postings))], now); err != nil {
 			return err
 		}
-		if err := s.queueOutbox(ctx, tx, events[i].Outbox, now); err != nil {
-			return err
+	}
+	if err := s.insertAttempts(ctx, tx, attempts); err != nil {
+		return err
+	}
+	var unique []courier.OutboxMessage
+	seen := map[string]bool{}
+	for _, m := range msgs {
+		if m.Key == "" {
+			return fmt.Errorf("store: outbox message of topic %q has no key", m.Topic)
+		}
+		if !seen[m.Key] {
+			seen[m.Key] = true
+			unique = append(unique, m)
+		}
+	}
+	for start := 0; start < len(unique); start += 500 {
+		chunk := unique[start:min(start+500, len(unique))]
+		var c conds
+		rows := make([]string, len(chunk))
+		for i, m := range chunk {
+			rows[i] = "(" + inList(&c, []any{m.Topic, m.Key, string(m.Payload), s.d.timeArg(now), s.d.timeArg(now)}) + ")"
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (topic, dedup_key, payload, next_attempt_at, created_at) VALUES `+
+			strings.Join(rows, ", ")+` ON CONFLICT (dedup_key) DO NOTHING`, c.args...); err != nil {
+			return fmt.Errorf("store: queue %d outbox messages: %w", len(chunk), err)
 		}
 	}
 	return nil
@@ -371,7 +445,7 @@ func (s *DB) queueOutbox(ctx context.Context, tx *sql.Tx, msgs []courier.OutboxM
 // (by id; At may be earlier for events a phone reported late). Returns ENOTFOUND.
 func (s *DB) OrderHistory(ctx context.Context, id int64) ([]courier.OrderEvent, error) {
 	// One statement, so that "no order" and "no events" are told apart on one snapshot.
-	rows, err := s.rdb.QueryContext(ctx, `SELECT o.id, COALESCE(e.id, 0), COALESCE(e.kind, ''), COALESCE(e.from_status, ''),
+	rows, err := s.read(ctx).QueryContext(ctx, `SELECT o.id, COALESCE(e.id, 0), COALESCE(e.kind, ''), COALESCE(e.from_status, ''),
 		COALESCE(e.to_status, ''), COALESCE(e.actor_id, 0), COALESCE(e.actor_role, ''), e.at, COALESCE(e.reason, ''), COALESCE(e.comment, '')
 		FROM orders o LEFT JOIN order_events e ON e.order_id = o.id WHERE o.id = $1 ORDER BY e.id`, id)
 	if err != nil {

@@ -16,7 +16,7 @@ import (
 // planColumns leaves out the problem: it can be tens of megabytes, and
 // progress is read and written every second while a plan runs.
 const planColumns = `id, plan_date, depot_id, order_ids, courier_ids, time_limit_ms, status, error, best_cost,
-	elapsed_ms, unassigned, unassigned_n, created_by, version, created_at, updated_at`
+	elapsed_ms, unassigned, unassigned_n, created_by, lease_owner, lease_until, version, created_at, updated_at`
 
 type unassignedRow struct {
 	OrderID int64  `json:"order_id"`
@@ -28,7 +28,8 @@ func scanPlan(row rowScanner) (*courier.Plan, error) {
 	var orders, couriers, unassigned string
 	var limitMS, elapsedMS int64
 	if err := row.Scan(&p.ID, &p.Date, &p.DepotID, &orders, &couriers, &limitMS, &p.Status, &p.Error, &p.BestCost,
-		&elapsedMS, &unassigned, &p.UnassignedN, &p.CreatedBy, &p.Version, timeScan{&p.CreatedAt}, timeScan{&p.UpdatedAt}); err != nil {
+		&elapsedMS, &unassigned, &p.UnassignedN, &p.CreatedBy, &p.LeaseOwner, timeScan{&p.LeaseUntil}, &p.Version, timeScan{&p.CreatedAt},
+		timeScan{&p.UpdatedAt}); err != nil {
 		return nil, err
 	}
 	p.TimeLimit, p.Elapsed = time.Duration(limitMS)*time.Millisecond, time.Duration(elapsedMS)*time.Millisecond
@@ -50,14 +51,14 @@ func scanPlan(row rowScanner) (*courier.Plan, error) {
 	return &p, nil
 }
 
-func planArgs(p *courier.Plan) []any {
+func (s *DB) planArgs(p *courier.Plan) []any {
 	rows := make([]unassignedRow, len(p.Unassigned))
 	for i, u := range p.Unassigned {
 		rows[i] = unassignedRow{OrderID: u.OrderID, Reason: u.Reason}
 	}
 	un, _ := json.Marshal(rows)
 	return []any{p.Date, p.DepotID, encodeIDs(p.OrderIDs), encodeIDs(p.CourierIDs), p.TimeLimit.Milliseconds(), string(p.Status),
-		p.Error, p.BestCost, p.Elapsed.Milliseconds(), string(un), p.UnassignedN, p.CreatedBy}
+		p.Error, p.BestCost, p.Elapsed.Milliseconds(), string(un), p.UnassignedN, p.CreatedBy, p.LeaseOwner, s.d.timeArg(utc(p.LeaseUntil))}
 }
 
 // problemArg is a plan's problem as a column value (NULL when absent).
@@ -73,10 +74,13 @@ func planNotFound(id int64) error { return courier.Errorf(courier.ENOTFOUND, "pl
 // CreatePlan inserts p and sets its ID, Version 1 and timestamps.
 func (s *DB) CreatePlan(ctx context.Context, p *courier.Plan) error {
 	now := s.now()
-	args := append(planArgs(p), problemArg(p.Problem), s.d.timeArg(now))
-	err := s.wdb.QueryRowContext(ctx, `INSERT INTO plans (plan_date, depot_id, order_ids, courier_ids, time_limit_ms, status,
-		error, best_cost, elapsed_ms, unassigned, unassigned_n, created_by, problem, version, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $14, $14) RETURNING id`, args...).Scan(&p.ID)
+	p.LeaseUntil = utc(p.LeaseUntil)
+	args := append(s.planArgs(p), problemArg(p.Problem), s.d.timeArg(now))
+	err := s.write(ctx, func(q execer) error {
+		return q.QueryRowContext(ctx, `INSERT INTO plans (plan_date, depot_id, order_ids, courier_ids, time_limit_ms, status,
+		error, best_cost, elapsed_ms, unassigned, unassigned_n, created_by, lease_owner, lease_until, problem, version, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1, $16, $16) RETURNING id`, args...).Scan(&p.ID)
+	})
 	if s.d.violation(err) == foreignKeyViolation {
 		return courier.FieldError("depot_id", "depot %d does not exist", p.DepotID)
 	} else if err != nil {
@@ -88,7 +92,7 @@ func (s *DB) CreatePlan(ctx context.Context, p *courier.Plan) error {
 
 // Plan returns a plan by id. Returns ENOTFOUND.
 func (s *DB) Plan(ctx context.Context, id int64) (*courier.Plan, error) {
-	p, err := scanPlan(s.rdb.QueryRowContext(ctx, `SELECT `+planColumns+` FROM plans WHERE id = $1`, id))
+	p, err := scanPlan(s.read(ctx).QueryRowContext(ctx, `SELECT `+planColumns+` FROM plans WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, planNotFound(id)
 	} else if err != nil {
@@ -113,10 +117,11 @@ func (s *DB) UpdatePlan(ctx context.Context, id int64, fn func(*courier.Plan) er
 			return err
 		}
 		p.ID, p.Version, p.CreatedAt, p.UpdatedAt = id, version+1, created, s.now()
-		args := append(planArgs(p), p.Version, s.d.timeArg(p.UpdatedAt), id)
+		p.LeaseUntil = utc(p.LeaseUntil)
+		args := append(s.planArgs(p), p.Version, s.d.timeArg(p.UpdatedAt), id)
 		_, err = tx.ExecContext(ctx, `UPDATE plans SET plan_date = $1, depot_id = $2, order_ids = $3, courier_ids = $4,
 			time_limit_ms = $5, status = $6, error = $7, best_cost = $8, elapsed_ms = $9, unassigned = $10, unassigned_n = $11,
-			created_by = $12, version = $13, updated_at = $14 WHERE id = $15`, args...)
+			created_by = $12, lease_owner = $13, lease_until = $14, version = $15, updated_at = $16 WHERE id = $17`, args...)
 		if err != nil {
 			return fmt.Errorf("store: update plan %d: %w", id, err)
 		}
@@ -128,25 +133,46 @@ func (s *DB) UpdatePlan(ctx context.Context, id int64, fn func(*courier.Plan) er
 	return p, nil
 }
 
+// ReapPlans marks failed, with reason, every queued or running plan whose
+// lease ended before now (or that has none: it was started by a courierd
+// without leases), and returns their ids. One statement: replicas reaping at
+// once each fail a plan at most once between them.
+func (s *DB) ReapPlans(ctx context.Context, now time.Time, reason string) ([]int64, error) {
+	var ids []int64
+	err := s.write(ctx, func(q execer) error {
+		var err error
+		ids, err = queryAll(ctx, q, "reap plans", func(r rowScanner) (int64, error) {
+			var id int64
+			return id, r.Scan(&id)
+		}, `UPDATE plans SET status = $1, error = $2, version = version + 1, updated_at = $3
+			WHERE status IN ($4, $5) AND (lease_until IS NULL OR lease_until < $6) RETURNING id`,
+			string(courier.PlanFailed), reason, s.d.timeArg(s.now()), string(courier.PlanQueued), string(courier.PlanRunning), s.d.timeArg(utc(now)))
+		return err
+	})
+	return ids, err
+}
+
 // SetPlanProblem stores the plan's routing problem. Returns ENOTFOUND.
 func (s *DB) SetPlanProblem(ctx context.Context, id int64, problem []byte) error {
-	res, err := s.wdb.ExecContext(ctx, `UPDATE plans SET problem = $1 WHERE id = $2`, problemArg(problem), id)
-	if err != nil {
-		return fmt.Errorf("store: plan %d problem: %w", id, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("store: plan %d problem: %w", id, err)
-	} else if n == 0 {
-		return planNotFound(id)
-	}
-	return nil
+	return s.write(ctx, func(q execer) error {
+		res, err := q.ExecContext(ctx, `UPDATE plans SET problem = $1 WHERE id = $2`, problemArg(problem), id)
+		if err != nil {
+			return fmt.Errorf("store: plan %d problem: %w", id, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("store: plan %d problem: %w", id, err)
+		} else if n == 0 {
+			return planNotFound(id)
+		}
+		return nil
+	})
 }
 
 // PlanProblem returns the plan's routing problem (nil until stored).
 // Returns ENOTFOUND.
 func (s *DB) PlanProblem(ctx context.Context, id int64) ([]byte, error) {
 	var problem sql.NullString
-	err := s.rdb.QueryRowContext(ctx, `SELECT problem FROM plans WHERE id = $1`, id).Scan(&problem)
+	err := s.read(ctx).QueryRowContext(ctx, `SELECT problem FROM plans WHERE id = $1`, id).Scan(&problem)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, planNotFound(id)
 	} else if err != nil {
@@ -262,7 +288,7 @@ func (s *DB) ReplaceDraftSheets(ctx context.Context, planID int64, sheets []*cou
 
 // Sheet returns a route sheet by id. Returns ENOTFOUND.
 func (s *DB) Sheet(ctx context.Context, id int64) (*courier.RouteSheet, error) {
-	sh, err := scanSheet(s.rdb.QueryRowContext(ctx, `SELECT `+sheetColumns+` FROM route_sheets WHERE id = $1`, id))
+	sh, err := scanSheet(s.read(ctx).QueryRowContext(ctx, `SELECT `+sheetColumns+` FROM route_sheets WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, sheetNotFound(id)
 	} else if err != nil {
@@ -291,7 +317,7 @@ func (s *DB) ListSheets(ctx context.Context, f courier.SheetFilter) ([]*courier.
 		c.add("status IN (" + strings.Join(in, ", ") + ")")
 	}
 	q := `SELECT ` + sheetColumns + ` FROM route_sheets` + c.sql()
-	return queryAll(ctx, s.rdb, "list sheets", scanSheet, q+" ORDER BY id", c.args...)
+	return queryAll(ctx, s.read(ctx), "list sheets", scanSheet, q+" ORDER BY id", c.args...)
 }
 
 // UpdateSheets locks the sheets and orders (each in id order), calls fn and

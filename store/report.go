@@ -1,11 +1,13 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -253,32 +255,59 @@ func (s *DB) ClosePayPeriod(ctx context.Context, p *courier.PayPeriod, check fun
 	return nil
 }
 
-// insertAttempt records a finished stop attempt of orderID in tx: its
-// number (after the order's earlier attempts) and the courier's vehicle
-// come from the database; the order row is locked by the caller.
-func (s *DB) insertAttempt(ctx context.Context, tx *sql.Tx, orderID int64, a *courier.StopAttempt) error {
-	a.OrderID = orderID
-	quote, err := encodeQuote(a.Quote)
-	if err != nil {
-		return err
-	}
-	var from, to any
-	if a.Window != nil {
-		from, to = s.d.timeArg(utc(a.Window.From)), s.d.timeArg(utc(a.Window.To))
-	}
-	a.FinishedAt = utc(a.FinishedAt)
-	err = tx.QueryRowContext(ctx, `INSERT INTO stop_attempts (order_id, attempt, external_id, courier_id, vehicle_type, sheet_id, depot_id, zone_id,
-		work_date, outcome, fail_reason, refused_pieces, finished_at, window_from, window_to, weight_kg, currency, paid_by, amount_due,
-		collected, collected_by, fee, fee_quote)
-		VALUES ($1, (SELECT COUNT(*) + 1 FROM stop_attempts WHERE order_id = $1), $2, $3,
-			COALESCE((SELECT vehicle_type FROM couriers WHERE id = $3), ''), $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-			$18, $19, $20, $21)
-		RETURNING id, attempt, vehicle_type`,
-		orderID, a.ExternalID, a.CourierID, nullID(a.SheetID), nullID(a.DepotID), nullID(a.ZoneID), a.Date, string(a.Outcome), a.FailReason,
-		a.RefusedPieces, s.d.timeArg(a.FinishedAt), from, to, a.WeightKg, a.Currency, string(a.PaidBy), a.AmountDue, a.Collected,
-		string(a.CollectedBy), a.Fee, quote).Scan(&a.ID, &a.Attempt, &a.VehicleType)
-	if err != nil {
-		return fmt.Errorf("store: record stop attempt of order %d: %w", orderID, err)
+// insertAttempts records finished stop attempts (OrderID set) in tx, a few
+// hundred in one statement: each one's number (after the order's earlier
+// attempts) and the courier's vehicle come from the database; the orders
+// are locked by the caller. It sets ID, Attempt and VehicleType.
+func (s *DB) insertAttempts(ctx context.Context, tx *sql.Tx, as []*courier.StopAttempt) error {
+	for start := 0; start < len(as); start += 200 {
+		chunk := as[start:min(start+200, len(as))]
+		var c conds
+		rows := make([]string, len(chunk))
+		before := map[int64]int{} // attempts of the order earlier in this statement
+		for i, a := range chunk {
+			quote, err := encodeQuote(a.Quote)
+			if err != nil {
+				return err
+			}
+			var from, to any
+			if a.Window != nil {
+				from, to = s.d.timeArg(utc(a.Window.From)), s.d.timeArg(utc(a.Window.To))
+			}
+			a.FinishedAt = utc(a.FinishedAt)
+			before[a.OrderID]++
+			order, cid := c.arg(a.OrderID), c.arg(a.CourierID)
+			rows[i] = fmt.Sprintf("(%s, (SELECT COUNT(*) + %d FROM stop_attempts WHERE order_id = %s), %s, COALESCE((SELECT vehicle_type FROM couriers WHERE id = %s), ''), %s)",
+				order, before[a.OrderID], order, cid, cid, inList(&c, []any{a.ExternalID, nullID(a.SheetID), nullID(a.DepotID), nullID(a.ZoneID), a.Date,
+					string(a.Outcome), a.FailReason, a.RefusedPieces, s.d.timeArg(a.FinishedAt), from, to, a.WeightKg, a.Currency, string(a.PaidBy),
+					a.AmountDue, a.Collected, string(a.CollectedBy), a.Fee, quote}))
+		}
+		type made struct {
+			id, order   int64
+			attempt     int
+			vehicleType string
+		}
+		got, err := queryAll(ctx, tx, "record stop attempts", func(row rowScanner) (made, error) {
+			var m made
+			err := row.Scan(&m.id, &m.order, &m.attempt, &m.vehicleType)
+			return m, err
+		}, `INSERT INTO stop_attempts (order_id, attempt, courier_id, vehicle_type, external_id, sheet_id, depot_id, zone_id, work_date, outcome,
+			fail_reason, refused_pieces, finished_at, window_from, window_to, weight_kg, currency, paid_by, amount_due, collected, collected_by,
+			fee, fee_quote) VALUES `+strings.Join(rows, ", ")+` RETURNING id, order_id, attempt, vehicle_type`, c.args...)
+		if err != nil {
+			return err
+		}
+		// Back to the attempts: an order's rows in the order of their numbers.
+		slices.SortFunc(got, func(a, b made) int { return cmp.Or(cmp.Compare(a.order, b.order), cmp.Compare(a.attempt, b.attempt)) })
+		byOrder := map[int64][]made{}
+		for _, m := range got {
+			byOrder[m.order] = append(byOrder[m.order], m)
+		}
+		for _, a := range chunk {
+			m := byOrder[a.OrderID][0]
+			byOrder[a.OrderID] = byOrder[a.OrderID][1:]
+			a.ID, a.Attempt, a.VehicleType = m.id, m.attempt, m.vehicleType
+		}
 	}
 	return nil
 }

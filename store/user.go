@@ -52,7 +52,7 @@ func (s *DB) insertUser(ctx context.Context, tx *sql.Tx, u *courier.User) error 
 
 // User returns a user by id. Returns ENOTFOUND.
 func (s *DB) User(ctx context.Context, id int64) (*courier.User, error) {
-	u, err := scanUser(s.rdb.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1`, id))
+	u, err := scanUser(s.read(ctx).QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, courier.Errorf(courier.ENOTFOUND, "user %d not found", id)
 	} else if err != nil {
@@ -63,7 +63,7 @@ func (s *DB) User(ctx context.Context, id int64) (*courier.User, error) {
 
 // UserByLogin returns a user by login. Returns ENOTFOUND.
 func (s *DB) UserByLogin(ctx context.Context, login string) (*courier.User, error) {
-	u, err := scanUser(s.rdb.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.login = $1`, login))
+	u, err := scanUser(s.read(ctx).QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.login = $1`, login))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, courier.Errorf(courier.ENOTFOUND, "user %q not found", login)
 	} else if err != nil {
@@ -74,7 +74,7 @@ func (s *DB) UserByLogin(ctx context.Context, login string) (*courier.User, erro
 
 // ListUsers returns all users ordered by id.
 func (s *DB) ListUsers(ctx context.Context) ([]*courier.User, error) {
-	return queryAll(ctx, s.rdb, "list users", scanUser, `SELECT `+userColumns+` FROM users u ORDER BY u.id`)
+	return queryAll(ctx, s.read(ctx), "list users", scanUser, `SELECT `+userColumns+` FROM users u ORDER BY u.id`)
 }
 
 // UpdateUser reads the user, calls fn and writes the result, in one

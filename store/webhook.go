@@ -47,9 +47,11 @@ func encodeEvents(events []string) string {
 // CreateWebhook inserts e and sets ID, Version 1 and timestamps.
 func (s *DB) CreateWebhook(ctx context.Context, e *courier.WebhookEndpoint) error {
 	now := s.now()
-	err := s.wdb.QueryRowContext(ctx, `INSERT INTO webhook_endpoints (url, secret, events, description, active, version, created_at, updated_at)
+	err := s.write(ctx, func(q execer) error {
+		return q.QueryRowContext(ctx, `INSERT INTO webhook_endpoints (url, secret, events, description, active, version, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, 1, $6, $6) RETURNING id`, e.URL, e.Secret, encodeEvents(e.Events), e.Description, e.Active,
-		s.d.timeArg(now)).Scan(&e.ID)
+			s.d.timeArg(now)).Scan(&e.ID)
+	})
 	if err != nil {
 		return fmt.Errorf("store: create webhook: %w", err)
 	}
@@ -59,7 +61,7 @@ func (s *DB) CreateWebhook(ctx context.Context, e *courier.WebhookEndpoint) erro
 
 // Webhook returns an endpoint by id. Returns ENOTFOUND.
 func (s *DB) Webhook(ctx context.Context, id int64) (*courier.WebhookEndpoint, error) {
-	e, err := scanWebhook(s.rdb.QueryRowContext(ctx, `SELECT `+webhookColumns+` FROM webhook_endpoints WHERE id = $1`, id))
+	e, err := scanWebhook(s.read(ctx).QueryRowContext(ctx, `SELECT `+webhookColumns+` FROM webhook_endpoints WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, webhookNotFound(id)
 	} else if err != nil {
@@ -70,7 +72,7 @@ func (s *DB) Webhook(ctx context.Context, id int64) (*courier.WebhookEndpoint, e
 
 // ListWebhooks returns every endpoint by id.
 func (s *DB) ListWebhooks(ctx context.Context) ([]*courier.WebhookEndpoint, error) {
-	return queryAll(ctx, s.rdb, "webhooks", scanWebhook, `SELECT `+webhookColumns+` FROM webhook_endpoints ORDER BY id`)
+	return queryAll(ctx, s.read(ctx), "webhooks", scanWebhook, `SELECT `+webhookColumns+` FROM webhook_endpoints ORDER BY id`)
 }
 
 // UpdateWebhook reads the endpoint, calls fn and writes it (Version+1) in one

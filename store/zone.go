@@ -61,11 +61,13 @@ func nullFee(p *int64) any {
 // CreateZone inserts z and sets its ID, Version 1 and timestamps.
 func (s *DB) CreateZone(ctx context.Context, z *courier.Zone) error {
 	now := s.now()
-	err := s.wdb.QueryRowContext(ctx, `INSERT INTO zones (name, color, kind, geometry, valid_from, valid_to, weekdays,
+	err := s.write(ctx, func(q execer) error {
+		return q.QueryRowContext(ctx, `INSERT INTO zones (name, color, kind, geometry, valid_from, valid_to, weekdays,
 		hours_from, hours_to, courier_ids, base_fee, version, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $12) RETURNING id`,
-		z.Name, z.Color, string(z.Kind), string(z.Geometry), z.ValidFrom, z.ValidTo, encodeInts(z.Weekdays), z.HoursFrom,
-		z.HoursTo, encodeIDs(z.CourierIDs), nullFee(z.BaseFee), s.d.timeArg(now)).Scan(&z.ID)
+			z.Name, z.Color, string(z.Kind), string(z.Geometry), z.ValidFrom, z.ValidTo, encodeInts(z.Weekdays), z.HoursFrom,
+			z.HoursTo, encodeIDs(z.CourierIDs), nullFee(z.BaseFee), s.d.timeArg(now)).Scan(&z.ID)
+	})
 	if err != nil {
 		return fmt.Errorf("store: insert zone: %w", err)
 	}
@@ -75,7 +77,7 @@ func (s *DB) CreateZone(ctx context.Context, z *courier.Zone) error {
 
 // Zone returns a zone by id. Returns ENOTFOUND.
 func (s *DB) Zone(ctx context.Context, id int64) (*courier.Zone, error) {
-	z, err := scanZone(s.rdb.QueryRowContext(ctx, `SELECT `+zoneColumns+` FROM zones WHERE id = $1`, id))
+	z, err := scanZone(s.read(ctx).QueryRowContext(ctx, `SELECT `+zoneColumns+` FROM zones WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, zoneNotFound(id)
 	} else if err != nil {
@@ -86,7 +88,19 @@ func (s *DB) Zone(ctx context.Context, id int64) (*courier.Zone, error) {
 
 // ListZones returns every zone ordered by id.
 func (s *DB) ListZones(ctx context.Context) ([]*courier.Zone, error) {
-	return queryAll(ctx, s.rdb, "list zones", scanZone, `SELECT `+zoneColumns+` FROM zones ORDER BY id`)
+	return queryAll(ctx, s.read(ctx), "list zones", scanZone, `SELECT `+zoneColumns+` FROM zones ORDER BY id`)
+}
+
+// ZoneSetVersion returns the count of zones, the sum of their versions and
+// the highest id ever given: a creation raises the highest id, a change the
+// sum, a deletion without a creation lowers the count, so any change moves it.
+func (s *DB) ZoneSetVersion(ctx context.Context) (string, error) {
+	var n, sum, maxID int64
+	if err := s.read(ctx).QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(version), 0), COALESCE(MAX(id), 0) FROM zones`).
+		Scan(&n, &sum, &maxID); err != nil {
+		return "", fmt.Errorf("store: zone set version: %w", err)
+	}
+	return fmt.Sprintf("%d/%d/%d", n, sum, maxID), nil
 }
 
 // UpdateZone reads the zone, calls fn and writes the result with Version+1 in
@@ -124,14 +138,16 @@ func (s *DB) UpdateZone(ctx context.Context, id int64, fn func(*courier.Zone) er
 
 // DeleteZone removes a zone. Returns ENOTFOUND.
 func (s *DB) DeleteZone(ctx context.Context, id int64) error {
-	res, err := s.wdb.ExecContext(ctx, `DELETE FROM zones WHERE id = $1`, id)
-	if err != nil {
-		return fmt.Errorf("store: delete zone %d: %w", id, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("store: delete zone %d: %w", id, err)
-	} else if n == 0 {
-		return zoneNotFound(id)
-	}
-	return nil
+	return s.write(ctx, func(q execer) error {
+		res, err := q.ExecContext(ctx, `DELETE FROM zones WHERE id = $1`, id)
+		if err != nil {
+			return fmt.Errorf("store: delete zone %d: %w", id, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("store: delete zone %d: %w", id, err)
+		} else if n == 0 {
+			return zoneNotFound(id)
+		}
+		return nil
+	})
 }

@@ -39,6 +39,7 @@ type Config struct {
 	Language            string
 	Company             string
 	TrustedProxies      string
+	WebhookAllowedNets  string
 	FontDir             string
 	WebDir              string
 	TileURL             string
@@ -49,9 +50,16 @@ type Config struct {
 	AdminLogin          string
 	AdminPassword       string
 	ShutdownTimeout     time.Duration
+	MetricsAddr         string
+	MetricsToken        string
 
 	// OnListen, when set, is told the address the server listens on (tests use port 0).
 	OnListen func(addr string)
+	// OnMetricsListen, when set, is told the address of the metrics listener.
+	OnMetricsListen func(addr string)
+	// SessionTTL is how long a replica trusts what it cached of a user's
+	// sessions; 0 means auth.DefaultSessionTTL. Not a flag: tests set it.
+	SessionTTL time.Duration
 }
 
 // setting is one line of the configuration table: flag, env var, default, help.
@@ -91,12 +99,15 @@ func (c *Config) settings() []setting {
 		{flag: "tile-url", env: "COURIER_TILE_URL", def: "https://tile.openstreetmap.org/{z}/{x}/{y}.png", help: "map tile URL template of the console; none: no tiles, a plain background", str: &c.TileURL},
 		{flag: "font-dir", env: "COURIER_FONT_DIR", def: "/usr/share/fonts/truetype/dejavu", help: "directory with DejaVuSans.ttf for PDF route sheets", str: &c.FontDir},
 		{flag: "trusted-proxies", env: "COURIER_TRUSTED_PROXIES", def: "", help: "comma-separated addresses or CIDRs of the load balancers whose X-Forwarded-For is believed (login throttling per client address)", str: &c.TrustedProxies},
+		{flag: "webhook-allowed-nets", env: "COURIER_WEBHOOK_ALLOWED_NETS", def: "", help: "comma-separated addresses or CIDRs of internal networks webhooks may reach (loopback, link-local and private targets are refused otherwise)", str: &c.WebhookAllowedNets},
 		{flag: "log-format", env: "COURIER_LOG_FORMAT", def: "text", help: "text or json", str: &c.LogFormat},
 		{flag: "log-level", env: "COURIER_LOG_LEVEL", def: "info", help: "debug, info, warn, error", str: &c.LogLevel},
 		{flag: "bcrypt-cost", env: "COURIER_BCRYPT_COST", def: "10", help: "bcrypt cost of password hashes", num: &c.BcryptCost},
 		{flag: "admin-login", env: "COURIER_ADMIN_LOGIN", def: "", help: "create this admin at start when no such user exists", str: &c.AdminLogin},
 		{flag: "admin-password", env: "COURIER_ADMIN_PASSWORD", def: "", help: "password of COURIER_ADMIN_LOGIN", secret: true, str: &c.AdminPassword},
 		{flag: "shutdown-timeout", env: "COURIER_SHUTDOWN_TIMEOUT", def: "20s", help: "how long to drain requests on SIGTERM", dur: &c.ShutdownTimeout},
+		{flag: "metrics-addr", env: "COURIER_METRICS_ADDR", def: "", help: "address of a listener serving only GET /metrics (e.g. 127.0.0.1:9090); empty: none", str: &c.MetricsAddr},
+		{flag: "metrics-token", env: "COURIER_METRICS_TOKEN", def: "", help: "bearer token GET /metrics asks for, at least 16 characters; with it /metrics is served on the API address too", secret: true, str: &c.MetricsToken},
 	}
 }
 
@@ -160,6 +171,9 @@ func (c *Config) validate() error {
 	}
 	if c.BcryptCost < 4 || c.BcryptCost > 31 {
 		return errors.New("COURIER_BCRYPT_COST must be within [4, 31]")
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		return errors.New("COURIER_METRICS_TOKEN must have at least 16 characters")
 	}
 	if (c.AdminLogin == "") != (c.AdminPassword == "") {
 		return errors.New("COURIER_ADMIN_LOGIN and COURIER_ADMIN_PASSWORD go together")

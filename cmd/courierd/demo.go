@@ -209,7 +209,19 @@ func demoOrder(rng *rand.Rand, i int, day time.Time) dispatch.OrderInput {
 	items := []courier.Item{{SKU: fmt.Sprintf("SKU-%04d", rng.IntN(5000)), Name: "Товар", Qty: 1 + rng.IntN(3),
 		Barcode: fmt.Sprintf("4600%09d", rng.IntN(1_000_000_000))}}
 	service := 5 + rng.IntN(6)
-	return dispatch.OrderInput{ExternalID: &ext, Customer: &courier.Customer{Name: name, Phone: phone}, Address: &addr,
+	// What the courier needs at the door, and the price of each piece (so
+	// that goods refused at the door lower what is due), from a generator of
+	// their own: the orders above stay as they were.
+	extra := rand.New(rand.NewPCG(uint64(i), 7))
+	if cod.Amount > 0 {
+		items[0].Price = cod.Amount / int64(items[0].Qty)
+	}
+	details := courier.AddressDetails{Entrance: fmt.Sprint(1 + extra.IntN(6)), Floor: fmt.Sprint(1 + extra.IntN(17)),
+		Intercom: fmt.Sprintf("%dК%d", 1+extra.IntN(300), extra.IntN(10))}
+	if extra.IntN(4) == 0 {
+		details.Comment = "Позвонить за 10 минут"
+	}
+	return dispatch.OrderInput{ExternalID: &ext, Customer: &courier.Customer{Name: name, Phone: phone}, Address: &addr, AddressDetails: &details,
 		Location: &courier.LatLng{Lat: lat, Lng: lng}, TimeWindow: tw, ServiceMinutes: &service, WeightKg: &weight,
 		VolumeL: &volume, Items: &items, COD: &cod}
 }

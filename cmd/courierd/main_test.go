@@ -159,6 +159,10 @@ func TestDemo(t *testing.T) {
 		if !strings.Contains(string(b), `"id"`) && !strings.Contains(string(b), "access_token") {
 			t.Errorf("README example printed no result:\n%s\n%s", ex, b)
 		}
+		// Every call of an example succeeds: no error answer, no event refused.
+		if strings.Contains(string(b), `"error":{`) || strings.Contains(string(b), `"status":"invalid"`) || strings.Contains(string(b), `"status":"conflict"`) {
+			t.Errorf("README example got an error:\n%s\n%s", ex, b)
+		}
 	}
 
 	cancel() // what SIGTERM does in main
@@ -203,7 +207,30 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	return s.w.Write(p)
 }
 
+// String returns what was written so far when w is a *bytes.Buffer (or another fmt.Stringer).
+func (s *syncWriter) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st, ok := s.w.(fmt.Stringer); ok {
+		return st.String()
+	}
+	return ""
+}
+
 func call(t *testing.T, method, url, token, body string, out any) int {
+	t.Helper()
+	status, b := send(t, method, url, token, body)
+	if out != nil && status < 300 {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s %s: %v: %s", method, url, err, b)
+		}
+	}
+	return status
+}
+
+// send sends a request with a JSON body and an optional bearer token and
+// returns the status and the body.
+func send(t *testing.T, method, url, token, body string) (int, []byte) {
 	t.Helper()
 	req, _ := http.NewRequest(method, url, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
@@ -216,12 +243,7 @@ func call(t *testing.T, method, url, token, body string, out any) int {
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
-	if out != nil && res.StatusCode < 300 {
-		if err := json.Unmarshal(b, out); err != nil {
-			t.Fatalf("%s %s: %v: %s", method, url, err, b)
-		}
-	}
-	return res.StatusCode
+	return res.StatusCode, b
 }
 
 // TestCrashDuringWrites kills courierd with SIGKILL while clients create

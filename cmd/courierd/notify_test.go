@@ -33,7 +33,8 @@ func TestPushThroughFCMEndpoint(t *testing.T) {
 		_, _ = io.WriteString(w, `{"name":"projects/demo-project/messages/1"}`)
 	}))
 	defer fake.Close()
-	env := map[string]string{"FCM_ENDPOINT": fake.URL, "FIREBASE_PROJECT_ID": "demo-project", "COURIER_PUBLIC_URL": "https://track.example.com"}
+	env := map[string]string{"FCM_ENDPOINT": fake.URL, "FIREBASE_PROJECT_ID": "demo-project", "COURIER_PUBLIC_URL": "https://track.example.com",
+		"COURIER_METRICS_TOKEN": "notify-test-metrics-token"}
 	cfg, err := ParseConfig([]string{"--demo", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--bcrypt-cost", "4"},
 		func(k string) string { return env[k] }, io.Discard)
 	if err != nil {
@@ -88,7 +89,9 @@ func TestPushThroughFCMEndpoint(t *testing.T) {
 	}
 	var metrics []byte
 	for range 100 {
-		resp, err := http.Get(base + "/metrics")
+		req, _ := http.NewRequest("GET", base+"/metrics", nil)
+		req.Header.Set("Authorization", "Bearer notify-test-metrics-token")
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -23,6 +23,7 @@ import (
 	"github.com/courierhq/courier/notify"
 	"github.com/courierhq/courier/notify/fcm"
 	"github.com/courierhq/courier/reports"
+	"github.com/courierhq/courier/revocation"
 	"github.com/courierhq/courier/sheetpdf"
 	"github.com/courierhq/courier/store"
 	"github.com/courierhq/courier/throttle"
@@ -63,13 +64,19 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
-	users := auth.NewUsers(db, tokens, throttle.New(rdb, "throttle:"), auth.DefaultLimits, cfg.BcryptCost)
+	users := auth.NewUsers(db, tokens, throttle.NewLogins(rdb, "throttle:", log), auth.DefaultLimits, cfg.BcryptCost)
 	if cfg.Demo {
 		users.MinPassword = len(demoPassword) // the demo logins' password is "demo"
 	}
+	if cfg.SessionTTL > 0 {
+		users.SessionTTL = cfg.SessionTTL
+	}
+	revocations := revocation.New(rdb, "courierd:revoked", log) // a logout reaches every replica's session cache
+	users.SetRevocations(revocations)
 	svc := dispatch.New(db, clock, dispatch.Config{Currency: cfg.Currency, Location: loc, Tariff: dispatch.DefaultTariff,
 		DefaultServiceMinutes: 5}, geo.NewZones(db), users)
 	defer svc.Close()
+	svc.WatchPlans() // plans whose replica died are marked failed, now and while this one runs
 	model := geo.DefaultTravelModel(loc)
 	var travel geo.MatrixSource = model
 	if cfg.OSRMURL != "" {
@@ -91,8 +98,12 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
 	}
 	tracker := geo.NewTracker(rdb, clock, trackCfg, svc)
 
+	targets, err := notify.ParseTargetPolicy(cfg.WebhookAllowedNets)
+	if err != nil {
+		return fmt.Errorf("COURIER_WEBHOOK_ALLOWED_NETS: %w", err)
+	}
 	notes := notify.New(db, clock, notify.Config{Language: cfg.Language, Location: loc, Company: cfg.Company, PublicURL: cfg.PublicURL,
-		ArrivingMinutes: cfg.ArrivingMinutes}, log)
+		ArrivingMinutes: cfg.ArrivingMinutes, WebhookTargets: targets}, log)
 	notes.SetTravel(travel)
 	notes.SetPositions(tracker)
 	notes.SetTrackCounter(throttle.New(rdb, "track:")) // one tracking-link limit across replicas
@@ -129,18 +140,42 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
 		Reports: reps,
 		Console: api.ConsoleConfig{Dir: cfg.WebDir, TileURL: consoleTiles(cfg.TileURL), TimeZone: cfg.TimeZone, Currency: cfg.Currency,
 			Language: cfg.Language, Company: cfg.Company, Date: demoDate},
-		Ready: map[string]func(context.Context) error{
-			"store": db.Ping,
-			"redis": func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
-		}})
+		Ready: map[string]func(context.Context) error{"store": db.Ping},
+		// Without Redis only live tracking stops (logins count per replica meanwhile).
+		Degraded:     map[string]func(context.Context) error{"redis": func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
+		MetricsToken: cfg.MetricsToken})
 	// The notification worker drains the outbox until Run returns; every
 	// replica runs one (the store's leases keep them apart).
 	notes.SetMetrics(notify.NewMetrics(srv.Registry()))
 	wctx, stopWorker := context.WithCancel(ctx)
 	var workers sync.WaitGroup
 	workers.Go(func() { notes.NewWorker(sender, nil).Run(wctx) })
+	workers.Go(func() { revocations.Listen(wctx, users.Forget, users.ForgetAll) })
 	defer func() { stopWorker(); workers.Wait() }()
 	go purgeIdempotencyKeys(ctx, db, clock, log)
+	if cfg.MetricsAddr != "" {
+		ln, lerr := net.Listen("tcp", cfg.MetricsAddr)
+		if lerr != nil {
+			return fmt.Errorf("COURIER_METRICS_ADDR: %w", lerr)
+		}
+		log.Info("metrics listening", slog.String("addr", ln.Addr().String()))
+		if cfg.OnMetricsListen != nil {
+			cfg.OnMetricsListen(ln.Addr().String())
+		}
+		mctx, stopMetrics := context.WithCancel(ctx)
+		errc := make(chan error, 1)
+		go func() {
+			errc <- serveOn(mctx, ln, srv.MetricsHandler(), cfg.ShutdownTimeout, log.With(slog.String("listener", "metrics")))
+		}()
+		defer func() {
+			stopMetrics()
+			if merr := <-errc; merr != nil && err == nil {
+				err = fmt.Errorf("metrics listener: %w", merr)
+			}
+		}()
+	} else if cfg.MetricsToken == "" {
+		log.Warn("metrics: GET /metrics is not served (set COURIER_METRICS_ADDR or COURIER_METRICS_TOKEN)")
+	}
 	return serve(ctx, cfg, srv.Handler(), log)
 }
 
@@ -157,12 +192,18 @@ func serve(ctx context.Context, cfg Config, h http.Handler, log *slog.Logger) er
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, IdleTimeout: 120 * time.Second,
-		BaseContext: func(net.Listener) context.Context { return ctx }}
+	ln = api.JSONErrors(ln) // net/http's own 400s in the JSON error shape too
 	log.Info("courierd listening", slog.String("addr", ln.Addr().String()))
 	if cfg.OnListen != nil {
 		cfg.OnListen(ln.Addr().String())
 	}
+	return serveOn(ctx, ln, h, cfg.ShutdownTimeout, log)
+}
+
+// serveOn serves h on ln until ctx ends, then drains requests for up to timeout.
+func serveOn(ctx context.Context, ln net.Listener, h http.Handler, timeout time.Duration, log *slog.Logger) error {
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, IdleTimeout: 120 * time.Second,
+		BaseContext: func(net.Listener) context.Context { return ctx }}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
@@ -170,8 +211,8 @@ func serve(ctx context.Context, cfg Config, h http.Handler, log *slog.Logger) er
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down", slog.Duration("timeout", cfg.ShutdownTimeout))
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	log.Info("shutting down", slog.Duration("timeout", timeout))
+	sctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
@@ -188,12 +229,16 @@ func serve(ctx context.Context, cfg Config, h http.Handler, log *slog.Logger) er
 func openRedis(ctx context.Context, url string, log *slog.Logger) (redis.UniversalClient, func(), error) {
 	var mini *miniredis.Miniredis
 	if url == "" {
+		// It listens on loopback, where any local process could connect: a
+		// random password keeps them out (no FLUSHALL resetting the login throttle).
 		mini = miniredis.NewMiniRedis()
+		password := rand.Text()
+		mini.RequireAuth(password)
 		if err := mini.StartAddr("127.0.0.1:0"); err != nil {
 			return nil, nil, fmt.Errorf("start embedded redis: %w", err)
 		}
-		url = "redis://" + mini.Addr() + "/0"
-		log.Info("redis: REDIS_URL not set, using in-process miniredis", slog.String("addr", mini.Addr()))
+		url = "redis://:" + password + "@" + mini.Addr() + "/0"
+		log.Info("redis: REDIS_URL not set, using in-process miniredis with a random password", slog.String("addr", mini.Addr()))
 	}
 	opt, err := redis.ParseURL(url)
 	if err != nil {
@@ -284,7 +329,8 @@ func pushSender(ctx context.Context, cfg Config, log *slog.Logger) (notify.Sende
 }
 
 // purgeIdempotencyKeys forgets Idempotency-Keys older than two days, hourly:
-// retries come within minutes, and the records hold whole responses.
+// retries come within minutes, and the records hold whole responses. It
+// forgets expired refresh-token families too.
 func purgeIdempotencyKeys(ctx context.Context, db courier.Store, clock courier.Clock, log *slog.Logger) {
 	tick := time.NewTicker(time.Hour)
 	defer tick.Stop()
@@ -294,6 +340,12 @@ func purgeIdempotencyKeys(ctx context.Context, db courier.Store, clock courier.C
 			log.Warn("purge idempotency keys", slog.Any("err", err))
 		} else if n > 0 {
 			log.Info("purged idempotency keys", slog.Int64("count", n))
+		}
+		// Refresh-token families whose last token expired end with it.
+		if n, err := db.PurgeRefreshFamilies(ctx, clock.Now()); err != nil && ctx.Err() == nil {
+			log.Warn("purge refresh families", slog.Any("err", err))
+		} else if n > 0 {
+			log.Info("purged refresh families", slog.Int64("count", n))
 		}
 		select {
 		case <-ctx.Done():

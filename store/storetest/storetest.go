@@ -27,6 +27,7 @@ func Run(t *testing.T, open func(t *testing.T) courier.Store) {
 		{"Ping", testPing},
 		{"Users", testUsers},
 		{"UpdateUser", testUpdateUser},
+		{"RefreshFamilies", testRefreshFamilies},
 		{"Depots", testDepots},
 		{"DeleteDepot", testDeleteDepot},
 		{"CreateCourier", testCreateCourier},

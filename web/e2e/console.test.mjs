@@ -159,6 +159,9 @@ test('dispatcher: map, live position, plan with progress, drag a stop, reorder, 
   await page.context().close();
 });
 
+// A drawn signature, a small PNG.
+const SIGNATURE_PNG = 'iVBORw0KGgoAAAANSUhEUgAAADwAAAAUCAAAAAD0aAH1AAAAJklEQVR4nGJioACMah7VTFjzfxBJJkG2xiGvm9zQHoGaAQEAAP//LTU74y5a/XsAAAAASUVORK5CYII=';
+
 test('cashier: scan a sheet, see the shortage, settle, balance at zero, close the shift', { timeout: 180000 }, async (t) => {
   assert.ok(state.sheets?.length, 'the dispatcher test published sheets');
   const api = await new Client(server.base).login('dispatcher');
@@ -172,9 +175,23 @@ test('cashier: scan a sheet, see the shortage, settle, balance at zero, close th
   const login = state.couriers.find((c) => c.id === best.courier_id).login;
   const phone = await new Client(server.base).login(login);
   await phone.post(`/api/v1/route-sheets/${best.id}/start`, {});
-  for (const s of best.stops) {
-    await phone.post(`/api/v1/orders/${s.order_id}/status`, { status: 'delivered' });
+  // The courier's phone reports each delivery: the goods scanned, the money
+  // taken (card payments with the slip number), the first one signed.
+  const sig = crypto.randomUUID();
+  await phone.upload(`/api/v1/courier/stops/${best.stops[0].order_id}/proofs`, { kind: 'signature', proof_id: sig },
+    Buffer.from(SIGNATURE_PNG, 'base64'), 'image/png');
+  for (const [i, s] of best.stops.entries()) {
+    const o = s.order;
+    const scanned = o.items.flatMap((it) => (it.barcode ? Array(it.qty).fill(it.barcode) : []));
+    const ev = { client_event_id: crypto.randomUUID(), at: new Date().toISOString(), scanned_barcodes: scanned };
+    if (o.cod.method !== 'prepaid' && o.cod.amount > 0) {
+      ev.collected = { amount: o.cod.amount, method: o.cod.method, ...(o.cod.method === 'card' ? { payment_ref: 'E2E-' + i } : {}) };
+    }
+    if (i === 0) Object.assign(ev, { proof_ids: [sig], recipient_name: 'E2E' });
+    await phone.post(`/api/v1/courier/stops/${s.order_id}/deliver`, ev);
   }
+  state.signedOrder = best.stops[0].order_id;
+  assert.equal((await api.get(`/api/v1/route-sheets/${best.id}`)).status, 'completed');
   const expected = best.totals.cash.amount;
 
   const page = await newPage(browser);
@@ -250,6 +267,17 @@ test('orders table: search by order number and phone, timeline', { timeout: 6000
   assert.ok(await page.locator('[data-testid=timeline] li').count() >= 1);
   await shot(page, '12-order-timeline');
   await page.keyboard.press('Escape');
+  // The signed delivery: the order card shows the door report and the signature.
+  if (state.signedOrder) {
+    await page.locator('[data-testid=orders-q]').fill('');
+    const signed = await api.get(`/api/v1/orders/${state.signedOrder}`);
+    await page.locator('[data-testid=orders-q]').fill(signed.external_id);
+    await page.locator(`[data-testid=orders-table] tbody tr[data-order-id="${signed.id}"]`).click();
+    await page.locator('[data-testid=door-report]').waitFor();
+    await eventually(async () => page.locator('[data-testid=proof-signature]').evaluate((img) => img.complete && img.naturalWidth > 0), 10000, 'the signature shows');
+    await shot(page, '12b-order-proof');
+    await page.keyboard.press('Escape');
+  }
   await page.locator('[data-testid=nav-couriers]').click();
   await page.locator('main.view-couriers[data-ready=true]').waitFor();
   assert.equal(await page.locator('[data-testid=couriers-table] tbody tr').count(), 8);

@@ -114,6 +114,17 @@ export class Client {
 
   get(p) { return this.call('GET', p); }
   post(p, body) { return this.call('POST', p, body); }
+
+  /** Uploads a file as multipart/form-data with the given fields. */
+  async upload(p, fields, file, type) {
+    const form = new FormData();
+    for (const [k, v] of Object.entries(fields)) form.append(k, v);
+    form.append('file', new Blob([file], { type }), 'file');
+    const res = await fetch(this.base + p, { method: 'POST', headers: { Authorization: 'Bearer ' + this.token }, body: form });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`POST ${p}: ${res.status} ${text.slice(0, 500)}`);
+    return JSON.parse(text);
+  }
 }
 
 /** Polls fn until it returns a truthy value, or throws after ms. */
