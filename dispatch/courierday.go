@@ -493,7 +493,8 @@ func (s *Service) deliver(tx courier.CourierTx, actor courier.Actor, in *Courier
 	events := []courier.OrderEvent{{Kind: courier.EventStatus, FromStatus: from, ToStatus: o.Status, ActorID: actor.UserID,
 		ActorRole: actor.Role, At: at, Reason: "delivered", Comment: strings.Join(notes, "; "),
 		Postings: courier.DeliveryPostings(&before, r, actor, now),
-		Outbox:   []courier.OutboxMessage{statusMessage(&before, from, StatusChange{To: o.Status}, at)}}}
+		Outbox:   []courier.OutboxMessage{statusMessage(&before, from, StatusChange{To: o.Status}, at)},
+		Attempt:  s.attemptOf(&before, o, sh, at, "")}}
 	if r.Collected > 0 && o.PaymentStatus == courier.PaymentCODPending {
 		o.PaymentStatus = courier.PaymentCollected
 		events = append(events, courier.OrderEvent{Kind: courier.EventPayment, FromStatus: o.Status, ToStatus: o.Status,
@@ -699,12 +700,12 @@ func (s *Service) fail(tx courier.CourierTx, actor courier.Actor, in *CourierEve
 	if err != nil {
 		return err
 	}
-	return s.failStop(tx, actor, o, ev.At, in.Position, reason, comment, wished, proofs, now)
+	return s.failStop(tx, actor, sh, o, ev.At, in.Position, reason, comment, wished, proofs, now)
 }
 
 // failStop moves an open stop to failed_attempt (or refused), books the goods
 // the courier now owes back and tells the customer.
-func (s *Service) failStop(tx courier.CourierTx, actor courier.Actor, o *courier.Order, at time.Time, pos *courier.LatLng,
+func (s *Service) failStop(tx courier.CourierTx, actor courier.Actor, sh *courier.RouteSheet, o *courier.Order, at time.Time, pos *courier.LatLng,
 	reason, comment, wished string, proofs []string, now time.Time) error {
 	r := reportOf(o)
 	r.FinishedAt, r.Position, r.FailReason, r.FailComment, r.WishedDate, r.ProofIDs = &at, pos, reason, comment, wished, proofs
@@ -725,7 +726,8 @@ func (s *Service) failStop(tx courier.CourierTx, actor courier.Actor, o *courier
 	o.Status, o.Report = to, r
 	return tx.WriteOrder(o, []courier.OrderEvent{{Kind: courier.EventStatus, FromStatus: from, ToStatus: to, ActorID: actor.UserID,
 		ActorRole: actor.Role, At: at, Reason: reason, Comment: comment,
-		Postings: courier.StatusPostings(&before, from, to, actor, now), Outbox: []courier.OutboxMessage{msg}}})
+		Postings: courier.StatusPostings(&before, from, to, actor, now), Outbox: []courier.OutboxMessage{msg},
+		Attempt: s.attemptOf(&before, o, sh, at, reason)}})
 }
 
 // completeIfDone completes the sheet when none of its stops is open.
@@ -888,7 +890,7 @@ func (s *Service) endShift(tx courier.CourierTx, actor courier.Actor, in *Courie
 	}
 	res := EventResult{}
 	for _, id := range slices.Compact(slices.Sorted(slices.Values(in.HandBack))) {
-		if err := s.failStop(tx, actor, orders[id], ev.At, in.Position, courier.FailHandedBack, "handed back at the end of the shift", "", nil, ev.At); err != nil {
+		if err := s.failStop(tx, actor, sheetOf[id], orders[id], ev.At, in.Position, courier.FailHandedBack, "handed back at the end of the shift", "", nil, ev.At); err != nil {
 			return EventResult{}, err
 		}
 	}
