@@ -1,0 +1,76 @@
+// The day: start the shift; the stops in route order, the next one first,
+// with the window, the ETA, the distance and what to collect; finished
+// stops greyed; the cash on hand; end the shift.
+import { h, fill, toast } from '../dom.js';
+import { t, tn } from '../i18n.js';
+import { allStops, nextStop, shiftOpen, summary } from './day.js';
+import { stopRow, callLink, navLink, collectText, distanceText } from './parts.js';
+import { shiftSummary } from './end.js';
+
+export function homeScreen(ctx) {
+  const el = h('div.home', { 'data-testid': 'home' });
+  const draw = (day) => fill(el, content(ctx, day));
+  draw(ctx.model.view());
+  return { el, update: draw };
+}
+
+function content(ctx, day) {
+  const stops = allStops(day);
+  const out = [];
+  if (!ctx.model.lastRefresh && !stops.length && !day.courier) {
+    out.push(h('p.muted.center', { 'data-testid': 'loading' }, ctx.model.online ? t('loading') : t('offline_no_day')));
+    return out;
+  }
+  const date = day.date ? ctx.fmt.date(day.date + 'T12:00:00Z') : '';
+  out.push(h('div.day-head', h('span', day.courier?.name || ''), h('span.muted', date)));
+  if (!stops.length) {
+    out.push(h('div.card.center', { 'data-testid': 'no-sheets' }, h('p', t('no_sheets', { date })),
+      h('button.big', { type: 'button', on: { click: () => ctx.model.kick({ refresh: true }) } }, t('refresh'))));
+    return out;
+  }
+  if (day.shift?.status === 'ended') {
+    out.push(shiftSummary(ctx, day));
+    return out;
+  }
+  const open = shiftOpen(day);
+  const s = summary(day);
+  if (!open) {
+    out.push(h('div.card.start',
+      h('p', tn('stops_today', s.stops), ' · ', day.sheets.map((sh) => sh.number).join(', ')),
+      h('button.big.primary', { type: 'button', 'data-testid': 'start-shift', on: { click: () => startShift(ctx, day) } }, t('start_shift'))));
+  } else {
+    out.push(h('div.figures', { 'data-testid': 'figures' },
+      h('div', h('small', t('cash_on_hand')), h('strong', { 'data-testid': 'cash-on-hand', 'data-amount': String(day.cash_on_hand.amount) }, ctx.fmt.money(day.cash_on_hand.amount, day.cash_on_hand.currency))),
+      h('div', h('small', t('done')), h('strong', { 'data-testid': 'done-count' }, `${s.delivered + s.failed} / ${s.stops}`))));
+    const next = nextStop(day);
+    if (next) {
+      const st = next.stop;
+      const dist = distanceText(ctx, st);
+      out.push(h('section.next', { 'data-testid': 'next-stop', 'data-order': String(st.order_id) },
+        h('div.next-label', t('next_stop')),
+        h('a.next-main', { href: '#/stop/' + st.order_id },
+          h('span.seq.big', String(st.seq)),
+          h('span', h('strong', st.customer?.name || ''), h('br'), st.address, h('br'),
+            h('span.muted', [st.time_window ? ctx.fmt.window(st.time_window) : '', st.eta ? `${t('eta')} ${ctx.fmt.time(st.eta)}` : '', dist].filter(Boolean).join(' · ')),
+            h('br'), h('span.collect', collectText(ctx, st)))),
+        h('div.next-actions', callLink(st), navLink(st),
+          h('a.action.primary', { href: '#/stop/' + st.order_id, 'data-testid': 'open-next' }, t('open_stop')))));
+    } else {
+      out.push(h('div.card.center', h('p', t('all_done'))));
+    }
+  }
+  for (const sheet of day.sheets) {
+    out.push(h('h2.sheet-title', `${t('sheet')} ${sheet.number}`, h('span.muted', ` · ${sheet.progress.delivered + sheet.progress.failed}/${sheet.progress.total}`)));
+    const next = nextStop(day)?.stop.order_id;
+    out.push(h('div.stops', { 'data-testid': 'stops' }, sheet.stops.map((st) => stopRow(ctx, st, { next: open && st.order_id === next }))));
+  }
+  if (open) {
+    out.push(h('button.big.end-shift', { type: 'button', 'data-testid': 'go-end', on: { click: () => ctx.go('#/end') } }, t('end_shift')));
+  }
+  return out;
+}
+
+async function startShift(ctx, day) {
+  await ctx.model.act({ action: 'shift_start', date: day.date });
+  toast(t('shift_started'), 'ok', 2500);
+}
