@@ -28,6 +28,7 @@ const SHELL = [
   'src/courier/end.js',
   'src/courier/gps.js',
   'src/courier/home.js',
+  'src/courier/icons.js',
   'src/courier/idb.js',
   'src/courier/login.js',
   'src/courier/model.js',

@@ -16,7 +16,9 @@
 //   the phone's screen shows the cash collected.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCourierd, launchBrowser, shot, Client, eventually } from './harness.mjs';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { startCourierd, launchBrowser, shot, Client, eventually, artifacts } from './harness.mjs';
 import { decode } from '../src/courier/code128.js';
 
 let server;
@@ -76,6 +78,11 @@ function outbox(page) {
   }));
 }
 
+function shotPath(name) {
+  mkdirSync(artifacts, { recursive: true });
+  return path.join(artifacts, name + '.png');
+}
+
 const waitingCount = async (page) => Number((await page.locator('[data-testid=net]').getAttribute('data-waiting')) || 0);
 
 /** Draws a signature: three strokes with the pointer. */
@@ -122,10 +129,12 @@ async function deliver(page, stop, opts = {}) {
   for (let i = 0; i < (opts.refuse || 0); i++) await page.locator('[data-testid=good][data-item="0"] [data-testid=refused-plus]').tap();
   await scanAll(page, stop, opts.refuse || 0);
   if (stop.collect.method !== 'prepaid') {
-    if (opts.method === 'card') {
+    // The order's own method is chosen already; the courier may switch.
+    const method = opts.method || stop.collect.method;
+    if (method === 'card') {
       await page.locator('[data-testid=method-card]').tap();
       assert.ok(await page.locator('[data-testid=confirm-deliver]').isDisabled(), 'card needs the slip number');
-      await page.locator('[data-testid=slip]').fill(opts.slip);
+      await page.locator('[data-testid=slip]').fill(opts.slip || '000777');
     }
     await page.locator('[data-testid=amount]').fill((opts.amount / 100).toFixed(2).replace('.', ','));
   }
@@ -147,6 +156,7 @@ async function deliver(page, stop, opts = {}) {
   }
   const confirm = page.locator('[data-testid=confirm-deliver]');
   await confirm.scrollIntoViewIfNeeded();
+  if (opts.shot) await page.screenshot({ path: shotPath(opts.shot), fullPage: true });
   assert.equal(await confirm.isDisabled(), false, await page.locator('[data-testid=deliver-hint]').textContent());
   await confirm.tap();
   await page.locator('[data-testid=home]').waitFor();
@@ -154,12 +164,14 @@ async function deliver(page, stop, opts = {}) {
 }
 
 /** Reports a stop failed through the screens. */
-async function fail(page, stop, reason, { date, comment } = {}) {
+async function fail(page, stop, reason, opts = {}) {
+  const { date, comment } = opts;
   await openStop(page, stop.order_id);
   await page.locator('[data-testid=fail]').tap();
   await page.locator(`[data-testid=reason-${reason}]`).tap();
   if (date) await page.locator('[data-testid=wished-date]').fill(date);
   if (comment) await page.locator('[data-testid=comment]').fill(comment);
+  if (opts.shot) await page.screenshot({ path: shotPath(opts.shot), fullPage: true });
   await page.locator('[data-testid=confirm-fail]').tap();
   await page.locator('[data-testid=home]').waitFor();
   await page.locator(`[data-testid=stop-row][data-order="${stop.order_id}"]:is([data-status=failed_attempt], [data-status=refused])`).waitFor();
@@ -226,11 +238,12 @@ test('the courier\'s day on the phone: online, offline, reopened offline, draine
   const [a, b] = cash;
   // --- Online: two cash stops, the goods scanned by typing, signed, the amount typed.
   await page.locator(`[data-testid=stop-row][data-order="${a.order_id}"]`).tap();
+  await shot(page, 'app-03-stop');
   await page.locator('[data-testid=arrive]').tap();
   await page.locator('[data-testid=arrived]').waitFor();
   await page.locator('[data-testid=back]').tap();
-  await deliver(page, a, { amount: a.collect.amount, recipient: 'Получатель А' });
-  await shot(page, 'app-03-delivered-online');
+  await deliver(page, a, { amount: a.collect.amount, recipient: 'Получатель А', shot: 'app-04-deliver-form' });
+  await shot(page, 'app-05-delivered-online');
   await deliver(page, b, { amount: b.collect.amount });
   await eventually(async () => (await waitingCount(page)) === 0, 15000, 'the online deliveries are sent');
   let t = await courierApi.get('/api/v1/courier/today');
@@ -283,14 +296,14 @@ test('the courier\'s day on the phone: online, offline, reopened offline, draine
   next.setUTCDate(next.getUTCDate() + 2);
   const wished = next.toISOString().slice(0, 10);
   for (const [i, s] of failed.entries()) {
-    if (i === 0) await fail(page, s, 'reschedule', { date: wished, comment: 'просит в четверг' });
+    if (i === 0) await fail(page, s, 'reschedule', { date: wished, comment: 'просит в четверг', shot: 'app-06-fail-form' });
     else await fail(page, s, reasons[(i - 1) % reasons.length]);
   }
   const offlineActions = 1 + (byCard ? 1 : 0) + (refusedPiece && refusedPiece !== byCard ? 1 : 0) + failed.length;
   await page.locator(`[data-testid=waiting][data-count="${offlineActions}"]`).waitFor({ timeout: 5000 });
   assert.match(await page.locator('[data-testid=waiting]').textContent(), new RegExp(`${offlineActions} действ`));
   assert.equal(await page.locator('[data-testid=net]').getAttribute('data-state'), 'offline');
-  await shot(page, 'app-04-offline-waiting');
+  await shot(page, 'app-07-offline-waiting');
   const queued = await outbox(page);
   const events = queued.filter((i) => i.type === 'event');
   assert.equal(events.length, offlineActions);
@@ -308,20 +321,33 @@ test('the courier\'s day on the phone: online, offline, reopened offline, draine
   await page.locator(`[data-testid=waiting][data-count="${offlineActions}"]`).waitFor({ timeout: 10000 });
   assert.deepEqual((await outbox(page)).filter((i) => i.type === 'event').map((i) => i.event.client_event_id), events.map((i) => i.event.client_event_id));
   for (const s of failed) assert.equal(await page.locator(`[data-testid=stop-row][data-order="${s.order_id}"]`).getAttribute('data-pending'), 'true');
-  await shot(page, 'app-05-reopened-offline');
+  await shot(page, 'app-08-reopened-offline');
+
+  // Meanwhile the customer of the last stop called the office, and the
+  // dispatcher reported it failed: the phone's report of it will conflict.
+  const dispatcher = await new Client(base).login('dispatcher');
+  const clash = failed.at(-1);
+  await dispatcher.post(`/api/v1/orders/${clash.order_id}/status`, { status: 'failed_attempt', reason: 'customer_absent', comment: 'the customer called the office' });
 
   // --- Online again: the outbox drains.
   await context.setOffline(false);
   await eventually(async () => (await waitingCount(page)) === 0, 60000, 'the outbox drained');
   await page.locator('[data-testid=waiting]').waitFor({ state: 'detached', timeout: 10000 });
-  assert.equal(await page.locator('[data-testid=problem]').count(), 0, 'no conflicts');
   await eventually(async () => (await page.locator('[data-testid=stop-row][data-pending=true]').count()) === 0, 15000, 'nothing pending on screen');
-  await shot(page, 'app-06-drained');
+  // The conflict in plain words: the stop, what was not accepted, why.
+  const problem = page.locator('[data-testid=problem]');
+  assert.equal(await problem.count(), 1, 'one conflict');
+  assert.equal(Number(await problem.getAttribute('data-order')), clash.order_id);
+  assert.match(await problem.textContent(), new RegExp(`Точка ${clash.seq} .*не принята.*уже в статусе «не удалось»`));
+  await shot(page, 'app-09-drained-with-a-conflict');
+  await problem.locator('[data-testid=dismiss]').tap();
+  await problem.waitFor({ state: 'detached' });
 
-  // Every event applied exactly once: the same events again are duplicates of applied ones.
+  // Every event applied exactly once: the same events again are duplicates
+  // of their first outcome (applied; the clash a conflict).
   const replay = await courierApi.post('/api/v1/courier/sync', { sent_at: new Date().toISOString(), events: events.map((e) => e.event) });
-  assert.deepEqual(replay.results.map((r) => [r.status, r.original_status]), events.map(() => ['duplicate', 'applied']));
-  const dispatcher = await new Client(base).login('dispatcher');
+  assert.deepEqual(replay.results.map((r) => [r.status, r.original_status]),
+    events.map((e) => ['duplicate', e.event.order_id === clash.order_id ? 'conflict' : 'applied']));
   for (const s of stops) {
     const h = (await dispatcher.get(`/api/v1/orders/${s.order_id}/history`)).items;
     const finals = h.filter((e) => e.kind === 'status' && ['delivered', 'failed_attempt', 'refused'].includes(e.to_status));
@@ -349,7 +375,7 @@ test('the courier\'s day on the phone: online, offline, reopened offline, draine
   await page.locator('[data-testid=shift-summary] [data-testid=sheet-barcode][data-code]').waitFor({ timeout: 10000 });
   await eventually(async () => (await waitingCount(page)) === 0, 15000, 'the end of the shift is sent');
   assert.equal((await courierApi.get(`/api/v1/courier/today?date=${state.cfg.date}`)).shift.status, 'ended');
-  await shot(page, 'app-07-shift-over-barcode');
+  await shot(page, 'app-10-shift-over-barcode');
 
   // The cashier's scanner reads the phone's screen: decode the bars drawn on the canvas.
   const bits = await page.evaluate(() => {
@@ -384,7 +410,7 @@ test('the app opens in English on an English phone, and says when location is no
   await page.locator('[data-testid=start-shift]').tap();
   await page.locator('[data-testid=location-problem][data-problem=denied]').waitFor({ timeout: 15000 });
   assert.match(await page.locator('[data-testid=location-problem]').textContent(), /Location is off/);
-  await shot(page, 'app-08-location-denied');
+  await shot(page, 'app-11-location-denied');
   assert.deepEqual(page.errors, []);
   await context.close();
 });

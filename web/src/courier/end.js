@@ -1,8 +1,9 @@
 // The end of the shift: delivered, failed, the stops still open (handed
 // back to the depot), the cash to hand in; after it, the route sheets'
 // barcodes on screen for the cashier's scanner.
-import { h, fill, toast } from '../dom.js';
+import { h, fill } from '../dom.js';
 import { t, tn } from '../i18n.js';
+import { toast } from './parts.js';
 import { summary, shiftOpen } from './day.js';
 import { drawBarcode } from './code128.js';
 

@@ -1,10 +1,10 @@
 // The day: start the shift; the stops in route order, the next one first,
 // with the window, the ETA, the distance and what to collect; finished
 // stops greyed; the cash on hand; end the shift.
-import { h, fill, toast } from '../dom.js';
+import { h, fill } from '../dom.js';
 import { t, tn } from '../i18n.js';
 import { allStops, nextStop, shiftOpen, summary } from './day.js';
-import { stopRow, callLink, navLink, collectText, distanceText } from './parts.js';
+import { stopRow, callLink, navLink, collectText, distanceText, toast } from './parts.js';
 import { shiftSummary } from './end.js';
 
 export function homeScreen(ctx) {

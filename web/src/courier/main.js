@@ -57,14 +57,24 @@ async function boot() {
   setInterval(() => { if (api.loggedIn && !model.sending) model.sync(); }, 60000);
   model.addEventListener('change', () => refreshChrome(ctx));
   window.courierApp = ctx; // for the browser tests and for support on a phone
-  registerWorker();
+  registerWorker(ctx);
   if (api.loggedIn) await model.load();
   render(ctx);
   model.kick();
 }
 
-function registerWorker() {
+/**
+ * The service worker keeps the app for offline use. A new version (a new
+ * worker took over) is loaded the next time the courier is on the day's
+ * screen, never in the middle of a form.
+ */
+function registerWorker(ctx) {
   if (!('serviceWorker' in navigator)) return;
+  let had = !!navigator.serviceWorker.controller;
+  navigator.serviceWorker.addEventListener('controllerchange', () => {
+    if (had) ctx.updateReady = true;
+    had = true;
+  });
   navigator.serviceWorker.register('sw.js', { scope: './' }).catch((e) => console.warn('service worker', e));
 }
 
@@ -104,6 +114,10 @@ async function render(ctx) {
   }
   if (!model.loaded) await model.load();
   const route = location.hash.replace(/^#\/?/, '').split('/');
+  if (ctx.updateReady && !route[0]) {
+    location.reload();
+    return;
+  }
   const head = header(ctx);
   const bannerBox = h('div.banners', { 'data-testid': 'banners' });
   const main = h('main.screen');

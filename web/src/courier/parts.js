@@ -1,8 +1,9 @@
 // Small pieces shared by the app's screens: what to collect, the distance,
 // the status chip, the call and navigation links.
-import { h } from '../dom.js';
+import { h, toast as domToast } from '../dom.js';
 import { t, statusName } from '../i18n.js';
 import { distanceM, isFinished } from './day.js';
+import { icon } from './icons.js';
 
 /** "Cash 2 499,00 ₽", "Card 1 200,00 ₽", "Prepaid". */
 export function collectText(ctx, stop) {
@@ -38,11 +39,11 @@ export function navHref(stop) {
 }
 
 export function callLink(stop, big = false) {
-  return h('a.action', { class: big ? 'big' : '', href: telHref(stop.customer?.phone), 'data-testid': 'call' }, '📞 ', t('call'));
+  return h('a.action', { class: big ? 'big' : '', href: telHref(stop.customer?.phone), 'data-testid': 'call' }, icon('phone'), t('call'));
 }
 
 export function navLink(stop, big = false) {
-  return h('a.action', { class: big ? 'big' : '', href: navHref(stop), 'data-testid': 'navigate' }, '🧭 ', t('navigate'));
+  return h('a.action', { class: big ? 'big' : '', href: navHref(stop), 'data-testid': 'navigate' }, icon('navigate'), t('navigate'));
 }
 
 /** One line of a stop in the list. */
@@ -56,11 +57,17 @@ export function stopRow(ctx, stop, { next = false } = {}) {
   h('span.seq', String(stop.seq)),
   h('span.body',
     h('span.line1', h('strong', stop.customer?.name || stop.external_id), done ? statusChip(stop) : null,
-      stop.pending ? h('span.pending', { title: t('not_sent') }, '⏳') : null),
+      stop.pending ? h('span.pending', { title: t('not_sent') }, icon('wait')) : null),
     h('span.line2', stop.address),
     h('span.line3',
-      stop.time_window ? h('span', '🕑 ', ctx.fmt.window(stop.time_window)) : null,
+      stop.time_window ? h('span', icon('clock'), ctx.fmt.window(stop.time_window)) : null,
       !done && stop.eta ? h('span', t('eta'), ' ', ctx.fmt.time(stop.eta)) : null,
-      dist ? h('span', '📍 ', dist) : null,
+      dist ? h('span', icon('pin'), dist) : null,
       h('span.collect', { class: stop.collect.method === 'prepaid' ? 'prepaid' : '' }, collectText(ctx, stop)))));
+}
+
+/** A short message at the bottom: one at a time (a courier taps fast). */
+export function toast(text, kind = 'info', ms = 2500) {
+  document.getElementById('toasts')?.replaceChildren();
+  domToast(text, kind, ms);
 }

@@ -1,7 +1,9 @@
 // A photo from the camera (an input with capture, so the phone opens its
 // camera app), made smaller on the phone and kept as a JPEG proof.
-import { h, toast } from '../dom.js';
+import { h } from '../dom.js';
 import { t } from '../i18n.js';
+import { toast } from './parts.js';
+import { icon } from './icons.js';
 
 const MAX_SIDE = 1600;
 const MAX_BYTES = 10 << 20;
@@ -31,13 +33,13 @@ export function photoInput() {
   let url = '';
   const input = h('input', { type: 'file', accept: 'image/*', capture: 'environment', hidden: true, 'data-testid': 'photo-input' });
   const preview = h('div.photo-preview');
-  const button = h('button.big', { type: 'button', 'data-testid': 'photo', on: { click: () => input.click() } }, '📷 ', t('take_photo'));
+  const button = h('button.big', { type: 'button', 'data-testid': 'photo', on: { click: () => input.click() } }, icon('camera'), h('span', t('take_photo')));
   const show = () => {
     if (url) URL.revokeObjectURL(url);
     url = blob ? URL.createObjectURL(blob) : '';
     preview.replaceChildren(...(blob ? [h('img', { src: url, alt: t('photo'), 'data-testid': 'photo-preview' }),
       h('button.small', { type: 'button', on: { click: () => { blob = null; show(); } } }, t('remove'))] : []));
-    button.textContent = blob ? '📷 ' + t('retake_photo') : '📷 ' + t('take_photo');
+    button.lastChild.textContent = blob ? t('retake_photo') : t('take_photo');
   };
   input.addEventListener('change', async () => {
     const f = input.files?.[0];

@@ -4,6 +4,7 @@
 // BarcodeDetector where it exists.
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
+import { icon } from './icons.js';
 
 const FORMATS = ['ean_13', 'ean_8', 'code_128', 'code_39', 'upc_a', 'upc_e', 'itf', 'qr_code', 'data_matrix'];
 
@@ -26,7 +27,7 @@ export function scanner(onCode) {
   const add = h('button.scan-add', { type: 'button', 'data-testid': 'scan-add', on: { click: () => { submit(); input.focus(); } } }, t('add'));
   let camera = null;
   const camButton = 'BarcodeDetector' in globalThis
-    ? h('button.big', { type: 'button', 'data-testid': 'scan-camera', on: { click: () => { camera = openCamera(onCode); } } }, '📷 ', t('scan_camera'))
+    ? h('button.big', { type: 'button', 'data-testid': 'scan-camera', on: { click: () => { camera = openCamera(onCode); } } }, icon('camera'), t('scan_camera'))
     : null;
 
   // A keyboard-wedge scanner types fast: keys less than 60 ms apart, then Enter.

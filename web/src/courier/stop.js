@@ -2,14 +2,15 @@
 // pieces, the money with cash or card and slip number, the recipient, a
 // signature, a photo) or report it failed with a reason (a reschedule asks
 // the date).
-import { h, fill, toast, dialog } from '../dom.js';
+import { h, fill, dialog } from '../dom.js';
 import { t, tn, statusName } from '../i18n.js';
 import { findStop, isFinished, amountDue, expectedScans, compareScans, FAIL_REASONS } from './day.js';
 import { uuid } from './queue.js';
-import { callLink, navLink, collectText, distanceText, statusChip } from './parts.js';
+import { callLink, navLink, collectText, distanceText, statusChip, toast } from './parts.js';
 import { scanner } from './scanner.js';
 import { signaturePad } from './signature.js';
 import { photoInput } from './photo.js';
+import { icon } from './icons.js';
 
 export function stopScreen(ctx, orderId) {
   const el = h('div.stop-screen', { 'data-testid': 'stop', 'data-order': String(orderId) });
@@ -68,10 +69,10 @@ function info(ctx, stop) {
     h('p.address', stop.address, details ? h('br') : null, details ? h('span', details) : null,
       d.comment ? h('br') : null, d.comment ? h('em', d.comment) : null),
     h('p.when',
-      stop.time_window ? h('span', '🕑 ', ctx.fmt.window(stop.time_window)) : null,
+      stop.time_window ? h('span', icon('clock'), ctx.fmt.window(stop.time_window)) : null,
       stop.eta && !isFinished(stop) ? h('span', `${t('eta')} ${ctx.fmt.time(stop.eta)}`) : null,
-      dist && !isFinished(stop) ? h('span', '📍 ', dist) : null),
-    stop.notes ? h('p.notes', '📝 ', stop.notes) : null,
+      dist && !isFinished(stop) ? h('span', icon('pin'), dist) : null),
+    stop.notes ? h('p.notes', icon('note'), stop.notes) : null,
     h('p.collect-line', { 'data-testid': 'to-collect' }, h('span.muted', t('to_collect'), ' '), h('strong', collectText(ctx, stop))),
     h('ul.goods-brief', stop.goods.map((g) => h('li', `${g.name} × ${g.qty}`, g.barcode ? h('code', g.barcode) : null))),
     report(ctx, stop));
@@ -94,7 +95,7 @@ function report(ctx, stop) {
     if (r.wished_date) lines.push(t('wished', { date: ctx.fmt.date(r.wished_date + 'T12:00:00Z') }));
     if (r.fail_comment) lines.push(r.fail_comment);
   }
-  if (stop.pending) lines.push('⏳ ' + t('not_sent'));
+  if (stop.pending) lines.push(t('not_sent'));
   return h('div.report', { 'data-testid': 'report' }, lines.map((l) => h('p', l)));
 }
 
@@ -103,9 +104,9 @@ function actions(ctx, stop, setMode) {
   const can = (a) => stop.actions.includes(a);
   if (!stop.actions.length) return h('p.card.center', { 'data-testid': 'no-actions' }, t('start_shift_first'));
   return h('div.stop-actions',
-    can('arrive') ? h('button.big', { type: 'button', 'data-testid': 'arrive', on: { click: () => arrive(ctx, stop) } }, '🚪 ', t('arrive')) : null,
-    can('deliver') ? h('button.big.primary', { type: 'button', 'data-testid': 'deliver', on: { click: () => setMode('deliver') } }, '✅ ', t('deliver')) : null,
-    can('fail') ? h('button.big.danger-outline', { type: 'button', 'data-testid': 'fail', on: { click: () => setMode('fail') } }, '✖ ', t('fail')) : null);
+    can('arrive') ? h('button.big', { type: 'button', 'data-testid': 'arrive', on: { click: () => arrive(ctx, stop) } }, icon('door'), t('arrive')) : null,
+    can('deliver') ? h('button.big.primary', { type: 'button', 'data-testid': 'deliver', on: { click: () => setMode('deliver') } }, icon('check'), t('deliver')) : null,
+    can('fail') ? h('button.big.danger-outline', { type: 'button', 'data-testid': 'fail', on: { click: () => setMode('fail') } }, icon('cross'), t('fail')) : null);
 }
 
 async function arrive(ctx, stop) {
@@ -191,7 +192,7 @@ function deliverForm(ctx, sheet, stop, widgets, cancel) {
     return out;
   };
 
-  const submit = h('button.big.primary', { type: 'button', 'data-testid': 'confirm-deliver', on: { click: () => confirmDeliver() } }, '✅ ', t('delivered_button'));
+  const submit = h('button.big.primary', { type: 'button', 'data-testid': 'confirm-deliver', on: { click: () => confirmDeliver() } }, icon('check'), t('delivered_button'));
 
   const refresh = () => {
     fill(goodsBox, stop.goods.map((g) => {
