@@ -28,7 +28,7 @@ const en = {
   orders: 'Orders', order: 'Order', status: 'Status', zone: 'Zone', courier: 'Courier', customer: 'Customer', phone: 'Phone', address: 'Address',
   window: 'Window', weight: 'Weight', cod: 'Payment', history: 'History', search_orders: 'Order number, phone or name',
   no_orders: 'No orders match.', order_events: 'Timeline',
-  ev_created: 'created', ev_updated: 'changed', ev_status: 'status', ev_payment: 'payment',
+  ev_created: 'created', ev_updated: 'changed', ev_status: 'status', ev_payment: 'payment', ev_arrived: 'courier arrived',
   // couriers
   couriers: 'Couriers', vehicle: 'Vehicle', capacity: 'Capacity', shift: 'Shift', active: 'Active', position: 'Position',
   search_couriers: 'Name, phone or login', never_seen: 'no position yet',
@@ -65,7 +65,7 @@ const ru = {
   orders: 'Заказы', order: 'Заказ', status: 'Статус', zone: 'Зона', courier: 'Курьер', customer: 'Клиент', phone: 'Телефон', address: 'Адрес',
   window: 'Окно', weight: 'Вес', cod: 'Оплата', history: 'История', search_orders: 'Номер заказа, телефон или имя',
   no_orders: 'Заказов не найдено.', order_events: 'История заказа',
-  ev_created: 'создан', ev_updated: 'изменён', ev_status: 'статус', ev_payment: 'оплата',
+  ev_created: 'создан', ev_updated: 'изменён', ev_status: 'статус', ev_payment: 'оплата', ev_arrived: 'курьер на месте',
   couriers: 'Курьеры', vehicle: 'Транспорт', capacity: 'Вместимость', shift: 'Смена', active: 'Активен', position: 'Позиция',
   search_couriers: 'Имя, телефон или логин', never_seen: 'позиции ещё нет',
   cashdesk: 'Касса', scan: 'Сканируйте маршрутный лист', scan_hint: 'Отсканируйте штрихкод (или введите номер и нажмите Enter)',
