@@ -107,10 +107,17 @@ async function openStop(page, id) {
 }
 
 /** Scans every piece of a stop by typing its barcode and Enter, except `skip` pieces of line 0. */
-async function scanAll(page, stop, skip = 0) {
+async function scanAll(page, stop, skip = 0, wedge = false) {
   for (const g of stop.goods) {
     const n = g.qty - (g.item === 0 ? skip : 0);
     for (let i = 0; i < n; i++) {
+      if (wedge) {
+        // A Bluetooth scanner types fast and presses Enter, wherever the focus is.
+        await page.locator('[data-testid=deliver-form] h2').click();
+        await page.keyboard.type(g.barcode, { delay: 8 });
+        await page.keyboard.press('Enter');
+        continue;
+      }
       await page.locator('#scan').fill(g.barcode);
       await page.keyboard.press('Enter');
     }
@@ -127,7 +134,11 @@ async function deliver(page, stop, opts = {}) {
   await page.keyboard.press('Enter');
   assert.match(await page.locator('[data-testid=scan-feedback]').textContent(), /0000000000000/);
   for (let i = 0; i < (opts.refuse || 0); i++) await page.locator('[data-testid=good][data-item="0"] [data-testid=refused-plus]').tap();
-  await scanAll(page, stop, opts.refuse || 0);
+  await scanAll(page, stop, opts.refuse || 0, opts.wedge);
+  for (const g of stop.goods.filter((x) => x.barcode)) {
+    const need = g.qty - (g.item === 0 ? opts.refuse || 0 : 0);
+    assert.equal(await page.locator(`[data-testid=good][data-item="${g.item}"] [data-testid=scan-count]`).textContent(), `${need}/${need}`);
+  }
   if (stop.collect.method !== 'prepaid') {
     // The order's own method is chosen already; the courier may switch.
     const method = opts.method || stop.collect.method;
@@ -232,6 +243,11 @@ test('the courier\'s day on the phone: online, offline, reopened offline, draine
   await eventually(async () => (await courierApi.get('/api/v1/courier/today')).shift?.status === 'open', 15000, 'the shift is open on the server');
   await eventually(async () => (await waitingCount(page)) === 0, 15000, 'nothing waiting');
   assert.match(await page.locator('[data-testid=cash-on-hand]').textContent(), /0,00/);
+  // The phone's position reaches the dispatcher as soon as the shift starts.
+  const me = state.couriers.find((x) => x.login === who);
+  const office = await new Client(base).login('dispatcher');
+  const seen = await eventually(() => office.get(`/api/v1/couriers/${me.id}/location`).catch(() => null), 15000, 'the courier\'s position');
+  assert.ok(Math.abs(seen.location.lat - 55.7296) < 1e-4 && Math.abs(seen.location.lng - 37.6453) < 1e-4, JSON.stringify(seen));
   await shot(page, 'app-02-shift-started');
 
   const cash = stops.filter((s) => s.collect.method === 'cash' && s.collect.amount > 0);
@@ -244,7 +260,7 @@ test('the courier\'s day on the phone: online, offline, reopened offline, draine
   await page.locator('[data-testid=back]').tap();
   await deliver(page, a, { amount: a.collect.amount, recipient: 'Получатель А', shot: 'app-04-deliver-form' });
   await shot(page, 'app-05-delivered-online');
-  await deliver(page, b, { amount: b.collect.amount });
+  await deliver(page, b, { amount: b.collect.amount, wedge: true });
   await eventually(async () => (await waitingCount(page)) === 0, 15000, 'the online deliveries are sent');
   let t = await courierApi.get('/api/v1/courier/today');
   let st = (id) => t.sheets.flatMap((x) => x.stops).find((s) => s.order_id === id);

@@ -3,6 +3,8 @@
 // kept offline like the events. The tracker says when the permission is
 // missing or the phone has no fix.
 
+import { distanceM } from './day.js';
+
 const FLUSH_MS = 30000;
 const FLUSH_N = 20;
 
@@ -36,6 +38,7 @@ export class Tracker {
         else if (this.problem === 'denied') this.setProblem('');
       };
     }).catch(() => {});
+    this.first = true;
     this.watch = navigator.geolocation.watchPosition((p) => this.onFix(p), (e) => this.onError(e),
       { enableHighAccuracy: true, maximumAge: 10000, timeout: 60000 });
     this.timer = setInterval(() => this.flush(), FLUSH_MS);
@@ -62,8 +65,15 @@ export class Tracker {
     if (c.speed != null && Number.isFinite(c.speed)) ping.speed_mps = c.speed;
     if (c.heading != null && Number.isFinite(c.heading)) ping.heading = c.heading;
     this.buffer.push(ping);
-    if (this.buffer.length === 1) this.model.emit(); // distances on screen follow the first fix
-    if (this.buffer.length >= FLUSH_N) this.flush();
+    // The dispatcher sees the courier at once at the start of the shift;
+    // then every 30 s or 20 fixes.
+    if (this.first || this.buffer.length >= FLUSH_N) this.flush();
+    this.first = false;
+    // The distances on screen follow the courier (every 50 m).
+    if (!this.shown || distanceM(this.shown, this.model.position) > 50) {
+      this.shown = { ...this.model.position };
+      this.model.emit();
+    }
   }
 
   onError(e) {

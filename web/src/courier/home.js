@@ -9,7 +9,15 @@ import { shiftSummary } from './end.js';
 
 export function homeScreen(ctx) {
   const el = h('div.home', { 'data-testid': 'home' });
-  const draw = (day) => fill(el, content(ctx, day));
+  let shown = '';
+  // Redrawn only when what it shows changed: a tap is never lost under a redraw.
+  const draw = (day) => {
+    const p = ctx.model.position;
+    const sig = JSON.stringify([day, ctx.model.online, ctx.model.lastRefresh > 0, p ? [p.lat.toFixed(3), p.lng.toFixed(3)] : null]);
+    if (sig === shown) return;
+    shown = sig;
+    fill(el, content(ctx, day));
+  };
   draw(ctx.model.view());
   return { el, update: draw };
 }
@@ -37,7 +45,7 @@ function content(ctx, day) {
   if (!open) {
     out.push(h('div.card.start',
       h('p', tn('stops_today', s.stops), ' · ', day.sheets.map((sh) => sh.number).join(', ')),
-      h('button.big.primary', { type: 'button', 'data-testid': 'start-shift', on: { click: () => startShift(ctx, day) } }, t('start_shift'))));
+      h('button.big.primary', { type: 'button', 'data-testid': 'start-shift', on: { click: (e) => { e.currentTarget.disabled = true; startShift(ctx, day); } } }, t('start_shift'))));
   } else {
     out.push(h('div.figures', { 'data-testid': 'figures' },
       h('div', h('small', t('cash_on_hand')), h('strong', { 'data-testid': 'cash-on-hand', 'data-amount': String(day.cash_on_hand.amount) }, ctx.fmt.money(day.cash_on_hand.amount, day.cash_on_hand.currency))),

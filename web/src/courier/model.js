@@ -229,7 +229,9 @@ export class Model extends EventTarget {
       const label = this.label(ev.order_id);
       day = applyResult(day, ev, res);
       const outcome = res.status === 'duplicate' ? res.original_status : res.status;
-      if (outcome === 'conflict' || outcome === 'invalid') {
+      // An arrival reported twice (two taps, two phones) changes nothing worth telling.
+      const harmless = ev.action === 'arrive' && outcome === 'conflict' && res.stop?.status === 'out_for_delivery';
+      if ((outcome === 'conflict' || outcome === 'invalid') && !harmless) {
         problems.push(this.problem({ action: ev.action, order_id: ev.order_id || 0, label, outcome, code: res.error?.code || '',
           message: res.error?.message || '', details: res.error?.details || {}, stop: res.stop || null }));
       }

@@ -30,24 +30,26 @@ export function scanner(onCode) {
     ? h('button.big', { type: 'button', 'data-testid': 'scan-camera', on: { click: () => { camera = openCamera(onCode); } } }, icon('camera'), t('scan_camera'))
     : null;
 
-  // A keyboard-wedge scanner types fast: keys less than 60 ms apart, then Enter.
+  // A keyboard-wedge scanner types fast (keys less than 100 ms apart) and
+  // ends with Enter; a person tapping keys one by one is slower.
   let buf = '';
   let lastKey = 0;
   const onKey = (e) => {
     const tag = e.target?.tagName;
     if (tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' || e.ctrlKey || e.metaKey || e.altKey) return;
     const now = performance.now();
-    if (now - lastKey > 60) buf = '';
-    lastKey = now;
     if (e.key === 'Enter') {
-      if (buf.length >= 3) {
+      if (buf.length >= 4 && now - lastKey < 1000) {
         e.preventDefault();
         onCode(buf);
       }
       buf = '';
-    } else if (e.key.length === 1) {
-      buf += e.key;
+      return;
     }
+    if (e.key.length !== 1) return;
+    if (now - lastKey > 100) buf = '';
+    lastKey = now;
+    buf += e.key;
   };
   document.addEventListener('keydown', onKey);
   return {

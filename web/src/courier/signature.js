@@ -17,10 +17,17 @@ export function signaturePad() {
     const w = Math.round(r.width * ratio());
     const hh = Math.round(r.height * ratio());
     if (canvas.width === w && canvas.height === hh) return;
+    // A new size clears a canvas: what was drawn is kept, stretched.
+    let copy = null;
+    if (ink && canvas.width && canvas.height) {
+      copy = document.createElement('canvas');
+      copy.width = canvas.width;
+      copy.height = canvas.height;
+      copy.getContext('2d').drawImage(canvas, 0, 0);
+    }
     canvas.width = w;
     canvas.height = hh;
-    ink = false;
-    strokes = 0;
+    if (copy) g.drawImage(copy, 0, 0, w, hh);
     onChange();
   };
   const point = (e) => {

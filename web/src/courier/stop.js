@@ -29,16 +29,17 @@ export function stopScreen(ctx, orderId) {
     const parts = [backBar(ctx, `${t('stop')} ${stop.seq}`, stop), info(ctx, stop)];
     if (mode === 'deliver') parts.push(deliverForm(ctx, sheet, stop, widgets, () => { mode = 'view'; draw(); }));
     else if (mode === 'fail') parts.push(failForm(ctx, sheet, stop, widgets, () => { mode = 'view'; draw(); }));
-    else parts.push(actions(ctx, stop, (m) => { mode = m; draw(); window.scrollTo(0, 0); }));
+    else parts.push(actions(ctx, stop, (m) => { mode = m; draw(); el.querySelector('section.form')?.scrollIntoView({ block: 'start' }); }));
     fill(el, parts);
     el.dataset.mode = mode;
-    if (mode === 'deliver') el.querySelector('#scan')?.focus();
+    if (mode === 'deliver') el.querySelector('#scan')?.focus({ preventScroll: true });
   };
   draw();
   return {
     el,
     update(day) {
       const next = findStop(day, orderId);
+      if (JSON.stringify(next) === JSON.stringify(current)) return;
       const changed = !current || !next || next.stop.status !== current.stop.status || next.stop.actions.join() !== current.stop.actions.join();
       current = next;
       // A form being filled in stays; the rest follows the day.
@@ -104,7 +105,7 @@ function actions(ctx, stop, setMode) {
   const can = (a) => stop.actions.includes(a);
   if (!stop.actions.length) return h('p.card.center', { 'data-testid': 'no-actions' }, t('start_shift_first'));
   return h('div.stop-actions',
-    can('arrive') ? h('button.big', { type: 'button', 'data-testid': 'arrive', on: { click: () => arrive(ctx, stop) } }, icon('door'), t('arrive')) : null,
+    can('arrive') ? h('button.big', { type: 'button', 'data-testid': 'arrive', on: { click: (e) => { e.currentTarget.disabled = true; arrive(ctx, stop); } } }, icon('door'), t('arrive')) : null,
     can('deliver') ? h('button.big.primary', { type: 'button', 'data-testid': 'deliver', on: { click: () => setMode('deliver') } }, icon('check'), t('deliver')) : null,
     can('fail') ? h('button.big.danger-outline', { type: 'button', 'data-testid': 'fail', on: { click: () => setMode('fail') } }, icon('cross'), t('fail')) : null);
 }
