@@ -3,7 +3,7 @@
 // barcodes on screen for the cashier's scanner.
 import { h, fill } from '../dom.js';
 import { t, tn } from '../i18n.js';
-import { toast } from './parts.js';
+import { toast, perform } from './parts.js';
 import { summary, shiftOpen } from './day.js';
 import { drawBarcode } from './code128.js';
 
@@ -20,7 +20,7 @@ export function endScreen(ctx) {
       h('div.bar', h('a.back', { href: '#/', 'data-testid': 'back', 'aria-label': t('back') }, '←'), h('h1', t('end_shift'))),
       figures(ctx, day, s),
       s.open ? h('p.card.warn', { 'data-testid': 'open-left' }, tn('open_left', s.open)) : null,
-      h('button.big.primary', { type: 'button', 'data-testid': 'confirm-end', on: { click: (e) => { e.currentTarget.disabled = true; end(ctx, day, s); } } },
+      h('button.big.primary', { type: 'button', 'data-testid': 'confirm-end', on: { click: (e) => { const b = e.currentTarget; b.disabled = true; perform(() => end(ctx, day, s), b); } } },
         s.open ? t('end_and_hand_back') : t('end_shift')));
   };
   draw(ctx.model.view());

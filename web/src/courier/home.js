@@ -4,7 +4,7 @@
 import { h, fill } from '../dom.js';
 import { t, tn } from '../i18n.js';
 import { allStops, nextStop, shiftOpen, summary } from './day.js';
-import { stopRow, callLink, navLink, collectText, distanceText, toast } from './parts.js';
+import { stopRow, callLink, navLink, collectText, distanceText, toast, perform } from './parts.js';
 import { shiftSummary } from './end.js';
 
 export function homeScreen(ctx) {
@@ -45,7 +45,7 @@ function content(ctx, day) {
   if (!open) {
     out.push(h('div.card.start',
       h('p', tn('stops_today', s.stops), ' · ', day.sheets.map((sh) => sh.number).join(', ')),
-      h('button.big.primary', { type: 'button', 'data-testid': 'start-shift', on: { click: (e) => { e.currentTarget.disabled = true; startShift(ctx, day); } } }, t('start_shift'))));
+      h('button.big.primary', { type: 'button', 'data-testid': 'start-shift', on: { click: (e) => { const b = e.currentTarget; b.disabled = true; perform(() => startShift(ctx, day), b); } } }, t('start_shift'))));
   } else {
     out.push(h('div.figures', { 'data-testid': 'figures' },
       h('div', h('small', t('cash_on_hand')), h('strong', { 'data-testid': 'cash-on-hand', 'data-amount': String(day.cash_on_hand.amount) }, ctx.fmt.money(day.cash_on_hand.amount, day.cash_on_hand.currency))),

@@ -71,3 +71,18 @@ export function toast(text, kind = 'info', ms = 2500) {
   document.getElementById('toasts')?.replaceChildren();
   domToast(text, kind, ms);
 }
+
+/**
+ * Runs a tap's action; if the phone could not keep it (storage full or
+ * refused), says so instead of failing silently.
+ */
+export async function perform(fn, button) {
+  try {
+    return await fn();
+  } catch (e) {
+    console.error(e);
+    toast(t('save_failed', { error: e?.message || String(e) }), 'error', 8000);
+    if (button) button.disabled = false;
+    return undefined;
+  }
+}

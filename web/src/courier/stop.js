@@ -6,7 +6,7 @@ import { h, fill, dialog } from '../dom.js';
 import { t, tn, statusName } from '../i18n.js';
 import { findStop, isFinished, amountDue, expectedScans, compareScans, FAIL_REASONS } from './day.js';
 import { uuid } from './queue.js';
-import { callLink, navLink, collectText, distanceText, statusChip, toast } from './parts.js';
+import { callLink, navLink, collectText, distanceText, statusChip, toast, perform } from './parts.js';
 import { scanner } from './scanner.js';
 import { signaturePad } from './signature.js';
 import { photoInput } from './photo.js';
@@ -105,7 +105,7 @@ function actions(ctx, stop, setMode) {
   const can = (a) => stop.actions.includes(a);
   if (!stop.actions.length) return h('p.card.center', { 'data-testid': 'no-actions' }, t('start_shift_first'));
   return h('div.stop-actions',
-    can('arrive') ? h('button.big', { type: 'button', 'data-testid': 'arrive', on: { click: (e) => { e.currentTarget.disabled = true; arrive(ctx, stop); } } }, icon('door'), t('arrive')) : null,
+    can('arrive') ? h('button.big', { type: 'button', 'data-testid': 'arrive', on: { click: (e) => { const b = e.currentTarget; b.disabled = true; perform(() => arrive(ctx, stop), b); } } }, icon('door'), t('arrive')) : null,
     can('deliver') ? h('button.big.primary', { type: 'button', 'data-testid': 'deliver', on: { click: () => setMode('deliver') } }, icon('check'), t('deliver')) : null,
     can('fail') ? h('button.big.danger-outline', { type: 'button', 'data-testid': 'fail', on: { click: () => setMode('fail') } }, icon('cross'), t('fail')) : null);
 }
@@ -193,7 +193,7 @@ function deliverForm(ctx, sheet, stop, widgets, cancel) {
     return out;
   };
 
-  const submit = h('button.big.primary', { type: 'button', 'data-testid': 'confirm-deliver', on: { click: () => confirmDeliver() } }, icon('check'), t('delivered_button'));
+  const submit = h('button.big.primary', { type: 'button', 'data-testid': 'confirm-deliver', on: { click: () => perform(confirmDeliver, submit) } }, icon('check'), t('delivered_button'));
 
   const refresh = () => {
     fill(goodsBox, stop.goods.map((g) => {
@@ -273,7 +273,7 @@ function failForm(ctx, sheet, stop, widgets, cancel) {
   const comment = h('textarea#comment', { rows: 2, 'data-testid': 'comment' });
   const photo = photoInput();
   widgets.push(photo);
-  const submit = h('button.big.danger', { type: 'button', disabled: true, 'data-testid': 'confirm-fail', on: { click: () => confirmFail() } }, t('fail_button'));
+  const submit = h('button.big.danger', { type: 'button', disabled: true, 'data-testid': 'confirm-fail', on: { click: () => perform(confirmFail, submit) } }, t('fail_button'));
   const reasons = FAIL_REASONS.map((r) => h('label.reason', { 'data-testid': 'reason-' + r },
     h('input', { type: 'radio', name: 'reason', value: r, on: { change: () => { reason = r; dateRow.hidden = r !== 'reschedule'; submit.disabled = false; } } }),
     h('span', t('reason_' + r))));

@@ -62,6 +62,7 @@ const en = {
   open_left_other: '{n} stops are still open: they go back to the depot (handed back).',
   end_and_hand_back: 'Hand back and end shift', shift_ended: 'Shift ended', delivered_n: 'Delivered', failed_n: 'Not delivered',
   open_n: 'Still open', card_total: 'Paid by card', short_total: 'Short at the door', cash_to_hand_in: 'Cash to hand in',
+  save_failed: 'The phone could not keep this action: {error}. Free some space and try again.',
   shift_over: 'Shift over', show_cashier: 'Show this barcode to the cashier: the scanner reads it off the screen.',
 };
 
@@ -132,6 +133,7 @@ const ru = {
   open_left_other: 'Осталось {n} открытой точки: они вернутся на склад.',
   end_and_hand_back: 'Вернуть на склад и завершить', shift_ended: 'Смена завершена', delivered_n: 'Доставлено', failed_n: 'Не доставлено',
   open_n: 'Открыто', card_total: 'Оплачено картой', short_total: 'Недобор у дверей', cash_to_hand_in: 'Сдать наличными',
+  save_failed: 'Телефон не смог сохранить действие: {error}. Освободите место и попробуйте снова.',
   shift_over: 'Смена окончена', show_cashier: 'Покажите этот штрихкод кассиру: сканер прочитает его с экрана.',
 };
 
