@@ -3,7 +3,7 @@
 # machine: it installs the console's npm packages when needed (scripts/web.sh),
 # then runs `go run ./cmd/courierd --demo` with the arguments given.
 #
-#   scripts/run.sh                      http://localhost:8080/console/
+#   scripts/run.sh                      http://localhost:8080/console/ (and the courier app at /app/)
 #   scripts/run.sh --addr :9090         any courierd flag
 #
 # Without npm the API still starts; /console/ then says how to install it.

@@ -37,6 +37,11 @@ function content(ctx, day) {
     return out;
   }
   if (day.shift?.status === 'ended') {
+    // A sheet published after the shift ended can still be started.
+    if (day.sheets.some((sh) => sh.status === 'published')) {
+      out.push(h('div.card.start', h('p', t('new_sheet')),
+        h('button.big.primary', { type: 'button', 'data-testid': 'start-shift', on: { click: (e) => { const b = e.currentTarget; b.disabled = true; perform(() => startShift(ctx, day), b); } } }, t('start_shift'))));
+    }
     out.push(shiftSummary(ctx, day));
     return out;
   }
@@ -47,6 +52,11 @@ function content(ctx, day) {
       h('p', tn('stops_today', s.stops), ' · ', day.sheets.map((sh) => sh.number).join(', ')),
       h('button.big.primary', { type: 'button', 'data-testid': 'start-shift', on: { click: (e) => { const b = e.currentTarget; b.disabled = true; perform(() => startShift(ctx, day), b); } } }, t('start_shift'))));
   } else {
+    // A sheet published after the shift started starts with one tap (online: it is not a courier event).
+    for (const sheet of day.sheets.filter((sh) => sh.status === 'published')) {
+      out.push(h('div.card.start', { 'data-testid': 'late-sheet' }, h('p', t('new_sheet'), ' ', sheet.number),
+        h('button.big.primary', { type: 'button', on: { click: (e) => startSheet(ctx, sheet, e.currentTarget) } }, t('start_sheet'))));
+    }
     out.push(h('div.figures', { 'data-testid': 'figures' },
       h('div', h('small', t('cash_on_hand')), h('strong', { 'data-testid': 'cash-on-hand', 'data-amount': String(day.cash_on_hand.amount) }, ctx.fmt.money(day.cash_on_hand.amount, day.cash_on_hand.currency))),
       h('div', h('small', t('done')), h('strong', { 'data-testid': 'done-count' }, `${s.delivered + s.failed} / ${s.stops}`))));
@@ -81,4 +91,16 @@ function content(ctx, day) {
 async function startShift(ctx, day) {
   await ctx.model.act({ action: 'shift_start', date: day.date });
   toast(t('shift_started'), 'ok', 2500);
+}
+
+async function startSheet(ctx, sheet, button) {
+  button.disabled = true;
+  try {
+    await ctx.api.post(`/api/v1/route-sheets/${sheet.id}/start`, { at: new Date().toISOString() });
+  } catch (e) {
+    toast(`${sheet.number}: ${e instanceof TypeError ? t('needs_network') : e.message}`, 'error', 6000);
+    button.disabled = false;
+    return;
+  }
+  ctx.model.kick({ refresh: true });
 }

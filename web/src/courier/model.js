@@ -70,9 +70,10 @@ export class Model extends EventTarget {
   }
 
   /**
-   * Records an action: fields of a courier event (action, order_id, ...)
-   * and the proofs it names ({id, kind, blob}), written together to the
-   * outbox before anything else happens. Returns the event.
+   * Records an action: fields of a courier event (action, order_id, ...;
+   * at, the tap's time, defaults to now) and the proofs it names ({id,
+   * kind, blob}), written together to the outbox before anything else
+   * happens. Returns the event.
    */
   async act(fields, proofs = []) {
     const login = this.login;
@@ -153,14 +154,22 @@ export class Model extends EventTarget {
     }
   }
 
-  /** One request: {status, body}; throws Offline when no answer came, AuthLost on 401. */
-  async request(method, path, opts = {}) {
+  /**
+   * One request: {status, body}; throws Offline when no answer came in
+   * time (a weak network must not hold the outbox forever: what was sent is
+   * sent again, and the server answers it once), AuthLost on 401.
+   */
+  async request(method, path, opts = {}, timeoutMs = 30000) {
     let res;
+    const ctl = new AbortController();
+    const timer = setTimeout(() => ctl.abort(), timeoutMs);
     try {
-      res = await this.api.raw(method, path, opts);
+      res = await this.api.raw(method, path, { ...opts, signal: ctl.signal });
     } catch (e) {
-      this.setOnline(false);
-      throw new Offline('no network');
+      this.setOnline(!!globalThis.navigator?.onLine && ctl.signal.aborted);
+      throw new Offline(ctl.signal.aborted ? 'no answer in time' : 'no network');
+    } finally {
+      clearTimeout(timer);
     }
     this.setOnline(true);
     if (res.status === 401) throw new AuthLost('signed out');
@@ -250,7 +259,7 @@ export class Model extends EventTarget {
     form.append('kind', item.kind);
     form.append('proof_id', item.proof_id);
     form.append('file', item.blob, item.kind === 'photo' ? 'photo.jpg' : 'signature.png');
-    const r = await this.request('POST', `/api/v1/courier/stops/${item.order_id}/proofs`, { form });
+    const r = await this.request('POST', `/api/v1/courier/stops/${item.order_id}/proofs`, { form }, 120000);
     if (r.status === 201 || r.status === 200) {
       await db.settle({ remove: [item.seq] });
       this.items = this.items.filter((x) => x.seq !== item.seq);

@@ -239,6 +239,7 @@ function deliverForm(ctx, sheet, stop, widgets, cancel) {
       if (method === 'card') event.collected.payment_ref = slip.value.trim();
     }
     submit.disabled = true;
+    event.at = new Date().toISOString(); // the tap, before the pictures are encoded
     const proofs = [];
     if (sign.hasInk()) proofs.push({ id: uuid(), kind: 'signature', blob: await sign.blob() });
     if (photo.blob()) proofs.push({ id: uuid(), kind: 'photo', blob: photo.blob() });
