@@ -30,26 +30,27 @@ export function scanner(onCode) {
     ? h('button.big', { type: 'button', 'data-testid': 'scan-camera', on: { click: () => { camera = openCamera(onCode); } } }, icon('camera'), t('scan_camera'))
     : null;
 
-  // A keyboard-wedge scanner types fast (keys less than 100 ms apart) and
-  // ends with Enter; a person tapping keys one by one is slower.
+  // A keyboard-wedge scanner types the code and Enter. Outside a field,
+  // keys do nothing else on this screen, so whatever is typed there and
+  // ends with Enter is a scan; a pause of a second starts a new one (stray
+  // keys before a scan are dropped).
   let buf = '';
   let lastKey = 0;
   const onKey = (e) => {
     const tag = e.target?.tagName;
     if (tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' || e.ctrlKey || e.metaKey || e.altKey) return;
     const now = performance.now();
+    if (now - lastKey > 1000) buf = '';
+    lastKey = now;
     if (e.key === 'Enter') {
-      if (buf.length >= 4 && now - lastKey < 1000) {
-        e.preventDefault();
+      if (buf.length >= 3) {
+        e.preventDefault(); // a scan's Enter must not press the button that has the focus
         onCode(buf);
       }
       buf = '';
       return;
     }
-    if (e.key.length !== 1) return;
-    if (now - lastKey > 100) buf = '';
-    lastKey = now;
-    buf += e.key;
+    if (e.key.length === 1) buf += e.key;
   };
   document.addEventListener('keydown', onKey);
   return {
