@@ -95,8 +95,8 @@ func (s *Server) serveApp(c *gin.Context, cfg ConsoleConfig) {
 		return
 	case file == "/" || file == "/index.html":
 		if missing := appMissing(cfg.Dir); missing != "" {
-			s.log.Warn("courier app files missing", "missing", missing)
-			consoleNotInstalled(c, cfg.Dir, missing)
+			s.log.Warn("courier app files missing", "missing", filepath.Join(cfg.Dir, filepath.FromSlash(missing)))
+			consoleNotInstalled(c, missing)
 			return
 		}
 		// No tile server: the app draws no map, so images come from here only.
@@ -153,9 +153,8 @@ func serveWorker(c *gin.Context, dir string) {
 // appMissing names the first file the courier app needs that is not there, or "".
 func appMissing(dir string) string {
 	for _, f := range []string{"app/index.html", "app/sw.js", "src/courier/main.js"} {
-		p := filepath.Join(dir, filepath.FromSlash(f))
-		if _, err := os.Stat(p); err != nil {
-			return p
+		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(f))); err != nil {
+			return f // inside the web folder: never the server's own paths
 		}
 	}
 	return ""
