@@ -23,13 +23,14 @@ import (
 	"github.com/courierhq/courier/store"
 )
 
-// startCourierd starts this test binary as courierd on dbURL and returns its
-// base URL and process.
-func startCourierd(t *testing.T, dbURL string) (string, *exec.Cmd) {
+// startCourierd starts this test binary as courierd on dbURL, with the
+// extra environment variables env, and returns its base URL and process.
+func startCourierd(t *testing.T, dbURL string, env ...string) (string, *exec.Cmd) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "COURIERD_CHILD=1", "COURIER_ADDR=127.0.0.1:0", "DATABASE_URL="+dbURL,
 		"JWT_SECRET="+strings.Repeat("k", 40), "COURIER_ADMIN_LOGIN=boss", "COURIER_ADMIN_PASSWORD=boss-password", "COURIER_BCRYPT_COST=4")
+	cmd.Env = append(cmd.Env, env...)
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = cmd.Stdout
 	if err := cmd.Start(); err != nil {

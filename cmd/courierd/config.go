@@ -50,6 +50,7 @@ type Config struct {
 	AdminLogin          string
 	AdminPassword       string
 	ShutdownTimeout     time.Duration
+	PlanLease           time.Duration
 
 	// OnListen, when set, is told the address the server listens on (tests use port 0).
 	OnListen func(addr string)
@@ -99,6 +100,7 @@ func (c *Config) settings() []setting {
 		{flag: "admin-login", env: "COURIER_ADMIN_LOGIN", def: "", help: "create this admin at start when no such user exists", str: &c.AdminLogin},
 		{flag: "admin-password", env: "COURIER_ADMIN_PASSWORD", def: "", help: "password of COURIER_ADMIN_LOGIN", secret: true, str: &c.AdminPassword},
 		{flag: "shutdown-timeout", env: "COURIER_SHUTDOWN_TIMEOUT", def: "20s", help: "how long to drain requests on SIGTERM", dur: &c.ShutdownTimeout},
+		{flag: "plan-lease", env: "COURIER_PLAN_LEASE", def: "15s", help: "lease of a running plan job: a replica that dies loses its plans (marked failed by another) this long after its last progress", dur: &c.PlanLease},
 	}
 }
 
