@@ -34,17 +34,8 @@ func planCrash(t *testing.T, dbURL string) {
 	const lease = 2 * time.Second
 	a, procA := startReplica(t, dbURL, lease)
 	defer func() { procA.Process.Kill(); procA.Wait() }()
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	if st := call(t, "POST", a+"/api/v1/auth/login", "", `{"login":"boss","password":"boss-password"}`, &tok); st != 200 {
-		t.Fatalf("login: %d", st)
-	}
-	boss := tok.AccessToken
-	var depot struct{ ID int64 }
-	if st := call(t, "POST", a+"/api/v1/depots", boss, `{"name":"D","address":"A","location":{"lat":55.7,"lng":37.6},"opening_hours":{"opens":"06:00","closes":"23:00"}}`, &depot); st != 201 {
-		t.Fatalf("depot: %d", st)
-	}
+	boss, depotID := bossAndDepot(t, a)
+	depot := struct{ ID int64 }{depotID}
 	if st := call(t, "POST", a+"/api/v1/couriers", boss, fmt.Sprintf(`{"name":"C","phone":"+7 916 555-00-10","login":"cour","password":"password-c",`+
 		`"vehicle":{"type":"car"},"shift":{"start":"08:00","end":"20:00"},"depot_id":%d}`, depot.ID), nil); st != 201 {
 		t.Fatalf("courier: %d", st)
