@@ -80,6 +80,12 @@ func TestIssueBadInput(t *testing.T) {
 				b["time_window"] = map[string]any{"from": "tomorrow at ten", "to": "2026-11-23T13:00:00+03:00"}
 			}),
 			nil, 400, "", "RFC 3339"},
+		{"a time sent as a number", "POST", "/api/v1/orders", "dispatcher",
+			with(func(b map[string]any) {
+				b["time_window"] = map[string]any{"from": 5, "to": "2026-11-23T13:00:00+03:00"}
+			}),
+			nil, 400, "", "RFC 3339"},
+		{"an array for an object", "POST", "/api/v1/orders", "dispatcher", "[1,2]", nil, 400, "", "must be an object in JSON"},
 		{"a CSV with an unterminated quote", "POST", "/api/v1/orders/import", "dispatcher",
 			"external_id,customer_name,customer_phone,address,lat,lng\nQ-1,\"Ivan,+7 900 000-00-01,Tverskaya 1,55.76,37.61\n",
 			[]string{"Content-Type", "text/csv"}, 422, "csv", "line 2"},
