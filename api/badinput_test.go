@@ -80,9 +80,21 @@ func TestIssueBadInput(t *testing.T) {
 				b["time_window"] = map[string]any{"from": "tomorrow at ten", "to": "2026-11-23T13:00:00+03:00"}
 			}),
 			nil, 400, "", "RFC 3339"},
+		{"a time sent as a number", "POST", "/api/v1/orders", "dispatcher",
+			with(func(b map[string]any) {
+				b["time_window"] = map[string]any{"from": 5, "to": "2026-11-23T13:00:00+03:00"}
+			}),
+			nil, 400, "", "RFC 3339"},
+		{"an array for an object", "POST", "/api/v1/orders", "dispatcher", "[1,2]", nil, 400, "", "must be an object in JSON"},
 		{"a CSV with an unterminated quote", "POST", "/api/v1/orders/import", "dispatcher",
 			"external_id,customer_name,customer_phone,address,lat,lng\nQ-1,\"Ivan,+7 900 000-00-01,Tverskaya 1,55.76,37.61\n",
 			[]string{"Content-Type", "text/csv"}, 422, "csv", "line 2"},
+		{"a zone geometry of the wrong type", "POST", "/api/v1/zones", "dispatcher",
+			map[string]any{"type": "Feature", "geometry": map[string]any{"type": "Polygon", "coordinates": "here"}, "properties": map[string]any{"name": "Z"}},
+			nil, 422, "geometry", "GeoJSON"},
+		{"a CSV with no lines", "POST", "/api/v1/orders/import", "dispatcher", "\n", []string{"Content-Type", "text/csv"}, 422, "csv", ""},
+		{"a CSV header with a stray quote", "POST", "/api/v1/orders/import", "dispatcher", "external_id,\"customer_name\n",
+			[]string{"Content-Type", "text/csv"}, 422, "csv", "quote"},
 		{"a CSV with a bare quote", "POST", "/api/v1/orders/import", "dispatcher",
 			"external_id,customer_name,customer_phone,address,lat,lng\nQ-2,Iv\"an,+7 900 000-00-01,Tverskaya 1,55.76,37.61\n",
 			[]string{"Content-Type", "text/csv"}, 422, "csv", "quote"},

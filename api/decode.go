@@ -160,7 +160,7 @@ func jsonError(err error) error {
 	var fe *fieldErr
 	var te *time.ParseError
 	switch {
-	case errors.As(err, &te):
+	case errors.As(err, &te), strings.Contains(err.Error(), "Time.UnmarshalJSON"):
 		return errBody("", "a time must be written as RFC 3339, e.g. 2026-11-23T10:00:00+03:00")
 	case errors.As(err, &fe):
 		return fe.err
@@ -169,7 +169,7 @@ func jsonError(err error) error {
 	case errors.As(err, &typ):
 		field := typ.Field
 		if field == "" {
-			return errBody("", "the body must be a JSON %s", jsonKind(typ.Type.Kind().String()))
+			return errBody("", "the body must be %s in JSON", jsonKind(typ.Type.Kind().String()))
 		}
 		return errBody(field, "%s: must be %s, got %s", field, jsonKind(typ.Type.Kind().String()), typ.Value)
 	case errors.Is(err, io.ErrUnexpectedEOF):

@@ -108,7 +108,10 @@ func (s *Service) ParseOrdersCSV(r io.Reader) ([]ImportRow, error) {
 	cr.TrimLeadingSpace = true
 	header, err := cr.Read()
 	if err != nil {
-		return nil, courier.FieldError("csv", "cannot read the header line: %v", err)
+		if errors.Is(err, io.EOF) {
+			return nil, courier.FieldError("csv", "the CSV is empty; the first line names the columns")
+		}
+		return nil, courier.FieldError("csv", "cannot read the header line: %s", csvProblem(err))
 	}
 	col := map[string]int{}
 	for i, h := range header {

@@ -59,8 +59,9 @@ func (s *Service) ReapPlans(ctx context.Context) (int, error) {
 // lease, until Close: a plan killed with its server is marked failed within
 // about a lease, whether or not anyone reads it.
 func (s *Service) WatchPlans() {
+	every := s.solver.PlanLease / 3
 	s.jobs.Go(func() {
-		tick := time.NewTicker(s.solver.PlanLease / 3)
+		tick := time.NewTicker(every)
 		defer tick.Stop()
 		for {
 			if _, err := s.ReapPlans(s.bg); err != nil && s.bg.Err() == nil {

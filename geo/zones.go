@@ -71,7 +71,8 @@ func FromPoint(p orb.Point) courier.LatLng { return courier.LatLng{Lat: p[1], Ln
 func ParseZoneGeometry(raw []byte) (orb.Geometry, error) {
 	g, err := geojson.UnmarshalGeometry(raw)
 	if err != nil {
-		return nil, courier.FieldError("geometry", "not a GeoJSON geometry: %v", err)
+		// orb's error names Go types: say what is expected instead.
+		return nil, courier.FieldError("geometry", `not a GeoJSON geometry: {"type": "Polygon" or "MultiPolygon", "coordinates": [...]} expected`)
 	}
 	var polys orb.MultiPolygon
 	switch t := g.Geometry().(type) {

@@ -23,13 +23,14 @@ import (
 	"github.com/courierhq/courier/store"
 )
 
-// startCourierd starts this test binary as courierd on dbURL and returns its
-// base URL and process.
-func startCourierd(t *testing.T, dbURL string) (string, *exec.Cmd) {
+// startCourierd starts this test binary as courierd on dbURL, with the
+// extra environment variables env, and returns its base URL and process.
+func startCourierd(t *testing.T, dbURL string, env ...string) (string, *exec.Cmd) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "COURIERD_CHILD=1", "COURIER_ADDR=127.0.0.1:0", "DATABASE_URL="+dbURL,
 		"JWT_SECRET="+strings.Repeat("k", 40), "COURIER_ADMIN_LOGIN=boss", "COURIER_ADMIN_PASSWORD=boss-password", "COURIER_BCRYPT_COST=4")
+	cmd.Env = append(cmd.Env, env...)
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = cmd.Stdout
 	if err := cmd.Start(); err != nil {
@@ -68,6 +69,23 @@ func startCourierd(t *testing.T, dbURL string) (string, *exec.Cmd) {
 	return "", nil
 }
 
+// bossAndDepot logs in as the admin every test courierd creates ("boss")
+// and creates a depot open 08:00-22:00; it returns the token and the depot id.
+func bossAndDepot(t *testing.T, base string) (string, int64) {
+	t.Helper()
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if st := call(t, "POST", base+"/api/v1/auth/login", "", `{"login":"boss","password":"boss-password"}`, &tok); st != 200 {
+		t.Fatalf("login: %d", st)
+	}
+	var depot struct{ ID int64 }
+	if st := call(t, "POST", base+"/api/v1/depots", tok.AccessToken, `{"name":"D","address":"A","location":{"lat":55.7,"lng":37.6},"opening_hours":{"opens":"08:00","closes":"22:00"}}`, &depot); st != 201 {
+		t.Fatalf("depot: %d", st)
+	}
+	return tok.AccessToken, depot.ID
+}
+
 // doKeyed is doJSON with an Idempotency-Key; it returns the status, the
 // Idempotent-Replayed header and the decoded body.
 func doKeyed(client *http.Client, url, token, key, body string, out any) (int, bool) {
@@ -99,17 +117,8 @@ func TestCashdeskCrash(t *testing.T) {
 func cashdeskCrash(t *testing.T, dbURL string) {
 	ctx := context.Background()
 	base, cmd := startCourierd(t, dbURL)
-	var admin struct {
-		AccessToken string `json:"access_token"`
-	}
-	if st := call(t, "POST", base+"/api/v1/auth/login", "", `{"login":"boss","password":"boss-password"}`, &admin); st != 200 {
-		t.Fatalf("login: %d", st)
-	}
-	boss := admin.AccessToken
-	var depot struct{ ID int64 }
-	if st := call(t, "POST", base+"/api/v1/depots", boss, `{"name":"D","address":"A","location":{"lat":55.7,"lng":37.6},"opening_hours":{"opens":"08:00","closes":"22:00"}}`, &depot); st != 201 {
-		t.Fatalf("depot: %d", st)
-	}
+	boss, depotID := bossAndDepot(t, base)
+	depot := struct{ ID int64 }{depotID}
 	if st := call(t, "POST", base+"/api/v1/users", boss, `{"login":"till","name":"Till","role":"cashier","password":"till-password"}`, nil); st != 201 {
 		t.Fatalf("cashier: %d", st)
 	}

@@ -52,6 +52,7 @@ type Config struct {
 	ShutdownTimeout     time.Duration
 	MetricsAddr         string
 	MetricsToken        string
+	PlanLease           time.Duration
 
 	// OnListen, when set, is told the address the server listens on (tests use port 0).
 	OnListen func(addr string)
@@ -108,6 +109,7 @@ func (c *Config) settings() []setting {
 		{flag: "shutdown-timeout", env: "COURIER_SHUTDOWN_TIMEOUT", def: "20s", help: "how long to drain requests on SIGTERM", dur: &c.ShutdownTimeout},
 		{flag: "metrics-addr", env: "COURIER_METRICS_ADDR", def: "", help: "address of a listener serving only GET /metrics (e.g. 127.0.0.1:9090); empty: none", str: &c.MetricsAddr},
 		{flag: "metrics-token", env: "COURIER_METRICS_TOKEN", def: "", help: "bearer token GET /metrics asks for, at least 16 characters; with it /metrics is served on the API address too", secret: true, str: &c.MetricsToken},
+		{flag: "plan-lease", env: "COURIER_PLAN_LEASE", def: "15s", help: "lease of a running plan job: a replica that dies loses its plans (marked failed by another) this long after its last progress", dur: &c.PlanLease},
 	}
 }
 

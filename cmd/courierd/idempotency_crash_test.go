@@ -54,16 +54,8 @@ func keyedPost(client *http.Client, url, token, key, body string) (int, bool, []
 func idempotencyCrash(t *testing.T, dbURL string) {
 	ctx := context.Background()
 	base, cmd := startCourierd(t, dbURL)
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	if st := call(t, "POST", base+"/api/v1/auth/login", "", `{"login":"boss","password":"boss-password"}`, &tok); st != 200 {
-		t.Fatalf("login: %d", st)
-	}
-	depot := struct{ ID int64 }{}
-	if st := call(t, "POST", base+"/api/v1/depots", tok.AccessToken, `{"name":"D","address":"A","location":{"lat":55.7,"lng":37.6},"opening_hours":{"opens":"08:00","closes":"22:00"}}`, &depot); st != 201 {
-		t.Fatalf("depot: %d", st)
-	}
+	var tok struct{ AccessToken string }
+	tok.AccessToken, _ = bossAndDepot(t, base)
 	body := func(ext string) string {
 		return fmt.Sprintf(`{"external_id":%q,"customer":{"name":"N","phone":"+7 900 000-00-00"},"address":"A",`+
 			`"location":{"lat":55.75,"lng":37.61},"delivery_date":"2026-11-23","cod":{"amount":1000,"currency":"RUB","method":"cash"}}`, ext)

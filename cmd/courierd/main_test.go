@@ -259,16 +259,8 @@ func crashTest(t *testing.T, dbURL string) {
 	child := func() (string, *exec.Cmd) { return startCourierd(t, dbURL) }
 
 	base, cmd := child()
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	if st := call(t, "POST", base+"/api/v1/auth/login", "", `{"login":"boss","password":"boss-password"}`, &tok); st != 200 {
-		t.Fatalf("login: %d", st)
-	}
-	depot := struct{ ID int64 }{}
-	if st := call(t, "POST", base+"/api/v1/depots", tok.AccessToken, `{"name":"D","address":"A","location":{"lat":55.7,"lng":37.6},"opening_hours":{"opens":"08:00","closes":"22:00"}}`, &depot); st != 201 {
-		t.Fatalf("depot: %d", st)
-	}
+	var tok struct{ AccessToken string }
+	tok.AccessToken, _ = bossAndDepot(t, base)
 
 	var acked sync.Map // order id -> status acknowledged last
 	var created atomic.Int64

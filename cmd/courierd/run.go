@@ -76,6 +76,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
 	svc := dispatch.New(db, clock, dispatch.Config{Currency: cfg.Currency, Location: loc, Tariff: dispatch.DefaultTariff,
 		DefaultServiceMinutes: 5}, geo.NewZones(db), users)
 	defer svc.Close()
+	svc.SetSolver(dispatch.SolverSettings{PlanLease: cfg.PlanLease})
 	svc.WatchPlans() // plans whose replica died are marked failed, now and while this one runs
 	model := geo.DefaultTravelModel(loc)
 	var travel geo.MatrixSource = model
