@@ -86,6 +86,9 @@ func benchPeers(ctx context.Context, dir string, secs, per100 float64, iters, th
 	if secs > 0 {
 		limitText = fmt.Sprintf("%.0f s", secs)
 	}
+	if iters > 0 {
+		limitText = fmt.Sprintf("-iters %d (no time limit)", iters)
+	}
 	fmt.Printf("# vrpsolve bench %s: %s, %d thread(s), seed %d, %s, %s\n", dir, limitText, threads, seed, cpuModel(), host)
 	fmt.Println("| instance | n | ours | routes | PyVRP | routes | VROOM | routes | vs PyVRP % | first feasible s | ours at 5 s | 5 s vs end % | seconds | CPU s | load | feasible |")
 	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
