@@ -17,10 +17,10 @@ import (
 // search (see the README's profiles): there a job that fits in no used
 // route opens an idle vehicle's route.
 
-// Annealing temperatures, in average edges of the start solution, and
-// the average number of jobs a ruin removes (SISR's c-bar).
-// Small problems (below lnsJobs jobs) anneal down to lnsTfSmall.
-var lnsT0, lnsTf, lnsTfSmall, lnsRemoved = 4.0, 0.1, 0.02, 10.0
+// Annealing temperatures, in average edges of the start solution (large
+// problems, from lnsJobs jobs; small ones), and the average number of
+// jobs a ruin removes (SISR's c-bar).
+var lnsT0, lnsTf, lnsT0Small, lnsTfSmall, lnsRemoved = 2.0, 0.1, 4.0, 0.02, 10.0
 
 type lns struct {
 	in          *inst
@@ -68,7 +68,7 @@ func newLNS(in *inst, start *individual, rng *rand.Rand, grow bool) *lns {
 	l.large = in.n >= lnsJobs
 	l.t0, l.tf = lnsT0*avg, lnsTf*avg
 	if !l.large {
-		l.tf = lnsTfSmall * avg
+		l.t0, l.tf = lnsT0Small*avg, lnsTfSmall*avg
 	}
 	s := l.s
 	s.load(l.cur)

@@ -349,64 +349,51 @@ const maxTableLen = 128
 // of r under its own profile: O(1) from row a of the table, filled in
 // O(len) on its first use since r changed.
 func (r *route) between(in *inst, a, b int) twSeg {
+	return r.tabled(in, a, b, false, &r.btw, &r.btwRow)
+}
+
+// reversed returns the time segment of positions b, b-1, ..., a of r under
+// its own profile, from row a of the reversed table.
+func (r *route) reversed(in *inst, a, b int) twSeg {
+	return r.tabled(in, a, b, true, &r.rtw, &r.rtwRow)
+}
+
+// tabled returns the segment of positions a..b of r, visited backwards
+// if rev, from row a of the table tab (valid rows stamped in rows); a
+// route longer than maxTableLen merges visit by visit instead.
+func (r *route) tabled(in *inst, a, b int, rev bool, tab *[]twSeg, rows *[]int) twSeg {
+	// add extends the segment of a..k-1 by position k.
+	add := func(seg twSeg, k int) twSeg {
+		if rev { // k is visited first, then k-1 back to a
+			return merge(nodeSeg(in, r.nodes[k]), r.m.t(r.locs[k], r.locs[k-1]), seg)
+		}
+		return merge(seg, r.m.t(r.locs[k-1], r.locs[k]), nodeSeg(in, r.nodes[k]))
+	}
 	n := len(r.nodes)
 	if n > maxTableLen {
 		seg := nodeSeg(in, r.nodes[a])
 		for k := a + 1; k <= b; k++ {
-			seg = merge(seg, r.m.t(r.locs[k-1], r.locs[k]), nodeSeg(in, r.nodes[k]))
+			seg = add(seg, k)
 		}
 		return seg
 	}
-	if len(r.btwRow) < n {
-		r.btwRow = make([]int, maxTableLen)
-		r.btw = make([]twSeg, 0, n*n)
+	if len(*rows) < n {
+		*rows = make([]int, maxTableLen)
 	}
-	if r.btwRow[a] != r.ver || len(r.btw) < n*n {
-		if cap(r.btw) < n*n {
-			r.btw = make([]twSeg, n*n, n*n+n*n/2)
-			clear(r.btwRow)
+	if (*rows)[a] != r.ver || len(*tab) < n*n {
+		if cap(*tab) < n*n {
+			*tab = make([]twSeg, n*n, n*n+n*n/2)
+			clear(*rows)
 		}
-		r.btw = r.btw[:n*n]
-		row := r.btw[a*n : a*n+n]
+		*tab = (*tab)[:n*n]
+		row := (*tab)[a*n : a*n+n]
 		row[a] = nodeSeg(in, r.nodes[a])
 		for k := a + 1; k < n; k++ {
-			row[k] = merge(row[k-1], r.m.t(r.locs[k-1], r.locs[k]), nodeSeg(in, r.nodes[k]))
+			row[k] = add(row[k-1], k)
 		}
-		r.btwRow[a] = r.ver
+		(*rows)[a] = r.ver
 	}
-	return r.btw[a*n+b]
-}
-
-// reversed returns the time segment of positions b, b-1, ..., a of r under
-// its own profile, from row a of the reversed table (filled like between's).
-func (r *route) reversed(in *inst, a, b int) twSeg {
-	n := len(r.nodes)
-	if n > maxTableLen {
-		seg := nodeSeg(in, r.nodes[b])
-		for k := b - 1; k >= a; k-- {
-			seg = merge(seg, r.m.t(r.locs[k+1], r.locs[k]), nodeSeg(in, r.nodes[k]))
-		}
-		return seg
-	}
-	if len(r.rtwRow) < n {
-		r.rtwRow = make([]int, maxTableLen)
-		r.rtw = make([]twSeg, 0, n*n)
-	}
-	if r.rtwRow[a] != r.ver || len(r.rtw) < n*n {
-		if cap(r.rtw) < n*n {
-			r.rtw = make([]twSeg, n*n, n*n+n*n/2)
-			clear(r.rtwRow)
-		}
-		r.rtw = r.rtw[:n*n]
-		row := r.rtw[a*n : a*n+n]
-		row[a] = nodeSeg(in, r.nodes[a])
-		for k := a + 1; k < n; k++ {
-			// b = k visited first, then the reversed a..k-1
-			row[k] = merge(nodeSeg(in, r.nodes[k]), r.m.t(r.locs[k], r.locs[k-1]), row[k-1])
-		}
-		r.rtwRow[a] = r.ver
-	}
-	return r.rtw[a*n+b]
+	return (*tab)[a*n+b]
 }
 
 func grow(s []int64, n int) []int64 {

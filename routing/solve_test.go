@@ -323,3 +323,30 @@ func TestPartition(t *testing.T) {
 		}
 	}
 }
+
+// TestRuinRecreateProfiles: a large day with windows for a mixed courier
+// fleet (four travel profiles, skills) takes ruin and recreate, with one
+// and two threads, and every solution passes the checker.
+func TestRuinRecreateProfiles(t *testing.T) {
+	p := RandomMixedFleet(lnsJobs, 24, 6, true)
+	for j := 0; j < len(p.Jobs); j += 7 {
+		p.Jobs[j].Skills = []int{1} // only the even vehicles have it
+	}
+	for v := 0; v < len(p.Vehicles); v += 2 {
+		p.Vehicles[v].Skills = []int{1}
+	}
+	in := compile(p, defaultParams().granular)
+	if c := construct(in); !largeWithWindows(in, c) || len(in.prof) < 2 {
+		t.Fatal("the problem does not take the ruin and recreate path with several profiles")
+	}
+	for _, threads := range []int{1, 2} {
+		sol := solveOK(t, p, Options{MaxIterations: 2, Seed: 2, Threads: threads})
+		for _, r := range sol.Routes {
+			for _, st := range r.Stops {
+				if len(p.Jobs[st.Job].Skills) > 0 && r.Vehicle%2 == 1 {
+					t.Fatalf("job %d needs skill 1, is on vehicle %d", st.Job, r.Vehicle)
+				}
+			}
+		}
+	}
+}

@@ -28,8 +28,15 @@ type bksRow struct {
 	dimacsV  int
 }
 
-// readBKS reads a bks.csv (see testdata/bench/README.md) by column name.
-func readBKS(path string) (map[string]bksRow, error) {
+// csvTable is a CSV file with a header row naming its columns.
+type csvTable struct {
+	col  map[string]int
+	rows [][]string
+}
+
+// readCSVTable reads a benchmark table (bks.csv, peers.csv): a header row
+// with an "instance" column, then one row per instance.
+func readCSVTable(path string) (*csvTable, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -44,21 +51,33 @@ func readBKS(path string) (map[string]bksRow, error) {
 	if len(recs) < 1 {
 		return nil, fmt.Errorf("%s: empty", path)
 	}
-	col := map[string]int{}
+	t := &csvTable{col: map[string]int{}, rows: recs[1:]}
 	for i, h := range recs[0] {
-		col[h] = i
+		t.col[h] = i
 	}
-	if _, ok := col["instance"]; !ok {
+	if _, ok := t.col["instance"]; !ok {
 		return nil, fmt.Errorf("%s: no instance column", path)
 	}
-	get := func(rec []string, name string) string {
-		if i, ok := col[name]; ok && i < len(rec) {
-			return rec[i]
-		}
-		return ""
+	return t, nil
+}
+
+// get returns the named column of rec, trimmed ("" if absent).
+func (t *csvTable) get(rec []string, name string) string {
+	if i, ok := t.col[name]; ok && i < len(rec) {
+		return strings.TrimSpace(rec[i])
 	}
+	return ""
+}
+
+// readBKS reads a bks.csv (see testdata/bench/README.md) by column name.
+func readBKS(path string) (map[string]bksRow, error) {
+	t, err := readCSVTable(path)
+	if err != nil {
+		return nil, err
+	}
+	get := t.get
 	out := map[string]bksRow{}
-	for k, rec := range recs[1:] {
+	for k, rec := range t.rows {
 		var b bksRow
 		b.n, _ = strconv.Atoi(get(rec, "n"))
 		if b.cost, err = strconv.ParseFloat(get(rec, "bks_cost"), 64); err != nil {

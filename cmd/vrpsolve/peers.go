@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -27,35 +26,13 @@ type peerRow struct {
 // readPeers reads a peers.csv by column name: instance, n, pyvrp_cost,
 // pyvrp_routes, vroom_cost, vroom_routes (the peers' columns may be empty).
 func readPeers(path string) ([]peerRow, error) {
-	f, err := os.Open(path)
+	t, err := readCSVTable(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	r := csv.NewReader(f)
-	r.FieldsPerRecord = -1
-	recs, err := r.ReadAll()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if len(recs) < 1 {
-		return nil, fmt.Errorf("%s: empty", path)
-	}
-	col := map[string]int{}
-	for i, h := range recs[0] {
-		col[h] = i
-	}
-	if _, ok := col["instance"]; !ok {
-		return nil, fmt.Errorf("%s: no instance column", path)
-	}
-	get := func(rec []string, name string) string {
-		if i, ok := col[name]; ok && i < len(rec) {
-			return strings.TrimSpace(rec[i])
-		}
-		return ""
-	}
+	get := t.get
 	var out []peerRow
-	for _, rec := range recs[1:] {
+	for _, rec := range t.rows {
 		p := peerRow{name: get(rec, "instance"), pyvrpRts: get(rec, "pyvrp_routes"), vroomRts: get(rec, "vroom_routes")}
 		p.n, _ = strconv.Atoi(get(rec, "n"))
 		var e1, e2 error
@@ -85,6 +62,9 @@ func benchPeers(ctx context.Context, dir string, secs, per100 float64, iters, th
 	limitText := fmt.Sprintf("%.1f s per 100 jobs", per100)
 	if secs > 0 {
 		limitText = fmt.Sprintf("%.0f s", secs)
+	}
+	if iters > 0 {
+		limitText = fmt.Sprintf("-iters %d (no time limit)", iters)
 	}
 	fmt.Printf("# vrpsolve bench %s: %s, %d thread(s), seed %d, %s, %s\n", dir, limitText, threads, seed, cpuModel(), host)
 	fmt.Println("| instance | n | ours | routes | PyVRP | routes | VROOM | routes | vs PyVRP % | first feasible s | ours at 5 s | 5 s vs end % | seconds | CPU s | load | feasible |")
