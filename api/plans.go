@@ -93,6 +93,29 @@ func (s *Server) createPlan(c *gin.Context) error {
 	return nil
 }
 
+// listPlans lists the plans of a date, newest first, without their sheets:
+// the orders each left out and why survive a reload of the console.
+func (s *Server) listPlans(c *gin.Context) error {
+	depotID, err := queryInt(c, "depot_id")
+	if err != nil {
+		return err
+	}
+	limit, err := queryInt(c, "limit")
+	if err != nil {
+		return err
+	}
+	plans, err := s.dispatch.ListPlans(c.Request.Context(), actorOf(c), c.Query("date"), depotID, int(limit))
+	if err != nil {
+		return err
+	}
+	out := make([]planJSON, len(plans))
+	for i, p := range plans {
+		out[i] = toPlan(p, nil)
+	}
+	c.JSON(http.StatusOK, gin.H{"items": out})
+	return nil
+}
+
 func (s *Server) getPlan(c *gin.Context) error {
 	id, err := pathID(c, "id")
 	if err != nil {

@@ -1,7 +1,7 @@
 // The couriers table: search (name, phone, login), active filter, vehicle
 // and capacity, shift, zones and the last known position.
 import { h, fill, toast } from './dom.js';
-import { t } from './i18n.js';
+import { t, tn } from './i18n.js';
 
 export async function mount(root, ctx) {
   const { api, fmt, cfg } = ctx;
@@ -41,7 +41,7 @@ export async function mount(root, ctx) {
 
   function row(c) {
     const v = c.vehicle || {};
-    const cap = [v.capacity_kg ? fmt.number(v.capacity_kg) + ' kg' : '', v.capacity_l ? fmt.number(v.capacity_l) + ' l' : '', v.max_stops ? v.max_stops + ' ' + t('stops') : ''].filter(Boolean).join(' · ');
+    const cap = [v.capacity_kg ? fmt.kg(v.capacity_kg) : '', v.capacity_l ? fmt.litres(v.capacity_l) : '', v.max_stops ? tn('stops_n', v.max_stops) : ''].filter(Boolean).join(' · ');
     const p = positions.get(c.id);
     const stale = p && (p.stale || Date.now() - new Date(p.recorded_at).getTime() > (cfg.stale_after_s || 300) * 1000);
     return h('tr', { 'data-courier-id': c.id, class: c.active ? '' : 'inactive' },

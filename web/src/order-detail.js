@@ -27,7 +27,7 @@ export function orderCard(ctx, o) {
     row(t('address'), o.address),
     row(t('date'), fmt.date(o.delivery_date + 'T12:00:00Z')),
     row(t('window'), fmt.window(o.time_window)),
-    row(t('weight'), o.weight_kg ? fmt.number(o.weight_kg) + ' kg' : ''),
+    row(t('weight'), o.weight_kg ? fmt.kg(o.weight_kg) : ''),
     row(t('cod'), o.cod?.method === 'prepaid' ? t('state_prepaid') : `${fmt.money(o.cod?.amount, o.cod?.currency)} · ${o.cod?.method}`),
     row('Notes', o.notes));
 }
