@@ -60,6 +60,8 @@ export function makeFormat(cfg) {
   const dateTimeFmt = new Intl.DateTimeFormat(locale, { timeZone, day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
   const isoFmt = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
   const numFmt = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 });
+  const clockFmt = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  const fullFmt = new Intl.DateTimeFormat('en-GB', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
   const toDate = (v) => (v instanceof Date ? v : new Date(v));
   const valid = (v) => v != null && v !== '' && !Number.isNaN(toDate(v).getTime());
   return {
@@ -90,6 +92,26 @@ export function makeFormat(cfg) {
     window(tw) {
       if (!tw) return '';
       return `${timeFmt.format(new Date(tw.from))}–${timeFmt.format(new Date(tw.to))}`;
+    },
+    /** "HH:MM" (24 h) of an instant in the company time zone, for a time input. */
+    clock(v) {
+      if (!valid(v)) return '';
+      const p = Object.fromEntries(clockFmt.formatToParts(toDate(v)).map((x) => [x.type, x.value]));
+      return `${p.hour === '24' ? '00' : p.hour}:${p.minute}`;
+    },
+    /** The instant (ISO 8601 in UTC) of a local date "YYYY-MM-DD" and time "HH:MM" in the company time zone. */
+    zoned(date, hhmm) {
+      const [y, mo, d] = date.split('-').map(Number);
+      const [hh, mm] = hhmm.split(':').map(Number);
+      const want = Date.UTC(y, mo - 1, d, hh, mm);
+      // The zone's offset at that moment: guess, then correct once (DST edges).
+      let guess = want;
+      for (let i = 0; i < 2; i++) {
+        const p = Object.fromEntries(fullFmt.formatToParts(new Date(guess)).map((x) => [x.type, x.value]));
+        const seen = Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour) % 24, Number(p.minute));
+        guess += want - seen;
+      }
+      return new Date(guess).toISOString().replace('.000Z', 'Z');
     },
     /** The calendar date (YYYY-MM-DD) of an instant in the company time zone; default now. */
     isoDate: (v) => isoFmt.format(v == null ? new Date() : toDate(v)),
