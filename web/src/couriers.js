@@ -24,7 +24,7 @@ export async function mount(root, ctx) {
     h('form.filters', { on: { submit: (e) => { e.preventDefault(); load(); } } }, q, active, h('button', { type: 'submit' }, t('search')), count,
       h('span.muted', `${t('date')}: ${fmt.date(day + 'T12:00:00Z')}`)),
     h('div.table-wrap', h('table.grid', { 'data-testid': 'couriers-table' },
-      h('thead', h('tr', [t('courier'), t('phone'), t('vehicle'), t('capacity'), t('shift'), t('zones'), t('today_sheet'), t('progress'), t('cash_on_hand'), t('position'), t('actions')]
+      h('thead', h('tr', [t('courier'), t('phone'), t('vehicle'), t('shift'), t('today_sheet'), t('cash_on_hand'), t('position'), t('actions')]
         .map((c) => h('th', { scope: 'col' }, c)))),
       tbody))));
 
@@ -77,12 +77,14 @@ export async function mount(root, ctx) {
     const color = colorOf(c.id);
     return h('tr', { 'data-courier-id': c.id, class: c.active ? '' : 'inactive' },
       h('td.nowrap', h('span.courier-badge', { style: { background: color, color: textOn(color) } }, initials(c.name)), ' ', h('b', c.name), h('div.muted.small', c.login)),
-      h('td.nowrap', c.phone), h('td', word('vehicle_', v.type)), h('td.nowrap', cap),
-      h('td.nowrap', c.shift ? `${c.shift.start}–${c.shift.end}` : ''),
-      h('td', (c.zone_ids || []).map((id) => zoneName.get(id) || '#' + id).join(', ') || t('any')),
-      h('td.nowrap', { 'data-testid': 'today-sheet-' + c.id }, sh ? [h('span.mono', sh.number), ' ', h('span.sheet-status', { class: 'st-' + sh.status }, t('status_' + sh.status))] : h('span.muted', t('no_sheet_today'))),
-      h('td.nowrap', { 'data-testid': 'courier-progress-' + c.id }, n ? [t('progress_of', { done, total: n.total }), n.late ? h('span.bad', ' · ' + tn('late_n', n.late)) : null] : ''),
-      h('td.num', { 'data-testid': 'cash-' + c.id, 'data-amount': String(d?.cash ?? 0) }, d && d.cash ? fmt.money(d.cash) : h('span.muted', fmt.money(0))),
+      h('td.nowrap', c.phone),
+      h('td', word('vehicle_', v.type), h('div.muted.small', cap)),
+      h('td', h('span.nowrap', c.shift ? `${c.shift.start}–${c.shift.end}` : ''),
+        h('div.muted.small', `${t('zones')}: ${(c.zone_ids || []).map((id) => zoneName.get(id) || '#' + id).join(', ') || t('any')}`)),
+      h('td.nowrap', { 'data-testid': 'today-sheet-' + c.id }, sh ? [h('span.mono', sh.number), ' ', h('span.sheet-status', { class: 'st-' + sh.status }, t('status_' + sh.status)),
+        h('div', { 'data-testid': 'courier-progress-' + c.id }, h('b', t('progress_of', { done, total: n.total })), n.late ? h('span.bad', ' · ' + tn('late_n', n.late)) : null)] : h('span.muted', t('no_sheet_today'))),
+      h('td.num', { 'data-testid': 'cash-' + c.id, 'data-amount': String(d?.cash ?? 0) }, d && d.cash ? h('b', fmt.money(d.cash)) : h('span.muted', fmt.money(0)),
+        d && d.discrepancy ? h('div.bad.small', t('of_it_discrepancy', { amount: fmt.money(Math.abs(d.discrepancy)) })) : null),
       h('td', p ? h('span', { class: stale ? 'muted' : 'ok' }, `${fmt.time(p.recorded_at)}${stale ? ' · ' + t('stale') : ''}`) : h('span.muted', t('never_seen'))),
       h('td.nowrap.row-actions',
         staff ? h('a.button.small', { href: `#/map?courier=${c.id}`, 'data-testid': 'show-on-map-' + c.id, title: t('show_on_map') }, icon('pin', 14), ' ', t('show_on_map')) : null,

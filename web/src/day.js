@@ -66,13 +66,20 @@ export function leftOut(orders, sheets, plan) {
     .sort((a, b) => (a.reason === '') - (b.reason === '') || a.order.id - b.order.id);
 }
 
-/** The late stops of all sheets: [{sheet, stop}] in sheet and stop order. */
+/**
+ * The late stops of all sheets: [{sheet, stop, eta, windowTo}] in sheet and
+ * stop order; eta is the arrival the server expects (live from the
+ * courier's position) when it said, else the planned one.
+ */
 export function lateStops(sheets, orders) {
   const out = [];
   for (const sh of sheets) {
     const cur = currentStop(sh, orders);
+    const live = new Map((sh.progress?.late_stops || []).map((l) => [l.order_id, l]));
     for (const s of sh.stops) {
-      if (stopState(sh, s, orders.get(s.order_id), cur) === 'late') out.push({ sheet: sh, stop: s });
+      if (stopState(sh, s, orders.get(s.order_id), cur) !== 'late') continue;
+      const l = live.get(s.order_id);
+      out.push({ sheet: sh, stop: s, eta: l?.eta || s.eta, windowTo: l?.window_to || orders.get(s.order_id)?.time_window?.to || s.eta_to });
     }
   }
   return out;
@@ -94,7 +101,8 @@ export function applyProgress(ev, sheets, orders) {
   if (sh && ev.progress) {
     const prev = sh.progress || { late_orders: [], last_signal_at: null, cancelled: 0 };
     const late = (prev.late_orders || []).filter((id) => !finished(orders.get(id)));
-    sh.progress = { ...prev, ...ev.progress, late_orders: late, late: Math.min(ev.progress.late ?? late.length, late.length) };
+    const lateStops = (prev.late_stops || []).filter((l) => late.includes(l.order_id));
+    sh.progress = { ...prev, ...ev.progress, late_orders: late, late_stops: lateStops, late: Math.min(ev.progress.late ?? late.length, late.length) };
     if (sh.status === 'published') sh.status = 'active';
     const stop = sh.stops.find((s) => s.order_id === ev.stop_id);
     if (stop && finished(o)) stop.done = true;

@@ -40,7 +40,7 @@ const en = {
   // the day under way
   progress_of: '{done}/{total}', day_progress: 'done {done} of {total}: delivered {delivered}, failed {failed}, remaining {remaining}',
   last_signal: 'signal {time}', signal_ago: '{ago} ago', no_signal: 'no signal yet', signal_stale: 'no signal for {ago}',
-  alerts: 'Late stops', alerts_none: 'No stop is late.', alert_line: 'window until {to}, planned {eta}',
+  alerts: 'Late stops', alerts_none: 'No stop is late.', alert_line: 'window until {to}, expected {eta}', late_by: '{d} late',
   stop_delivered: 'delivered', stop_failed: 'not delivered', stop_current: 'under way', stop_late: 'late', stop_planned: 'planned',
   stop_cancelled: 'cancelled', live: 'live', live_lost: 'live updates interrupted, reconnecting…',
   // unassigned orders
@@ -176,7 +176,7 @@ const ru = {
   orders_n_one: '{n} заказ', orders_n_few: '{n} заказа', orders_n_many: '{n} заказов', orders_n_other: '{n} заказа',
   progress_of: '{done}/{total}', day_progress: 'выполнено {done} из {total}: доставлено {delivered}, не доставлено {failed}, осталось {remaining}',
   last_signal: 'сигнал {time}', signal_ago: '{ago} назад', no_signal: 'сигнала ещё не было', signal_stale: 'нет сигнала {ago}',
-  alerts: 'Опоздания', alerts_none: 'Опаздывающих точек нет.', alert_line: 'окно до {to}, по плану {eta}',
+  alerts: 'Опоздания', alerts_none: 'Опаздывающих точек нет.', alert_line: 'окно до {to}, ожидается {eta}', late_by: 'опоздание {d}',
   stop_delivered: 'доставлен', stop_failed: 'не доставлен', stop_current: 'курьер в пути', stop_late: 'опаздывает', stop_planned: 'по плану',
   stop_cancelled: 'отменён', live: 'онлайн', live_lost: 'обновления прервались, переподключаемся…',
   unassigned_title: 'Вне маршрутов', unassigned_none: 'Все готовые заказы дня в маршрутах.',

@@ -497,13 +497,16 @@ export async function mount(root, ctx) {
     const wasOpen = alertsBox.open;
     fill(alertsBox,
       h('summary', { 'data-testid': 'alerts-summary' }, icon('clock', 14), ' ', t('alerts'), ' ', h('span.count', { class: late.length ? 'bad' : '' }, String(late.length))),
-      late.length === 0 ? h('p.muted', t('alerts_none')) : h('ul.alert-list', late.map(({ sheet, stop }) => {
+      late.length === 0 ? h('p.muted', t('alerts_none')) : h('ul.alert-list', late.map(({ sheet, stop, eta, windowTo }) => {
         const o = st.orders.get(stop.order_id);
-        return h('li', { 'data-order': stop.order_id },
+        const by = new Date(eta).getTime() - new Date(windowTo).getTime();
+        const when = fmt.isoDate(eta) === fmt.isoDate(windowTo) ? fmt.time(eta) : `${fmt.date(eta)} ${fmt.time(eta)}`;
+        return h('li', { 'data-order': stop.order_id, 'data-testid': 'late-' + stop.order_id },
           h('button.link', { type: 'button', on: { click: () => { focusOrder(stop.order_id); showSheet(sheet.id, false); } } },
             h('b', o?.external_id || '#' + stop.order_id)), ' ',
           h('span', courierName(sheet.courier_id)), ' · ',
-          h('span.muted', t('alert_line', { to: fmt.time(o?.time_window?.to || stop.eta_to), eta: fmt.time(stop.eta) })));
+          h('span.muted', t('alert_line', { to: fmt.time(windowTo), eta: when })),
+          by > 0 ? h('span.bad', ' · ' + t('late_by', { d: fmt.duration(by / 1000) })) : null);
       })));
     alertsBox.open = wasOpen;
     alertBtn.hidden = late.length === 0;
@@ -906,7 +909,7 @@ export async function mount(root, ctx) {
     legend.onAdd = () => {
       const shown = ['new', 'ready', 'planned', 'out_for_delivery', 'delivered', 'failed_attempt', 'cancelled'];
       const stop = (state, inner) => h('span.stop-num.legend-stop', { class: 'st-' + state, style: { background: '#5c6bc0', color: '#fff' } }, inner);
-      const el = h('details.legend', { 'data-testid': 'legend', open: !narrow() },
+      const el = h('details.legend', { 'data-testid': 'legend', open: !narrow() && window.innerHeight >= 900 },
         h('summary', t('legend')),
         h('div.legend-cols',
           h('div', shown.map((s) => h('div', h('span.dot', { style: { background: statusColors[s] } }), statusName(s)))),

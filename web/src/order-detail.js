@@ -14,7 +14,11 @@ const reschedulable = new Set(['failed_attempt']);
 export async function showOrder(ctx, id, opts = {}) {
   const box = h('div.order-detail', { 'data-testid': 'order-detail' });
   let order = await fill_(ctx, id, box, opts);
-  await dialog(`${t('order')} ${order.external_id || '#' + order.id}`, box, [{ label: t('close'), value: null, testid: 'order-close' }]);
+  const shown = dialog(`${t('order')} ${order.external_id || '#' + order.id}`, box, [{ label: t('close'), value: null, testid: 'order-close' }]);
+  // The card opens at its top, on its first action.
+  box.closest('.dialog').scrollTop = 0;
+  box.querySelector('.order-actions button:not([disabled])')?.focus({ preventScroll: true });
+  await shown;
 
   async function fill_(ctx2, oid, el, o2) {
     const [o, hist] = await Promise.all([ctx2.api.get(`/api/v1/orders/${oid}`), ctx2.api.get(`/api/v1/orders/${oid}/history`)]);
