@@ -484,3 +484,47 @@ func TestAssignLeftOutOrder(t *testing.T) {
 	move(map[string]any{"order_id": other}, 409)
 	move(map[string]any{"order_id": 999999}, 404)
 }
+
+// TestForcedMoveKeepsTheStop: an order forced onto a courier who does not
+// serve its zone (no courier of the edited sheets may) stays on that
+// courier's sheet with the zone reported; it is not dropped while the
+// answer says it moved.
+func TestForcedMoveKeepsTheStop(t *testing.T) {
+	e := newEnv(t)
+	var zone zoneOut
+	e.decode(e.must(e.do("POST", "/api/v1/zones", "dispatcher", zoneFeature("Only2", `[[[37.55,55.70],[37.70,55.70],[37.70,55.80],[37.55,55.80],[37.55,55.70]]]`,
+		map[string]any{"courier_ids": []int64{e.courier["courier2"]}})), 201), &zone)
+	a := e.readyOrder("FK-1", func(b map[string]any) { b["location"] = at(1) })
+	b := e.readyOrder("FK-2", func(m map[string]any) { m["location"] = map[string]any{"lat": 55.66, "lng": 37.50} })
+	var p planOut
+	e.decode(e.must(e.do("POST", "/api/v1/plans", "dispatcher", map[string]any{"date": "2026-11-23", "depot_id": e.depotID,
+		"order_ids": []int64{a, b}, "courier_ids": []int64{e.courier["courier1"]}, "time_limit_s": 1}), 202), &p)
+	p = e.waitPlan(p.ID)
+	if len(p.Sheets) != 1 || len(p.Unassigned) != 1 || p.Unassigned[0].Reason != "no_courier_for_zone" {
+		t.Fatalf("plan: %+v", p)
+	}
+	e.must(e.do("POST", "/api/v1/plans/"+itoa(p.ID)+"/publish", "dispatcher", nil), 200)
+	sh := p.Sheets[0]
+	body := map[string]any{"order_id": a, "position": 1}
+	e.must(e.do("POST", "/api/v1/route-sheets/"+itoa(sh.ID)+"/moves", "dispatcher", body), 422)
+	body["force"] = true
+	var res struct {
+		Sheets     []sheetOut
+		Violations []struct{ Kind string }
+	}
+	e.decode(e.must(e.do("POST", "/api/v1/route-sheets/"+itoa(sh.ID)+"/moves", "dispatcher", body), 200), &res)
+	if len(res.Violations) == 0 || res.Violations[0].Kind != "zone" {
+		t.Errorf("violations: %+v", res.Violations)
+	}
+	if len(res.Sheets) != 1 || len(res.Sheets[0].Stops) != 2 || res.Sheets[0].Stops[0].OrderID != a {
+		t.Fatalf("the forced stop is not on the sheet: %+v", res.Sheets)
+	}
+	var o struct {
+		Status       string
+		RouteSheetID *int64 `json:"route_sheet_id"`
+	}
+	e.decode(e.must(e.do("GET", "/api/v1/orders/"+itoa(a), "dispatcher", nil), 200), &o)
+	if o.Status != "planned" || o.RouteSheetID == nil || *o.RouteSheetID != sh.ID {
+		t.Errorf("the order: %+v", o)
+	}
+}

@@ -132,11 +132,13 @@ export async function mount(root, ctx) {
       }
     });
 
+    // Due at the door: for orders delivered or still to deliver (not for failed or returned ones).
+    const dueShown = (o) => (['pending', 'to_settle', 'settled'].includes(o.state) ? o.expected_cash : 0);
     const rows = v.orders.map((o) => h('tr', { class: 'state-' + o.state, 'data-order-id': o.order_id },
       h('td', h('b', o.external_id || '#' + o.order_id)),
       h('td', o.customer_name), h('td.addr', o.address),
       h('td', t('state_' + o.state)),
-      h('td.num', o.expected_cash ? money(o.expected_cash) : '—'),
+      h('td.num', dueShown(o) ? money(dueShown(o)) : '—'),
       h('td.num', o.reported_collected ? money(o.reported_collected) : '—',
         o.short_at_door ? h('div.bad.small', t('short_door_line', { amount: money(o.short_at_door) })) : null),
       h('td.num', o.card ? money(o.card) : '—'),
@@ -150,21 +152,24 @@ export async function mount(root, ctx) {
       h('div.sheet-title',
         h('h2', `${t('sheet')} ${v.sheet.number} · ${v.sheet.courier_name}`),
         h('div.muted', `${fmt.date(v.sheet.date + 'T12:00:00Z')} · ${t('status_' + v.sheet.status)}`)),
-      h('div.table-wrap.cash-table', h('table.grid', { 'data-testid': 'cash-orders' },
-        h('thead', h('tr', [t('order'), t('customer'), t('address'), t('status')].map((c) => h('th', c)),
-          [t('expected'), t('reported'), t('pay_card'), t('state_settled'), t('outstanding')].map((c) => h('th.num', c)))),
-        h('tbody', rows),
-        h('tfoot', h('tr', h('th', { colspan: 4 }, t('total')), h('th.num', { 'data-testid': 'sum-due' }, money(sum('expected_cash'))),
-          h('th.num', { 'data-testid': 'sum-reported' }, money(sum('reported_collected'))), h('th.num', { 'data-testid': 'sum-card' }, money(sum('card'))),
-          h('th.num', money(sum('settled'))), h('th.num', { 'data-testid': 'outstanding' }, money(tot.outstanding)))))),
       h('div.settle-box',
-        h('div', h('div.muted', t('reported')), h('div.figure', { 'data-testid': 'expected' }, money(expected)),
-          tot.short_at_door ? h('div.bad.small', { 'data-testid': 'short-at-door' }, t('short_door_line', { amount: money(tot.short_at_door) })) : null),
+        h('div', h('div.muted', t('to_hand_in')), h('div.figure', { 'data-testid': 'expected' }, money(expected)),
+          h('div.small', { 'data-testid': 'reported' }, `${t('reported')}: ${money(tot.expected)}`),
+          tot.short_at_door ? h('div.bad.small', { 'data-testid': 'short-at-door' }, t('short_door_line', { amount: money(tot.short_at_door) })) : null,
+          tot.settled ? h('div.small.muted', `${t('state_settled')}: ${money(tot.settled)}`) : null),
         h('label', h('div.muted', t('counted')), counted),
         h('div', diffLabel, diffEl),
         h('div', h('label', h('div.muted', t('note')), note), h('div.confirm-row', confirm))),
       h('p.sheet-msg', { 'data-testid': 'nothing-to-settle', hidden: !sheetDone, class: 'ok' }, tot.settled > 0 ? t('sheet_settled') : t('nothing_to_settle')),
-      result ? h('p', { 'data-testid': 'settle-result' }, `${t('settled')}: ${money(result.counted.amount)} · ${t('reported')} ${money(result.expected.amount)} · ${t('difference')} ${fmt.signedMoney(result.discrepancy.amount)}`) : null);
+      result ? h('p', { 'data-testid': 'settle-result' }, `${t('counted')}: ${money(result.counted.amount)} · ${t('to_hand_in')}: ${money(result.expected.amount)} · ${t('difference')}: ${fmt.signedMoney(result.discrepancy.amount)}`) : null,
+      h('div.balance-slot'),
+      h('div.table-wrap.cash-table', h('table.grid', { 'data-testid': 'cash-orders' },
+        h('thead', h('tr', [t('order'), t('customer'), t('address'), t('status')].map((c) => h('th', c)),
+          [t('expected'), t('reported'), t('col_card'), t('state_settled'), t('outstanding')].map((c) => h('th.num', c)))),
+        h('tbody', rows),
+        h('tfoot', h('tr', h('th', { colspan: 4 }, t('total')), h('th.num', { 'data-testid': 'sum-due' }, money(v.orders.reduce((a, o) => a + dueShown(o), 0))),
+          h('th.num', { 'data-testid': 'sum-reported' }, money(sum('reported_collected'))), h('th.num', { 'data-testid': 'sum-card' }, money(sum('card'))),
+          h('th.num', money(sum('settled'))), h('th.num', { 'data-testid': 'outstanding' }, money(tot.outstanding)))))));
     if (expected > 0) counted.focus();
     else focusScan();
   }
@@ -180,8 +185,8 @@ export async function mount(root, ctx) {
         b.owed > 0 ? t('debt_of', { name: b.courier_name, amount: money(b.owed) }) : t('debt_none', { name: b.courier_name }),
         b.owed > 0 && b.discrepancy ? ` (${t('of_it_discrepancy', { amount: money(Math.abs(b.discrepancy)) })})` : '',
         b.goods ? ` · ${tn('goods_n', b.goods)}` : '');
-      sheetBox.querySelector('.courier-balance')?.remove();
-      sheetBox.append(line);
+      const slot = sheetBox.querySelector('.balance-slot');
+      if (slot) fill(slot, line);
     } catch (err) {
       console.warn(err);
     }

@@ -9,7 +9,7 @@ import { h, fill, toast, dialog, esc, hashQuery } from './dom.js';
 import { t, tn, statusName, statusColors, errorText, reasonText, violationText } from './i18n.js';
 import { ApiError } from './api.js';
 import { dropTarget, closedRing, sheetLoad } from './geometry.js';
-import { routePalette, textOn, initials } from './colors.js';
+import { routePalette, routeColors, textOn, initials } from './colors.js';
 import { stopState, currentStop, counts, leftOut, lateStops, applyProgress, applySignal, finished } from './day.js';
 import { icon, iconHTML } from './icons.js';
 import { showOrder } from './order-detail.js';
@@ -908,7 +908,7 @@ export async function mount(root, ctx) {
     const legend = L.control({ position: 'bottomleft' });
     legend.onAdd = () => {
       const shown = ['new', 'ready', 'planned', 'out_for_delivery', 'delivered', 'failed_attempt', 'cancelled'];
-      const stop = (state, inner) => h('span.stop-num.legend-stop', { class: 'st-' + state, style: { background: '#5c6bc0', color: '#fff' } }, inner);
+      const stop = (state, inner) => h('span.stop-num.legend-stop', { class: 'st-' + state, style: { background: routeColors[0], color: textOn(routeColors[0]) } }, inner);
       const el = h('details.legend', { 'data-testid': 'legend', open: !narrow() && window.innerHeight >= 900 },
         h('summary', t('legend')),
         h('div.legend-cols',
