@@ -403,6 +403,44 @@ test('4 actions: create, edit address and window, cancel, reschedule, tracking l
   }
 });
 
+test('5 reports: workload, deliveries with fees and pay, on-time rate; tables, CSV download, charts', { timeout: 180000 }, async () => {
+  for (const size of sizes) {
+    const page = await pageAt(browser, size);
+    await loginUI(page, server.base, 'dispatcher');
+    await page.locator('[data-testid=nav-reports]').click();
+    await page.locator('main.view-reports[data-ready=true]').waitFor();
+    const range = `from=${await page.locator('[data-testid=report-from]').inputValue()}&to=${await page.locator('[data-testid=report-to]').inputValue()}`;
+    for (const [tab, path, tableId, chartId, rowsOf] of [
+      ['workload', 'workload', 'workload-table', 'chart-workload', (d) => d.rows.length],
+      ['deliveries', 'deliveries', 'deliveries-couriers', 'chart-deliveries', (d) => d.couriers.length],
+      ['on-time', 'on-time', 'ontime-days', 'chart-ontime', (d) => d.days.length],
+    ]) {
+      await page.locator(`[data-testid=report-tab-${tab}]`).click();
+      await page.locator(`main.view-reports[data-report="${tab}"]`).waitFor();
+      const d = await api.get(`/api/v1/reports/${path}?${range}`);
+      assert.ok(rowsOf(d) > 0, `the ${tab} report has rows for the day under way`);
+      assert.equal(await page.locator(`[data-testid=${tableId}] tbody tr`).count(), rowsOf(d));
+      // A chart drawn from the same rows (uPlot on a canvas).
+      await page.locator(`[data-testid=${chartId}] canvas`).first().waitFor();
+      assert.equal(await page.locator(`[data-testid=${chartId}]`).getAttribute('data-points'), String(rowsOf(d)));
+      if (tab === 'deliveries') {
+        const fees = d.totals.find((x) => x.currency === 'RUB');
+        const foot = plain(await page.locator('[data-testid=deliveries-couriers] tfoot tr').first().textContent());
+        assert.ok(foot.includes(plain(fmt.money(fees.fees))) && foot.includes(plain(fmt.money(fees.pay.total))), foot);
+      }
+      if (size === laptop) {
+        const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-testid=report-csv]').click()]);
+        const file = await download.path();
+        const csv = (await import('node:fs')).readFileSync(file, 'utf8');
+        assert.ok(csv.split('\n').length > 1 && /courier|group/.test(csv.split('\n')[0]), csv.slice(0, 200));
+      }
+      await snap(page, `5-report-${tab}`, size);
+    }
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  }
+});
+
 test('6 language: Russian and English from one dictionary, units and plurals, no codes on screen', { timeout: 120000 }, async () => {
   const page = await pageAt(browser, laptop);
   await loginUI(page, server.base, 'dispatcher');
@@ -526,6 +564,7 @@ test('8 cash desk: short at the door and at the desk, messages that agree with t
   await page.locator('[data-testid=shift-close]').click();
   await page.locator('[data-testid=shift-close-confirm]').click();
   await page.locator('[data-testid=report]').waitFor();
+  await page.locator('[data-testid=report]').scrollIntoViewIfNeeded();
   const reportText = await page.locator('[data-testid=report]').innerText();
   assert.equal(plain(await page.locator('[data-testid=report-discrepancy]').textContent()), plain(fmt.signedMoney(-10000)));
   assert.doesNotMatch(reportText, /[+-]\s?\d/, 'no plus over a shortage, no hyphen for a minus');
