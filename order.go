@@ -154,6 +154,9 @@ type Order struct {
 	ZoneID         int64
 	CourierID      int64
 	RouteSheetID   int64
+	// FeeQuote is how the tariff priced DeliveryFee (its version and parts);
+	// nil for an overridden fee and for orders priced before tariff versions.
+	FeeQuote *FeeQuote
 	// Report is what the courier reported at the door on the current
 	// attempt; nil before the courier arrives.
 	Report    *StopReport
@@ -195,6 +198,9 @@ type OrderEvent struct {
 	// Outbox holds notifications caused by this change; the store queues
 	// them in the same transaction.
 	Outbox []OutboxMessage
+	// Attempt is the stop attempt this change finishes (delivered, failed,
+	// refused); the store records it in the same transaction.
+	Attempt *StopAttempt
 }
 
 // Order event kinds.

@@ -111,6 +111,7 @@ type Store interface {
 	LedgerStore
 	NotifyStore
 	CourierDayStore
+	ReportStore
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the connections.

@@ -2,10 +2,8 @@ package api
 
 import (
 	"bytes"
-	"encoding/csv"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/courierhq/courier"
@@ -549,30 +547,23 @@ func (s *Server) reconciliation(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	format := c.Query("format")
-	if format == "" && strings.Contains(c.GetHeader("Accept"), "text/csv") {
-		format = "csv"
-	}
-	if format != "" && format != "csv" && format != "json" {
-		return courier.FieldError("format", "must be json or csv")
+	csvOut, err := wantCSV(c)
+	if err != nil {
+		return err
 	}
 	r, err := d.Reconciliation(c.Request.Context(), actorOf(c), c.Query("date"), depot)
 	if err != nil {
 		return err
 	}
-	if format == "csv" {
-		var buf bytes.Buffer
-		w := csv.NewWriter(&buf)
-		_ = w.Write([]string{"account", "currency", "debit", "credit", "balance"})
+	if csvOut {
+		var rows [][]string
 		for _, a := range r.Accounts {
-			_ = w.Write([]string{a.Account, a.Currency, itoa(a.Debit), itoa(a.Credit), itoa(a.Balance())})
+			rows = append(rows, []string{a.Account, a.Currency, itoa(a.Debit), itoa(a.Credit), itoa(a.Balance())})
 		}
 		for _, t := range r.Totals {
-			_ = w.Write([]string{"TOTAL", t.Currency, itoa(t.Debit), itoa(t.Credit), itoa(t.Debit - t.Credit)})
+			rows = append(rows, []string{"TOTAL", t.Currency, itoa(t.Debit), itoa(t.Credit), itoa(t.Debit - t.Credit)})
 		}
-		w.Flush()
-		c.Header("Content-Disposition", `attachment; filename="reconciliation-`+itoa(r.DepotID)+"-"+r.Date+`.csv"`)
-		c.Data(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+		writeCSV(c, "reconciliation-"+itoa(r.DepotID)+"-"+r.Date, []string{"account", "currency", "debit", "credit", "balance"}, rows)
 		return nil
 	}
 	accounts := make([]gin.H, len(r.Accounts))

@@ -25,6 +25,7 @@ import (
 	"github.com/courierhq/courier/geo"
 	"github.com/courierhq/courier/internal/testsvc"
 	"github.com/courierhq/courier/notify"
+	"github.com/courierhq/courier/reports"
 	"github.com/courierhq/courier/sheetpdf"
 	"github.com/courierhq/courier/store"
 	"github.com/courierhq/courier/throttle"
@@ -145,6 +146,7 @@ func newEnvOn(t testing.TB, dbURL string) *env {
 	}
 	srv := api.New(api.Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: clock, Store: db, Users: users, Dispatch: svc, Tracker: tracker,
 		Printer: printer, Company: "Test Delivery", Cashdesk: cashdesk.New(db, clock, cashdesk.Config{Currency: "RUB", Location: msk}), Notify: notes,
+		Reports:      reports.New(db, clock, reports.Config{Currency: "RUB", Location: msk}, tracker, slog.New(slog.NewTextHandler(io.Discard, nil))),
 		Ready:        map[string]func(context.Context) error{"store": db.Ping, "redis": func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
 		MetricsToken: testMetricsToken, TrustedProxies: []string{"192.0.2.1"}}) // httptest's client address
 	e := &env{t: t, clock: clock, db: db, srv: srv, svc: svc, notify: notes, mini: mini, tokens: map[string]string{}, courier: map[string]int64{}}

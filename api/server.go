@@ -19,6 +19,7 @@ import (
 	"github.com/courierhq/courier/dispatch"
 	"github.com/courierhq/courier/geo"
 	"github.com/courierhq/courier/notify"
+	"github.com/courierhq/courier/reports"
 	"github.com/courierhq/courier/sheetpdf"
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
@@ -55,6 +56,8 @@ type Deps struct {
 	// does not serve /metrics (404); MetricsHandler serves it on an address
 	// of its own.
 	MetricsToken string
+	// Reports builds reports and keeps pay rules; nil answers 503 there.
+	Reports *reports.Service
 }
 
 // Server routes HTTP requests to the domain services.
@@ -79,6 +82,7 @@ type Server struct {
 	engine       *gin.Engine
 	// pollEvery is how often event streams read the store.
 	pollEvery time.Duration
+	reports   *reports.Service
 }
 
 // route is one endpoint. roles nil means public; otherwise a valid token with one of roles.
@@ -102,7 +106,7 @@ func init() { gin.SetMode(gin.ReleaseMode) }
 func New(d Deps) *Server {
 	s := &Server{log: d.Log, clock: d.Clock, store: d.Store, users: d.Users, dispatch: d.Dispatch, tracker: d.Tracker, notify: d.Notify, printer: d.Printer, company: d.Company, ready: d.Ready, degraded: d.Degraded,
 		registry: prometheus.NewRegistry(), pollEvery: 300 * time.Millisecond, metricsToken: d.MetricsToken}
-	s.cashdesk = d.Cashdesk
+	s.cashdesk, s.reports = d.Cashdesk, d.Reports
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -238,7 +242,7 @@ func (s *Server) routes() []route {
 		{"POST", "/api/v1/webhooks/:id/deliveries/:delivery_id/replay", admins, s.replayWebhookDelivery},
 		{"GET", "/api/v1/track/:token", public, s.trackOrder},
 		{"GET", "/t/:token", public, s.trackingPage},
-	}, append(s.cashdeskRoutes(), s.courierDayRoutes()...)...)
+	}, append(append(s.cashdeskRoutes(), s.courierDayRoutes()...), s.reportRoutes()...)...)
 }
 
 func (s *Server) healthz(c *gin.Context) error {

@@ -493,7 +493,8 @@ func (s *Service) deliver(tx courier.CourierTx, actor courier.Actor, in *Courier
 	events := []courier.OrderEvent{{Kind: courier.EventStatus, FromStatus: from, ToStatus: o.Status, ActorID: actor.UserID,
 		ActorRole: actor.Role, At: at, Reason: "delivered", Comment: strings.Join(notes, "; "),
 		Postings: courier.DeliveryPostings(&before, r, actor, now),
-		Outbox:   []courier.OutboxMessage{statusMessage(&before, from, StatusChange{To: o.Status}, at)}}}
+		Outbox:   []courier.OutboxMessage{statusMessage(&before, from, StatusChange{To: o.Status}, at)},
+		Attempt:  s.attemptOf(&before, o, sh, at, "")}}
 	if r.Collected > 0 && o.PaymentStatus == courier.PaymentCODPending {
 		o.PaymentStatus = courier.PaymentCollected
 		events = append(events, courier.OrderEvent{Kind: courier.EventPayment, FromStatus: o.Status, ToStatus: o.Status,
@@ -699,12 +700,12 @@ func (s *Service) fail(tx courier.CourierTx, actor courier.Actor, in *CourierEve
 	if err != nil {
 		return err
 	}
-	return s.failStop(tx, actor, o, ev.At, in.Position, reason, comment, wished, proofs, now)
+	return s.failStop(tx, actor, sh, o, ev.At, in.Position, reason, comment, wished, proofs, now)
 }
 
 // failStop moves an open stop to failed_attempt (or refused), books the goods
 // the courier now owes back and tells the customer.
-func (s *Service) failStop(tx courier.CourierTx, actor courier.Actor, o *courier.Order, at time.Time, pos *courier.LatLng,
+func (s *Service) failStop(tx courier.CourierTx, actor courier.Actor, sh *courier.RouteSheet, o *courier.Order, at time.Time, pos *courier.LatLng,
 	reason, comment, wished string, proofs []string, now time.Time) error {
 	r := reportOf(o)
 	r.FinishedAt, r.Position, r.FailReason, r.FailComment, r.WishedDate, r.ProofIDs = &at, pos, reason, comment, wished, proofs
@@ -725,7 +726,8 @@ func (s *Service) failStop(tx courier.CourierTx, actor courier.Actor, o *courier
 	o.Status, o.Report = to, r
 	return tx.WriteOrder(o, []courier.OrderEvent{{Kind: courier.EventStatus, FromStatus: from, ToStatus: to, ActorID: actor.UserID,
 		ActorRole: actor.Role, At: at, Reason: reason, Comment: comment,
-		Postings: courier.StatusPostings(&before, from, to, actor, now), Outbox: []courier.OutboxMessage{msg}}})
+		Postings: courier.StatusPostings(&before, from, to, actor, now), Outbox: []courier.OutboxMessage{msg},
+		Attempt: s.attemptOf(&before, o, sh, at, reason)}})
 }
 
 // completeIfDone completes the sheet when none of its stops is open.
@@ -761,17 +763,7 @@ func (s *Service) startShift(tx courier.CourierTx, actor courier.Actor, in *Cour
 	if err := tx.SaveShift(shift); err != nil {
 		return EventResult{}, err
 	}
-	sheets, err := tx.Sheets(actor.CourierID, date, courier.SheetPublished)
-	if err != nil {
-		return EventResult{}, err
-	}
-	var ids []int64
-	for _, sh := range sheets {
-		for _, st := range sh.Stops {
-			ids = append(ids, st.OrderID)
-		}
-	}
-	orders, err := tx.Orders(ids)
+	sheets, orders, err := lockSheets(tx, actor.CourierID, date, courier.SheetPublished)
 	if err != nil {
 		return EventResult{}, err
 	}
@@ -813,6 +805,22 @@ func (s *Service) shiftDate(asked string, at time.Time) (string, error) {
 	return asked, nil
 }
 
+// lockSheets locks the courier's sheets of date in status, then their orders.
+func lockSheets(tx courier.CourierTx, courierID int64, date string, status courier.SheetStatus) ([]*courier.RouteSheet, map[int64]*courier.Order, error) {
+	sheets, err := tx.Sheets(courierID, date, status)
+	if err != nil {
+		return nil, nil, err
+	}
+	var ids []int64
+	for _, sh := range sheets {
+		for _, st := range sh.Stops {
+			ids = append(ids, st.OrderID)
+		}
+	}
+	orders, err := tx.Orders(ids)
+	return sheets, orders, err
+}
+
 // startSheet makes a published sheet active at at and sends its planned
 // orders out for delivery; it returns the orders' events (the caller writes
 // the sheet and the orders).
@@ -850,17 +858,7 @@ func (s *Service) endShift(tx courier.CourierTx, actor courier.Actor, in *Courie
 			Message: fmt.Sprintf("at: the shift started at %s, after %s", shift.StartedAt.UTC().Format(time.RFC3339), ev.At.Format(time.RFC3339)),
 			Details: map[string]any{"field": "at", "not_before": shift.StartedAt.UTC()}}
 	}
-	sheets, err := tx.Sheets(actor.CourierID, "", courier.SheetActive)
-	if err != nil {
-		return EventResult{}, err
-	}
-	var ids []int64
-	for _, sh := range sheets {
-		for _, st := range sh.Stops {
-			ids = append(ids, st.OrderID)
-		}
-	}
-	orders, err := tx.Orders(ids)
+	sheets, orders, err := lockSheets(tx, actor.CourierID, "", courier.SheetActive)
 	if err != nil {
 		return EventResult{}, err
 	}
@@ -892,7 +890,7 @@ func (s *Service) endShift(tx courier.CourierTx, actor courier.Actor, in *Courie
 	}
 	res := EventResult{}
 	for _, id := range slices.Compact(slices.Sorted(slices.Values(in.HandBack))) {
-		if err := s.failStop(tx, actor, orders[id], ev.At, in.Position, courier.FailHandedBack, "handed back at the end of the shift", "", nil, ev.At); err != nil {
+		if err := s.failStop(tx, actor, sheetOf[id], orders[id], ev.At, in.Position, courier.FailHandedBack, "handed back at the end of the shift", "", nil, ev.At); err != nil {
 			return EventResult{}, err
 		}
 	}

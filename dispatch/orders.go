@@ -98,8 +98,9 @@ func (s *Service) newOrder(ctx context.Context, in OrderInput) (*courier.Order, 
 // transaction (a transaction callback never reads the store: on SQLite it
 // holds the one writer, on PostgreSQL a pool connection).
 type placing struct {
-	zones  *geo.ZoneIndex // nil when zones are not configured
-	depots map[int64]*courier.Depot
+	zones   *geo.ZoneIndex // nil when zones are not configured
+	depots  map[int64]*courier.Depot
+	tariffs *tariffs
 }
 
 func (s *Service) orderContext(ctx context.Context) (*placing, error) {
@@ -110,6 +111,9 @@ func (s *Service) orderContext(ctx context.Context) (*placing, error) {
 	}
 	for _, d := range depots {
 		pl.depots[d.ID] = d
+	}
+	if pl.tariffs, err = s.tariffs(ctx); err != nil {
+		return nil, err
 	}
 	if s.zones != nil {
 		if pl.zones, err = s.zones.Index(ctx); err != nil {
@@ -190,21 +194,22 @@ func (s *Service) applyOrder(o *courier.Order, in OrderInput, pl *placing) error
 	return nil
 }
 
-// placeOrder puts o in zone (nil: none) and recomputes its tariff fee unless
-// a dispatcher overrode it. Returns EINVALID when the depot does not exist.
+// placeOrder puts o in zone (nil: none) and recomputes its tariff fee, by
+// the tariff version in force when it was created, unless a dispatcher
+// overrode it. Returns EINVALID when the depot does not exist.
 func (s *Service) placeOrder(o *courier.Order, zone *courier.Zone, pl *placing) error {
 	depot, ok := pl.depots[o.DepotID]
 	if !ok {
 		return courier.FieldError("depot_id", "depot %d does not exist", o.DepotID)
 	}
 	o.ZoneID = zoneID(zone)
-	if !o.FeeOverridden {
-		var base *int64
-		if zone != nil {
-			base = zone.BaseFee
-		}
-		o.DeliveryFee = s.cfg.Tariff.Fee(base, o.WeightKg, geo.HaversineM(depot.Location, o.Location), o.COD.Amount)
+	if o.FeeOverridden {
+		o.FeeQuote = nil
+		return nil
 	}
+	q := Quote(pl.tariffs.forOrder(o), FeeInput{Zone: zone, WeightKg: o.WeightKg, DistM: geo.HaversineM(depot.Location, o.Location),
+		Value: orderValue(o), Window: o.TimeWindow})
+	o.DeliveryFee, o.FeeQuote = q.Total(), q
 	return nil
 }
 
@@ -526,9 +531,14 @@ func (s *Service) ChangeStatus(ctx context.Context, actor courier.Actor, id int6
 		if err != nil {
 			return err
 		}
+		before := *o
 		events, err := fn(o)
 		if err != nil {
 			return err
+		}
+		if before.Status == courier.StatusOutForDelivery && o.Status != courier.StatusOutForDelivery {
+			// Delivered, failed or refused: the attempt at the stop ends.
+			events[0].Attempt = s.attemptOf(&before, o, sh, at, ch.Reason)
 		}
 		if err := tx.WriteOrder(o, events); err != nil {
 			return err

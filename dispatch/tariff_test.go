@@ -1,29 +1,95 @@
 package dispatch
 
 import (
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/courierhq/courier"
 )
 
 func TestTariffFee(t *testing.T) {
 	base := int64(30000)
+	zone := &courier.Zone{ID: 7, BaseFee: &base}
+	t0 := time.Date(2030, 1, 15, 10, 0, 0, 0, time.UTC)
+	window := func(minutes int) *courier.TimeWindow {
+		return &courier.TimeWindow{From: t0, To: t0.Add(time.Duration(minutes) * time.Minute)}
+	}
+	priced := DefaultTariff
+	priced.Version = 3
+	priced.ZoneFees = []courier.ZoneFee{{ZoneID: 7, BaseFee: 25000}}
+	priced.NarrowWindows = []courier.WindowSurcharge{{FromMinutes: 0, ToMinutes: 60, Surcharge: 15000}, {FromMinutes: 60, ToMinutes: 120, Surcharge: 5000}}
 	for _, test := range []struct {
-		name     string
-		zoneBase *int64
-		kg, m    float64
-		value    int64
-		want     int64
+		name   string
+		tariff Tariff
+		in     FeeInput
+		want   int64
+		rules  []string
 	}{
-		{"light and near", nil, 1, 0, 100000, 19900},
-		{"5 kg is still free of weight", nil, 5, 0, 0, 19900},
-		{"5.1 kg is one started kg", nil, 5.1, 0, 0, 19900 + 2000},
-		{"7.5 kg, 3.2 km", nil, 7.5, 3200, 0, 19900 + 3*2000 + 4*1500},
-		{"the zone's base", &base, 1, 1000, 0, 30000 + 1500},
-		{"free from 5000.00", nil, 50, 20000, 500000, 0},
+		{"light and near", DefaultTariff, FeeInput{WeightKg: 1, Value: 100000}, 19900, []string{"base"}},
+		{"5 kg is still free of weight", DefaultTariff, FeeInput{WeightKg: 5}, 19900, []string{"base"}},
+		{"5.1 kg is one started kg", DefaultTariff, FeeInput{WeightKg: 5.1}, 19900 + 2000, []string{"base", "weight"}},
+		{"7.5 kg, 3.2 km", DefaultTariff, FeeInput{WeightKg: 7.5, DistM: 3200}, 19900 + 3*2000 + 4*1500, []string{"base", "weight", "distance"}},
+		{"the zone's own base", DefaultTariff, FeeInput{Zone: zone, WeightKg: 1, DistM: 1000}, 30000 + 1500, []string{"base", "distance"}},
+		{"free from 5000.00", DefaultTariff, FeeInput{WeightKg: 50, DistM: 20000, Value: 500000}, 0, []string{"base", "weight", "distance", "free_above"}},
+		{"the tariff's zone fee wins over the zone's own", priced, FeeInput{Zone: zone}, 25000, []string{"base"}},
+		{"a 45-minute window", priced, FeeInput{Window: window(45)}, 19900 + 15000, []string{"base", "window"}},
+		{"a 60-minute window is the first rule's", priced, FeeInput{Window: window(60)}, 19900 + 15000, []string{"base", "window"}},
+		{"a 90-minute window", priced, FeeInput{Window: window(90)}, 19900 + 5000, []string{"base", "window"}},
+		{"a 3-hour window has no surcharge", priced, FeeInput{Window: window(180)}, 19900, []string{"base"}},
 	} {
-		if got := DefaultTariff.Fee(test.zoneBase, test.kg, test.m, test.value); got != test.want {
-			t.Errorf("%s: %d, want %d", test.name, got, test.want)
+		q := Quote(&test.tariff, test.in)
+		var rules []string
+		for _, c := range q.Components {
+			rules = append(rules, c.Rule)
+		}
+		if q.Total() != test.want || q.TariffVersion != test.tariff.Version || !slices.Equal(rules, test.rules) {
+			t.Errorf("%s: %d by %v (version %d), want %d by %v", test.name, q.Total(), rules, q.TariffVersion, test.want, test.rules)
+		}
+	}
+	// Goods priced above the threshold make a prepaid order free too.
+	o := &courier.Order{COD: courier.COD{Method: courier.PayPrepaid}, Items: []courier.Item{{Qty: 2, Price: 300000}}}
+	if v := orderValue(o); v != 600000 {
+		t.Errorf("order value %d", v)
+	}
+}
+
+func TestValidateTariff(t *testing.T) {
+	zones := []*courier.Zone{{ID: 1}, {ID: 2}}
+	for _, test := range []struct {
+		name  string
+		edit  func(t *Tariff)
+		field string
+	}{
+		{"a negative base fee", func(t *Tariff) { t.BaseFee = -1 }, "base_fee"},
+		{"a negative per kg", func(t *Tariff) { t.PerKg = -5 }, "weight.per_kg"},
+		{"a negative free weight", func(t *Tariff) { t.FreeKg = -1 }, "weight.free_kg"},
+		{"a negative zone fee", func(t *Tariff) { t.ZoneFees = []courier.ZoneFee{{ZoneID: 1, BaseFee: -100}} }, "zones[0].base_fee"},
+		{"an unknown zone", func(t *Tariff) { t.ZoneFees = []courier.ZoneFee{{ZoneID: 9, BaseFee: 100}} }, "zones[0].zone_id"},
+		{"two fees for one zone", func(t *Tariff) { t.ZoneFees = []courier.ZoneFee{{ZoneID: 1, BaseFee: 100}, {ZoneID: 1, BaseFee: 200}} }, "zones[1]"},
+		{"overlapping windows", func(t *Tariff) {
+			t.NarrowWindows = []courier.WindowSurcharge{{FromMinutes: 0, ToMinutes: 60, Surcharge: 1}, {FromMinutes: 30, ToMinutes: 90, Surcharge: 1}}
+		}, "narrow_windows[1]"},
+		{"a window range backwards", func(t *Tariff) { t.NarrowWindows = []courier.WindowSurcharge{{FromMinutes: 60, ToMinutes: 30}} }, "narrow_windows[0]"},
+		{"a negative surcharge", func(t *Tariff) {
+			t.NarrowWindows = []courier.WindowSurcharge{{FromMinutes: 0, ToMinutes: 30, Surcharge: -1}}
+		}, "narrow_windows[0].surcharge"},
+		{"fine", func(t *Tariff) {
+			t.ZoneFees = []courier.ZoneFee{{ZoneID: 1, BaseFee: 100}, {ZoneID: 2, BaseFee: 200}}
+			t.NarrowWindows = []courier.WindowSurcharge{{FromMinutes: 60, ToMinutes: 120, Surcharge: 1}, {FromMinutes: 0, ToMinutes: 60, Surcharge: 2}}
+		}, ""},
+	} {
+		tf := DefaultTariff
+		test.edit(&tf)
+		err := validateTariff(&tf, zones)
+		if test.field == "" {
+			if err != nil || tf.NarrowWindows[0].FromMinutes != 0 {
+				t.Errorf("%s: %v %+v", test.name, err, tf.NarrowWindows)
+			}
+			continue
+		}
+		if courier.ErrorCode(err) != courier.EINVALID || courier.ErrorDetails(err)["field"] != test.field {
+			t.Errorf("%s: %v (%v), want EINVALID on %s", test.name, err, courier.ErrorDetails(err), test.field)
 		}
 	}
 }

@@ -118,13 +118,18 @@ func TestLargeZonesLookupFast(t *testing.T) {
 		g, _ := ParseZoneGeometry(zone.Geometry)
 		shapes[zone.ID] = g
 	}
+	// While the zones do not change, every lookup through the store reuses
+	// the index built once (its speed is BenchmarkZoneLookupLarge's, not a
+	// timed test's).
 	pts := samplePoints(2000)
-	start = time.Now()
 	hits := 0
 	for _, p := range pts {
 		got, err := z.Index(ctx)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if got != ix {
+			t.Fatalf("the index was built again though no zone changed")
 		}
 		found, err := got.Lookup(p)
 		if err != nil {
@@ -132,11 +137,7 @@ func TestLargeZonesLookupFast(t *testing.T) {
 		}
 		hits += len(found)
 	}
-	per := time.Since(start) / time.Duration(len(pts))
-	t.Logf("%d lookups through the store, %s each, %d hits", len(pts), per, hits)
-	if per > 2*time.Millisecond {
-		t.Errorf("a lookup through the store takes %s", per)
-	}
+	t.Logf("%d lookups through the store, %d hits", len(pts), hits)
 	for _, p := range pts {
 		found, _ := ix.Lookup(p)
 		n := 0

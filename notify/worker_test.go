@@ -16,8 +16,9 @@ import (
 // TestHangingWebhook: a webhook endpoint that never answers holds no push
 // back, and while two workers (two replicas) poll all along, no delivery is
 // sent twice: a delivery's lease outlasts its own send, whatever else the
-// worker has in hand. The clock runs in real time here: the lease (2 s) is
-// shorter than the webhooks' timeouts (1 s each) added up.
+// worker has in hand. The clock runs in real time here: the lease (4 s) is
+// shorter than the webhooks' timeouts (1 s each) added up, and long enough
+// for a send and its bookkeeping on a loaded machine running -race.
 func TestHangingWebhook(t *testing.T) {
 	backends(t, func(t *testing.T, e *env) {
 		const orders = 8
@@ -53,7 +54,7 @@ func TestHangingWebhook(t *testing.T) {
 
 		e.clock.Run()
 		cfg := e.svc.Config()
-		cfg.SendTimeout, cfg.Lease, cfg.PollEvery, cfg.BaseBackoff = time.Second, 2*time.Second, 20*time.Millisecond, time.Hour
+		cfg.SendTimeout, cfg.Lease, cfg.PollEvery, cfg.BaseBackoff = time.Second, 4*time.Second, 20*time.Millisecond, time.Hour
 		ctx, stop := context.WithCancel(ctxT(t))
 		var workers sync.WaitGroup
 		for range 2 {

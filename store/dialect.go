@@ -28,6 +28,8 @@ type dialect struct {
 	lower string
 	// ddl replaces {{placeholders}} in migration files.
 	ddl map[string]string
+	// jsonArrayLength counts the elements of a JSON array column.
+	jsonArrayLength string
 	// timeArg encodes a time for a query argument.
 	timeArg func(t time.Time) any
 	// violation classifies a constraint error of the driver.
@@ -52,6 +54,7 @@ var sqliteDialect = &dialect{
 		"json": "TEXT",
 		"blob": "BLOB",
 	},
+	jsonArrayLength: "json_array_length",
 	timeArg: func(t time.Time) any {
 		if t.IsZero() {
 			return nil
@@ -83,6 +86,7 @@ var postgresDialect = &dialect{
 		"json": "JSONB",
 		"blob": "BYTEA",
 	},
+	jsonArrayLength: "jsonb_array_length",
 	timeArg: func(t time.Time) any {
 		if t.IsZero() {
 			return nil

@@ -16,7 +16,7 @@ const orderColumns = `id, external_id, customer_name, customer_phone, customer_e
 	delivery_date, window_from, window_to, service_minutes, weight_kg, volume_l, items,
 	cod_amount, cod_currency, cod_method, delivery_fee, fee_overridden, notes, status, payment_status,
 	COALESCE(depot_id, 0), COALESCE(zone_id, 0), COALESCE(courier_id, 0), COALESCE(route_sheet_id, 0),
-	version, created_at, updated_at, address_details, stop_report`
+	version, created_at, updated_at, address_details, stop_report, fee_quote`
 
 // itemJSON is how an Item is kept in orders.items: stable keys, independent
 // of the Go field names.
@@ -61,13 +61,13 @@ func scanOrder(row rowScanner) (*courier.Order, error) {
 		from, to                 time.Time
 		items, status, payStatus string
 		codMethod                string
-		details, report          sql.NullString
+		details, report, quote   sql.NullString
 	)
 	if err := row.Scan(&o.ID, &o.ExternalID, &o.Customer.Name, &o.Customer.Phone, &o.Customer.Email, &o.Address,
 		&o.Location.Lat, &o.Location.Lng, &o.DeliveryDate, timeScan{&from}, timeScan{&to}, &o.ServiceMinutes,
 		&o.WeightKg, &o.VolumeL, &items, &o.COD.Amount, &o.COD.Currency, &codMethod, &o.DeliveryFee,
 		&o.FeeOverridden, &o.Notes, &status, &payStatus, &o.DepotID, &o.ZoneID, &o.CourierID, &o.RouteSheetID,
-		&o.Version, timeScan{&o.CreatedAt}, timeScan{&o.UpdatedAt}, &details, &report); err != nil {
+		&o.Version, timeScan{&o.CreatedAt}, timeScan{&o.UpdatedAt}, &details, &report, &quote); err != nil {
 		return nil, err
 	}
 	o.Status, o.PaymentStatus, o.COD.Method = courier.OrderStatus(status), courier.PaymentStatus(payStatus), courier.PaymentMethod(codMethod)
@@ -83,6 +83,9 @@ func scanOrder(row rowScanner) (*courier.Order, error) {
 	}
 	if o.Report, err = decodeReport(report.String); err != nil {
 		return nil, fmt.Errorf("order %d stop report: %w", o.ID, err)
+	}
+	if o.FeeQuote, err = decodeQuote(quote.String); err != nil {
+		return nil, fmt.Errorf("order %d fee quote: %w", o.ID, err)
 	}
 	return &o, nil
 }
@@ -116,7 +119,7 @@ func (s *DB) window(o *courier.Order) (from, to any) {
 const orderWriteColumns = `external_id, customer_name, customer_phone, customer_email, address, lat, lng,
 	delivery_date, window_from, window_to, service_minutes, weight_kg, volume_l, items,
 	cod_amount, cod_currency, cod_method, delivery_fee, fee_overridden, notes, status, payment_status,
-	depot_id, zone_id, courier_id, route_sheet_id, version, updated_at, address_details, stop_report`
+	depot_id, zone_id, courier_id, route_sheet_id, version, updated_at, address_details, stop_report, fee_quote`
 
 func (s *DB) orderArgs(o *courier.Order) ([]any, error) {
 	items, err := encodeItems(o.Items)
@@ -132,11 +135,15 @@ func (s *DB) orderArgs(o *courier.Order) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	quote, err := encodeQuote(o.FeeQuote)
+	if err != nil {
+		return nil, err
+	}
 	return []any{o.ExternalID, o.Customer.Name, o.Customer.Phone, o.Customer.Email, o.Address, o.Location.Lat, o.Location.Lng,
 		o.DeliveryDate, from, to, o.ServiceMinutes, o.WeightKg, o.VolumeL, items,
 		o.COD.Amount, o.COD.Currency, string(o.COD.Method), o.DeliveryFee, o.FeeOverridden, o.Notes, string(o.Status), string(o.PaymentStatus),
 		nullID(o.DepotID), nullID(o.ZoneID), nullID(o.CourierID), nullID(o.RouteSheetID), o.Version, s.d.timeArg(o.UpdatedAt),
-		details, report}, nil
+		details, report, quote}, nil
 }
 
 // placeholders returns "$from, $from+1, ..., $from+n-1".
@@ -204,6 +211,12 @@ func (s *DB) insertEvent(ctx context.Context, tx *sql.Tx, orderID int64, ev *cou
 		ev.Reason, ev.Comment).Scan(&ev.ID)
 	if err != nil {
 		return fmt.Errorf("store: insert event of order %d: %w", orderID, err)
+	}
+	if a := ev.Attempt; a != nil {
+		a.OrderID = orderID
+		if err := s.insertAttempts(ctx, tx, []*courier.StopAttempt{a}); err != nil {
+			return err
+		}
 	}
 	return s.insertPostings(ctx, tx, ev.Postings, now)
 }
@@ -345,12 +358,13 @@ func (s *DB) updateOrderRow(ctx context.Context, tx *sql.Tx, o *courier.Order, n
 	return nil
 }
 
-// insertEventRows appends many orders' events (OrderID set) with their
+// insertEventRows appends many orders' events (OrderID set) with their stop attempts,
 // postings and outbox messages in a few statements; the events' IDs are not
 // read back.
 func (s *DB) insertEventRows(ctx context.Context, tx *sql.Tx, events []courier.OrderEvent, now time.Time) error {
 	var postings []courier.Posting
 	var msgs []courier.OutboxMessage
+	var attempts []*courier.StopAttempt
 	for start := 0; start < len(events); start += 500 {
 		chunk := events[start:min(start+500, len(events))]
 		var c conds
@@ -365,6 +379,10 @@ func (s *DB) insertEventRows(ctx context.Context, tx *sql.Tx, events []courier.O
 				s.d.timeArg(ev.At), ev.Reason, ev.Comment}) + ")"
 			postings = append(postings, ev.Postings...)
 			msgs = append(msgs, ev.Outbox...)
+			if a := ev.Attempt; a != nil {
+				a.OrderID = ev.OrderID
+				attempts = append(attempts, a)
+			}
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO order_events (order_id, kind, from_status, to_status, actor_id, actor_role, at, reason, comment)
 			VALUES `+strings.Join(rows, ", "), c.args...); err != nil {
@@ -375,6 +393,9 @@ func (s *DB) insertEventRows(ctx context.Context, tx *sql.Tx, events []courier.O
 		if err := s.insertPostings(ctx, tx, postings[start:min(start+1000, len(postings))], now); err != nil {
 			return err
 		}
+	}
+	if err := s.insertAttempts(ctx, tx, attempts); err != nil {
+		return err
 	}
 	var unique []courier.OutboxMessage
 	seen := map[string]bool{}

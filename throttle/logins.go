@@ -81,8 +81,11 @@ type Logins struct {
 	local  *Local
 	// RetryAfter is how long Redis is left alone after it failed (default 1 s).
 	RetryAfter time.Duration
-	// Timeout bounds each Redis call (default 500 ms), so a Redis that hangs
-	// slows logins down only this much.
+	// Timeout bounds each Redis call (default 3 s, go-redis's read timeout),
+	// so a Redis that hangs slows a login down at most this much, once per
+	// RetryAfter. It is generous on purpose: a call that times out may have
+	// been counted in Redis all the same, and is counted again in memory, so
+	// a Redis that is only slow must not trip it.
 	Timeout time.Duration
 
 	mu      sync.Mutex
@@ -95,7 +98,7 @@ func NewLogins(rdb redis.UniversalClient, prefix string, log *slog.Logger) *Logi
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Logins{rdb: rdb, prefix: prefix, log: log, local: NewLocal(), RetryAfter: time.Second, Timeout: 500 * time.Millisecond}
+	return &Logins{rdb: rdb, prefix: prefix, log: log, local: NewLocal(), RetryAfter: time.Second, Timeout: 3 * time.Second}
 }
 
 // keys are the pair's and the address's keys. They share the hash tag of the

@@ -22,6 +22,7 @@ import (
 	"github.com/courierhq/courier/geo"
 	"github.com/courierhq/courier/notify"
 	"github.com/courierhq/courier/notify/fcm"
+	"github.com/courierhq/courier/reports"
 	"github.com/courierhq/courier/revocation"
 	"github.com/courierhq/courier/sheetpdf"
 	"github.com/courierhq/courier/store"
@@ -134,7 +135,9 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
 			proxies = append(proxies, p)
 		}
 	}
+	reps := reports.New(db, clock, reports.Config{Currency: cfg.Currency, Location: loc}, tracker, log)
 	srv := api.New(api.Deps{TrustedProxies: proxies, Log: log, Clock: clock, Store: db, Users: users, Dispatch: svc, Cashdesk: desk, Tracker: tracker, Notify: notes, Printer: printer, Company: cfg.Company,
+		Reports: reps,
 		Console: api.ConsoleConfig{Dir: cfg.WebDir, TileURL: consoleTiles(cfg.TileURL), TimeZone: cfg.TimeZone, Currency: cfg.Currency,
 			Language: cfg.Language, Company: cfg.Company, Date: demoDate},
 		Ready: map[string]func(context.Context) error{"store": db.Ping},

@@ -54,6 +54,9 @@ func Run(t *testing.T, open func(t *testing.T) courier.Store) {
 		{"LedgerReturnItem", testLedgerReturnItem},
 		{"LedgerPostLedger", testLedgerPostLedger},
 		{"PlanProblem", testPlanProblem},
+		{"Tariffs", testTariffs},
+		{"PayRules", testPayRules},
+		{"StopAttempts", testStopAttempts},
 	} {
 		t.Run(test.name, func(t *testing.T) {
 			t.Parallel()
