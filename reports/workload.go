@@ -22,8 +22,8 @@ type WorkloadRow struct {
 	Failed       int // stops failed, refused or handed back
 	HandedBack   int // of them, brought back unvisited at the end of the shift
 	PlannedM     int64
-	// DrivenM is the distance of the day's GPS tracks; nil when not known
-	// for every ended shift of the day (in totals: the sum of known days).
+	// DrivenM is the distance of the day's GPS tracks; nil unless every
+	// shift of the day ended and was measured (in totals: the sum of known days).
 	DrivenM          *int64
 	Shifts           int
 	OpenShifts       int   // shifts not ended (counted until now)
@@ -106,6 +106,7 @@ func (s *Service) workload(ctx context.Context, r Range) (*Workload, error) {
 		worked[k] = true
 		if sh.EndedAt == nil {
 			w.OpenShifts++
+			unknown[k] = true
 			continue
 		}
 		if sh.DrivenM == nil {
