@@ -1,4 +1,7 @@
-# courierd and vrpsolve in a small image. Build: docker build -t courierd .
+# courierd and vrpsolve in a small image, with the web console and the fonts
+# of the PDF route sheets. Build: docker build -t courierd .
+# scripts/docker-check.sh runs these same steps on a host without a
+# container engine (scripts/test.sh runs it).
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
@@ -8,12 +11,26 @@ COPY . .
 RUN go build -trimpath -ldflags="-s -w" -o /out/courierd ./cmd/courierd && \
     go build -trimpath -ldflags="-s -w" -o /out/vrpsolve ./cmd/vrpsolve
 
+# The console: our ES modules and Leaflet from npm (no build step).
+FROM node:22-bookworm-slim AS web
+WORKDIR /web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+COPY web/index.html web/favicon.svg ./
+COPY web/src ./src
+
 FROM debian:bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates tzdata && rm -rf /var/lib/apt/lists/* && \
+# fonts-dejavu-core: DejaVu Sans for the PDF route sheets (Cyrillic included).
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates tzdata fonts-dejavu-core && rm -rf /var/lib/apt/lists/* && \
     useradd --system --uid 10001 --home /var/lib/courierd courierd && mkdir -p /var/lib/courierd && chown courierd /var/lib/courierd
 COPY --from=build /out/courierd /out/vrpsolve /usr/local/bin/
+COPY --from=web /web/index.html /web/favicon.svg /usr/share/courierd/web/
+COPY --from=web /web/src /usr/share/courierd/web/src
+COPY --from=web /web/node_modules/leaflet/dist /usr/share/courierd/web/node_modules/leaflet/dist
 USER courierd
 WORKDIR /var/lib/courierd
-ENV COURIER_ADDR=:8080 COURIER_DATA_DIR=/var/lib/courierd COURIER_LOG_FORMAT=json
+ENV COURIER_ADDR=:8080 COURIER_DATA_DIR=/var/lib/courierd COURIER_LOG_FORMAT=json COURIER_WEB_DIR=/usr/share/courierd/web COURIER_FONT_DIR=/usr/share/fonts/truetype/dejavu
 EXPOSE 8080
+# No curl or bash in the image: courierd asks itself (GET /readyz on COURIER_ADDR).
+HEALTHCHECK --interval=10s --timeout=5s --retries=5 CMD ["/usr/local/bin/courierd", "healthcheck"]
 ENTRYPOINT ["/usr/local/bin/courierd"]

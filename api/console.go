@@ -1,7 +1,12 @@
 package api
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"html"
+	"io/fs"
 	"net/http"
 	"os"
 	"path"
@@ -63,6 +68,102 @@ func (s *Server) mountConsole(e *gin.Engine, cfg ConsoleConfig) {
 	serve := func(c *gin.Context) { s.serveConsole(c, cfg) }
 	e.GET("/console/*file", serve)
 	e.HEAD("/console/*file", serve)
+	s.mountApp(e, cfg)
+}
+
+// mountApp registers /app/, the courier app (web/app and the shared
+// modules of web/src): an installable offline-first web app for the phone.
+// It shares the console's configuration (config.json), file serving and
+// Content-Security-Policy.
+func (s *Server) mountApp(e *gin.Engine, cfg ConsoleConfig) {
+	e.GET("/app", func(c *gin.Context) { c.Redirect(http.StatusFound, "/app/") })
+	serve := func(c *gin.Context) { s.serveApp(c, cfg) }
+	e.GET("/app/*file", serve)
+	e.HEAD("/app/*file", serve)
+}
+
+func (s *Server) serveApp(c *gin.Context, cfg ConsoleConfig) {
+	file := path.Clean("/" + c.Param("file"))
+	h := c.Writer.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Cache-Control", "no-cache")
+	appDir := filepath.Join(cfg.Dir, "app")
+	switch {
+	case file == "/config.json":
+		c.JSON(http.StatusOK, consoleConfig(cfg))
+		return
+	case file == "/" || file == "/index.html":
+		if missing := appMissing(cfg.Dir); missing != "" {
+			s.log.Warn("courier app files missing", "missing", filepath.Join(cfg.Dir, filepath.FromSlash(missing)))
+			consoleNotInstalled(c, missing)
+			return
+		}
+		// No tile server: the app draws no map, so images come from here only.
+		h.Set("Content-Security-Policy", consoleCSP(""))
+		h.Set("X-Frame-Options", "DENY")
+		c.File(filepath.Join(appDir, "index.html"))
+		return
+	case file == "/sw.js":
+		serveWorker(c, cfg.Dir)
+		return
+	case file == "/manifest.webmanifest":
+		h.Set("Content-Type", "application/manifest+json")
+		serveUnder(c, appDir, file)
+		return
+	case strings.HasPrefix(file, "/src/"):
+		serveUnder(c, cfg.Dir, file)
+		return
+	case strings.Count(file, "/") == 1 && (strings.HasSuffix(file, ".css") || strings.HasSuffix(file, ".svg") || strings.HasSuffix(file, ".png")):
+		serveUnder(c, appDir, file)
+		return
+	}
+	c.Data(http.StatusNotFound, "text/plain; charset=utf-8", []byte("404: no such app file\n"))
+}
+
+// serveWorker serves the app's service worker with its version filled in:
+// a digest of the app's files (names, sizes, times), so that any change to
+// them makes a new worker, which caches the new files as one set. The
+// browser checks the worker on every start (no-cache), so a phone gets a
+// new version the first time it is online.
+func serveWorker(c *gin.Context, dir string) {
+	b, err := os.ReadFile(filepath.Join(dir, "app", "sw.js"))
+	if err != nil {
+		c.Data(http.StatusNotFound, "text/plain; charset=utf-8", []byte("404: no such app file\n"))
+		return
+	}
+	h := sha256.New()
+	for _, sub := range []string{"app", "src"} {
+		_ = filepath.WalkDir(filepath.Join(dir, sub), func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return nil
+			}
+			if info, err := d.Info(); err == nil {
+				fmt.Fprintf(h, "%s %d %d\n", p, info.Size(), info.ModTime().UnixNano())
+			}
+			return nil
+		})
+	}
+	version := hex.EncodeToString(h.Sum(nil))[:16]
+	b = bytes.Replace(b, []byte("__APP_VERSION__"), []byte(version), 1)
+	c.Header("Content-Security-Policy", consoleCSP(""))
+	c.Data(http.StatusOK, "text/javascript; charset=utf-8", b)
+}
+
+// appMissing names the first file the courier app needs that is not there, or "".
+func appMissing(dir string) string {
+	for _, f := range []string{"app/index.html", "app/sw.js", "src/courier/main.js"} {
+		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(f))); err != nil {
+			return f // inside the web folder: never the server's own paths
+		}
+	}
+	return ""
+}
+
+// consoleConfig is config.json of the console and of the courier app.
+func consoleConfig(cfg ConsoleConfig) consoleConfigJSON {
+	return consoleConfigJSON{TileURL: cfg.TileURL, TimeZone: cfg.TimeZone, Currency: cfg.Currency,
+		Language: cfg.Language, Company: cfg.Company, StaleAfterS: 300, Date: cfg.Date}
 }
 
 func (s *Server) serveConsole(c *gin.Context, cfg ConsoleConfig) {
@@ -73,8 +174,7 @@ func (s *Server) serveConsole(c *gin.Context, cfg ConsoleConfig) {
 	h.Set("Cache-Control", "no-cache")
 	switch {
 	case file == "/config.json":
-		c.JSON(http.StatusOK, consoleConfigJSON{TileURL: cfg.TileURL, TimeZone: cfg.TimeZone, Currency: cfg.Currency,
-			Language: cfg.Language, Company: cfg.Company, StaleAfterS: 300, Date: cfg.Date})
+		c.JSON(http.StatusOK, consoleConfig(cfg))
 		return
 	case file == "/" || file == "/index.html":
 		if missing := consoleMissing(cfg.Dir); missing != "" {

@@ -955,6 +955,16 @@ func TestCourierShiftForTheNextDay(t *testing.T) {
 		}
 		// The stops are worked and the shift ends: the day still shows it.
 		e.at(day.Add(7 * time.Hour))
+		first := f.orders["courier1"][0]
+		e.applied("courier1", "arrive", first, nil)
+		// The arrival is a line of the order's history (kind arrived), as the spec says.
+		var h struct {
+			Items []struct{ Kind string }
+		}
+		e.decode(e.must(e.do("GET", "/api/v1/orders/"+itoa(first)+"/history", "dispatcher", nil), 200), &h)
+		if !slices.ContainsFunc(h.Items, func(it struct{ Kind string }) bool { return it.Kind == "arrived" }) {
+			t.Errorf("the arrival is not in the history: %+v", h.Items)
+		}
 		for _, id := range f.orders["courier1"] {
 			e.applied("courier1", "deliver", id, map[string]any{"collected": map[string]any{"amount": 249900, "method": "cash"}})
 		}

@@ -34,6 +34,52 @@ func BenchmarkEvaluate(b *testing.B) {
 	}
 }
 
+// BenchmarkEvaluateIntraRoute measures one evaluation of a move inside a
+// route (relocate, or-opt, swap, 2-opt) with time windows, on routes of
+// about 50 jobs: the moved string's neighbours in the route and the
+// reversed part of a 2-opt are middle segments of the route.
+func BenchmarkEvaluateIntraRoute(b *testing.B) {
+	for _, asym := range []bool{false, true} {
+		name := "symmetric"
+		if asym {
+			name = "asymmetric"
+		}
+		b.Run(name, func(b *testing.B) {
+			p := RandomProblem(200, 4, 1, true)
+			if asym {
+				for i := range p.Durations {
+					for j := i + 1; j < len(p.Durations); j++ {
+						p.Durations[i][j]++
+						p.Distances[i][j] += 3
+					}
+				}
+			}
+			in := compile(p, 20)
+			rng := rand.New(rand.NewPCG(1, 1))
+			s, _ := randomState(b, in, rng, false)
+			s.noPrune = true
+			var pairs [][2]int32
+			for _, r := range s.routes {
+				for i := 1; i < r.last(); i++ {
+					for j := 1; j < r.last(); j++ {
+						if j < i-1 || j > i+1 {
+							pairs = append(pairs, [2]int32{r.nodes[i], r.nodes[j]})
+						}
+					}
+				}
+			}
+			ops := []nodeOp{exchange{1, 0, false}, exchange{2, 0, false}, exchange{1, 1, false}, twoOpt{}}
+			b.ResetTimer()
+			var sink int64
+			for i := 0; i < b.N; i++ {
+				pr := pairs[i%len(pairs)]
+				sink += ops[i%len(ops)].evaluate(s, pr[0], pr[1])
+			}
+			_ = sink
+		})
+	}
+}
+
 // BenchmarkLocalSearch measures one full local search from a random
 // solution of a 200-job instance.
 func BenchmarkLocalSearch(b *testing.B) {

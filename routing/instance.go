@@ -37,6 +37,7 @@ type inst struct {
 	nodeE   []int64 // search time window of each node
 	nodeL   []int64
 	nodeSrv []int64
+	segs    []twSeg // time segment of each node alone (nodeSeg)
 	demand  []int64 // n*D
 	prize   []int64 // cost of leaving a job unassigned
 	weight  []int64 // 1+priority for required jobs, 0 for optional ones
@@ -76,6 +77,7 @@ type matrices struct {
 	n               int
 	cost, dur, dist []int64
 	cost32          []int32 // cost again, when it fits, for the hot paths
+	costT           []int32 // cost32 transposed (cost32 itself when symmetric), or nil
 	distIsCost      bool    // dist is cost (the same slice)
 	symmetric       bool    // cost and duration are symmetric
 }
@@ -87,6 +89,15 @@ func (m *matrices) c(i, j int32) int64 {
 	return m.cost[int(i)*m.n+int(j)]
 }
 func (m *matrices) t(i, j int32) int64 { return m.dur[int(i)*m.n+int(j)] }
+
+// cTo is c(i, j) read from the transposed copy: for many i and one j (the
+// cost of reaching j from every position of a route) it reads one row.
+func (m *matrices) cTo(i, j int32) int64 {
+	if m.costT != nil {
+		return int64(m.costT[int(j)*m.n+int(i)])
+	}
+	return m.c(i, j)
+}
 func (m *matrices) d(i, j int32) int64 { return m.dist[int(i)*m.n+int(j)] }
 
 // compileMatrices builds the flat matrices of profile k of p. flat caches
@@ -129,12 +140,29 @@ func compileMatrices(p *Problem, k, nLoc int, flat map[*[]int64][]int64) *matric
 		m.dist = ext(pr.Distances)
 	}
 	m.symmetric = true
-	for i := 0; i < n0 && m.symmetric; i++ {
+	costSym := true
+	for i := 0; i < n0 && costSym; i++ {
 		for j := 0; j < i; j++ {
 			a, b := i*nLoc+j, j*nLoc+i
-			if m.cost[a] != m.cost[b] || m.dur[a] != m.dur[b] {
-				m.symmetric = false
+			if m.cost[a] != m.cost[b] {
+				costSym = false
 				break
+			}
+			if m.dur[a] != m.dur[b] {
+				m.symmetric = false
+			}
+		}
+	}
+	m.symmetric = m.symmetric && costSym
+	switch {
+	case m.cost32 == nil:
+	case costSym:
+		m.costT = m.cost32
+	default:
+		m.costT = make([]int32, len(m.cost32))
+		for i := 0; i < nLoc; i++ {
+			for j := 0; j < nLoc; j++ {
+				m.costT[j*nLoc+i] = m.cost32[i*nLoc+j]
 			}
 		}
 	}
@@ -287,6 +315,10 @@ func compile(p *Problem, granular int) *inst {
 
 	in.compileCompat()
 	in.pickWindows()
+	in.segs = make([]twSeg, nn)
+	for i := range in.segs {
+		in.segs[i] = twSeg{dur: in.nodeSrv[i], e: in.nodeE[i], l: in.nodeL[i]}
+	}
 	in.compileFeasibility()
 	in.compileTypes()
 	in.compileNeighbors(granular)
@@ -349,9 +381,7 @@ func (in *inst) pickWindows() {
 	}
 }
 
-func nodeSeg(in *inst, node int32) twSeg {
-	return twSeg{dur: in.nodeSrv[node], e: in.nodeE[node], l: in.nodeL[node]}
-}
+func nodeSeg(in *inst, node int32) twSeg { return in.segs[node] }
 
 // aloneReason reports why job j cannot be the only free job of vehicle v
 // (after its fixed jobs), or "" if it can.

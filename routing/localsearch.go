@@ -39,6 +39,9 @@ func (s *search) run() {
 			}
 			lastTest := s.lastTested[u]
 			s.lastTested[u] = s.step
+			if s.nodeRoute[u] >= 0 && !s.may(int(s.nodeRoute[u])) {
+				continue
+			}
 			if s.nodeRoute[u] < 0 {
 				if !s.noGrow && s.tryInsert(u) {
 					improved = true
@@ -46,7 +49,7 @@ func (s *search) run() {
 				continue
 			}
 			for _, v := range s.nbr[u] {
-				if s.nodeRoute[v] < 0 || s.nodeRoute[u] < 0 {
+				if s.nodeRoute[v] < 0 || s.nodeRoute[u] < 0 || !s.may(int(s.nodeRoute[v])) {
 					continue
 				}
 				ru, rv := s.routes[s.nodeRoute[u]], s.routes[s.nodeRoute[v]]
@@ -97,6 +100,9 @@ func (s *search) run() {
 				s.swapTested[a] = s.step
 				for _, b := range routeOrder[x+1:] {
 					r2 := s.routes[b]
+					if !s.may(a) || !s.may(b) {
+						continue
+					}
 					if r1.empty() || r2.empty() || max(r1.modified, r2.modified) <= last {
 						continue
 					}

@@ -37,14 +37,40 @@ func (s *search) singleUpdate(u int32) {
 }
 
 // insertDelta is the change of penalised cost when unassigned job u goes
-// after position p of r.
+// after position p of r. It is O(1): the travel cost and distance by three
+// matrix reads, the load from the route's total, the time windows by
+// merging the forward segment up to p, u, and the backward segment from
+// p+1 (the same figures planCost computes for insertPlan's plan).
 func (s *search) insertDelta(u int32, r *route, p int) int64 {
-	s.insertPlan(u, r, p)
-	c := s.planCost(&s.planA)
+	c := s.insertedCost(u, r, p)
 	if c >= infCost {
 		return infCost
 	}
 	return c - r.penalized - s.in.prize[u]
+}
+
+// insertedCost is the penalised cost of r with job u inserted after
+// position p.
+func (s *search) insertedCost(u int32, r *route, p int) int64 {
+	in := s.in
+	m := r.m
+	L := r.last()
+	a, b, lu := r.locs[p], r.locs[p+1], in.nodeLoc[u]
+	cost := r.cumCost[L] + m.c(a, lu) + m.c(lu, b) - m.c(a, b)
+	dist := cost
+	if !m.distIsCost {
+		dist = r.cumDist[L] + m.d(a, lu) + m.d(lu, b) - m.d(a, b)
+	}
+	D := in.D
+	load := s.loadBuf
+	for d := 0; d < D; d++ {
+		load[d] = r.cumLoad[L*D+d] + in.demand[int(u)*D+d]
+	}
+	var tw twSeg
+	if in.hasTime {
+		tw = merge(merge(r.fwd[p], m.t(a, lu), nodeSeg(in, u)), m.t(lu, b), r.bwd[p+1])
+	}
+	return s.routeCost(r.v, cost, load, tw, dist, r.jobs()+1)
 }
 
 // tryInsert inserts unassigned job u at its best position next to its
@@ -126,11 +152,69 @@ func (s *search) cheapestInsertion(u int32, keep func(*route) bool) (*route, int
 		if !s.in.compatible(u, r.v) || keep != nil && !keep(r) {
 			continue
 		}
+		if s.strict && !r.empty() {
+			if p, d := s.strictInsertion(u, r, best); p >= 0 {
+				best, br, bp = d, r, p
+			}
+			continue
+		}
 		for p := r.fixedLen; p < r.last(); p++ {
+			if s.blink > 0 && s.rng.Float64() < s.blink {
+				continue
+			}
 			if d := s.insertDelta(u, r, p); d < best {
 				best, br, bp = d, r, p
 			}
 		}
 	}
 	return br, bp
+}
+
+// strictInsertion returns the feasible position of r after which job u
+// costs least, if that costs less than bound, and its insertDelta; -1 if
+// none (strict search, r not empty, hence feasible). Travel first (the
+// edge replaced is the route's own cached cost, the edges to u read one
+// row of each matrix), then the capacity, time windows and limits of the
+// positions that would win. Each position is skipped with probability
+// s.blink.
+func (s *search) strictInsertion(u int32, r *route, bound int64) (int, int64) {
+	in := s.in
+	vd := &in.veh[r.v]
+	L := r.last()
+	if r.penalized >= infCost || vd.maxStops > 0 && r.jobs()+1 > vd.maxStops {
+		return -1, 0
+	}
+	D := in.D
+	for d := 0; d < D; d++ {
+		if r.cumLoad[L*D+d]+in.demand[int(u)*D+d] > vd.cap[d] {
+			return -1, 0
+		}
+	}
+	m := r.m
+	lu := in.nodeLoc[u]
+	prize := in.prize[u]
+	su := nodeSeg(in, u)
+	bp := -1
+	bound += prize // compare travel deltas
+	for p := r.fixedLen; p < L; p++ {
+		a, b := r.locs[p], r.locs[p+1]
+		dc := m.cTo(a, lu) + m.c(lu, b) - (r.cumCost[p+1] - r.cumCost[p])
+		if dc >= bound {
+			continue
+		}
+		if in.hasTime {
+			tw := merge(merge(r.fwd[p], m.t(a, lu), su), m.t(lu, b), r.bwd[p+1])
+			if tw.tw > 0 || tw.dur > vd.maxDur {
+				continue
+			}
+		}
+		if in.hasDistLimit && r.cumDist[L]+m.d(a, lu)+m.d(lu, b)-m.d(a, b) > vd.maxDist {
+			continue
+		}
+		if s.blink > 0 && s.rng.Float64() < s.blink {
+			continue
+		}
+		bound, bp = dc, p
+	}
+	return bp, bound - prize
 }

@@ -48,7 +48,7 @@ func (s *search) tryRouteSwaps() bool {
 	in := s.in
 	improved := false
 	for _, r1 := range s.routes {
-		if r1.empty() || r1.fixedLen > 0 {
+		if r1.empty() || r1.fixedLen > 0 || !s.may(r1.v) {
 			continue
 		}
 		last := s.routeSwapTested[r1.v]
@@ -59,7 +59,7 @@ func (s *search) tryRouteSwaps() bool {
 				break
 			}
 			t2 := in.vehType[r2.v]
-			if t2 == t1 || r2.fixedLen > 0 || max(r1.modified, r2.modified) <= last {
+			if t2 == t1 || r2.fixedLen > 0 || !s.may(r2.v) || max(r1.modified, r2.modified) <= last {
 				continue
 			}
 			if r2.empty() {

@@ -39,21 +39,65 @@ type swapStarCache struct {
 }
 
 // bestInsert fills t with the best positions to insert node x into r
-// (after a position >= r.fixedLen).
+// (after a position >= r.fixedLen): travel cost, plus, with time windows,
+// the change of r's time-warp penalty, each in O(1) from the route's
+// forward and backward segments (Vidal 2022 counts the travel cost only;
+// with windows the cheapest places by travel are mostly too late or too
+// early, and the exact evaluation of the chosen pair would reject them).
 func (s *search) bestInsert(t *top3, x int32, r *route) {
 	m := r.m
 	t.reset()
 	lx := s.in.nodeLoc[x]
+	if !s.in.hasTime {
+		for p := r.fixedLen; p < r.last(); p++ {
+			a, b := r.locs[p], r.locs[p+1]
+			t.add(m.cTo(a, lx)+m.c(lx, b)-(r.cumCost[p+1]-r.cumCost[p]), p)
+		}
+		return
+	}
+	sx := nodeSeg(s.in, x)
+	w0 := s.warpOf(r, r.fwd[r.last()])
 	for p := r.fixedLen; p < r.last(); p++ {
 		a, b := r.locs[p], r.locs[p+1]
-		t.add(m.c(a, lx)+m.c(lx, b)-m.c(a, b), p)
+		c := m.cTo(a, lx) + m.c(lx, b) - (r.cumCost[p+1] - r.cumCost[p])
+		if c >= t[2].cost {
+			continue // the penalty change of an insertion is not negative
+		}
+		seg := merge(merge(r.fwd[p], m.t(a, lx), sx), m.t(lx, b), r.bwd[p+1])
+		t.add(c+s.warpCost(s.warpOf(r, seg)-w0), p)
 	}
+}
+
+// warpOf is the time warp of a whole route of r's vehicle with segment
+// seg: the warp at the visits plus the excess over the maximum duration.
+func (s *search) warpOf(r *route, seg twSeg) int64 {
+	return seg.tw + max(seg.dur-s.in.veh[r.v].maxDur, 0)
+}
+
+// warpCost is the penalty of w units of time warp (negative when w is),
+// infCost for any in a strict search.
+func (s *search) warpCost(w int64) int64 {
+	if w == 0 {
+		return 0
+	}
+	if s.strict {
+		if w > 0 {
+			return infCost / 4
+		}
+		return 0
+	}
+	return int64(s.pen.tw * float64(w))
 }
 
 func (s *search) removalDelta(r *route, p int) int64 {
 	m := r.m
 	a, x, b := r.locs[p-1], r.locs[p], r.locs[p+1]
-	return m.c(a, b) - m.c(a, x) - m.c(x, b)
+	d := m.c(a, b) - m.c(a, x) - m.c(x, b)
+	if s.in.hasTime {
+		seg := merge(r.fwd[p-1], m.t(a, b), r.bwd[p+1])
+		d += s.warpCost(s.warpOf(r, seg) - s.warpOf(r, r.fwd[r.last()]))
+	}
+	return d
 }
 
 // loadPenaltyDelta approximates the penalty change of r when job out
@@ -84,6 +128,11 @@ func (s *search) cheapestWithout(t *top3, x int32, r *route, q int) (int64, int)
 	a, b := r.locs[q-1], r.locs[q+1]
 	lx := s.in.nodeLoc[x]
 	best, pos := m.c(a, lx)+m.c(lx, b)-m.c(a, b), q-1
+	if s.in.hasTime {
+		seg := merge(merge(r.fwd[q-1], m.t(a, lx), nodeSeg(s.in, x)), m.t(lx, b), r.bwd[q+1])
+		without := merge(r.fwd[q-1], m.t(a, b), r.bwd[q+1])
+		best += s.warpCost(s.warpOf(r, seg) - s.warpOf(r, without))
+	}
 	for k := range t {
 		if t[k].pos >= 0 && t[k].pos != q-1 && t[k].pos != q && t[k].cost < best {
 			best, pos = t[k].cost, t[k].pos

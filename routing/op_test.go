@@ -3,6 +3,7 @@ package routing
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -88,6 +89,38 @@ func checkAllMoves(t testing.TB, in *inst, seed uint64) (applied, cross int) {
 				cross++
 			}
 			s.load(ind)
+		}
+	}
+	// Every insertion of an unassigned job: insertDelta (O(1)) against the
+	// plan of the same insertion and the cost recomputed after applying it.
+	for u := int32(0); int(u) < in.n; u++ {
+		if !in.active[u] || s.nodeRoute[u] >= 0 {
+			continue
+		}
+		for _, r := range s.routes {
+			if !in.compatible(u, r.v) {
+				continue
+			}
+			for p := r.fixedLen; p < r.last(); p++ {
+				d := s.insertDelta(u, r, p)
+				s.insertPlan(u, r, p)
+				pc := s.planCost(&s.planA)
+				if d >= infCost || pc >= infCost {
+					if d < infCost || pc < infCost {
+						t.Fatalf("insert %d after %d of route %d: insertDelta %d, plan cost %d", u, p, r.v, d, pc)
+					}
+					continue
+				}
+				if want := pc - r.penalized - in.prize[u]; d != want {
+					t.Fatalf("insert %d after %d of route %d: insertDelta %d, plan %d", u, p, r.v, d, want)
+				}
+				s.commit(false)
+				if after := scratchCost(s); after-base != d {
+					t.Fatalf("insert %d after %d of route %d: insertDelta %d, recomputed %d", u, p, r.v, d, after-base)
+				}
+				applied++
+				s.load(ind)
+			}
 		}
 	}
 	// Insertion and removal.
@@ -219,6 +252,52 @@ func TestOperatorsWithFixedAndSkills(t *testing.T) {
 	}
 }
 
+// TestStrictInsertion checks that the pruned strict insertion finds the
+// cheapest feasible position that insertDelta finds by trying them all.
+func TestStrictInsertion(t *testing.T) {
+	found, none := 0, 0
+	for seed := uint64(1); seed <= 40; seed++ {
+		p := tinyProblem(seed, 14, 3, seed%2 == 0, seed%3 == 0)
+		if seed%5 == 0 {
+			p = withProfiles(p, seed, profileOpts{k: 2, asym: seed%2 == 1})
+		}
+		mustValid(t, p)
+		in := compile(p, 5)
+		rng := rand.New(rand.NewPCG(seed, 7))
+		s, _ := randomState(t, in, rng, true)
+		s.strict = true
+		s.setPenalties(s.pen)
+		for u := int32(0); int(u) < in.n; u++ {
+			if !in.active[u] || s.nodeRoute[u] >= 0 {
+				continue
+			}
+			for _, r := range s.routes {
+				if r.empty() || !in.compatible(u, r.v) {
+					continue
+				}
+				want := infCost
+				for q := r.fixedLen; q < r.last(); q++ {
+					want = min(want, s.insertDelta(u, r, q))
+				}
+				q, d := s.strictInsertion(u, r, infCost)
+				switch {
+				case want >= infCost && q >= 0:
+					t.Fatalf("seed %d: job %d into route %d: position %d found, none is feasible", seed, u, r.v, q)
+				case want >= infCost:
+					none++
+				case q < 0 || d != want || s.insertDelta(u, r, q) != d:
+					t.Fatalf("seed %d: job %d into route %d: position %d delta %d, want delta %d", seed, u, r.v, q, d, want)
+				default:
+					found++
+				}
+			}
+		}
+	}
+	if found == 0 || none == 0 {
+		t.Fatalf("%d feasible and %d infeasible cases: the test covers too little", found, none)
+	}
+}
+
 // TestRelocateTiny checks one relocate by hand on a line.
 func TestRelocateTiny(t *testing.T) {
 	// Locations on a line: depot 0 at x=0, jobs at x=1,2,3 (locations 1..3).
@@ -272,4 +351,46 @@ func FuzzOperators(f *testing.F) {
 		in := compile(p, 4)
 		checkAllMoves(t, in, seed)
 	})
+}
+
+// TestSegmentTables compares the tabled time segments of middle and
+// reversed pieces with segments merged visit by visit, on a short route
+// (tables) and a long one (merged on the fly), before and after a change.
+func TestSegmentTables(t *testing.T) {
+	for _, n := range []int{30, maxTableLen + 20} {
+		p := RandomProblem(n, 1, 3, true)
+		for i := range p.Durations { // asymmetric travel times
+			for j := i + 1; j < len(p.Durations); j++ {
+				p.Durations[i][j] += int64(j % 7)
+			}
+		}
+		in := compile(p, 5)
+		rng := rand.New(rand.NewPCG(uint64(n), 1))
+		s, _ := randomState(t, in, rng, false)
+		r := s.routes[0]
+		for change := 0; change < 2; change++ {
+			if r.jobs() < 4 {
+				t.Fatalf("route of %d jobs", r.jobs())
+			}
+			for a := 1; a < r.last(); a++ {
+				fwd, rev := nodeSeg(in, r.nodes[a]), nodeSeg(in, r.nodes[a])
+				for b := a; b < r.last(); b++ {
+					if b > a {
+						fwd = merge(fwd, r.m.t(r.locs[b-1], r.locs[b]), nodeSeg(in, r.nodes[b]))
+						rev = merge(nodeSeg(in, r.nodes[b]), r.m.t(r.locs[b], r.locs[b-1]), rev)
+					}
+					if got := r.between(in, a, b); got != fwd {
+						t.Fatalf("n %d, change %d: between(%d, %d) = %v, want %v", n, change, a, b, got, fwd)
+					}
+					if got := r.reversed(in, a, b); got != rev {
+						t.Fatalf("n %d, change %d: reversed(%d, %d) = %v, want %v", n, change, a, b, got, rev)
+					}
+				}
+			}
+			// Reverse a middle part of the route: every row is stale.
+			slices.Reverse(r.nodes[2 : r.last()-1])
+			s.step++
+			s.update(r)
+		}
+	}
 }

@@ -13,6 +13,12 @@ package routing
 //	bwd[p]       time segment of positions p..len-1
 //	bwdJ[p]      time segment of positions p..len-2 (without the end depot)
 //
+//	revCost[p]   travel cost of positions p, p-1, ..., 0 visited backwards
+//	             (revDist likewise; only with an asymmetric profile)
+//	between(a, b)  time segment of positions a..b, and reversed(a, b) of b, b-1, ..., a:
+//	             rows of two n x n tables filled on first use after each
+//	             change (routes up to maxTableLen positions)
+//
 // All of them use the vehicle's own travel profile (prof, m). When the
 // problem has several profiles, alt[q] holds cumCost, cumDist and bwdJ
 // under every other profile q, so that a string of this route moved to a
@@ -33,6 +39,15 @@ type route struct {
 	fwd     []twSeg
 	bwd     []twSeg
 	bwdJ    []twSeg
+
+	revCost []int64
+	revDist []int64
+
+	// Segment tables: row a of btw (positions a..b) and rtw (b back to a)
+	// is valid when btwRow[a] (rtwRow[a]) equals ver.
+	ver            int
+	btw, rtw       []twSeg
+	btwRow, rtwRow []int
 
 	penalized int64 // penalised cost under the search's current penalties
 	penalty   int64 // the part of penalized above travel and fixed cost
@@ -190,6 +205,24 @@ func (s *search) update(r *route) {
 			copy(r.cumLoad[p*D:p*D+D], r.cumLoad[(p-1)*D:p*D])
 		}
 	}
+	if !m.symmetric {
+		r.revCost = grow(r.revCost, n)
+		r.revCost[0] = 0
+		if trackDist {
+			r.revDist = grow(r.revDist, n)
+			r.revDist[0] = 0
+		} else {
+			r.revDist = r.revCost
+		}
+		for p := 1; p < n; p++ {
+			a, b := r.locs[p], r.locs[p-1]
+			r.revCost[p] = r.revCost[p-1] + m.c(a, b)
+			if trackDist {
+				r.revDist[p] = r.revDist[p-1] + m.d(a, b)
+			}
+		}
+	}
+	r.ver++
 	if in.hasTime {
 		r.fwd = growSeg(r.fwd, n)
 		r.bwd = growSeg(r.bwd, n)
@@ -305,6 +338,75 @@ func sectorsOverlap(a, b *route, tol int32) bool {
 	}
 	as, ae := (a.secStart-tol)&0xffff, (a.secEnd+tol)&0xffff
 	return angleIn(b.secStart, as, ae) || angleIn(b.secEnd, as, ae) || angleIn(as, b.secStart, b.secEnd)
+}
+
+// maxTableLen bounds the routes (in positions) that keep segment tables
+// (two n x n tables of 32-byte segments: 1 MB at 128); longer ones merge
+// their middle segments visit by visit.
+const maxTableLen = 128
+
+// between returns the time segment of positions a..b (0 < a <= b < last)
+// of r under its own profile: O(1) from row a of the table, filled in
+// O(len) on its first use since r changed.
+func (r *route) between(in *inst, a, b int) twSeg {
+	n := len(r.nodes)
+	if n > maxTableLen {
+		seg := nodeSeg(in, r.nodes[a])
+		for k := a + 1; k <= b; k++ {
+			seg = merge(seg, r.m.t(r.locs[k-1], r.locs[k]), nodeSeg(in, r.nodes[k]))
+		}
+		return seg
+	}
+	if len(r.btwRow) < n {
+		r.btwRow = make([]int, maxTableLen)
+		r.btw = make([]twSeg, 0, n*n)
+	}
+	if r.btwRow[a] != r.ver || len(r.btw) < n*n {
+		if cap(r.btw) < n*n {
+			r.btw = make([]twSeg, n*n, n*n+n*n/2)
+			clear(r.btwRow)
+		}
+		r.btw = r.btw[:n*n]
+		row := r.btw[a*n : a*n+n]
+		row[a] = nodeSeg(in, r.nodes[a])
+		for k := a + 1; k < n; k++ {
+			row[k] = merge(row[k-1], r.m.t(r.locs[k-1], r.locs[k]), nodeSeg(in, r.nodes[k]))
+		}
+		r.btwRow[a] = r.ver
+	}
+	return r.btw[a*n+b]
+}
+
+// reversed returns the time segment of positions b, b-1, ..., a of r under
+// its own profile, from row a of the reversed table (filled like between's).
+func (r *route) reversed(in *inst, a, b int) twSeg {
+	n := len(r.nodes)
+	if n > maxTableLen {
+		seg := nodeSeg(in, r.nodes[b])
+		for k := b - 1; k >= a; k-- {
+			seg = merge(seg, r.m.t(r.locs[k+1], r.locs[k]), nodeSeg(in, r.nodes[k]))
+		}
+		return seg
+	}
+	if len(r.rtwRow) < n {
+		r.rtwRow = make([]int, maxTableLen)
+		r.rtw = make([]twSeg, 0, n*n)
+	}
+	if r.rtwRow[a] != r.ver || len(r.rtw) < n*n {
+		if cap(r.rtw) < n*n {
+			r.rtw = make([]twSeg, n*n, n*n+n*n/2)
+			clear(r.rtwRow)
+		}
+		r.rtw = r.rtw[:n*n]
+		row := r.rtw[a*n : a*n+n]
+		row[a] = nodeSeg(in, r.nodes[a])
+		for k := a + 1; k < n; k++ {
+			// b = k visited first, then the reversed a..k-1
+			row[k] = merge(nodeSeg(in, r.nodes[k]), r.m.t(r.locs[k], r.locs[k-1]), row[k-1])
+		}
+		r.rtwRow[a] = r.ver
+	}
+	return r.rtw[a*n+b]
 }
 
 func grow(s []int64, n int) []int64 {

@@ -32,9 +32,11 @@ type search struct {
 	useSwapStar  bool
 	deadline     time.Time // stop early (still a valid solution) after this
 	strict       bool
-	noPrune      bool // tests: evaluate every move exactly
-	noGrow       bool // do not insert unassigned jobs or open empty routes
-	incremental  bool // run re-tests only pairs whose routes changed since the last run      // every constraint hard: violating plans cost infCost
+	noPrune      bool    // tests: evaluate every move exactly
+	noGrow       bool    // do not insert unassigned jobs or open empty routes
+	blink        float64 // cheapestInsertion skips each position with this probability (SISR's blinks)
+	allowed      []bool  // when set, the vehicles whose routes the search may change (a part of a decomposed search)
+	incremental  bool    // run re-tests only pairs whose routes changed since the last run      // every constraint hard: violating plans cost infCost
 	star         swapStarCache
 	single       route // scratch route holding one unassigned job, no depots
 }
@@ -116,6 +118,10 @@ func (s *search) segment(pc *piece, ro *route) twSeg {
 			case pc.b == r.last()-1:
 				return r.bwdJ[pc.a]
 			}
+			if pc.a == pc.b {
+				return nodeSeg(in, r.nodes[pc.a])
+			}
+			return r.between(in, pc.a, pc.b)
 		} else if pc.b == r.last()-1 && pc.a >= 1 {
 			return r.alt[ro.prof].bwdJ[pc.a]
 		}
@@ -124,6 +130,12 @@ func (s *search) segment(pc *piece, ro *route) twSeg {
 			seg = merge(seg, m.t(r.locs[k-1], r.locs[k]), nodeSeg(in, r.nodes[k]))
 		}
 		return seg
+	}
+	if pc.a == pc.b {
+		return nodeSeg(in, r.nodes[pc.a])
+	}
+	if r.m == m && !r.scratch {
+		return r.reversed(in, pc.a, pc.b)
 	}
 	seg := nodeSeg(in, r.nodes[pc.b])
 	for k := pc.b - 1; k >= pc.a; k-- {
@@ -170,6 +182,11 @@ func (s *search) planCost(pl *plan) int64 {
 			cost += cc[pc.b] - cc[pc.a]
 			if trackDist {
 				dist += cd[pc.b] - cd[pc.a]
+			}
+		} else if r.m == m && !r.scratch {
+			cost += r.revCost[pc.b] - r.revCost[pc.a]
+			if trackDist {
+				dist += r.revDist[pc.b] - r.revDist[pc.a]
 			}
 		} else {
 			for q := pc.b; q > pc.a; q-- {
@@ -238,6 +255,8 @@ func (s *search) planTravel(pl *plan) int64 {
 				cc = r.alt[ro.prof].cumCost
 			}
 			cost += cc[pc.b] - cc[pc.a]
+		} else if r.m == m && !r.scratch {
+			cost += r.revCost[pc.b] - r.revCost[pc.a]
 		} else {
 			for q := pc.b; q > pc.a; q-- {
 				cost += m.c(r.locs[q], r.locs[q-1])
@@ -368,7 +387,7 @@ func (s *search) tailCompatible(r *route, a, b, v int) bool {
 
 // emptyRoute returns an empty route of vehicle type t, or nil.
 func (s *search) emptyRoute(t int) *route {
-	if k := s.emptyOf[t]; k >= 0 && s.routes[k].empty() && s.routes[k].fixedLen == 0 {
+	if k := s.emptyOf[t]; k >= 0 && s.routes[k].empty() && s.routes[k].fixedLen == 0 && s.may(k) {
 		return s.routes[k]
 	}
 	if s.emptyOf[t] == -1-s.step {
@@ -376,13 +395,16 @@ func (s *search) emptyRoute(t int) *route {
 	}
 	s.emptyOf[t] = -1 - s.step
 	for _, r := range s.routes {
-		if r.empty() && r.fixedLen == 0 && s.in.vehType[r.v] == t {
+		if r.empty() && r.fixedLen == 0 && s.in.vehType[r.v] == t && s.may(r.v) {
 			s.emptyOf[t] = r.v
 			return r
 		}
 	}
 	return nil
 }
+
+// may reports whether the search may change vehicle v's route.
+func (s *search) may(v int) bool { return s.allowed == nil || s.allowed[v] }
 
 // routeOf returns the route of node x, or nil if x is unassigned.
 func (s *search) routeOf(x int32) *route {

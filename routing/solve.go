@@ -106,27 +106,26 @@ func solve(ctx context.Context, p *Problem, opt Options, start, deadline time.Ti
 		report(best, 0)
 		if restricted(in, best) {
 			// Keep this fleet: improve the travel cost by ruin and
-			// recreate, one independent search per thread.
-			res := make([]*individual, threads)
-			var wg sync.WaitGroup
-			for t := 0; t < threads; t++ {
-				wg.Add(1)
-				go func(t int) {
-					defer wg.Done()
-					rng := rand.New(rand.NewPCG(splitmix(uint64(opt.Seed)+uint64(t)*0x9e3779b97f4a7c15), 5))
-					res[t] = improveFixedFleet(ctx, in, best, rng, time.Now(), deadline, 200*opt.MaxIterations, report)
-				}(t)
-			}
-			wg.Wait()
-			final := best
-			for _, r := range res {
-				if r.feasible && r.cost() < final.cost() {
-					final = r
-				}
+			// recreate, one search per thread.
+			final := parallelRuinRecreate(ctx, in, best, threadRNGs(opt, threads, 5), time.Now(), deadline, 200*opt.MaxIterations, false, report)
+			if !final.feasible || final.cost() >= best.cost() {
+				final = best
 			}
 			return buildSolution(in, final), nil
 		}
 		seeds = append(seeds, best)
+	}
+
+	if c != nil && largeWithWindows(in, c) {
+		// Ruin and recreate from the best feasible seed, one search per
+		// thread.
+		for _, sd := range seeds {
+			if sd.feasible && better(sd, c) {
+				c = sd
+			}
+		}
+		final := parallelRuinRecreate(ctx, in, c, threadRNGs(opt, threads, 7), start, deadline, 200*opt.MaxIterations, true, report)
+		return buildSolution(in, final), nil
 	}
 
 	results := make([]*individual, threads)
@@ -185,6 +184,36 @@ func fixedCostsDominate(in *inst, c *individual) bool {
 		}
 	}
 	return true
+}
+
+// threadRNGs returns the random source of each thread's search.
+func threadRNGs(opt Options, threads int, stream uint64) []*rand.Rand {
+	rngs := make([]*rand.Rand, threads)
+	for t := range rngs {
+		rngs[t] = rand.New(rand.NewPCG(splitmix(uint64(opt.Seed)+uint64(t)*0x9e3779b97f4a7c15), stream))
+	}
+	return rngs
+}
+
+// lnsJobs is the number of jobs from which problems with time windows
+// are solved by ruin and recreate rather than by the genetic search.
+const lnsJobs = 300
+
+// largeWithWindows reports whether the problem has time windows and at
+// least lnsJobs jobs to route, and c is a feasible start (it may leave
+// jobs out: ruin and recreate tries them again and again): then ruin and
+// recreate (lns.go) is the search.
+func largeWithWindows(in *inst, c *individual) bool {
+	if !in.hasTime || !c.feasible {
+		return false
+	}
+	k := 0
+	for j := 0; j < in.n; j++ {
+		if in.active[j] {
+			k++
+		}
+	}
+	return k >= lnsJobs
 }
 
 // restricted reports whether ind serves every job it can (so its fleet

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"reflect"
 	"testing"
 	"time"
@@ -230,4 +231,95 @@ func TestRouteMinimisation(t *testing.T) {
 		t.Fatal("route minimisation is not deterministic for an iteration limit")
 	}
 	t.Logf("construction %d routes, solution %d routes, travel %d", c.nRoutes, sol.Summary.Vehicles, sol.Summary.Travel)
+}
+
+// TestRuinRecreateLarge solves a problem with time windows and enough jobs
+// for ruin and recreate: every job served, the solution feasible, and
+// cheaper than the construction it starts from.
+func TestRuinRecreateLarge(t *testing.T) {
+	p := RandomProblem(lnsJobs, 20, 5, true)
+	in := compile(p, defaultParams().granular)
+	c := construct(in)
+	if !largeWithWindows(in, c) {
+		t.Fatal("the problem does not take the ruin and recreate path")
+	}
+	sol := solveOK(t, p, Options{MaxIterations: 2, Seed: 3, Threads: 2})
+	if sol.Summary.Unassigned > 0 {
+		t.Fatalf("%d jobs unassigned", sol.Summary.Unassigned)
+	}
+	if int64(sol.Summary.Cost) >= c.cost() {
+		t.Fatalf("cost %d, not below the construction's %d", sol.Summary.Cost, c.cost())
+	}
+	// Two threads meeting at every epoch stay deterministic with an
+	// iteration limit.
+	if again := solveOK(t, p, Options{MaxIterations: 2, Seed: 3, Threads: 2}); !reflect.DeepEqual(sol, again) {
+		t.Fatalf("same seed, different solutions: %v vs %v", sol.Summary, again.Summary)
+	}
+}
+
+// TestRuinRecreateOverConstrained gives ruin and recreate more jobs than
+// the fleet can serve in their windows: the solution is feasible, and
+// serves more jobs than the construction.
+func TestRuinRecreateOverConstrained(t *testing.T) {
+	p := RandomProblem(lnsJobs, 20, 8, true)
+	for i := range p.Vehicles {
+		p.Vehicles[i].Capacity[0] = p.Vehicles[i].Capacity[0] * 3 / 5 // less than the total demand
+	}
+	in := compile(p, defaultParams().granular)
+	c := construct(in)
+	if !largeWithWindows(in, c) || countUnassigned(in, c) == 0 {
+		t.Fatalf("the problem does not take the ruin and recreate path with jobs left out (%d unassigned)", countUnassigned(in, c))
+	}
+	sol := solveOK(t, p, Options{MaxIterations: 3, Seed: 1})
+	t.Logf("%d unassigned, the construction left %d", sol.Summary.Unassigned, countUnassigned(in, c))
+	if sol.Summary.Unassigned >= countUnassigned(in, c) {
+		t.Fatalf("%d unassigned, the construction left %d", sol.Summary.Unassigned, countUnassigned(in, c))
+	}
+}
+
+// TestRuinRecreateFixedCosts: with a fixed cost per vehicle (not so large
+// that route minimisation takes over), ruin and recreate empties routes the
+// travel cost alone would keep.
+func TestRuinRecreateFixedCosts(t *testing.T) {
+	p := RandomProblem(lnsJobs, 40, 2, true)
+	for i := range p.Vehicles {
+		p.Vehicles[i].Capacity[0] *= 4 // the windows and shifts, not the capacity, bound the routes
+	}
+	free := solveOK(t, p, Options{MaxIterations: 3, Seed: 1})
+	for i := range p.Vehicles {
+		p.Vehicles[i].FixedCost = 3 * free.Summary.Travel / Cost(free.Summary.Vehicles)
+	}
+	in := compile(p, defaultParams().granular)
+	if c := construct(in); !largeWithWindows(in, c) || fixedCostsDominate(in, c) {
+		t.Fatal("the problem does not take the ruin and recreate path")
+	}
+	paid := solveOK(t, p, Options{MaxIterations: 3, Seed: 1})
+	t.Logf("routes: %d without fixed costs, %d with", free.Summary.Vehicles, paid.Summary.Vehicles)
+	if paid.Summary.Vehicles >= free.Summary.Vehicles {
+		t.Fatalf("%d routes with fixed costs, %d without", paid.Summary.Vehicles, free.Summary.Vehicles)
+	}
+}
+
+// TestPartition splits a solution's routes into groups of linked routes:
+// every vehicle in a group, the jobs shared out about evenly.
+func TestPartition(t *testing.T) {
+	p := RandomProblem(lnsJobs, 24, 4, true)
+	in := compile(p, defaultParams().granular)
+	c := construct(in)
+	for _, k := range []int{2, 3} {
+		pt := newPartition(in, rand.New(rand.NewPCG(uint64(k), 1)))
+		owner := pt.split(c, k)
+		jobs := make([]int, k)
+		for v, g := range owner {
+			if g < 0 || g >= k {
+				t.Fatalf("vehicle %d in group %d of %d", v, g, k)
+			}
+			jobs[g] += len(c.routes[v])
+		}
+		for g, n := range jobs {
+			if n < in.n/(2*k) {
+				t.Fatalf("%d groups: group %d has %d of %d jobs", k, g, n, in.n)
+			}
+		}
+	}
 }

@@ -6,7 +6,7 @@
 # takes minutes; later builds take seconds), then runs `bin/courierd --demo`
 # with the arguments given.
 #
-#   scripts/run.sh                      http://localhost:8080/console/
+#   scripts/run.sh                      http://localhost:8080/console/ (and the courier app at /app/)
 #   scripts/run.sh --addr :9090         any courierd flag
 #
 # Without npm the API still starts; /console/ then says how to install it.

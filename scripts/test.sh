@@ -28,11 +28,13 @@ if [[ ${CI:-} == true ]]; then
 	trap 'scripts/services.sh stop || true' EXIT
 fi
 
-# --- web console --------------------------------------------------------------
-# On a full run (no package arguments): the console's npm packages (scripts/web.sh,
-# npm ci), its unit tests (node --test web/test) and the end-to-end tests in
-# Debian's chromium driven by playwright-core (web/e2e) against a courierd built
-# from this checkout; screenshots go to test-artifacts/e2e/.
+# --- web console and courier app -----------------------------------------------
+# On a full run (no package arguments): the npm packages (scripts/web.sh,
+# npm ci), the unit tests of the console and the courier app (node --test
+# web/test) and their end-to-end tests in Debian's chromium driven by
+# playwright-core (web/e2e: console.test.mjs, app.test.mjs with a phone
+# profile) against a courierd built from this checkout; screenshots go to
+# test-artifacts/e2e/.
 web_status=0
 if (($# == 0)); then
 	if scripts/web.sh; then
@@ -47,10 +49,22 @@ if (($# == 0)); then
 fi
 # ------------------------------------------------------------------------------
 
+# --- container image ------------------------------------------------------------
+# On a full run: no container engine runs here, so scripts/docker-check.sh
+# runs the Dockerfile's build steps and the image's command on the host and
+# checks the healthcheck, console, fonts and compose settings.
+docker_status=0
+if (($# == 0)); then
+	echo "test.sh: container image steps on the host (scripts/docker-check.sh)" >&2
+	scripts/docker-check.sh || docker_status=$?
+fi
+# ------------------------------------------------------------------------------
+
 pkgs=("$@")
 ((${#pkgs[@]})) || pkgs=(./...)
 
 status=$web_status
+((docker_status == 0)) || status=$docker_status
 echo "test.sh: go vet ${pkgs[*]}" >&2
 go vet "${pkgs[@]}" || status=$?
 echo "test.sh: go test -race -count=1 ${pkgs[*]}" >&2

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -328,13 +329,100 @@ type courierTx struct {
 	// events are the order events written so far, inserted with their
 	// postings and outbox messages in a few statements before the commit.
 	events []courier.OrderEvent
+	// locked are the orders as this transaction read them from the
+	// database; pending are orders written since whose changes are only in
+	// the columns a courier's day changes: they are updated together, in
+	// one statement, before the next read of orders or the commit.
+	locked  map[int64]*courier.Order
+	pending map[int64]*courier.Order
 }
 
-// flush inserts the order events the transaction wrote.
+// flush writes the pending orders and inserts the order events the
+// transaction wrote.
 func (t *courierTx) flush() error {
+	if err := t.flushOrders(); err != nil {
+		return err
+	}
 	err := t.s.insertEventRows(t.ctx, t.tx, t.events, t.now)
 	t.events = nil
 	return err
+}
+
+// dayColumns are the columns of orders a courier's day changes, with their
+// types for a VALUES list: an order that changed only in these is written
+// with the others of its batch in one statement.
+var dayColumns = []struct{ name, typ string }{
+	{"status", "text"}, {"payment_status", "text"}, {"cod_method", "text"}, {"stop_report", "json"},
+	{"courier_id", "bigint"}, {"route_sheet_id", "bigint"}, {"version", "bigint"}, {"updated_at", "time"},
+}
+
+// onlyDayColumns reports whether o differs from was only in dayColumns.
+func onlyDayColumns(was, o *courier.Order) bool {
+	a, b := *was, *o
+	for _, x := range []*courier.Order{&a, &b} {
+		x.Status, x.PaymentStatus, x.COD.Method, x.Report = "", "", "", nil
+		x.CourierID, x.RouteSheetID, x.Version, x.UpdatedAt = 0, 0, 0, time.Time{}
+	}
+	return reflect.DeepEqual(a, b)
+}
+
+// flushOrders writes the pending orders in one UPDATE per 200.
+func (t *courierTx) flushOrders() error {
+	if len(t.pending) == 0 {
+		return nil
+	}
+	ids := make([]int64, 0, len(t.pending))
+	for id := range t.pending {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	cast := func(arg, typ string) string {
+		switch typ {
+		case "json":
+			typ = t.s.d.ddl["json"]
+		case "time":
+			typ = t.s.d.ddl["time"]
+		}
+		return "CAST(" + arg + " AS " + typ + ")"
+	}
+	for len(ids) > 0 {
+		n := min(len(ids), 200)
+		var c conds
+		rows := make([]string, n)
+		for i, id := range ids[:n] {
+			o := t.pending[id]
+			report, err := encodeReport(o.Report)
+			if err != nil {
+				return err
+			}
+			vals := []any{o.ID, string(o.Status), string(o.PaymentStatus), string(o.COD.Method), report, nullID(o.CourierID),
+				nullID(o.RouteSheetID), o.Version, t.s.d.timeArg(o.UpdatedAt)}
+			cells := make([]string, len(vals))
+			for k, v := range vals {
+				cells[k] = c.arg(v)
+				if i == 0 { // the first row gives the VALUES list its types
+					typ := "bigint"
+					if k > 0 {
+						typ = dayColumns[k-1].typ
+					}
+					cells[k] = cast(cells[k], typ)
+				}
+			}
+			rows[i] = "(" + strings.Join(cells, ", ") + ")"
+		}
+		// A VALUES list's columns are column1, column2, ... on both backends.
+		sets := make([]string, len(dayColumns))
+		for k, col := range dayColumns {
+			sets[k] = fmt.Sprintf("%s = v.column%d", col.name, k+2)
+		}
+		q := `UPDATE orders SET ` + strings.Join(sets, ", ") + ` FROM (VALUES ` + strings.Join(rows, ", ") + `) AS v WHERE orders.id = v.column1`
+		if _, err := t.tx.ExecContext(t.ctx, q, c.args...); err != nil {
+			return fmt.Errorf("store: update %d orders: %w", n, err)
+		}
+		ids = ids[n:]
+	}
+	t.pending = nil
+	return nil
 }
 
 var _ courier.CourierTx = (*courierTx)(nil)
@@ -470,9 +558,19 @@ func (t *courierTx) order(id int64, lock bool) (*courier.Order, error) {
 		return nil, fmt.Errorf("store: read order %d: %w", id, err)
 	}
 	if lock {
-		t.keepOrder(o)
+		t.lockedOrder(o)
 	}
 	return o, nil
+}
+
+// lockedOrder remembers an order as read under lock from the database.
+func (t *courierTx) lockedOrder(o *courier.Order) {
+	if t.locked == nil {
+		t.locked = map[int64]*courier.Order{}
+	}
+	c := *o
+	t.locked[o.ID] = &c
+	t.keepOrder(o)
 }
 
 // keepOrder remembers a locked order as it is now.
@@ -494,6 +592,9 @@ func inList[T any](c *conds, ids []T) string {
 }
 
 func (t *courierTx) Prefetch(orderIDs []int64) error {
+	if err := t.flushOrders(); err != nil {
+		return err
+	}
 	var ask []int64
 	for _, id := range sortedUnique(orderIDs) {
 		if _, ok := t.orders[id]; !ok {
@@ -547,7 +648,7 @@ func (t *courierTx) Prefetch(orderIDs []int64) error {
 			return err
 		}
 		for _, o := range orders {
-			t.keepOrder(o)
+			t.lockedOrder(o)
 		}
 		lock = lock[n:]
 	}
@@ -573,6 +674,9 @@ func (t *courierTx) Stop(orderID int64) (*courier.RouteSheet, *courier.Order, er
 			sh, err := t.sheet(id)
 			return sh, o, err
 		}
+	}
+	if err := t.flushOrders(); err != nil {
+		return nil, nil, err
 	}
 	for try := 0; ; try++ {
 		peek, err := t.order(orderID, false)
@@ -636,7 +740,7 @@ func (t *courierTx) Orders(ids []int64) (map[int64]*courier.Order, error) {
 			return nil, err
 		}
 		for _, o := range orders {
-			t.keepOrder(o)
+			t.lockedOrder(o)
 		}
 		lock = lock[n:]
 	}
@@ -668,6 +772,9 @@ func (t *courierTx) OpenStops(sheetID int64) (int, error) {
 			return n, nil
 		}
 	}
+	if err := t.flushOrders(); err != nil {
+		return 0, err
+	}
 	var n int
 	var c conds
 	c.add("route_sheet_id = " + c.arg(sheetID))
@@ -690,8 +797,21 @@ func (t *courierTx) WriteSheet(sh *courier.RouteSheet) error {
 
 func (t *courierTx) WriteOrder(o *courier.Order, events []courier.OrderEvent) error {
 	t.dirty = true
-	if err := t.s.updateOrderRow(t.ctx, t.tx, o, t.now); err != nil {
-		return err
+	if was := t.locked[o.ID]; was != nil && onlyDayColumns(was, o) {
+		o.Version, o.UpdatedAt = o.Version+1, t.now
+		if t.pending == nil {
+			t.pending = map[int64]*courier.Order{}
+		}
+		c := *o
+		t.pending[o.ID] = &c
+	} else {
+		if err := t.flushOrders(); err != nil {
+			return err
+		}
+		if err := t.s.updateOrderRow(t.ctx, t.tx, o, t.now); err != nil {
+			return err
+		}
+		t.lockedOrder(o) // the database has it all now
 	}
 	for _, ev := range events {
 		ev.OrderID = o.ID

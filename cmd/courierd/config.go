@@ -95,7 +95,7 @@ func (c *Config) settings() []setting {
 		{flag: "currency", env: "COURIER_CURRENCY", def: "RUB", help: "company currency (ISO 4217)", str: &c.Currency},
 		{flag: "language", env: "COURIER_LANGUAGE", def: "ru", help: "company language for documents and messages (ru, en)", str: &c.Language},
 		{flag: "company", env: "COURIER_COMPANY_NAME", def: "", help: "company name printed on route sheets", str: &c.Company},
-		{flag: "web-dir", env: "COURIER_WEB_DIR", def: "./web", help: "folder of the web console served at /console/ (scripts/web.sh installs its npm packages)", str: &c.WebDir},
+		{flag: "web-dir", env: "COURIER_WEB_DIR", def: "./web", help: "folder of the web console served at /console/ and of the courier app at /app/ (scripts/web.sh installs the console's npm packages)", str: &c.WebDir},
 		{flag: "tile-url", env: "COURIER_TILE_URL", def: "https://tile.openstreetmap.org/{z}/{x}/{y}.png", help: "map tile URL template of the console; none: no tiles, a plain background", str: &c.TileURL},
 		{flag: "font-dir", env: "COURIER_FONT_DIR", def: "/usr/share/fonts/truetype/dejavu", help: "directory with DejaVuSans.ttf for PDF route sheets", str: &c.FontDir},
 		{flag: "trusted-proxies", env: "COURIER_TRUSTED_PROXIES", def: "", help: "comma-separated addresses or CIDRs of the load balancers whose X-Forwarded-For is believed (login throttling per client address)", str: &c.TrustedProxies},

@@ -2,6 +2,7 @@
 // phone app, the dispatcher and cashier console, and the route optimizer.
 //
 //	go run ./cmd/courierd --demo     # embedded SQLite + miniredis + demo city
+//	courierd healthcheck [URL]       # exit 0 when the local courierd is ready (container healthchecks)
 //
 // Configuration comes from flags and environment variables; see -help.
 package main
@@ -17,6 +18,9 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
+		os.Exit(healthcheck(os.Args[2:], os.Getenv, os.Stdout))
+	}
 	cfg, err := ParseConfig(os.Args[1:], os.Getenv, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return

@@ -16,6 +16,10 @@ import (
 	"github.com/courierhq/courier/routing"
 )
 
+// defaultBench is the directory vrpsolve bench reads without DIR: the
+// repository's CVRP instances, when run from the repository root.
+const defaultBench = "testdata/bench/cvrp"
+
 type bksRow struct {
 	n        int
 	cost     float64
@@ -24,7 +28,7 @@ type bksRow struct {
 	dimacsV  int
 }
 
-// readBKS reads a bks.csv (see shared/bench/README.md) by column name.
+// readBKS reads a bks.csv (see testdata/bench/README.md) by column name.
 func readBKS(path string) (map[string]bksRow, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -71,6 +75,7 @@ func readBKS(path string) (map[string]bksRow, error) {
 func cmdBench(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	per100 := fs.Float64("t-per-100", 10, "seconds per 100 customers")
+	secs := fs.Float64("t", 0, "seconds per instance (instead of -t-per-100)")
 	iters := fs.Int("iters", 0, "iteration limit instead of time (deterministic)")
 	threads := fs.Int("threads", 1, "independent searches per instance")
 	seed := fs.Int64("seed", 1, "random seed")
@@ -85,10 +90,13 @@ func cmdBench(ctx context.Context, args []string) error {
 		dir = fs.Arg(0)
 	}
 	if dir == "" {
-		return errors.New("bench: no DIR")
+		dir = defaultBench
 	}
 	if *per100 <= 0 && *iters <= 0 {
 		return errors.New("bench: -t-per-100 must be positive (or give -iters)")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "peers.csv")); err == nil {
+		return benchPeers(ctx, dir, *secs, *per100, *iters, *threads, *seed, *only)
 	}
 	rows, err := readBKS(filepath.Join(dir, "bks.csv"))
 	if err != nil {
@@ -155,15 +163,18 @@ func cmdBench(ctx context.Context, args []string) error {
 		}
 		n := len(p.Jobs)
 		limit := time.Duration(*per100 * float64(n) / 100 * float64(time.Second))
+		if *secs > 0 {
+			limit = time.Duration(*secs * float64(time.Second))
+		}
 		if *iters > 0 {
 			limit = 0
 		}
-		start := time.Now()
+		start, cpu0 := time.Now(), cpuSeconds()
 		sol, err := routing.Solve(ctx, p, routing.Options{TimeLimit: limit, MaxIterations: *iters, Seed: *seed, Threads: *threads})
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
-		secs := time.Since(start).Seconds()
+		secs, cpu, load := time.Since(start).Seconds(), cpuSeconds()-cpu0, loadAvg()
 		viol := routing.Check(p, sol)
 		feas := "yes"
 		if len(viol) > 0 || sol.Summary.Unassigned > 0 {
@@ -176,23 +187,23 @@ func cmdBench(ctx context.Context, args []string) error {
 		cost := objective(sol, l, p)
 		if !tw {
 			if !header {
-				fmt.Println("| instance | n | BKS | cost | gap % | seconds | feasible |")
-				fmt.Println("|---|---:|---:|---:|---:|---:|---|")
+				fmt.Println("| instance | n | BKS | cost | gap % | seconds | CPU s | load | feasible |")
+				fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---|")
 				header = true
 			}
 			gap := pct(cost, b.cost)
 			gapSum += gap
 			gapN++
-			fmt.Printf("| %s | %d | %.0f | %.0f | %.2f | %.1f | %s |\n", name, n, b.cost, cost, gap, secs, feas)
+			fmt.Printf("| %s | %d | %.0f | %.0f | %.2f | %.1f | %.1f | %s | %s |\n", name, n, b.cost, cost, gap, secs, cpu, load, feas)
 			continue
 		}
 		if !header {
 			if *dimacs {
-				fmt.Println("| instance | n | BKS veh | BKS dist | veh | dist | gap % | seconds | feasible |")
+				fmt.Println("| instance | n | BKS veh | BKS dist | veh | dist | gap % | seconds | CPU s | load | feasible |")
 			} else {
-				fmt.Println("| instance | n | BKS veh | BKS dist | veh | dist | gap % (same veh) | seconds | feasible |")
+				fmt.Println("| instance | n | BKS veh | BKS dist | veh | dist | gap % (same veh) | seconds | CPU s | load | feasible |")
 			}
-			fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+			fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 			header = true
 		}
 		bv, bc := b.vehicles, b.cost
@@ -213,7 +224,7 @@ func cmdBench(ctx context.Context, args []string) error {
 		if *dimacs {
 			gapStr = fmt.Sprintf("%.2f", gap)
 		}
-		fmt.Printf("| %s | %d | %d | %.2f | %d | %.2f | %s | %.1f | %s |\n", name, n, bv, bc, veh, cost, gapStr, secs, feas)
+		fmt.Printf("| %s | %d | %d | %.2f | %d | %.2f | %s | %.1f | %.1f | %s | %s |\n", name, n, bv, bc, veh, cost, gapStr, secs, cpu, load, feas)
 	}
 	if gapN > 0 {
 		fmt.Printf("\naverage gap over %d instances: %.3f%%\n", gapN, gapSum/float64(gapN))
@@ -258,6 +269,18 @@ func cpuModel() string {
 		}
 	}
 	return fmt.Sprintf("%d x %s", n, model)
+}
+
+// loadAvg is the one-minute load average of the machine ("-" if unknown).
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "-"
+	}
+	if f := strings.Fields(string(b)); len(f) > 0 {
+		return f[0]
+	}
+	return "-"
 }
 
 // pct is the gap in percent, rounded to 0.01 so that a match prints 0.00.

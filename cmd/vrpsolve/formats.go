@@ -2,20 +2,22 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/courierhq/courier/routing"
 	"github.com/courierhq/courier/routing/vroom"
 )
 
 // loadJSON reads our JSON problem or a VROOM input (told apart by VROOM's
-// "matrices"/"matrix" keys).
+// "matrices"/"matrix" keys), gzip-compressed when the name ends in .gz.
 func loadJSON(path string) (*loaded, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -38,6 +40,25 @@ func loadJSON(path string) (*loaded, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &loaded{problem: p}, nil
+}
+
+// readFile reads a file, uncompressing it when its name ends in .gz (the
+// city benchmark files are stored so).
+func readFile(path string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil || !strings.HasSuffix(path, ".gz") {
+		return data, err
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	defer zr.Close()
+	data, err = io.ReadAll(zr)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return data, nil
 }
 
 func writeJSONOut(w io.Writer, p *routing.Problem, s *routing.Solution, l *loaded) error {

@@ -2,12 +2,14 @@
 // benchmarks it against best known solutions.
 //
 //	vrpsolve solve FILE [-t seconds] [-iters N] [-seed N] [-threads K] [-o out] [-format json|vroom|sol]
-//	vrpsolve bench DIR [-t-per-100 seconds] [-threads K] [-max-n N] [-only a,b] [-dimacs]
+//	vrpsolve bench [DIR] [-t-per-100 seconds | -t seconds] [-threads K] [-max-n N] [-only a,b] [-dimacs]
 //	vrpsolve gen -n 1000 -vehicles 50 [-seed N] [-mixed] > problem.json
 //
 // FILE may be a CVRPLIB .vrp, a Solomon .txt, our JSON problem (.json with
 // "jobs") or a VROOM input (.json with "matrices" or "vehicles" of VROOM's
-// shape).
+// shape), gzip-compressed when its name ends in .gz. DIR (default
+// testdata/bench/cvrp) holds instances with a bks.csv, or problems with a
+// peers.csv (other solvers' costs, as in testdata/bench/city).
 package main
 
 import (
@@ -53,6 +55,6 @@ func run(ctx context.Context, args []string) int {
 func usage() {
 	fmt.Fprintln(os.Stderr, `usage:
   vrpsolve solve FILE [-t seconds] [-iters N] [-seed N] [-threads K] [-o out] [-dimacs] [-hier]
-  vrpsolve bench DIR [-t-per-100 seconds] [-threads K] [-max-n N] [-only a,b] [-dimacs]
+  vrpsolve bench [DIR] [-t-per-100 seconds | -t seconds] [-threads K] [-max-n N] [-only a,b] [-dimacs]
   vrpsolve gen [-n 1000] [-vehicles 50] [-seed 1] [-mixed]`)
 }

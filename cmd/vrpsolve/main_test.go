@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-const bench = "../../../shared/bench"
+const bench = "../../testdata/bench"
 
 func TestSolveAndBench(t *testing.T) {
 	dir := t.TempDir()
@@ -76,4 +76,43 @@ func TestVROOMProfiles(t *testing.T) {
 			t.Fatalf("VROOM output lacks %s (both jobs by car):\n%s", want, b)
 		}
 	}
+}
+
+// TestBenchPeers runs the peers' benchmark (a city problem of the
+// repository beside the peers' figures) and checks the table row.
+func TestBenchPeers(t *testing.T) {
+	dir := t.TempDir()
+	b, err := os.ReadFile(filepath.Join(bench, "city", "city-400-s3.json.gz"))
+	if err != nil {
+		t.Fatalf("benchmark data missing: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, "city-400-s3.json.gz"), b, 0o644)
+	os.WriteFile(filepath.Join(dir, "peers.csv"), []byte("instance,n,pyvrp_cost,pyvrp_routes,vroom_cost,vroom_routes\ncity-400-s3,400,108535,13,,\n"), 0o644)
+	out := captureStdout(t, func() {
+		if code := run(context.Background(), []string{"bench", dir, "-iters", "1"}); code != 0 {
+			t.Fatalf("bench exited %d", code)
+		}
+	})
+	if !strings.Contains(out, "| city-400-s3 | 400 | ") || !strings.Contains(out, "| 108535 | 13 | - | - |") || !strings.Contains(out, "| yes |") {
+		t.Fatalf("no table row for city-400-s3 beside PyVRP's figure:\n%s", out)
+	}
+}
+
+// captureStdout returns what f writes to the standard output.
+func captureStdout(t *testing.T, f func()) string {
+	t.Helper()
+	tmp, err := os.CreateTemp(t.TempDir(), "stdout")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := os.Stdout
+	os.Stdout = tmp
+	defer func() { os.Stdout = old }()
+	f()
+	os.Stdout = old
+	b, err := os.ReadFile(tmp.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

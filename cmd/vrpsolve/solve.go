@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -26,7 +27,7 @@ type loaded struct {
 }
 
 func load(path string, dimacs bool) (*loaded, error) {
-	ext := strings.ToLower(filepath.Ext(path))
+	ext := strings.ToLower(filepath.Ext(strings.TrimSuffix(path, ".gz")))
 	switch ext {
 	case ".json":
 		return loadJSON(path)
@@ -53,6 +54,7 @@ func cmdSolve(ctx context.Context, args []string) error {
 	dimacs := fs.Bool("dimacs", false, "Solomon: DIMACS convention (distances truncated to one decimal)")
 	hier := fs.Bool("hier", false, "VRPTW: minimise vehicles first (large fixed cost per vehicle)")
 	quiet := fs.Bool("q", false, "do not print progress")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the solve to this file (go tool pprof)")
 	path, rest := splitPath(args)
 	if err := fs.Parse(rest); err != nil {
 		return err
@@ -87,12 +89,17 @@ func cmdSolve(ctx context.Context, args []string) error {
 			fmt.Fprintf(os.Stderr, "%8.2fs  iter %7d  best %.2f  unassigned %d\n", pr.Elapsed.Seconds(), pr.Iteration, float64(pr.BestCost)/scale, pr.Unassigned)
 		}
 	}
-	start := time.Now()
-	sol, err := routing.Solve(ctx, p, opt)
+	stopProfile, err := startCPUProfile(*cpuProfile)
 	if err != nil {
 		return err
 	}
+	start := time.Now()
+	sol, err := routing.Solve(ctx, p, opt)
 	el := time.Since(start)
+	stopProfile()
+	if err != nil {
+		return err
+	}
 	viol := routing.Check(p, sol)
 	printSolution(p, sol, l, scale)
 	fmt.Printf("time %.2fs\n", el.Seconds())
@@ -112,6 +119,26 @@ func cmdSolve(ctx context.Context, args []string) error {
 		return errInfeasible
 	}
 	return nil
+}
+
+// startCPUProfile starts a CPU profile into path (none when empty) and
+// returns the function that stops it.
+func startCPUProfile(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // splitPath allows the FILE before or after the flags.

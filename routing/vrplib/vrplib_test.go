@@ -15,12 +15,12 @@ import (
 	"github.com/courierhq/courier/routing"
 )
 
-const bench = "../../../shared/bench"
+const bench = "../../testdata/bench"
 
 func benchDir(t testing.TB, sub string) string {
 	d := filepath.Join(bench, sub)
 	if _, err := os.Stat(d); err != nil {
-		t.Fatalf("benchmark data missing (shared/ must sit beside the repository): %v", err)
+		t.Fatalf("benchmark data missing (testdata/bench at the repository root): %v", err)
 	}
 	return d
 }

@@ -64,12 +64,13 @@ export async function startCourierd() {
   };
 }
 
-export async function launchBrowser() {
+/** Launches chromium; extraArgs add flags (the courier app's test adds a fake camera). */
+export async function launchBrowser(extraArgs = []) {
   return chromium.launch({
     executablePath: chromiumPath(),
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--no-first-run', '--disable-quic'],
+      '--no-first-run', '--disable-quic', ...extraArgs],
   });
 }
 

@@ -24,11 +24,18 @@ export function newKey() {
 }
 
 export class Api {
-  constructor(base = '') {
+  /**
+   * base is the API's origin ('' for this one). The console keeps its
+   * session in the tab (sessionStorage); the courier app passes localStorage
+   * and its own key, so a phone reopened offline is still signed in.
+   */
+  constructor(base = '', { storage = globalThis.sessionStorage, key = SESSION_KEY } = {}) {
     this.base = base;
+    this.storage = storage;
+    this.key = key;
     this.onLogout = () => {};
     try {
-      this.session = JSON.parse(sessionStorage.getItem(SESSION_KEY) || 'null');
+      this.session = JSON.parse(storage.getItem(key) || 'null');
     } catch {
       this.session = null;
     }
@@ -39,8 +46,8 @@ export class Api {
 
   save(session) {
     this.session = session;
-    if (session) sessionStorage.setItem(SESSION_KEY, JSON.stringify(session));
-    else sessionStorage.removeItem(SESSION_KEY);
+    if (session) this.storage.setItem(this.key, JSON.stringify(session));
+    else this.storage.removeItem(this.key);
   }
 
   async login(login, password) {
@@ -76,12 +83,14 @@ export class Api {
   }
 
   /** fetch with the bearer token; a 401 refreshes once and retries. */
-  async raw(method, path, { body, headers = {}, signal, key } = {}) {
+  async raw(method, path, { body, form, headers = {}, signal, key } = {}) {
     const send = () => {
       const h = { ...headers };
       if (this.session?.access_token) h.Authorization = 'Bearer ' + this.session.access_token;
       let payload;
-      if (body !== undefined) {
+      if (form !== undefined) {
+        payload = form; // FormData: the browser sets the multipart Content-Type
+      } else if (body !== undefined) {
         h['Content-Type'] = 'application/json';
         payload = JSON.stringify(body);
       }

@@ -97,15 +97,35 @@ const statusNames = {
 
 let lang = 'en';
 
+/** Sets the language: 'ru', 'en', or a BCP 47 tag such as navigator.language ('ru-RU'). */
 export function setLanguage(l) {
-  lang = l === 'ru' ? 'ru' : 'en';
-  document.documentElement.lang = lang;
+  lang = String(l || '').toLowerCase().startsWith('ru') ? 'ru' : 'en';
+  if (globalThis.document) document.documentElement.lang = lang;
+}
+
+export function language() { return lang; }
+
+/** Adds words (the courier app's) to the dictionaries: addWords({en: {...}, ru: {...}}). */
+export function addWords(words) {
+  Object.assign(en, words.en);
+  Object.assign(ru, words.ru);
 }
 
 export function t(key, vars) {
   let s = (lang === 'ru' ? ru[key] : undefined) ?? en[key] ?? key;
   if (vars) s = s.replace(/\{(\w+)\}/g, (_, k) => (vars[k] ?? ''));
   return s;
+}
+
+/**
+ * A count in words: key_one, key_few, key_many, key_other by the language's
+ * plural rules (Russian has three forms), {n} filled with n.
+ */
+export function tn(key, n, vars = {}) {
+  const form = new Intl.PluralRules(lang).select(n);
+  const dict = lang === 'ru' ? ru : en;
+  const k = dict[`${key}_${form}`] !== undefined ? `${key}_${form}` : `${key}_other`;
+  return t(k, { ...vars, n });
 }
 
 export function statusName(st) {
