@@ -133,6 +133,64 @@ type StopAttempt struct {
 // Delivered reports whether the goods were handed over (wholly or partly).
 func (a *StopAttempt) Delivered() bool { return a.Outcome == StatusDelivered }
 
+// WeightG is the weight of the goods in whole grams.
+func (a *StopAttempt) WeightG() int64 { return int64(a.WeightKg*1000 + 0.5) }
+
+// Timing says how a delivery kept its time window: minutes before its start
+// (early) or after its end (late), a started minute counting whole; both 0
+// within the window. ok is false for a failed attempt or an order without
+// a window.
+func (a *StopAttempt) Timing() (early, late int64, ok bool) {
+	w := a.Window
+	if !a.Delivered() || w == nil {
+		return 0, 0, false
+	}
+	minutes := func(d time.Duration) int64 { return int64((d + time.Minute - 1) / time.Minute) }
+	switch {
+	case a.FinishedAt.Before(w.From):
+		return minutes(w.From.Sub(a.FinishedAt)), 0, true
+	case a.FinishedAt.After(w.To):
+		return 0, minutes(a.FinishedAt.Sub(w.To)), true
+	}
+	return 0, 0, true
+}
+
+// AttemptCell sums the stop attempts of one day, courier, zone (0: none)
+// and currency: what the workload and on-time reports need, summed by the
+// database instead of read row by row.
+type AttemptCell struct {
+	Date           string
+	CourierID      int64
+	ZoneID         int64
+	Currency       string
+	Attempts       int
+	Delivered      int // partial deliveries too
+	Partial        int
+	HandedBack     int
+	CarriedG       int64 // every attempted stop's goods
+	DeliveredG     int64
+	CashCollected  int64
+	CardCollected  int64
+	WithWindow     int // delivered stops with a window
+	Early          int
+	EarlyMinutes   int64
+	Late           int
+	LateMinutes    int64
+	MaxLateMinutes int64
+	FirstAttempts  int
+	FirstDelivered int
+}
+
+// ReasonCell counts the failed attempts of one day, courier and zone by
+// reason (the outcome when no reason was given).
+type ReasonCell struct {
+	Date      string
+	CourierID int64
+	ZoneID    int64
+	Reason    string
+	N         int
+}
+
 // PayRule is what a courier earns, configured by an admin for one courier or
 // for every courier of a vehicle type, from a date on. Amounts are minor
 // units of Currency. For a courier and a day the rule in force is the
@@ -229,6 +287,10 @@ type ReportStore interface {
 	ClosePayPeriod(ctx context.Context, p *PayPeriod, check func(last *PayPeriod) error) error
 	// StopAttempts returns the attempts of days in f, by date, courier and id.
 	StopAttempts(ctx context.Context, f ReportFilter) ([]*StopAttempt, error)
+	// AttemptCells sums the attempts of days in f by day, courier, zone and currency.
+	AttemptCells(ctx context.Context, f ReportFilter) ([]AttemptCell, error)
+	// FailureReasons counts the failed attempts of days in f by day, courier, zone and reason.
+	FailureReasons(ctx context.Context, f ReportFilter) ([]ReasonCell, error)
 	// SheetDays returns the route sheets of days in f that were published
 	// (published, active or completed), by date, courier and id.
 	SheetDays(ctx context.Context, f ReportFilter) ([]SheetDay, error)

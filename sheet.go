@@ -160,6 +160,9 @@ type PlanStore interface {
 	CreatePlan(ctx context.Context, p *Plan) error
 	// Plan returns a plan by id. Returns ENOTFOUND.
 	Plan(ctx context.Context, id int64) (*Plan, error)
+	// ListPlans returns the plans of a date (of one depot when depotID is not
+	// 0), newest first, at most limit of them.
+	ListPlans(ctx context.Context, date string, depotID int64, limit int) ([]*Plan, error)
 	// UpdatePlan reads the plan, calls fn and writes it (Version+1) in one transaction. Returns ENOTFOUND or fn's error.
 	// It never reads or writes the problem.
 	UpdatePlan(ctx context.Context, id int64, fn func(*Plan) error) (*Plan, error)

@@ -52,8 +52,12 @@ type consoleConfigJSON struct {
 	Date string `json:"date,omitempty"`
 }
 
-// consoleLeaflet is where Leaflet's dist lives under the console's folder.
-const consoleLeaflet = "node_modules/leaflet/dist"
+// consoleLeaflet is where Leaflet's dist lives under the console's folder;
+// consoleUPlot uPlot's (the reports' charts).
+const (
+	consoleLeaflet = "node_modules/leaflet/dist"
+	consoleUPlot   = "node_modules/uplot/dist"
+)
 
 // mountConsole registers /console/ (the console's files and config.json) and
 // sends / there. These are not API routes: they are left out of the route
@@ -191,6 +195,9 @@ func (s *Server) serveConsole(c *gin.Context, cfg ConsoleConfig) {
 		return
 	case strings.HasPrefix(file, "/vendor/leaflet/"):
 		serveUnder(c, filepath.Join(cfg.Dir, filepath.FromSlash(consoleLeaflet)), strings.TrimPrefix(file, "/vendor/leaflet"))
+		return
+	case strings.HasPrefix(file, "/vendor/uplot/"):
+		serveUnder(c, filepath.Join(cfg.Dir, filepath.FromSlash(consoleUPlot)), strings.TrimPrefix(file, "/vendor/uplot"))
 		return
 	}
 	c.Data(http.StatusNotFound, "text/plain; charset=utf-8", []byte("404: no such console file\n"))

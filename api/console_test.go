@@ -30,6 +30,8 @@ func consoleDir(t *testing.T, withLeaflet bool) string {
 		files["node_modules/leaflet/dist/leaflet.js"] = "window.L = {};"
 		files["node_modules/leaflet/dist/leaflet.css"] = ".leaflet-container{}"
 		files["node_modules/leaflet/package.json"] = "{}"
+		files["node_modules/uplot/dist/uPlot.esm.js"] = "export default function uPlot() {}"
+		files["node_modules/uplot/dist/uPlot.min.css"] = ".uplot{}"
 	}
 	for name, body := range files {
 		p := filepath.Join(dir, filepath.FromSlash(name))
@@ -100,6 +102,9 @@ func TestConsoleServesFiles(t *testing.T) {
 		{"/console/favicon.svg", 200, "image/svg+xml"},
 		{"/console/vendor/leaflet/leaflet.js", 200, "text/javascript"},
 		{"/console/vendor/leaflet/leaflet.css", 200, "text/css"},
+		{"/console/vendor/uplot/uPlot.esm.js", 200, "text/javascript"},
+		{"/console/vendor/uplot/uPlot.min.css", 200, "text/css"},
+		{"/console/vendor/uplot/../../leaflet/package.json", 404, ""},
 		{"/console/secret.txt", 404, ""},
 		{"/console/package.json", 404, ""},
 		{"/console/src/", 404, ""},

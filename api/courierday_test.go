@@ -879,8 +879,13 @@ func TestSheetProgressLive(t *testing.T) {
 
 	type progressOut struct {
 		Total, Delivered, Remaining, Late int
-		LateOrders                        []int64    `json:"late_orders"`
-		LastSignal                        *time.Time `json:"last_signal_at"`
+		LateOrders                        []int64 `json:"late_orders"`
+		LateStops                         []struct {
+			OrderID  int64     `json:"order_id"`
+			ETA      time.Time `json:"eta"`
+			WindowTo time.Time `json:"window_to"`
+		} `json:"late_stops"`
+		LastSignal *time.Time `json:"last_signal_at"`
 	}
 	progress := func() map[int64]progressOut {
 		var l struct {
@@ -905,6 +910,15 @@ func TestSheetProgressLive(t *testing.T) {
 	p = progress()[f.sheets["courier1"].ID]
 	if p.Late != 2 || len(p.LateOrders) != 2 || slices.Contains(p.LateOrders, first) {
 		t.Errorf("late stops after the windows closed: %+v", p)
+	}
+	// Each late stop with its expected arrival past its window's end.
+	for i, l := range p.LateStops {
+		if l.OrderID != p.LateOrders[i] || !l.ETA.After(l.WindowTo) {
+			t.Errorf("late stop %d: %+v", i, l)
+		}
+	}
+	if len(p.LateStops) != 2 {
+		t.Errorf("late stops: %+v", p.LateStops)
 	}
 	// A sheet not started has no late stops and no signal.
 	if p := progress()[f.sheets["courier2"].ID]; p.Late != 0 || p.LastSignal != nil || p.Remaining != 3 {

@@ -93,6 +93,29 @@ func (s *Server) createPlan(c *gin.Context) error {
 	return nil
 }
 
+// listPlans lists the plans of a date, newest first, without their sheets:
+// the orders each left out and why survive a reload of the console.
+func (s *Server) listPlans(c *gin.Context) error {
+	depotID, err := queryInt(c, "depot_id")
+	if err != nil {
+		return err
+	}
+	limit, err := queryInt(c, "limit")
+	if err != nil {
+		return err
+	}
+	plans, err := s.dispatch.ListPlans(c.Request.Context(), actorOf(c), c.Query("date"), depotID, int(limit))
+	if err != nil {
+		return err
+	}
+	out := make([]planJSON, len(plans))
+	for i, p := range plans {
+		out[i] = toPlan(p, nil)
+	}
+	c.JSON(http.StatusOK, gin.H{"items": out})
+	return nil
+}
+
 func (s *Server) getPlan(c *gin.Context) error {
 	id, err := pathID(c, "id")
 	if err != nil {
@@ -218,9 +241,18 @@ type sheetSummaryJSON struct {
 
 type sheetProgressJSON struct {
 	progressCountsJSON
-	Late       int        `json:"late"`
-	LateOrders []int64    `json:"late_orders"`
-	LastSignal *time.Time `json:"last_signal_at"`
+	Late       int            `json:"late"`
+	LateOrders []int64        `json:"late_orders"`
+	LateStops  []lateStopJSON `json:"late_stops"`
+	LastSignal *time.Time     `json:"last_signal_at"`
+}
+
+// lateStopJSON is a late stop with the arrival expected and the window's end.
+type lateStopJSON struct {
+	OrderID  int64     `json:"order_id"`
+	ETA      time.Time `json:"eta"`
+	WindowTo time.Time `json:"window_to"`
+	Live     bool      `json:"live"`
 }
 
 func toSheetSummary(sh *courier.RouteSheet) sheetSummaryJSON {
@@ -320,7 +352,7 @@ func (s *Server) addProgress(c *gin.Context, sheets []*courier.RouteSheet, out [
 	}
 	office := actorOf(c).Role != courier.RoleCourier
 	for i, sh := range sheets {
-		p := sheetProgressJSON{progressCountsJSON: toProgressCounts(prog[sh.ID]), LateOrders: []int64{}}
+		p := sheetProgressJSON{progressCountsJSON: toProgressCounts(prog[sh.ID]), LateOrders: []int64{}, LateStops: []lateStopJSON{}}
 		if sh.Status == courier.SheetActive && office {
 			if s.notify != nil {
 				late, err := s.notify.LateStops(ctx, sh)
@@ -330,6 +362,7 @@ func (s *Server) addProgress(c *gin.Context, sheets []*courier.RouteSheet, out [
 				for _, l := range late {
 					if len(p.LateOrders) < p.Remaining {
 						p.LateOrders = append(p.LateOrders, l.OrderID)
+						p.LateStops = append(p.LateStops, lateStopJSON{OrderID: l.OrderID, ETA: l.ETA, WindowTo: l.WindowTo, Live: l.Live})
 					}
 				}
 				p.Late = len(p.LateOrders)

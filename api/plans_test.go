@@ -107,6 +107,20 @@ func TestPlanTheDay(t *testing.T) {
 	if reasons[tooHeavy] != "no_capacity" || reasons[tooEarly] != "window_unreachable" || reasons[farAway] != "no_courier_for_zone" || len(reasons) != 3 {
 		t.Errorf("unassigned: %+v", p.Unassigned)
 	}
+	// The plans of the day, newest first, keep the orders left out and why (the console reads them after a reload).
+	var list struct{ Items []planOut }
+	e.decode(e.must(e.do("GET", "/api/v1/plans?date=2026-11-23&depot_id="+itoa(e.depotID), "dispatcher", nil), 200), &list)
+	if len(list.Items) != 1 || list.Items[0].ID != p.ID || len(list.Items[0].Unassigned) != 3 || len(list.Items[0].Sheets) != 0 {
+		t.Errorf("plans of the day: %+v", list.Items)
+	}
+	e.decode(e.must(e.do("GET", "/api/v1/plans?date=2026-11-24", "dispatcher", nil), 200), &list)
+	if len(list.Items) != 0 {
+		t.Errorf("plans of another day: %+v", list.Items)
+	}
+	e.must(e.do("GET", "/api/v1/plans?date=tomorrow", "dispatcher", nil), 422)
+	e.must(e.do("GET", "/api/v1/plans?date=2026-11-23&limit=51", "dispatcher", nil), 422)
+	e.must(e.do("GET", "/api/v1/plans?date=2026-11-23", "courier1", nil), 403)
+
 	seen := map[int64]int{}
 	for _, sh := range p.Sheets {
 		if sh.Status != "draft" || !strings.HasPrefix(sh.Number, "0000000") {
@@ -416,5 +430,101 @@ func TestFootCourierWalks(t *testing.T) {
 		if who.courier == walker.ID && (len(prob.Profiles) != 2 || prob.Profiles[0].Name != "foot" && prob.Profiles[1].Name != "foot") {
 			t.Errorf("profiles of a foot and a car courier: %+v", prob.Profiles)
 		}
+	}
+}
+
+// TestAssignLeftOutOrder: an order the plan left out joins a courier's sheet
+// by a move naming it (the console's drag or "assign to"), with the rules
+// checked as for any move; on a published sheet it becomes planned on that
+// courier. An order on another sheet, or not ready, cannot join.
+func TestAssignLeftOutOrder(t *testing.T) {
+	e := newEnv(t)
+	a := e.readyOrder("AS-1", nil)
+	heavy := e.readyOrder("AS-heavy", func(b map[string]any) { b["weight_kg"] = 500; b["location"] = at(2) })
+	var p planOut
+	e.decode(e.must(e.do("POST", "/api/v1/plans", "dispatcher", map[string]any{"date": "2026-11-23", "depot_id": e.depotID,
+		"order_ids": []int64{a, heavy}, "courier_ids": []int64{e.courier["courier1"]}, "time_limit_s": 1}), 202), &p)
+	p = e.waitPlan(p.ID)
+	if len(p.Sheets) != 1 || len(p.Unassigned) != 1 || p.Unassigned[0].OrderID != heavy {
+		t.Fatalf("plan: %+v", p)
+	}
+	sh := p.Sheets[0]
+	move := func(body map[string]any, status int) *response {
+		return e.must(e.do("POST", "/api/v1/route-sheets/"+itoa(sh.ID)+"/moves", "dispatcher", body), status)
+	}
+	// Too heavy: refused with the violation, then forced.
+	var refused struct {
+		Error struct {
+			Details struct{ Violations []struct{ Kind string } }
+		}
+	}
+	e.decode(move(map[string]any{"order_id": heavy, "position": 1}, 422), &refused)
+	if v := refused.Error.Details.Violations; len(v) == 0 || v[0].Kind != "capacity" {
+		t.Fatalf("violations: %+v", v)
+	}
+	e.must(e.do("POST", "/api/v1/plans/"+itoa(p.ID)+"/publish", "dispatcher", nil), 200)
+	var res struct{ Sheets []sheetOut }
+	e.decode(move(map[string]any{"order_id": heavy, "position": 1, "force": true}, 200), &res)
+	if len(res.Sheets) != 1 || len(res.Sheets[0].Stops) != 2 || res.Sheets[0].Stops[0].OrderID != heavy {
+		t.Fatalf("after the assignment: %+v", res.Sheets)
+	}
+	var o struct {
+		Status       string
+		CourierID    *int64 `json:"courier_id"`
+		RouteSheetID *int64 `json:"route_sheet_id"`
+	}
+	e.decode(e.must(e.do("GET", "/api/v1/orders/"+itoa(heavy), "dispatcher", nil), 200), &o)
+	if o.Status != "planned" || o.RouteSheetID == nil || *o.RouteSheetID != sh.ID || *o.CourierID != e.courier["courier1"] {
+		t.Errorf("assigned order: %+v", o)
+	}
+	// Now on the sheet: a second assignment is an ordinary move within it; a
+	// planned order is not "on no sheet"; another day's order cannot join.
+	move(map[string]any{"order_id": heavy, "position": 2, "force": true}, 200)
+	other := e.readyOrder("AS-other-day", func(b map[string]any) { b["delivery_date"] = "2026-11-24" })
+	move(map[string]any{"order_id": other}, 409)
+	move(map[string]any{"order_id": 999999}, 404)
+}
+
+// TestForcedMoveKeepsTheStop: an order forced onto a courier who does not
+// serve its zone (no courier of the edited sheets may) stays on that
+// courier's sheet with the zone reported; it is not dropped while the
+// answer says it moved.
+func TestForcedMoveKeepsTheStop(t *testing.T) {
+	e := newEnv(t)
+	var zone zoneOut
+	e.decode(e.must(e.do("POST", "/api/v1/zones", "dispatcher", zoneFeature("Only2", `[[[37.55,55.70],[37.70,55.70],[37.70,55.80],[37.55,55.80],[37.55,55.70]]]`,
+		map[string]any{"courier_ids": []int64{e.courier["courier2"]}})), 201), &zone)
+	a := e.readyOrder("FK-1", func(b map[string]any) { b["location"] = at(1) })
+	b := e.readyOrder("FK-2", func(m map[string]any) { m["location"] = map[string]any{"lat": 55.66, "lng": 37.50} })
+	var p planOut
+	e.decode(e.must(e.do("POST", "/api/v1/plans", "dispatcher", map[string]any{"date": "2026-11-23", "depot_id": e.depotID,
+		"order_ids": []int64{a, b}, "courier_ids": []int64{e.courier["courier1"]}, "time_limit_s": 1}), 202), &p)
+	p = e.waitPlan(p.ID)
+	if len(p.Sheets) != 1 || len(p.Unassigned) != 1 || p.Unassigned[0].Reason != "no_courier_for_zone" {
+		t.Fatalf("plan: %+v", p)
+	}
+	e.must(e.do("POST", "/api/v1/plans/"+itoa(p.ID)+"/publish", "dispatcher", nil), 200)
+	sh := p.Sheets[0]
+	body := map[string]any{"order_id": a, "position": 1}
+	e.must(e.do("POST", "/api/v1/route-sheets/"+itoa(sh.ID)+"/moves", "dispatcher", body), 422)
+	body["force"] = true
+	var res struct {
+		Sheets     []sheetOut
+		Violations []struct{ Kind string }
+	}
+	e.decode(e.must(e.do("POST", "/api/v1/route-sheets/"+itoa(sh.ID)+"/moves", "dispatcher", body), 200), &res)
+	if len(res.Violations) == 0 || res.Violations[0].Kind != "zone" {
+		t.Errorf("violations: %+v", res.Violations)
+	}
+	if len(res.Sheets) != 1 || len(res.Sheets[0].Stops) != 2 || res.Sheets[0].Stops[0].OrderID != a {
+		t.Fatalf("the forced stop is not on the sheet: %+v", res.Sheets)
+	}
+	var o struct {
+		Status       string
+		RouteSheetID *int64 `json:"route_sheet_id"`
+	}
+	e.decode(e.must(e.do("GET", "/api/v1/orders/"+itoa(a), "dispatcher", nil), 200), &o)
+	if o.Status != "planned" || o.RouteSheetID == nil || *o.RouteSheetID != sh.ID {
+		t.Errorf("the order: %+v", o)
 	}
 }

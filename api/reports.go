@@ -118,6 +118,15 @@ func optID(id int64) *int64 {
 	return &id
 }
 
+// textCell keeps a spreadsheet from reading text as a formula: a name or an
+// external id that starts with =, +, -, @ or a tab gets a leading quote.
+func textCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
 func idCell(id int64) string {
 	if id == 0 {
 		return ""
@@ -175,7 +184,7 @@ func workloadCells(kind string, w *reports.WorkloadRow) []string {
 	if w.DrivenM != nil {
 		driven = milli(*w.DrivenM).String()
 	}
-	return []string{kind, w.Date, idCell(w.CourierID), w.CourierName, intCell(w.Sheets), intCell(w.StopsPlanned), intCell(w.Delivered),
+	return []string{kind, w.Date, idCell(w.CourierID), textCell(w.CourierName), intCell(w.Sheets), intCell(w.StopsPlanned), intCell(w.Delivered),
 		intCell(w.Partial), intCell(w.Failed), intCell(w.HandedBack), milli(w.PlannedM).String(), driven, intCell(w.Shifts),
 		intCell(w.OpenShifts), itoa(w.ShiftMinutes), itoa(w.ScheduledMinutes), milli(w.CarriedG).String(), milli(w.DeliveredG).String(),
 		w.Currency, major(w.CashCollected, w.Currency), major(w.CardCollected, w.Currency), major(w.CashHandedIn, w.Currency)}
@@ -336,7 +345,7 @@ var (
 func payCells(l *reports.DeliveryLine) []string {
 	cur := l.Currency
 	p := l.Pay
-	return []string{l.Kind, l.Date, idCell(l.CourierID), l.CourierName, idCell(l.OrderID), l.ExternalID, idCell(l.SheetID), idCell(l.ZoneID),
+	return []string{l.Kind, l.Date, idCell(l.CourierID), textCell(l.CourierName), idCell(l.OrderID), textCell(l.ExternalID), idCell(l.SheetID), idCell(l.ZoneID),
 		idCell(int64(l.Attempt)), l.Outcome, l.FailReason, milli(l.WeightG).String(), string(l.PaidBy), cur, major(l.AmountDue, cur),
 		major(l.Collected, cur), string(l.CollectedBy), milli(l.DistanceM).String(), l.DistanceSource, intCell(l.Shifts), idCell(l.PayRuleID),
 		major(p.Stop, cur), major(p.Kg, cur), major(p.Km, cur), major(p.Shift, cur), major(p.Minimum, cur), major(p.Total, cur)}
@@ -356,7 +365,7 @@ func feeCells(fee int64, parts reports.FeeParts, version *int64, rule, cur strin
 func totalCells(line string, t *reports.DeliveryTotal) []string {
 	cur := t.Currency
 	p := t.Pay
-	return []string{line, "", idCell(t.CourierID), t.CourierName, "", "", "", "", "", "", "", "", "", cur, major(t.AmountDue, cur),
+	return []string{line, "", idCell(t.CourierID), textCell(t.CourierName), "", "", "", "", "", "", "", "", "", cur, major(t.AmountDue, cur),
 		major(t.CashCollected+t.CardCollected, cur), "", milli(t.DistanceM).String(), "", intCell(t.Shifts), "",
 		major(p.Stop, cur), major(p.Kg, cur), major(p.Km, cur), major(p.Shift, cur), major(p.Minimum, cur), major(p.Total, cur)}
 }
@@ -479,7 +488,7 @@ func onTimeRowOf(r *reports.OnTimeRow) onTimeRowJSON {
 
 func onTimeCells(r *reports.OnTimeRow) []string {
 	rate := func(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
-	cells := []string{r.Group, r.Key, r.Name, intCell(r.Attempts), intCell(r.Delivered), intCell(r.Failed), intCell(r.WithWindow),
+	cells := []string{r.Group, r.Key, textCell(r.Name), intCell(r.Attempts), intCell(r.Delivered), intCell(r.Failed), intCell(r.WithWindow),
 		intCell(r.OnTime), intCell(r.Early), itoa(r.EarlyMinutes), intCell(r.Late), itoa(r.LateMinutes), itoa(r.MaxLateMinutes),
 		rate(r.OnTimeRate()), intCell(r.FirstAttempts), intCell(r.FirstDelivered), rate(r.FirstAttemptRate())}
 	other := 0

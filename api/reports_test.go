@@ -114,8 +114,24 @@ func TestReportsDay(t *testing.T) {
 				days[l.CourierID] = l
 			}
 		}
-		var o1 orderOut
+		var o1 struct {
+			DeliveryFee int64 `json:"delivery_fee"`
+			FeeQuote    *struct {
+				TariffVersion int64 `json:"tariff_version"`
+				Components    []struct {
+					Rule   string
+					Amount int64
+				}
+			} `json:"fee_quote"`
+		}
 		e.decode(e.must(e.do("GET", "/api/v1/orders/"+itoa(a1), "dispatcher", nil), 200), &o1)
+		var quoted int64
+		for _, c := range o1.FeeQuote.Components {
+			quoted += c.Amount
+		}
+		if o1.FeeQuote.TariffVersion != 1 || quoted != o1.DeliveryFee || len(o1.FeeQuote.Components) != 4 {
+			t.Errorf("the order card's fee quote: %+v, fee %d", o1.FeeQuote, o1.DeliveryFee)
+		}
 		l1 := byOrder[a1]
 		if l1.Outcome != "partial" || l1.fee() != o1.DeliveryFee || l1.TariffVersion == nil || *l1.TariffVersion != 1 || l1.FeeParts.Base != 25000 ||
 			l1.FeeParts.Window != 7000 || l1.FeeParts.Weight != 2000 || !strings.Contains(l1.FeeRule, "tariff v1: base") ||

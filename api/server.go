@@ -202,6 +202,7 @@ func (s *Server) routes() []route {
 		{"PATCH", "/api/v1/zones/:id", staff, s.updateZone},
 		{"DELETE", "/api/v1/zones/:id", staff, s.deleteZone},
 
+		{"GET", "/api/v1/plans", staff, s.listPlans},
 		{"POST", "/api/v1/plans", staff, s.createPlan},
 		{"GET", "/api/v1/plans/:id", staff, s.getPlan},
 		{"GET", "/api/v1/plans/:id/events", staff, s.planEvents},

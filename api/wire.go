@@ -193,6 +193,7 @@ type orderJSON struct {
 	COD                   codJSON               `json:"cod"`
 	DeliveryFee           int64                 `json:"delivery_fee"`
 	DeliveryFeeOverridden bool                  `json:"delivery_fee_overridden"`
+	FeeQuote              *feeQuoteJSON         `json:"fee_quote"`
 	Notes                 string                `json:"notes"`
 	Status                courier.OrderStatus   `json:"status"`
 	PaymentStatus         courier.PaymentStatus `json:"payment_status"`
@@ -222,8 +223,31 @@ func toOrder(o *courier.Order) orderJSON {
 		COD: codJSON(o.COD), DeliveryFee: o.DeliveryFee, DeliveryFeeOverridden: o.FeeOverridden, Notes: o.Notes,
 		Status: o.Status, PaymentStatus: o.PaymentStatus, DepotID: o.DepotID, ZoneID: nullID(o.ZoneID),
 		CourierID: nullID(o.CourierID), RouteSheetID: nullID(o.RouteSheetID), Report: toStopReport(o.Report), Version: o.Version,
-		CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
+		CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt, FeeQuote: toFeeQuote(o.FeeQuote),
 	}
+}
+
+// feeQuoteJSON is how the tariff priced an order's fee: the version and the parts.
+type feeQuoteJSON struct {
+	TariffVersion int64              `json:"tariff_version"`
+	Components    []feeComponentJSON `json:"components"`
+}
+
+type feeComponentJSON struct {
+	Rule   string `json:"rule"`
+	Amount int64  `json:"amount"`
+	Detail string `json:"detail"`
+}
+
+func toFeeQuote(q *courier.FeeQuote) *feeQuoteJSON {
+	if q == nil {
+		return nil
+	}
+	out := &feeQuoteJSON{TariffVersion: q.TariffVersion, Components: make([]feeComponentJSON, len(q.Components))}
+	for i, c := range q.Components {
+		out.Components[i] = feeComponentJSON(c)
+	}
+	return out
 }
 
 type orderEventJSON struct {

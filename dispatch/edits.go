@@ -195,14 +195,24 @@ func (s *Service) MoveStop(ctx context.Context, actor courier.Actor, fromSheetID
 		return nil, courier.FieldError("to_sheet_id", "the sheets are of different days or depots")
 	}
 	i := slices.IndexFunc(from.Stops, func(st courier.SheetStop) bool { return st.OrderID == req.OrderID })
+	var stop courier.SheetStop
 	if i < 0 {
-		return nil, courier.FieldError("order_id", "order %d is not on route sheet %s", req.OrderID, from.Number)
+		// An order on no route sheet (left out of the plan, or added later)
+		// joins this one: the dispatcher assigns it to the courier.
+		if req.ToSheetID != fromSheetID {
+			return nil, courier.FieldError("order_id", "order %d is not on route sheet %s", req.OrderID, from.Number)
+		}
+		if err := s.joinSheet(ctx, l, to, req.OrderID); err != nil {
+			return nil, err
+		}
+		stop = courier.SheetStop{OrderID: req.OrderID}
+	} else {
+		if stopDone(l.orders[req.OrderID]) {
+			return nil, courier.Errorf(courier.ECONFLICT, "order %d is finished; its stop cannot move", req.OrderID)
+		}
+		stop = from.Stops[i]
+		from.Stops = slices.Delete(from.Stops, i, i+1)
 	}
-	if stopDone(l.orders[req.OrderID]) {
-		return nil, courier.Errorf(courier.ECONFLICT, "order %d is finished; its stop cannot move", req.OrderID)
-	}
-	stop := from.Stops[i]
-	from.Stops = slices.Delete(from.Stops, i, i+1)
 	pos := req.Position - 1
 	if req.Position <= 0 || pos > len(to.Stops) {
 		pos = len(to.Stops)
@@ -217,6 +227,37 @@ func (s *Service) MoveStop(ctx context.Context, actor courier.Actor, fromSheetID
 	}
 	to.Stops = slices.Insert(to.Stops, pos, stop)
 	return s.finishEdit(ctx, actor, l, req.Force, "moved by the dispatcher")
+}
+
+// joinSheet loads an order that is on no route sheet into l, to be added to
+// sheet to: it must be ready, of the sheet's day and depot, and on no other
+// sheet of that day (a published or active one; for a draft, another draft of
+// the same plan). Returns ENOTFOUND, EINVALID, ECONFLICT.
+func (s *Service) joinSheet(ctx context.Context, l *loaded, to *courier.RouteSheet, orderID int64) error {
+	o, err := s.store.Order(ctx, orderID)
+	if err != nil {
+		return err
+	}
+	if o.Status != courier.StatusReady || o.DeliveryDate != to.Date || o.DepotID != to.DepotID {
+		return &courier.Error{Code: courier.ECONFLICT, Message: fmt.Sprintf("order %d is %s for %s at depot %d: only ready orders of the sheet's day and depot can join it",
+			orderID, o.Status, o.DeliveryDate, o.DepotID), Details: map[string]any{"order_id": orderID, "status": string(o.Status)}}
+	}
+	others, err := s.store.ListSheets(ctx, courier.SheetFilter{Date: to.Date,
+		Statuses: []courier.SheetStatus{courier.SheetDraft, courier.SheetPublished, courier.SheetActive}})
+	if err != nil {
+		return err
+	}
+	for _, sh := range others {
+		if sh.ID == to.ID || (sh.Status == courier.SheetDraft && (to.Status != courier.SheetDraft || sh.PlanID != to.PlanID)) {
+			continue
+		}
+		if slices.ContainsFunc(sh.Stops, func(st courier.SheetStop) bool { return st.OrderID == orderID }) {
+			return &courier.Error{Code: courier.ECONFLICT, Message: fmt.Sprintf("order %d is on route sheet %s already: move it from there", orderID, sh.Number),
+				Details: map[string]any{"order_id": orderID, "sheet_id": sh.ID}}
+		}
+	}
+	l.orders[orderID], l.orderVer[orderID] = o, o.Version
+	return nil
 }
 
 // finishEdit re-times and checks l's sheets and commits them.

@@ -401,6 +401,26 @@ func (s *Service) Plan(ctx context.Context, actor courier.Actor, id int64) (*cou
 	return p, sheets, nil
 }
 
+// ListPlans returns the plans of a date (of one depot unless depotID is 0),
+// newest first, at most limit (1 to 50; 0 means 10): the console reads the
+// latest plan's orders left out, and why, after a reload. Staff only.
+// Returns EFORBIDDEN, EINVALID.
+func (s *Service) ListPlans(ctx context.Context, actor courier.Actor, date string, depotID int64, limit int) ([]*courier.Plan, error) {
+	if err := actor.Require(staff...); err != nil {
+		return nil, err
+	}
+	if _, err := time.Parse(time.DateOnly, date); err != nil {
+		return nil, courier.FieldError("date", "must be a date YYYY-MM-DD")
+	}
+	if limit == 0 {
+		limit = 10
+	}
+	if limit < 1 || limit > 50 {
+		return nil, courier.FieldError("limit", "must be within [1, 50]")
+	}
+	return s.store.ListPlans(ctx, date, depotID, limit)
+}
+
 // PlanProblem returns the routing problem of a plan in the routing JSON
 // format, for offline replay with vrpsolve. Staff only.
 func (s *Service) PlanProblem(ctx context.Context, actor courier.Actor, id int64) ([]byte, error) {

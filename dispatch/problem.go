@@ -91,6 +91,11 @@ type problemSpec struct {
 	// startAt[courierID] is where a route under way goes on from (the last
 	// stop served); absent means the depot.
 	startAt map[int64]courier.LatLng
+	// keepAll makes every order a job, to evaluate sheets as they stand (an
+	// edit): an order no courier here may serve (its zone) is still a job
+	// and is reported in unassigned; a window already over is checked as a
+	// time window. Without it such orders are left out (planning).
+	keepAll bool
 }
 
 // buildProblem turns orders and couriers of one depot and date into a routing
@@ -152,16 +157,21 @@ func (s *Service) buildProblem(ctx context.Context, sp problemSpec) (*planProble
 				reason = "no_courier"
 			}
 			pp.unassigned = append(pp.unassigned, courier.UnassignedOrder{OrderID: o.ID, Reason: reason})
-			continue
+			if !sp.keepAll || len(couriers) == 0 {
+				continue
+			}
+			allowed = nil // evaluated where the sheets have it; the zone is reported
 		}
 		job := routing.Job{ID: fmt.Sprint(o.ID), Location: len(points), Service: int64(o.ServiceMinutes) * 60,
 			Demand: []int64{grams(o.WeightKg), grams(o.VolumeL)}}
-		if len(allowed) < len(couriers) {
+		if len(allowed) > 0 && len(allowed) < len(couriers) {
 			job.Vehicles = allowed
 		}
 		if o.TimeWindow != nil {
 			from, to := max(secs(o.TimeWindow.From), 0), secs(o.TimeWindow.To)
-			if to < from {
+			if to < from && sp.keepAll {
+				from, to = 0, 0 // over before the route goes on: any arrival breaks it
+			} else if to < from {
 				pp.unassigned = append(pp.unassigned, courier.UnassignedOrder{OrderID: o.ID, Reason: "window_unreachable"})
 				continue
 			}

@@ -377,6 +377,7 @@ func (s *Service) problemOf(ctx context.Context, sheets []*courier.RouteSheet, o
 	if err != nil {
 		return nil, nil, err
 	}
+	sp.keepAll = true // the sheets as they stand: no stop is left out
 	pp, err := s.buildProblem(ctx, sp)
 	if err != nil {
 		return nil, nil, err

@@ -122,3 +122,33 @@ func TestAllowedCouriers(t *testing.T) {
 		}
 	}
 }
+
+// TestTariffForOrder: an order is priced by the version it was priced by,
+// else by the one in force when it was created (a fee set by hand and then
+// returned to the tariff, an order from before tariff versions), else the
+// current one (a new order).
+func TestTariffForOrder(t *testing.T) {
+	t1 := time.Date(2030, 1, 10, 9, 0, 0, 0, time.UTC)
+	v1 := &Tariff{Version: 1, BaseFee: 100, CreatedAt: t1}
+	v2 := &Tariff{Version: 2, BaseFee: 200, CreatedAt: t1.Add(24 * time.Hour)}
+	builtIn := DefaultTariff
+	ts := &tariffs{builtIn: &builtIn, versions: []*Tariff{v1, v2}}
+	for _, test := range []struct {
+		name string
+		o    *courier.Order
+		want int64
+	}{
+		{"a new order", &courier.Order{}, 2},
+		{"priced by v1", &courier.Order{CreatedAt: t1.Add(48 * time.Hour), FeeQuote: &courier.FeeQuote{TariffVersion: 1}}, 1},
+		{"priced by the built-in tariff", &courier.Order{CreatedAt: t1.Add(48 * time.Hour), FeeQuote: &courier.FeeQuote{TariffVersion: 0}}, 0},
+		{"created under v1, no quote", &courier.Order{CreatedAt: t1.Add(time.Hour)}, 1},
+		{"created before any version", &courier.Order{CreatedAt: t1.Add(-time.Hour)}, 0},
+	} {
+		if got := ts.forOrder(test.o); got.Version != test.want {
+			t.Errorf("%s: version %d, want %d", test.name, got.Version, test.want)
+		}
+	}
+	if ts.current() != v2 || ts.version(7) != nil || ts.version(0) != &builtIn {
+		t.Errorf("current %v, version 7 %v", ts.current(), ts.version(7))
+	}
+}

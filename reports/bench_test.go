@@ -4,7 +4,12 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	neturl "net/url"
+	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -63,12 +68,19 @@ func BenchmarkReports(b *testing.B) {
 			} {
 				b.Run(rep.name, func(b *testing.B) {
 					var n int
+					cpu0, pg0 := processCPU(), serverCPU(b, url)
 					for range b.N {
 						if n, err = rep.run(); err != nil {
 							b.Fatal(err)
 						}
 					}
+					// The machine is shared: besides the wall time, the CPU
+					// time the report took here and in the PostgreSQL server.
 					b.ReportMetric(float64(n), "rows")
+					b.ReportMetric(float64((processCPU()-cpu0).Milliseconds())/float64(b.N), "cpu-ms/op")
+					if backend == "postgres" {
+						b.ReportMetric(float64((serverCPU(b, url)-pg0).Milliseconds())/float64(b.N), "pg-cpu-ms/op")
+					}
 				})
 			}
 		})
@@ -224,4 +236,57 @@ func seed(b *testing.B, db *store.DB, days, couriers, perDay int) (string, strin
 		}
 	}
 	return firstDay, lastDay
+}
+
+// processCPU is the CPU time this process used so far (user and system).
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// serverCPU is the CPU time the PostgreSQL cluster serving url (its
+// postmaster, found by its -p port, and its children: the store's pooled
+// connections stay open) used so far; 0 for SQLite.
+func serverCPU(b *testing.B, url string) time.Duration {
+	u, err := neturl.Parse(url)
+	if err != nil || u.Port() == "" {
+		return 0
+	}
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	parent := map[string]string{}
+	ticks := map[string]int64{}
+	master := ""
+	for _, p := range procs {
+		pid := filepath.Base(p)
+		if cmd, err := os.ReadFile(p + "/cmdline"); err == nil && strings.Contains(string(cmd), "postgres") &&
+			strings.Contains(string(cmd), "\x00-p\x00"+u.Port()+"\x00") {
+			master = pid
+		}
+		stat, err := os.ReadFile(p + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ... utime(14) stime(15): comm may hold spaces.
+		f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+		if len(f) < 13 {
+			continue
+		}
+		ut, _ := strconv.ParseInt(f[11], 10, 64)
+		st, _ := strconv.ParseInt(f[12], 10, 64)
+		parent[pid], ticks[pid] = f[1], ut+st
+	}
+	if master == "" {
+		b.Logf("no PostgreSQL postmaster on port %s: server CPU not measured", u.Port())
+		return 0
+	}
+	var sum int64
+	for pid, t := range ticks {
+		if pid == master || parent[pid] == master {
+			sum += t
+		}
+	}
+	return time.Duration(sum) * 10 * time.Millisecond // USER_HZ is 100 on Linux
 }

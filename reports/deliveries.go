@@ -170,7 +170,7 @@ func (s *Service) deliveries(ctx context.Context, r Range) (*Deliveries, error) 
 		return nil, err
 	}
 	f.Fees = true
-	fs, err := s.facts(ctx, f, false)
+	fs, err := s.facts(ctx, f, readAttempts)
 	if err != nil {
 		return nil, err
 	}
@@ -292,7 +292,7 @@ func drivenOf(shifts []courier.ShiftDay) (int64, bool) {
 func stopLine(a *courier.StopAttempt, name string) *DeliveryLine {
 	l := &DeliveryLine{Kind: LineStop, Date: a.Date, CourierID: a.CourierID, CourierName: name, Currency: a.Currency, OrderID: a.OrderID,
 		ExternalID: a.ExternalID, SheetID: a.SheetID, ZoneID: a.ZoneID, Attempt: a.Attempt, FailReason: a.FailReason,
-		WeightG: grams(a.WeightKg), PaidBy: a.PaidBy, AmountDue: a.AmountDue, Collected: a.Collected, CollectedBy: a.CollectedBy}
+		WeightG: a.WeightG(), PaidBy: a.PaidBy, AmountDue: a.AmountDue, Collected: a.Collected, CollectedBy: a.CollectedBy}
 	switch {
 	case a.Delivered() && a.RefusedPieces > 0:
 		l.Outcome = OutcomePartial

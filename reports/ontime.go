@@ -3,7 +3,6 @@ package reports
 import (
 	"context"
 	"strconv"
-	"time"
 
 	"github.com/courierhq/courier"
 )
@@ -81,7 +80,11 @@ func (s *Service) OnTime(ctx context.Context, actor courier.Actor, r Range) (*On
 	if err != nil {
 		return nil, err
 	}
-	attempts, err := s.store.StopAttempts(ctx, f)
+	cells, err := s.store.AttemptCells(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	reasons, err := s.store.FailureReasons(ctx, f)
 	if err != nil {
 		return nil, err
 	}
@@ -111,14 +114,24 @@ func (s *Service) OnTime(ctx context.Context, actor courier.Actor, r Range) (*On
 		*list = append(*list, g)
 		return g
 	}
-	for _, a := range attempts {
-		for _, g := range []*OnTimeRow{
-			row(GroupCourier, strconv.FormatInt(a.CourierID, 10), &out.Couriers),
-			row(GroupZone, strconv.FormatInt(a.ZoneID, 10), &out.Zones),
-			row(GroupDay, a.Date, &out.Days),
+	// Each cell and each reason count goes to its courier's, zone's and
+	// day's rows and to the total.
+	rowsOf := func(date string, courierID, zoneID int64) []*OnTimeRow {
+		return []*OnTimeRow{
+			row(GroupCourier, strconv.FormatInt(courierID, 10), &out.Couriers),
+			row(GroupZone, strconv.FormatInt(zoneID, 10), &out.Zones),
+			row(GroupDay, date, &out.Days),
 			out.Total,
-		} {
-			g.count(a)
+		}
+	}
+	for _, c := range cells {
+		for _, g := range rowsOf(c.Date, c.CourierID, c.ZoneID) {
+			g.add(c)
+		}
+	}
+	for _, rc := range reasons {
+		for _, g := range rowsOf(rc.Date, rc.CourierID, rc.ZoneID) {
+			g.Reasons[rc.Reason] += rc.N
 		}
 	}
 	byKey := func(g *OnTimeRow) (string, int64, string) {
@@ -134,43 +147,18 @@ func (s *Service) OnTime(ctx context.Context, actor courier.Actor, r Range) (*On
 	return out, nil
 }
 
-// count adds one attempt to the row.
-func (r *OnTimeRow) count(a *courier.StopAttempt) {
-	r.Attempts++
-	if a.Attempt == 1 {
-		r.FirstAttempts++
-		if a.Delivered() {
-			r.FirstDelivered++
-		}
-	}
-	if !a.Delivered() {
-		r.Failed++
-		reason := a.FailReason
-		if reason == "" {
-			reason = string(a.Outcome)
-		}
-		r.Reasons[reason]++
-		return
-	}
-	r.Delivered++
-	w := a.Window
-	if w == nil {
-		return
-	}
-	r.WithWindow++
-	switch {
-	case a.FinishedAt.Before(w.From):
-		r.Early++
-		r.EarlyMinutes += minutesUp(w.From.Sub(a.FinishedAt))
-	case a.FinishedAt.After(w.To):
-		late := minutesUp(a.FinishedAt.Sub(w.To))
-		r.Late++
-		r.LateMinutes += late
-		r.MaxLateMinutes = max(r.MaxLateMinutes, late)
-	default:
-		r.OnTime++
-	}
+// add adds a cell's attempts to the row.
+func (r *OnTimeRow) add(c courier.AttemptCell) {
+	r.Attempts += c.Attempts
+	r.Delivered += c.Delivered
+	r.Failed += c.Attempts - c.Delivered
+	r.WithWindow += c.WithWindow
+	r.Early += c.Early
+	r.EarlyMinutes += c.EarlyMinutes
+	r.Late += c.Late
+	r.LateMinutes += c.LateMinutes
+	r.MaxLateMinutes = max(r.MaxLateMinutes, c.MaxLateMinutes)
+	r.OnTime += c.WithWindow - c.Early - c.Late
+	r.FirstAttempts += c.FirstAttempts
+	r.FirstDelivered += c.FirstDelivered
 }
-
-// minutesUp is d in minutes, a started minute counting whole.
-func minutesUp(d time.Duration) int64 { return int64((d + time.Minute - 1) / time.Minute) }

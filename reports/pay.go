@@ -236,7 +236,7 @@ func stopPay(r *courier.PayRule, a *courier.StopAttempt) Pay {
 	}
 	switch {
 	case a.Delivered():
-		p.Stop, p.Kg = r.PerDelivered, perThousand(r.PerKg, grams(a.WeightKg))
+		p.Stop, p.Kg = r.PerDelivered, perThousand(r.PerKg, a.WeightG())
 	case a.FailReason != courier.FailHandedBack:
 		p.Stop = r.PerFailed
 	}

@@ -115,12 +115,20 @@ func dayCount(a, b time.Time) int { return int(b.Sub(a).Hours()/24+0.5) + 1 }
 
 // facts are what a report reads, for the days of a filter.
 type facts struct {
-	attempts []*courier.StopAttempt
+	attempts []*courier.StopAttempt // the delivery report's lines
+	cells    []courier.AttemptCell  // the attempts summed, for the workload
 	sheets   []courier.SheetDay
 	shifts   []courier.ShiftDay
 	handed   []courier.HandedIn
 	couriers map[int64]*courier.Courier
 }
+
+// What facts reads besides sheets, shifts and couriers.
+const (
+	readAttempts = 1 << iota
+	readCells
+	readHandedIn
+)
 
 // dayKey names a courier's working day.
 type dayKey struct {
@@ -128,13 +136,20 @@ type dayKey struct {
 	courierID int64
 }
 
-func (s *Service) facts(ctx context.Context, f courier.ReportFilter, handed bool) (*facts, error) {
+func (s *Service) facts(ctx context.Context, f courier.ReportFilter, read int) (*facts, error) {
 	var (
 		fs  facts
 		err error
 	)
-	if fs.attempts, err = s.store.StopAttempts(ctx, f); err != nil {
-		return nil, err
+	if read&readAttempts != 0 {
+		if fs.attempts, err = s.store.StopAttempts(ctx, f); err != nil {
+			return nil, err
+		}
+	}
+	if read&readCells != 0 {
+		if fs.cells, err = s.store.AttemptCells(ctx, f); err != nil {
+			return nil, err
+		}
 	}
 	if fs.sheets, err = s.store.SheetDays(ctx, f); err != nil {
 		return nil, err
@@ -142,7 +157,7 @@ func (s *Service) facts(ctx context.Context, f courier.ReportFilter, handed bool
 	if fs.shifts, err = s.store.ShiftDays(ctx, f); err != nil {
 		return nil, err
 	}
-	if handed {
+	if read&readHandedIn != 0 {
 		if fs.handed, err = s.store.HandedIn(ctx, f); err != nil {
 			return nil, err
 		}
@@ -218,9 +233,6 @@ func (fs *facts) courierName(id int64) string {
 	}
 	return fmt.Sprintf("courier %d", id)
 }
-
-// grams is a weight in whole grams.
-func grams(kg float64) int64 { return int64(kg*1000 + 0.5) }
 
 // perThousand is rate × n / 1000 rounded half up (a rate per kg of grams, per km of metres).
 func perThousand(rate, n int64) int64 { return (rate*n + 500) / 1000 }

@@ -22,8 +22,8 @@ type WorkloadRow struct {
 	Failed       int // stops failed, refused or handed back
 	HandedBack   int // of them, brought back unvisited at the end of the shift
 	PlannedM     int64
-	// DrivenM is the distance of the day's GPS tracks; nil when not known
-	// for every ended shift of the day (in totals: the sum of known days).
+	// DrivenM is the distance of the day's GPS tracks; nil unless every
+	// shift of the day ended and was measured (in totals: the sum of known days).
 	DrivenM          *int64
 	Shifts           int
 	OpenShifts       int   // shifts not ended (counted until now)
@@ -69,7 +69,7 @@ func (s *Service) workload(ctx context.Context, r Range) (*Workload, error) {
 	if err != nil {
 		return nil, err
 	}
-	fs, err := s.facts(ctx, f, true)
+	fs, err := s.facts(ctx, f, readCells|readHandedIn)
 	if err != nil {
 		return nil, err
 	}
@@ -106,6 +106,7 @@ func (s *Service) workload(ctx context.Context, r Range) (*Workload, error) {
 		worked[k] = true
 		if sh.EndedAt == nil {
 			w.OpenShifts++
+			unknown[k] = true
 			continue
 		}
 		if sh.DrivenM == nil {
@@ -117,28 +118,16 @@ func (s *Service) workload(ctx context.Context, r Range) (*Workload, error) {
 		}
 		*driven[k] += *sh.DrivenM
 	}
-	for _, a := range fs.attempts {
+	for _, a := range fs.cells {
 		w := row(a.Date, a.CourierID, a.Currency)
-		g := grams(a.WeightKg)
-		w.CarriedG += g
-		if a.Delivered() {
-			w.Delivered++
-			w.DeliveredG += g
-			if a.RefusedPieces > 0 {
-				w.Partial++
-			}
-		} else {
-			w.Failed++
-			if a.FailReason == courier.FailHandedBack {
-				w.HandedBack++
-			}
-		}
-		switch a.CollectedBy {
-		case courier.PayCash:
-			w.CashCollected += a.Collected
-		case courier.PayCard:
-			w.CardCollected += a.Collected
-		}
+		w.CarriedG += a.CarriedG
+		w.Delivered += a.Delivered
+		w.DeliveredG += a.DeliveredG
+		w.Partial += a.Partial
+		w.Failed += a.Attempts - a.Delivered
+		w.HandedBack += a.HandedBack
+		w.CashCollected += a.CashCollected
+		w.CardCollected += a.CardCollected
 		worked[dayKey{a.Date, a.CourierID}] = true
 	}
 	for _, h := range fs.handed {

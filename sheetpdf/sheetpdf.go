@@ -1,8 +1,11 @@
 // Package sheetpdf prints a route sheet as an A4 PDF: the sheet number as a
 // Code128 barcode and a QR code, the courier and the day, the stops in order
-// with their ETA windows, addresses, goods and payments, the totals and the
-// signature lines, in the company's language. Text uses a TrueType font with
-// Cyrillic (DejaVu Sans from Debian's fonts-dejavu-core by default).
+// with the customer's window and the planned arrival, addresses, goods and
+// payments, the totals and the signature lines, in the company's language,
+// money and dates in its locale. A sheet not yet published is marked DRAFT
+// on every page. Text uses a TrueType font with Cyrillic (DejaVu Sans from
+// Debian's fonts-dejavu-core by default); any character the font cannot
+// draw prints as "?", so a sheet always prints.
 package sheetpdf
 
 import (
@@ -28,6 +31,7 @@ const DefaultFontDir = "/usr/share/fonts/truetype/dejavu"
 // Printer renders route sheets. Build it once with New (it reads the fonts).
 type Printer struct {
 	regular, bold []byte
+	glyphs        map[rune]bool // what the font draws; nil: all of the BMP
 	loc           *time.Location
 	lang          string
 	currency      string
@@ -49,6 +53,14 @@ func New(fontDir, lang, currency string, loc *time.Location) (*Printer, error) {
 	if p.bold, err = os.ReadFile(filepath.Join(fontDir, "DejaVuSans-Bold.ttf")); err != nil {
 		return nil, fmt.Errorf("sheetpdf: font: %w", err)
 	}
+	if g, gb := cmapRunes(p.regular), cmapRunes(p.bold); g != nil && gb != nil {
+		for r := range g {
+			if !gb[r] {
+				delete(g, r)
+			}
+		}
+		p.glyphs = g
+	}
 	return p, nil
 }
 
@@ -64,21 +76,25 @@ type Sheet struct {
 var labels = map[string]map[string]string{
 	"ru": {
 		"title": "Маршрутный лист", "date": "Дата", "courier": "Курьер", "vehicle": "Транспорт", "depot": "Склад",
-		"departure": "Выезд", "return": "Возврат", "no": "№", "time": "Время", "address": "Адрес и получатель",
+		"departure": "Выезд", "return": "Возврат", "no": "№", "window": "Окно клиента", "eta": "Приезд (план)", "address": "Адрес и получатель",
 		"goods": "Товары", "payment": "Оплата", "mark": "Отметка", "cash": "наличные", "card": "карта", "prepaid": "оплачено",
 		"totals": "Итого", "stops": "Точек", "weight": "Вес", "volume": "Объём", "toCollect": "К получению наличными",
 		"byCard": "Картой", "distance": "Пробег", "duration": "Время в пути", "issued": "Выдал (диспетчер)",
 		"received": "Принял (курьер)", "cashdesk": "Сдал в кассу / принял кассир", "page": "Стр.", "km": "км", "kg": "кг", "l": "л",
-		"h": "ч", "min": "мин", "phone": "тел.",
+		"h": "ч", "min": "мин", "phone": "тел.", "draft": "ЧЕРНОВИК", "draftNote": "лист ещё не опубликован, маршрут может измениться",
+		"foot": "пешком", "bike": "велосипед", "car": "легковой", "van": "фургон", "truck": "грузовик",
+		"legend": "Окно клиента — время, обещанное клиенту; приезд (план) — расчётное время приезда курьера",
 	},
 	"en": {
 		"title": "Route sheet", "date": "Date", "courier": "Courier", "vehicle": "Vehicle", "depot": "Depot",
-		"departure": "Departure", "return": "Return", "no": "#", "time": "Time", "address": "Address and customer",
+		"departure": "Departure", "return": "Return", "no": "#", "window": "Customer's window", "eta": "Planned arrival", "address": "Address and customer",
 		"goods": "Goods", "payment": "Payment", "mark": "Note", "cash": "cash", "card": "card", "prepaid": "prepaid",
 		"totals": "Totals", "stops": "Stops", "weight": "Weight", "volume": "Volume", "toCollect": "Cash to collect",
 		"byCard": "By card", "distance": "Distance", "duration": "Duration", "issued": "Issued by (dispatcher)",
 		"received": "Received by (courier)", "cashdesk": "Handed in / cashier", "page": "Page", "km": "km", "kg": "kg", "l": "l",
-		"h": "h", "min": "min", "phone": "tel.",
+		"h": "h", "min": "min", "phone": "tel.", "draft": "DRAFT", "draftNote": "this sheet is not published yet; the route may change",
+		"foot": "on foot", "bike": "bicycle", "car": "car", "van": "van", "truck": "truck",
+		"legend": "Customer's window: the time promised to the customer; planned arrival: when the courier is expected",
 	},
 }
 
@@ -87,8 +103,9 @@ func (p *Printer) Render(w io.Writer, s Sheet) error {
 	if s.Sheet == nil || s.Courier == nil || s.Depot == nil || len(s.Orders) != len(s.Sheet.Stops) {
 		return errors.New("sheetpdf: incomplete sheet")
 	}
-	s = printable(s)
+	s = p.printable(s)
 	L := labels[p.lang]
+	draft := s.Sheet.Status == courier.SheetDraft
 	pdf := fpdf.New("P", "mm", "A4", "")
 	pdf.SetTitle(L["title"]+" "+s.Sheet.Number, true)
 	pdf.SetCreator("courierd", true)
@@ -102,6 +119,25 @@ func (p *Printer) Render(w io.Writer, s Sheet) error {
 		pdf.CellFormat(0, 4, fmt.Sprintf("%s %s · %s %d/{nb}", L["title"], s.Sheet.Number, L["page"], pdf.PageNo()), "", 0, "R", false, 0, "")
 	})
 	pdf.AliasNbPages("{nb}")
+	if draft {
+		// Under everything on each page: DRAFT across it, in light grey.
+		pdf.SetHeaderFunc(func() {
+			pdf.SetFont("dejavu", "B", 72)
+			pdf.SetTextColor(225, 225, 225)
+			pdf.TransformBegin()
+			pdf.TransformRotate(35, 105, 160)
+			w := pdf.GetStringWidth(L["draft"])
+			pdf.Text(105-w/2, 170, L["draft"])
+			pdf.TransformEnd()
+			// And a line at the top that says it in words.
+			pdf.SetFont("dejavu", "B", 9)
+			pdf.SetTextColor(183, 28, 28)
+			pdf.SetXY(12, 6)
+			pdf.CellFormat(0, 5, L["draft"]+" · "+L["draftNote"], "", 0, "L", false, 0, "")
+			pdf.SetTextColor(0, 0, 0)
+			pdf.SetXY(12, 12)
+		})
+	}
 	pdf.AddPage()
 
 	// Header: title, barcode, QR.
@@ -118,7 +154,7 @@ func (p *Printer) Render(w io.Writer, s Sheet) error {
 	qrKey := barcode.RegisterQR(pdf, s.Sheet.Number, qr.M, qr.Auto)
 	barcode.Barcode(pdf, qrKey, 184, 10, 16, 16, false)
 
-	pdf.SetY(32)
+	pdf.SetY(max(pdf.GetY(), 32))
 	pdf.SetFont("dejavu", "", 10)
 	day, _ := time.ParseInLocation(time.DateOnly, s.Sheet.Date, p.loc)
 	line := func(k, v string) {
@@ -127,25 +163,42 @@ func (p *Printer) Render(w io.Writer, s Sheet) error {
 		pdf.SetFont("dejavu", "", 10)
 		pdf.CellFormat(0, 6, v, "", 1, "L", false, 0, "")
 	}
-	line("date", day.Format("02.01.2006"))
+	line("date", p.date(day))
 	line("courier", s.Courier.Name+", "+L["phone"]+" "+s.Courier.Phone)
-	line("vehicle", fmt.Sprintf("%s, %s %s, %s %s", s.Courier.Vehicle.Type, num(s.Courier.Vehicle.CapacityKg), L["kg"], num(s.Courier.Vehicle.CapacityL), L["l"]))
+	vehicle := L[s.Courier.Vehicle.Type]
+	if vehicle == "" {
+		vehicle = s.Courier.Vehicle.Type
+	}
+	line("vehicle", fmt.Sprintf("%s, %s %s, %s %s", vehicle, p.number(s.Courier.Vehicle.CapacityKg), L["kg"], p.number(s.Courier.Vehicle.CapacityL), L["l"]))
 	line("depot", s.Depot.Name+", "+s.Depot.Address)
 	line("departure", p.clock(s.Sheet.Start)+"   "+L["return"]+": "+p.clock(s.Sheet.End))
 	pdf.Ln(2)
 
-	// Stops table.
+	// Stops table: each column labelled, the time as the customer's window
+	// and the planned arrival apart.
+	pdf.SetFont("dejavu", "", 7)
+	pdf.MultiCell(0, 3.5, L["legend"], "", "L", false)
+	pdf.Ln(1)
 	cols := []struct {
 		key   string
 		width float64
-	}{{"no", 8}, {"time", 22}, {"address", 70}, {"goods", 40}, {"payment", 26}, {"mark", 20}}
+	}{{"no", 8}, {"window", 23}, {"eta", 16}, {"address", 62}, {"goods", 35}, {"payment", 24}, {"mark", 18}}
 	header := func() {
-		pdf.SetFont("dejavu", "B", 8)
+		pdf.SetFont("dejavu", "B", 7.5)
 		pdf.SetFillColor(230, 230, 230)
+		x, y := pdf.GetX(), pdf.GetY()
+		const h = 8
 		for _, c := range cols {
-			pdf.CellFormat(c.width, 7, L[c.key], "1", 0, "C", true, 0, "")
+			pdf.Rect(x, y, c.width, h, "FD")
+			lines := pdf.SplitText(L[c.key], c.width-1.5)
+			top := y + (h-float64(len(lines))*3.4)/2
+			for i, l := range lines {
+				pdf.SetXY(x+0.75, top+float64(i)*3.4)
+				pdf.CellFormat(c.width-1.5, 3.4, l, "", 0, "C", false, 0, "")
+			}
+			x += c.width
 		}
-		pdf.Ln(-1)
+		pdf.SetXY(12, y+h)
 	}
 	header()
 	var weight, volume float64
@@ -156,7 +209,7 @@ func (p *Printer) Render(w io.Writer, s Sheet) error {
 		volume += o.VolumeL
 		pay := L[string(o.COD.Method)]
 		if o.COD.Method != courier.PayPrepaid {
-			pay += "\n" + money(o.COD.Amount, o.COD.Currency)
+			pay += "\n" + p.money(o.COD.Amount, o.COD.Currency)
 		}
 		switch o.COD.Method {
 		case courier.PayCash:
@@ -172,7 +225,7 @@ func (p *Printer) Render(w io.Writer, s Sheet) error {
 			}
 			goods = append(goods, g)
 		}
-		goods = append(goods, fmt.Sprintf("%s %s", num(o.WeightKg), L["kg"]))
+		goods = append(goods, fmt.Sprintf("%s %s", p.number(o.WeightKg), L["kg"]))
 		addr := o.Address + "\n" + o.Customer.Name + ", " + o.Customer.Phone
 		if o.ExternalID != "" {
 			addr = o.ExternalID + " · " + addr
@@ -180,7 +233,7 @@ func (p *Printer) Render(w io.Writer, s Sheet) error {
 		if o.Notes != "" {
 			addr += "\n" + o.Notes
 		}
-		cells := []string{fmt.Sprint(st.Seq), p.clock(st.ETAFrom) + "–" + p.clock(st.ETATo), addr, strings.Join(goods, "\n"), pay, ""}
+		cells := []string{fmt.Sprint(st.Seq), p.clock(st.ETAFrom) + "–" + p.clock(st.ETATo), p.clock(st.ETA), addr, strings.Join(goods, "\n"), pay, ""}
 		p.row(pdf, cols, cells, header)
 	}
 
@@ -190,12 +243,12 @@ func (p *Printer) Render(w io.Writer, s Sheet) error {
 	pdf.CellFormat(0, 6, L["totals"], "", 1, "L", false, 0, "")
 	pdf.SetFont("dejavu", "", 10)
 	pdf.CellFormat(0, 5, fmt.Sprintf("%s: %d   %s: %s %s   %s: %s %s   %s: %s %s   %s: %s",
-		L["stops"], len(s.Sheet.Stops), L["weight"], num(weight), L["kg"], L["volume"], num(volume), L["l"],
-		L["distance"], num(float64(s.Sheet.DistanceM)/1000), L["km"], L["duration"], p.duration(s.Sheet.DurationS)), "", 1, "L", false, 0, "")
+		L["stops"], len(s.Sheet.Stops), L["weight"], p.number(weight), L["kg"], L["volume"], p.number(volume), L["l"],
+		L["distance"], p.number(float64(s.Sheet.DistanceM)/1000), L["km"], L["duration"], p.duration(s.Sheet.DurationS)), "", 1, "L", false, 0, "")
 	pdf.SetFont("dejavu", "B", 12)
-	pdf.CellFormat(0, 8, fmt.Sprintf("%s: %s", L["toCollect"], money(cash, p.currency)), "", 1, "L", false, 0, "")
+	pdf.CellFormat(0, 8, fmt.Sprintf("%s: %s", L["toCollect"], p.money(cash, p.currency)), "", 1, "L", false, 0, "")
 	pdf.SetFont("dejavu", "", 10)
-	pdf.CellFormat(0, 5, fmt.Sprintf("%s: %s", L["byCard"], money(card, p.currency)), "", 1, "L", false, 0, "")
+	pdf.CellFormat(0, 5, fmt.Sprintf("%s: %s", L["byCard"], p.money(card, p.currency)), "", 1, "L", false, 0, "")
 
 	// Signatures.
 	pdf.Ln(8)
@@ -255,27 +308,24 @@ func (p *Printer) duration(sec int64) string {
 	return fmt.Sprintf("%d %s %02d %s", sec/3600, L["h"], sec%3600/60, L["min"])
 }
 
-func num(v float64) string {
-	s := fmt.Sprintf("%.1f", v)
-	return strings.TrimSuffix(s, ".0")
-}
-
-func money(amount int64, currency string) string {
-	return courier.Money{Amount: amount, Currency: currency}.String()
-}
-
 // printable returns a copy of s whose text the PDF can hold: characters
 // beyond the Basic Multilingual Plane (emoji), which the PDF library cannot
-// embed, become "?", and control characters are dropped. People type emoji
-// into addresses; the sheet prints anyway.
-func printable(s Sheet) Sheet {
+// embed, and characters the font has no glyph for (Chinese, Arabic, ...),
+// become "?"; control characters and invisible joiners are dropped. People
+// type anything into names and addresses; the sheet prints anyway.
+func (p *Printer) printable(s Sheet) Sheet {
 	clean := func(v string) string {
+		v = strings.ToValidUTF8(v, "?")
 		return strings.Map(func(r rune) rune {
 			switch {
+			case r == '\n' || r == '\t':
+				return ' '
+			case unicode.IsControl(r) || r == '\u200d' || r == '\ufe0f' || r == '\ufe0e':
+				return -1
 			case r > 0xFFFF || r == utf8.RuneError:
 				return '?'
-			case unicode.IsControl(r):
-				return -1
+			case p.glyphs != nil && !p.glyphs[r] && !unicode.IsSpace(r):
+				return '?'
 			}
 			return r
 		}, v)

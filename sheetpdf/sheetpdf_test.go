@@ -58,10 +58,11 @@ func text(t *testing.T, lang string, s Sheet) (string, int) {
 	if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command("pdftotext", "-layout", file, "-").Output()
+	raw, err := exec.Command("pdftotext", "-layout", file, "-").Output()
 	if err != nil {
 		t.Fatalf("pdftotext (run scripts/packages.sh): %v", err)
 	}
+	out := strings.ReplaceAll(string(raw), "\u00a0", " ")
 	info, err := exec.Command("pdfinfo", file).Output()
 	if err != nil {
 		t.Fatal(err)
@@ -72,7 +73,7 @@ func text(t *testing.T, lang string, s Sheet) (string, int) {
 			fmt.Sscan(strings.TrimSpace(strings.TrimPrefix(l, "Pages:")), &pages)
 		}
 	}
-	return string(out), pages
+	return out, pages
 }
 
 func TestRenderRussian(t *testing.T) {
@@ -81,11 +82,12 @@ func TestRenderRussian(t *testing.T) {
 	for _, want := range []string{
 		"Маршрутный лист № " + courier.SheetNumber(18),
 		"Артём Белов", "Склад Павелецкая", "23.11.2026", "Выезд:", "09:00",
-		"Москва, Тверская ул., д. 1, кв.", "Анна Петрова", "Чайник ×1", "4600000000017",
-		"наличные", "карта", "оплачено", "2499.00 RUB",
-		"К получению наличными: 4998.00 RUB", // stops 1 and 4 are cash
-		"Картой: 4998.00 RUB", "48.2 км", "5 ч 07 мин",
+		"Москва, Тверская ул., д. 1,", "Анна Петрова", "Чайник ×1", "4600000000017",
+		"наличные", "карта", "оплачено", "2 499,00 ₽",
+		"К получению наличными: 4 998,00 ₽", // stops 1 and 4 are cash
+		"Картой: 4 998,00 ₽", "48,2 км", "5 ч 07 мин", "фургон, 800 кг",
 		"Выдал (диспетчер)", "Принял (курьер)", "Сдал в кассу",
+		"Окно клиента —", "Приезд", "(план)", "08:40–09:40", "09:10", // stop 1: window and planned arrival
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the PDF lacks %q; it reads:\n%s", want, out)
@@ -98,8 +100,8 @@ func TestRenderRussian(t *testing.T) {
 
 func TestRenderLongSheetEnglish(t *testing.T) {
 	out, pages := text(t, "en", sample(45))
-	if pages < 2 || !strings.Contains(out, "Route sheet "+courier.SheetNumber(18)) || !strings.Contains(out, "Cash to collect: 37485.00 RUB") ||
-		strings.Count(out, "Address and customer") != pages {
+	if pages < 2 || !strings.Contains(out, "Route sheet "+courier.SheetNumber(18)) || !strings.Contains(out, "Cash to collect: ₽37,485.00") ||
+		strings.Count(out, "Address and customer") != pages || !strings.Contains(out, "23/11/2026") {
 		t.Errorf("%d pages; the header must repeat on each:\n%s", pages, out)
 	}
 	if !strings.Contains(out, "Page 2/") {
@@ -122,5 +124,68 @@ func TestRenderBadInput(t *testing.T) {
 	}
 	if _, err := New("", "fr", "RUB", time.UTC); err == nil {
 		t.Error("unknown language accepted")
+	}
+}
+
+// TestRenderDraft: a sheet not yet published says DRAFT on every page; a
+// published one does not.
+func TestRenderDraft(t *testing.T) {
+	s := sample(45)
+	s.Sheet.Status = courier.SheetDraft
+	out, pages := text(t, "ru", s)
+	if n := strings.Count(out, "ЧЕРНОВИК · лист ещё не опубликован"); n != pages || pages < 2 {
+		t.Errorf("a draft of %d pages marked %d times:\n%s", pages, n, out)
+	}
+	s.Sheet.Status = courier.SheetPublished
+	if out, _ := text(t, "ru", s); strings.Contains(out, "ЧЕРНОВИК") || strings.Contains(out, "не опубликован") {
+		t.Errorf("a published sheet is marked a draft")
+	}
+	s.Sheet.Status = courier.SheetDraft
+	if out, _ := text(t, "en", s); !strings.Contains(out, "DRAFT · this sheet is not published yet") {
+		t.Errorf("an English draft is not marked")
+	}
+}
+
+// TestRenderAnyText: whatever people type into names and addresses (other
+// scripts the font lacks, right-to-left marks, joiners, broken UTF-8, a
+// word longer than its column, tabs and newlines) prints or is replaced;
+// rendering never fails.
+func TestRenderAnyText(t *testing.T) {
+	s := sample(4)
+	s.Sheet.Status = courier.SheetPublished
+	s.Orders[0].Address = "東京都千代田区 1-1 \u200fدبي\u200e मुंबई"
+	s.Orders[1].Customer.Name = "Zoë Ñúñez-Øster \xff\xfe Łukasz Ğül"
+	s.Orders[2].Notes = strings.Repeat("Оченьдлинноеслово", 20) + "\tи\nещё"
+	s.Orders[3].Items[0].Name = "Ёлка \u0301\u200d🎄 (ГОСТ №5)"
+	s.Courier.Name = "Ахмед ☺ ✓"
+	out, _ := text(t, "ru", s)
+	for _, want := range []string{"Zoë Ñúñez-Øster", "Łukasz Ğül", "Ёлка", "Оченьдлинноеслово", "Ахмед ☺ ✓"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the PDF lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "東") || !strings.Contains(out, "???") {
+		t.Errorf("characters the font lacks are not replaced:\n%s", out)
+	}
+}
+
+// TestMoneyInTheLocale: amounts as the company's language writes them, a
+// true minus, the currency's own minor digits.
+func TestMoneyInTheLocale(t *testing.T) {
+	ru := &Printer{lang: "ru", currency: "RUB"}
+	en := &Printer{lang: "en", currency: "RUB"}
+	for _, c := range []struct {
+		p    *Printer
+		amt  int64
+		cur  string
+		want string
+	}{
+		{ru, 330000, "RUB", "3\u00a0300,00\u00a0₽"}, {ru, 5, "RUB", "0,05\u00a0₽"}, {ru, -50000, "RUB", "\u22125\u00a0000,00\u00a0₽"[0:0] + "\u2212500,00\u00a0₽"},
+		{ru, 123456789, "EUR", "1\u00a0234\u00a0567,89\u00a0€"}, {ru, 1500, "JPY", "1\u00a0500\u00a0¥"}, {ru, 100, "XYZ", "1,00\u00a0XYZ"},
+		{en, 330000, "RUB", "₽3,300.00"}, {en, -1999, "USD", "\u2212$19.99"}, {en, 100000000, "", "₽1,000,000.00"},
+	} {
+		if got := c.p.money(c.amt, c.cur); got != c.want {
+			t.Errorf("%s money(%d, %s) = %q, want %q", c.p.lang, c.amt, c.cur, got, c.want)
+		}
 	}
 }

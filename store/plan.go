@@ -101,6 +101,30 @@ func (s *DB) Plan(ctx context.Context, id int64) (*courier.Plan, error) {
 	return p, nil
 }
 
+// ListPlans returns the plans of a date (of one depot unless depotID is 0), newest first.
+func (s *DB) ListPlans(ctx context.Context, date string, depotID int64, limit int) ([]*courier.Plan, error) {
+	q, args := `SELECT `+planColumns+` FROM plans WHERE plan_date = $1`, []any{date}
+	if depotID != 0 {
+		q += ` AND depot_id = $2`
+		args = append(args, depotID)
+	}
+	q += fmt.Sprintf(` ORDER BY id DESC LIMIT %d`, max(1, limit))
+	rows, err := s.read(ctx).QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: list plans: %w", err)
+	}
+	defer rows.Close()
+	var out []*courier.Plan
+	for rows.Next() {
+		p, err := scanPlan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list plans: %w", err)
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
 // UpdatePlan reads the plan, calls fn and writes it with Version+1 in one transaction.
 func (s *DB) UpdatePlan(ctx context.Context, id int64, fn func(*courier.Plan) error) (*courier.Plan, error) {
 	var p *courier.Plan

@@ -275,11 +275,15 @@ func (s *DB) insertAttempts(ctx context.Context, tx *sql.Tx, as []*courier.StopA
 				from, to = s.d.timeArg(utc(a.Window.From)), s.d.timeArg(utc(a.Window.To))
 			}
 			a.FinishedAt = utc(a.FinishedAt)
+			var early, late any
+			if e, l, ok := a.Timing(); ok {
+				early, late = e, l
+			}
 			before[a.OrderID]++
 			order, cid := c.arg(a.OrderID), c.arg(a.CourierID)
 			rows[i] = fmt.Sprintf("(%s, (SELECT COUNT(*) + %d FROM stop_attempts WHERE order_id = %s), %s, COALESCE((SELECT vehicle_type FROM couriers WHERE id = %s), ''), %s)",
 				order, before[a.OrderID], order, cid, cid, inList(&c, []any{a.ExternalID, nullID(a.SheetID), nullID(a.DepotID), nullID(a.ZoneID), a.Date,
-					string(a.Outcome), a.FailReason, a.RefusedPieces, s.d.timeArg(a.FinishedAt), from, to, a.WeightKg, a.Currency, string(a.PaidBy),
+					string(a.Outcome), a.FailReason, a.RefusedPieces, s.d.timeArg(a.FinishedAt), from, to, early, late, a.WeightG(), a.Currency, string(a.PaidBy),
 					a.AmountDue, a.Collected, string(a.CollectedBy), a.Fee, quote}))
 		}
 		type made struct {
@@ -292,7 +296,7 @@ func (s *DB) insertAttempts(ctx context.Context, tx *sql.Tx, as []*courier.StopA
 			err := row.Scan(&m.id, &m.order, &m.attempt, &m.vehicleType)
 			return m, err
 		}, `INSERT INTO stop_attempts (order_id, attempt, courier_id, vehicle_type, external_id, sheet_id, depot_id, zone_id, work_date, outcome,
-			fail_reason, refused_pieces, finished_at, window_from, window_to, weight_kg, currency, paid_by, amount_due, collected, collected_by,
+			fail_reason, refused_pieces, finished_at, window_from, window_to, early_min, late_min, weight_g, currency, paid_by, amount_due, collected, collected_by,
 			fee, fee_quote) VALUES `+strings.Join(rows, ", ")+` RETURNING id, order_id, attempt, vehicle_type`, c.args...)
 		if err != nil {
 			return err
@@ -313,7 +317,7 @@ func (s *DB) insertAttempts(ctx context.Context, tx *sql.Tx, as []*courier.StopA
 }
 
 const attemptColumns = `id, order_id, attempt, external_id, courier_id, vehicle_type, COALESCE(sheet_id, 0), COALESCE(depot_id, 0),
-	COALESCE(zone_id, 0), work_date, outcome, fail_reason, refused_pieces, finished_at, window_from, window_to, weight_kg, currency, paid_by,
+	COALESCE(zone_id, 0), work_date, outcome, fail_reason, refused_pieces, finished_at, window_from, window_to, weight_g, currency, paid_by,
 	amount_due, collected, collected_by, fee, fee_quote`
 
 // scanAttempts returns a scanner of attempts; quotes repeat (one tariff,
@@ -326,12 +330,14 @@ func scanAttempts() func(row rowScanner) (*courier.StopAttempt, error) {
 			outcome, paidBy, collected string
 			from, to                   time.Time
 			quote                      sql.NullString
+			grams                      int64
 		)
 		if err := row.Scan(&a.ID, &a.OrderID, &a.Attempt, &a.ExternalID, &a.CourierID, &a.VehicleType, &a.SheetID, &a.DepotID, &a.ZoneID,
-			&a.Date, &outcome, &a.FailReason, &a.RefusedPieces, timeScan{&a.FinishedAt}, timeScan{&from}, timeScan{&to}, &a.WeightKg,
+			&a.Date, &outcome, &a.FailReason, &a.RefusedPieces, timeScan{&a.FinishedAt}, timeScan{&from}, timeScan{&to}, &grams,
 			&a.Currency, &paidBy, &a.AmountDue, &a.Collected, &collected, &a.Fee, &quote); err != nil {
 			return nil, err
 		}
+		a.WeightKg = float64(grams) / 1000
 		a.Outcome, a.PaidBy, a.CollectedBy = courier.OrderStatus(outcome), courier.PaymentMethod(paidBy), courier.PaymentMethod(collected)
 		if !from.IsZero() || !to.IsZero() {
 			a.Window = &courier.TimeWindow{From: from, To: to}
@@ -371,6 +377,50 @@ func (s *DB) StopAttempts(ctx context.Context, f courier.ReportFilter) ([]*couri
 	}
 	return queryAll(ctx, s.rdb, "stop attempts", scanAttempts(),
 		`SELECT `+cols+` FROM stop_attempts`+c.sql()+` ORDER BY work_date, courier_id, id`, c.args...)
+}
+
+// AttemptCells sums the attempts of days in f by day, courier, zone and currency.
+func (s *DB) AttemptCells(ctx context.Context, f courier.ReportFilter) ([]courier.AttemptCell, error) {
+	c := dayConds(f, "work_date", "courier_id")
+	del := c.arg(string(courier.StatusDelivered))
+	sum := func(expr string) string { return "CAST(COALESCE(SUM(" + expr + "), 0) AS BIGINT)" }
+	when := func(cond, then string) string { return sum("CASE WHEN " + cond + " THEN " + then + " ELSE 0 END") }
+	cols := []string{"work_date", "courier_id", "COALESCE(zone_id, 0)", "currency", "COUNT(*)",
+		when("outcome = "+del, "1"),
+		when("outcome = "+del+" AND refused_pieces > 0", "1"),
+		when("outcome <> "+del+" AND fail_reason = "+c.arg(courier.FailHandedBack), "1"),
+		sum("weight_g"),
+		when("outcome = "+del, "weight_g"),
+		when("collected_by = "+c.arg(string(courier.PayCash)), "collected"),
+		when("collected_by = "+c.arg(string(courier.PayCard)), "collected"),
+		when("early_min IS NOT NULL", "1"),
+		when("early_min > 0", "1"), sum("early_min"),
+		when("late_min > 0", "1"), sum("late_min"), "CAST(COALESCE(MAX(late_min), 0) AS BIGINT)",
+		when("attempt = 1", "1"),
+		when("attempt = 1 AND outcome = "+del, "1"),
+	}
+	return queryAll(ctx, s.rdb, "attempt cells", func(row rowScanner) (courier.AttemptCell, error) {
+		var a courier.AttemptCell
+		err := row.Scan(&a.Date, &a.CourierID, &a.ZoneID, &a.Currency, &a.Attempts, &a.Delivered, &a.Partial, &a.HandedBack, &a.CarriedG,
+			&a.DeliveredG, &a.CashCollected, &a.CardCollected, &a.WithWindow, &a.Early, &a.EarlyMinutes, &a.Late, &a.LateMinutes,
+			&a.MaxLateMinutes, &a.FirstAttempts, &a.FirstDelivered)
+		return a, err
+	}, `SELECT `+strings.Join(cols, ", ")+` FROM stop_attempts`+c.sql()+` GROUP BY work_date, courier_id, COALESCE(zone_id, 0), currency
+		ORDER BY work_date, courier_id, COALESCE(zone_id, 0), currency`, c.args...)
+}
+
+// FailureReasons counts the failed attempts of days in f by day, courier,
+// zone and reason (the outcome when no reason was given).
+func (s *DB) FailureReasons(ctx context.Context, f courier.ReportFilter) ([]courier.ReasonCell, error) {
+	r := dayConds(f, "work_date", "courier_id")
+	r.add("outcome <> " + r.arg(string(courier.StatusDelivered)))
+	return queryAll(ctx, s.rdb, "failure reasons", func(row rowScanner) (courier.ReasonCell, error) {
+		var rc courier.ReasonCell
+		err := row.Scan(&rc.Date, &rc.CourierID, &rc.ZoneID, &rc.Reason, &rc.N)
+		return rc, err
+	}, `SELECT work_date, courier_id, COALESCE(zone_id, 0), CASE WHEN fail_reason = '' THEN outcome ELSE fail_reason END, COUNT(*)
+		FROM stop_attempts`+r.sql()+` GROUP BY work_date, courier_id, COALESCE(zone_id, 0), CASE WHEN fail_reason = '' THEN outcome ELSE fail_reason END
+		ORDER BY 1, 2, 3, 4`, r.args...)
 }
 
 // SheetDays returns the published, active and completed route sheets of days in f.

@@ -17,7 +17,9 @@ CREATE UNIQUE INDEX tariffs_based_on_key ON tariffs (based_on);
 -- The tariff version and the parts of the fee: {"version": N, "components": [...]}.
 ALTER TABLE orders ADD COLUMN fee_quote {{json}};
 
--- Append-only: one row per finished attempt at a stop.
+-- Append-only: one row per finished attempt at a stop. early_min and
+-- late_min say how a delivery kept its window (NULL: not delivered, or no
+-- window); weights are whole grams, so reports sum them exactly in SQL.
 CREATE TABLE stop_attempts (
 	id             {{id}},
 	order_id       BIGINT NOT NULL REFERENCES orders (id),
@@ -35,7 +37,9 @@ CREATE TABLE stop_attempts (
 	finished_at    {{time}} NOT NULL,
 	window_from    {{time}},
 	window_to      {{time}},
-	weight_kg      DOUBLE PRECISION NOT NULL DEFAULT 0,
+	early_min      INTEGER,
+	late_min       INTEGER,
+	weight_g       BIGINT NOT NULL DEFAULT 0,
 	currency       TEXT NOT NULL,
 	paid_by        TEXT NOT NULL DEFAULT '',
 	amount_due     BIGINT NOT NULL DEFAULT 0,

@@ -133,4 +133,21 @@ func testStopAttempts(t *testing.T, s courier.Store) {
 	if other, err := s.StopAttempts(ctx(t), courier.ReportFilter{From: "2026-03-01", To: "2026-03-31", CourierID: c.ID + 1}); err != nil || len(other) != 0 {
 		t.Fatalf("another courier's: %v %v", other, err)
 	}
+	// Summed by the database: the failure on the 14th, the partial
+	// delivery on the 16th, 45 minutes after its window (2.5 kg each).
+	cells, err := s.AttemptCells(ctx(t), courier.ReportFilter{From: "2026-03-01", To: "2026-03-31"})
+	must(t, err)
+	want := []courier.AttemptCell{
+		{Date: "2026-03-14", CourierID: c.ID, Currency: "RUB", Attempts: 1, CarriedG: 2500, FirstAttempts: 1},
+		{Date: "2026-03-16", CourierID: c.ID, Currency: "RUB", Attempts: 1, Delivered: 1, Partial: 1, CarriedG: 2500, DeliveredG: 2500,
+			CashCollected: 900, WithWindow: 1, Late: 1, LateMinutes: 47 * 60, MaxLateMinutes: 47 * 60},
+	}
+	if len(cells) != 2 || cells[0] != want[0] || cells[1] != want[1] {
+		t.Fatalf("attempt cells:\n%+v\nwant\n%+v", cells, want)
+	}
+	reasons, err := s.FailureReasons(ctx(t), courier.ReportFilter{From: "2026-03-01", To: "2026-03-31", CourierID: c.ID})
+	must(t, err)
+	if len(reasons) != 1 || reasons[0] != (courier.ReasonCell{Date: "2026-03-14", CourierID: c.ID, Reason: courier.FailNoAnswer, N: 1}) {
+		t.Fatalf("failure reasons: %+v", reasons)
+	}
 }

@@ -50,7 +50,7 @@ test('dispatcher: map, live position, plan with progress, drag a stop, reorder, 
   const ping = (lat, lng, ago) => phone.post('/api/v1/courier/locations', { pings: [{ lat, lng, accuracy_m: 5, recorded_at: new Date(Date.now() - ago * 1000).toISOString() }] });
   await new Promise((r) => setTimeout(r, 500)); // the page subscribes after loading
   await ping(55.7500, 37.6000, 120);
-  const marker = page.locator(`path.courier-pos.courier-${c1.id}`);
+  const marker = page.locator(`.courier-pos.courier-${c1.id}`);
   await marker.waitFor({ timeout: 15000 });
   const box1 = await marker.boundingBox();
   await ping(55.7600, 37.6300, 0);
@@ -58,7 +58,7 @@ test('dispatcher: map, live position, plan with progress, drag a stop, reorder, 
     const b = await marker.boundingBox();
     return b && Math.hypot(b.x - box1.x, b.y - box1.y) > 5;
   }, 15000, 'the courier marker moved');
-  assert.equal(await marker.getAttribute('data-stale'), 'false');
+  assert.equal(await page.locator(`.courier-pos.courier-${c1.id}`).getAttribute('data-stale'), 'false');
 
   // Plan the day with a 5 s limit and watch the progress bar reach 100 %.
   await page.locator('[data-testid=time-limit]').fill('5');

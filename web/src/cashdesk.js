@@ -7,8 +7,9 @@
 //   scan + Enter -> counted amount; Enter -> (note when it differs; Enter) ->
 //   Confirm; Enter settles and returns to the scanner. Esc: back to the scanner.
 import { h, fill, toast, dialog } from './dom.js';
-import { t } from './i18n.js';
+import { t, tn, errorText, word } from './i18n.js';
 import { ApiError, newKey } from './api.js';
+import { icon } from './icons.js';
 
 export async function mount(root, ctx) {
   const { api, fmt } = ctx;
@@ -65,7 +66,7 @@ export async function mount(root, ctx) {
       renderSheet();
       loadCourierBalance(v.sheet.courier_id);
     } catch (err) {
-      fill(sheetBox, h('p.error', { role: 'alert', 'data-testid': 'scan-error' }, err.message));
+      fill(sheetBox, h('p.error', { role: 'alert', 'data-testid': 'scan-error' }, errorText(err)));
       focusScan();
     }
   }
@@ -79,7 +80,7 @@ export async function mount(root, ctx) {
     const diffEl = h('div.figure', { 'data-testid': 'difference', 'aria-live': 'polite' }, '—');
     const diffLabel = h('div.muted', t('difference'));
     const note = h('input', { autocomplete: 'off', 'data-testid': 'note', 'aria-label': t('note') });
-    const confirm = h('button.primary', { type: 'button', 'data-testid': 'confirm', disabled: true }, `${t('confirm')} ⏎`);
+    const confirm = h('button.primary', { type: 'button', 'data-testid': 'confirm', disabled: true }, t('confirm'), h('kbd', '↵'));
     const update = () => {
       const c = fmt.parseMoney(counted.value);
       if (c == null || c < 0) {
@@ -113,7 +114,7 @@ export async function mount(root, ctx) {
       try {
         const res = await api.post('/api/v1/cashdesk/settlements', { barcode: v.sheet.number, counted: { amount: c, currency: cur }, note: note.value.trim() }, { key: st.key });
         const d = res.discrepancy?.amount ?? (c - expected);
-        toast(`${t('settled')}: ${money(res.counted.amount)}${d ? ' · ' + (d < 0 ? t('shortage') : t('surplus')) + ' ' + money(Math.abs(d)) : ''}`, d ? 'error' : 'ok');
+        toast(`${t('settled')}: ${money(res.counted.amount)}${d ? ' · ' + (d < 0 ? t('short_recorded', { amount: money(-d) }) : t('surplus_recorded', { amount: money(d) })) : ''}`, d ? 'error' : 'ok');
         st.key = null;
         const again = await api.get(`/api/v1/cashdesk/sheets/${encodeURIComponent(v.sheet.number)}`);
         st.view = again;
@@ -123,7 +124,7 @@ export async function mount(root, ctx) {
         scan.value = '';
         focusScan();
       } catch (err) {
-        toast(err.message, 'error');
+        toast(errorText(err), 'error');
         // A network failure keeps the key: confirming again is the same settlement.
         if (err instanceof ApiError) st.key = newKey();
         confirm.disabled = false;
@@ -131,32 +132,44 @@ export async function mount(root, ctx) {
       }
     });
 
+    // Due at the door: for orders delivered or still to deliver (not for failed or returned ones).
+    const dueShown = (o) => (['pending', 'to_settle', 'settled'].includes(o.state) ? o.expected_cash : 0);
     const rows = v.orders.map((o) => h('tr', { class: 'state-' + o.state, 'data-order-id': o.order_id },
       h('td', h('b', o.external_id || '#' + o.order_id)),
       h('td', o.customer_name), h('td.addr', o.address),
       h('td', t('state_' + o.state)),
-      h('td.num', o.expected_cash ? money(o.expected_cash) : '—'),
-      h('td.num', o.reported_collected ? money(o.reported_collected) : '—'),
+      h('td.num', dueShown(o) ? money(dueShown(o)) : '—'),
+      h('td.num', o.reported_collected ? money(o.reported_collected) : '—',
+        o.short_at_door ? h('div.bad.small', t('short_door_line', { amount: money(o.short_at_door) })) : null),
+      h('td.num', o.card ? money(o.card) : '—'),
       h('td.num', o.settled ? money(o.settled) : '—'),
       h('td.num', { class: o.outstanding ? 'bad' : '' }, o.outstanding ? money(o.outstanding) : '—')));
     const tot = v.totals;
+    // The footer sums the columns above it, so every line adds up.
+    const sum = (k) => v.orders.reduce((a, o) => a + (o[k] || 0), 0);
+    const sheetDone = expected <= 0;
     fill(sheetBox,
       h('div.sheet-title',
-        h('h2', { style: { margin: '0 0 4px', fontSize: '18px' } }, `${t('sheet')} ${v.sheet.number} · ${v.sheet.courier_name}`),
+        h('h2', `${t('sheet')} ${v.sheet.number} · ${v.sheet.courier_name}`),
         h('div.muted', `${fmt.date(v.sheet.date + 'T12:00:00Z')} · ${t('status_' + v.sheet.status)}`)),
-      h('div.table-wrap', { style: { maxHeight: '330px' } }, h('table.grid', { 'data-testid': 'cash-orders' },
-        h('thead', h('tr', [t('order'), t('customer'), t('address'), t('status')].map((c) => h('th', c)),
-          [t('expected'), t('reported'), t('state_settled'), t('outstanding')].map((c) => h('th.num', c)))),
-        h('tbody', rows),
-        h('tfoot', h('tr', h('th', { colspan: 4 }, ''), h('th.num', money(tot.expected + tot.pending)), h('th.num', money(tot.expected)),
-          h('th.num', money(tot.settled)), h('th.num', { 'data-testid': 'outstanding' }, money(tot.outstanding)))))),
       h('div.settle-box',
-        h('div', h('div.muted', t('expected')), h('div.figure', { 'data-testid': 'expected' }, money(expected))),
+        h('div', h('div.muted', t('to_hand_in')), h('div.figure', { 'data-testid': 'expected' }, money(expected)),
+          h('div.small', { 'data-testid': 'reported' }, `${t('reported')}: ${money(tot.expected)}`),
+          tot.short_at_door ? h('div.bad.small', { 'data-testid': 'short-at-door' }, t('short_door_line', { amount: money(tot.short_at_door) })) : null,
+          tot.settled ? h('div.small.muted', `${t('state_settled')}: ${money(tot.settled)}`) : null),
         h('label', h('div.muted', t('counted')), counted),
         h('div', diffLabel, diffEl),
-        h('div', h('label', h('div.muted', t('note')), note), h('div', { style: { marginTop: '6px' } }, confirm))),
-      expected <= 0 ? h('p.ok', { 'data-testid': 'nothing-to-settle' }, tot.settled > 0 ? t('balance_zero') : t('nothing_to_settle')) : null,
-      result ? h('p', { 'data-testid': 'settle-result' }, `${t('settled')}: ${money(result.counted.amount)} / ${t('expected')} ${money(result.expected.amount)} · ${t('difference')} ${fmt.signedMoney(result.discrepancy.amount)}`) : null);
+        h('div', h('label', h('div.muted', t('note')), note), h('div.confirm-row', confirm))),
+      h('p.sheet-msg', { 'data-testid': 'nothing-to-settle', hidden: !sheetDone, class: 'ok' }, tot.settled > 0 ? t('sheet_settled') : t('nothing_to_settle')),
+      result ? h('p', { 'data-testid': 'settle-result' }, `${t('counted')}: ${money(result.counted.amount)} · ${t('to_hand_in')}: ${money(result.expected.amount)} · ${t('difference')}: ${fmt.signedMoney(result.discrepancy.amount)}`) : null,
+      h('div.balance-slot'),
+      h('div.table-wrap.cash-table', h('table.grid', { 'data-testid': 'cash-orders' },
+        h('thead', h('tr', [t('order'), t('customer'), t('address'), t('status')].map((c) => h('th', c)),
+          [t('expected'), t('reported'), t('col_card'), t('state_settled'), t('outstanding')].map((c) => h('th.num', c)))),
+        h('tbody', rows),
+        h('tfoot', h('tr', h('th', { colspan: 4 }, t('total')), h('th.num', { 'data-testid': 'sum-due' }, money(v.orders.reduce((a, o) => a + dueShown(o), 0))),
+          h('th.num', { 'data-testid': 'sum-reported' }, money(sum('reported_collected'))), h('th.num', { 'data-testid': 'sum-card' }, money(sum('card'))),
+          h('th.num', money(sum('settled'))), h('th.num', { 'data-testid': 'outstanding' }, money(tot.outstanding)))))));
     if (expected > 0) counted.focus();
     else focusScan();
   }
@@ -165,12 +178,15 @@ export async function mount(root, ctx) {
   async function loadCourierBalance(courierId) {
     try {
       const b = await api.get(`/api/v1/cashdesk/couriers/${courierId}/balance?limit=1`);
-      const line = h('p.courier-balance', { 'data-testid': 'courier-balance', 'data-owed': String(b.owed) },
-        `${b.courier_name}: ${t('owed')} `, h('b', { class: b.owed ? 'bad' : 'ok' }, fmt.money(b.owed, b.currency)),
-        b.discrepancy ? ` (${t('discrepancies')}: ${fmt.money(b.discrepancy, b.currency)})` : '',
-        b.goods ? ` · ${t('goods')}: ${b.goods}` : '');
-      sheetBox.querySelector('.courier-balance')?.remove();
-      sheetBox.append(line);
+      const money = (m) => fmt.money(m, b.currency);
+      // One line that says what the balance says: the debt left (and how
+      // much of it is shortages), or that nothing is owed.
+      const line = h('p.courier-balance', { 'data-testid': 'courier-balance', 'data-owed': String(b.owed), class: b.owed > 0 ? 'bad' : 'ok' },
+        b.owed > 0 ? t('debt_of', { name: b.courier_name, amount: money(b.owed) }) : t('debt_none', { name: b.courier_name }),
+        b.owed > 0 && b.discrepancy ? ` (${t('of_it_discrepancy', { amount: money(Math.abs(b.discrepancy)) })})` : '',
+        b.goods ? ` · ${tn('goods_n', b.goods)}` : '');
+      const slot = sheetBox.querySelector('.balance-slot');
+      if (slot) fill(slot, line);
     } catch (err) {
       console.warn(err);
     }
@@ -181,9 +197,9 @@ export async function mount(root, ctx) {
       const res = await api.get('/api/v1/cashdesk/debtors' + (st.depot ? `?depot_id=${st.depot.id}` : ''));
       const items = res.items || [];
       fill(balancesBox, items.length === 0 ? h('p.ok', t('balance_zero')) : h('table.grid', h('tbody', items.map((d) => h('tr', { 'data-courier-id': d.courier_id },
-        h('td', d.name), h('td.num', { class: d.owed > 0 ? 'bad' : '' }, fmt.money(d.owed, res.currency)), h('td.num', d.goods ? `${d.goods} ${t('goods')}` : ''))))));
+        h('td', d.name), h('td.num', { class: d.owed > 0 ? 'bad' : '' }, fmt.money(d.owed, res.currency)), h('td.num', d.goods ? tn('goods_n', d.goods) : ''))))));
     } catch (err) {
-      fill(balancesBox, h('p.error', err.message));
+      fill(balancesBox, h('p.error', errorText(err)));
     }
   }
 
@@ -220,7 +236,7 @@ export async function mount(root, ctx) {
       fill(reportBox);
       toast(t('shift_opened'), 'ok');
     } catch (err) {
-      toast(err.message, 'error');
+      toast(errorText(err), 'error');
     }
     await refreshShift();
     focusScan();
@@ -234,7 +250,7 @@ export async function mount(root, ctx) {
       localStorage.removeItem(shiftKey);
       renderReport(r);
     } catch (err) {
-      toast(err.message, 'error');
+      toast(errorText(err), 'error');
     }
     await refreshShift();
     focusScan();
@@ -242,16 +258,25 @@ export async function mount(root, ctx) {
 
   function renderReport(r) {
     const money = (m) => fmt.money(m, r.currency);
+    const cash = r.by_method.find((m) => m.method === 'cash') || { orders: 0, expected: 0, amount: 0 };
+    const card = r.by_method.find((m) => m.method === 'card') || { orders: 0, expected: 0, amount: 0 };
+    const repaid = r.cash_in - cash.amount; // debts repaid at the desk during the shift
     fill(reportBox, h('div.report', { 'data-testid': 'report' },
-      h('h3', { style: { margin: '10px 0 4px', fontSize: '14px' } }, `${t('shift_report')} #${r.shift.id}`),
+      h('h3', `${t('shift_report')} #${r.shift.id}`),
       h('div.muted', `${fmt.dateTime(r.shift.opened_at)} – ${fmt.dateTime(r.shift.closed_at)}`),
       h('div', `${t('settlements')}: ${r.settlements}`),
-      h('div', `${t('cash_in')}: `, h('b', { 'data-testid': 'report-cash-in' }, money(r.cash_in))),
-      r.by_method.length ? h('ul', r.by_method.map((m) => h('li', `${m.method}: ${m.orders} · ${money(m.amount)} (${t('expected')} ${money(m.expected)})`))) : null,
-      h('div', `${t('discrepancies')}: `, h('b', { class: r.discrepancy_total ? 'bad' : '' }, fmt.signedMoney(-r.discrepancy_total))),
-      r.discrepancies.length ? h('ul', r.discrepancies.map((d) => h('li', `${d.sheet_number}: ${money(d.amount)} ${d.note || ''}`))) : null,
-      r.owing.length ? h('div', h('b', t('balances')), h('ul', r.owing.map((d) => h('li', `${d.name}: ${money(d.owed)}`)))) : null,
-      h('button.small', { type: 'button', on: { click: () => window.print() } }, 'Print')));
+      h('h4', t('by_method')),
+      h('ul.report-lines',
+        h('li', { 'data-testid': 'report-cash' }, t('method_line', { method: word('pay_', 'cash'), n: cash.orders, amount: money(cash.amount), expected: money(cash.expected) })),
+        h('li', { 'data-testid': 'report-card' }, t('method_card_line', { n: card.orders, amount: money(card.amount) })),
+        h('li', { 'data-testid': 'report-sum' }, h('b', t('report_total')), ': ', t('report_check', { cash: money(cash.amount), card: money(card.amount), total: money(cash.amount + card.amount) }))),
+      h('div', `${t('cash_in')}: `, h('b', { 'data-testid': 'report-cash-in' }, money(r.cash_in)),
+        repaid ? h('span.muted', ` (${t('settlements')} ${money(cash.amount)} + ${money(repaid)})`) : null),
+      h('div', `${t('discrepancy_total')}: `, h('b', { class: r.discrepancy_total ? 'bad' : '', 'data-testid': 'report-discrepancy' }, fmt.signedMoney(r.discrepancy_total))),
+      r.discrepancies.length ? h('ul', { 'data-testid': 'report-discrepancies' }, r.discrepancies.map((d) => h('li', `${d.sheet_number}: `,
+        h('span', { class: d.amount < 0 ? 'bad' : '' }, fmt.signedMoney(d.amount)), ` ${d.amount < 0 ? t('shortage') : t('surplus')}`, d.note ? ` · ${d.note}` : ''))) : null,
+      r.owing.length ? h('div', h('b', t('owing_after')), h('ul', { 'data-testid': 'report-owing' }, r.owing.map((d) => h('li', t('debt_of', { name: d.name, amount: money(d.owed) }))))) : null,
+      h('button.small', { type: 'button', 'data-testid': 'report-print', on: { click: () => window.print() } }, icon('print', 14), ' ', t('print'))));
   }
 
   const depots = await api.get('/api/v1/depots');

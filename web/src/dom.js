@@ -80,3 +80,50 @@ export function dialog(title, body, buttons) {
 export function esc(s) {
   return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
 }
+
+/** The query of the location hash (#/map?courier=3 -> URLSearchParams). */
+export function hashQuery() {
+  return new URLSearchParams(location.hash.split('?')[1] || '');
+}
+
+/**
+ * A modal form that stays open until an action succeeds. actions:
+ * [{label, kind, testid, run}] where run() may return false to stay open or
+ * throw (the error is shown in the modal through opts.errorText); the modal
+ * resolves with what run returned, or null on the cancel button or Escape.
+ */
+export function modal(title, body, actions, { cancelLabel = 'Cancel', errorText = (e) => String(e?.message || e), className = '' } = {}) {
+  return new Promise((resolve) => {
+    const prev = document.activeElement;
+    const err = h('p.error.modal-error', { role: 'alert', 'data-testid': 'modal-error' });
+    const close = (v) => {
+      overlay.remove();
+      prev?.focus?.();
+      resolve(v);
+    };
+    const btns = actions.map((a) => h('button', {
+      type: a.submit ? 'submit' : 'button', class: a.kind || '', 'data-testid': a.testid,
+      on: {
+        click: async (e) => {
+          e.preventDefault();
+          err.textContent = '';
+          for (const b of btns) b.disabled = true;
+          try {
+            const v = await a.run();
+            if (v !== false) close(v ?? true);
+          } catch (ex) {
+            err.textContent = errorText(ex);
+          } finally {
+            for (const b of btns) b.disabled = false;
+          }
+        },
+      },
+    }, a.label));
+    const cancel = h('button', { type: 'button', 'data-testid': 'modal-cancel', on: { click: () => close(null) } }, cancelLabel);
+    const form = h('form.dialog', { class: className, role: 'dialog', 'aria-modal': 'true', 'aria-label': title, on: { submit: (e) => { e.preventDefault(); btns.find((b) => b.type === 'submit')?.click(); } } },
+      h('h2', title), h('div.dialog-body', body), err, h('div.dialog-buttons', btns, cancel));
+    const overlay = h('div.overlay', { on: { keydown: (e) => { if (e.key === 'Escape') { e.stopPropagation(); close(null); } } } }, form);
+    document.body.append(overlay);
+    (form.querySelector('input, select, textarea') || btns[0])?.focus();
+  });
+}

@@ -1,5 +1,7 @@
 // Formatting in the company's time zone, currency and language. Pure: no DOM,
-// so node --test covers it (test/format.test.mjs).
+// so node --test covers it (test/format.test.mjs). Units come from the one
+// dictionary (i18n.js) in the configuration's language.
+import { tIn } from './i18n.js';
 
 /** The BCP 47 locale for a company language. */
 export function localeOf(language) {
@@ -58,6 +60,8 @@ export function makeFormat(cfg) {
   const dateTimeFmt = new Intl.DateTimeFormat(locale, { timeZone, day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
   const isoFmt = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
   const numFmt = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 });
+  const clockFmt = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  const fullFmt = new Intl.DateTimeFormat('en-GB', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
   const toDate = (v) => (v instanceof Date ? v : new Date(v));
   const valid = (v) => v != null && v !== '' && !Number.isNaN(toDate(v).getTime());
   return {
@@ -66,9 +70,10 @@ export function makeFormat(cfg) {
     money(minor, cur) {
       if (minor == null) return '';
       const c = cur || currency;
-      if (c === currency) return moneyFmt.format(minor / 10 ** digits);
+      // A negative amount gets a true minus sign (U+2212), not a hyphen.
+      if (c === currency) return moneyFmt.format(minor / 10 ** digits).replace('-', '\u2212');
       const d = minorDigits(c);
-      return new Intl.NumberFormat(locale, { style: 'currency', currency: c, minimumFractionDigits: d, maximumFractionDigits: d }).format(minor / 10 ** d);
+      return new Intl.NumberFormat(locale, { style: 'currency', currency: c, minimumFractionDigits: d, maximumFractionDigits: d }).format(minor / 10 ** d).replace('-', '\u2212');
     },
     /** Minor units -> "+1 234,50 ₽" / "−1 234,50 ₽" / "0,00 ₽". */
     signedMoney(minor) {
@@ -88,14 +93,51 @@ export function makeFormat(cfg) {
       if (!tw) return '';
       return `${timeFmt.format(new Date(tw.from))}–${timeFmt.format(new Date(tw.to))}`;
     },
+    /** "HH:MM" (24 h) of an instant in the company time zone, for a time input. */
+    clock(v) {
+      if (!valid(v)) return '';
+      const p = Object.fromEntries(clockFmt.formatToParts(toDate(v)).map((x) => [x.type, x.value]));
+      return `${p.hour === '24' ? '00' : p.hour}:${p.minute}`;
+    },
+    /** The instant (ISO 8601 in UTC) of a local date "YYYY-MM-DD" and time "HH:MM" in the company time zone. */
+    zoned(date, hhmm) {
+      const [y, mo, d] = date.split('-').map(Number);
+      const [hh, mm] = hhmm.split(':').map(Number);
+      const want = Date.UTC(y, mo - 1, d, hh, mm);
+      // The zone's offset at that moment: guess, then correct once (DST edges).
+      let guess = want;
+      for (let i = 0; i < 2; i++) {
+        const p = Object.fromEntries(fullFmt.formatToParts(new Date(guess)).map((x) => [x.type, x.value]));
+        const seen = Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour) % 24, Number(p.minute));
+        guess += want - seen;
+      }
+      return new Date(guess).toISOString().replace('.000Z', 'Z');
+    },
     /** The calendar date (YYYY-MM-DD) of an instant in the company time zone; default now. */
     isoDate: (v) => isoFmt.format(v == null ? new Date() : toDate(v)),
     number: (n) => numFmt.format(n),
-    km: (m) => numFmt.format(m / 1000) + ' km',
+    /** Metres -> "12,3 км". */
+    km: (m) => numFmt.format(m / 1000) + '\u00a0' + tIn(cfg.language, 'unit_km'),
+    /** Kilograms -> "250 кг". */
+    kg: (kg) => numFmt.format(kg) + '\u00a0' + tIn(cfg.language, 'unit_kg'),
+    /** Litres -> "600 л". */
+    litres: (l) => numFmt.format(l) + '\u00a0' + tIn(cfg.language, 'unit_l'),
+    /** Seconds -> "3 ч 05 мин" / "45 мин". */
     duration(s) {
-      const h = Math.floor(s / 3600);
-      const m = Math.round((s % 3600) / 60);
-      return h > 0 ? `${h} h ${String(m).padStart(2, '0')} min` : `${m} min`;
+      let h = Math.floor(s / 3600);
+      let m = Math.round((s % 3600) / 60);
+      if (m === 60) { h += 1; m = 0; }
+      return h > 0 ? tIn(cfg.language, 'dur_hm', { h, m: String(m).padStart(2, '0') }) : tIn(cfg.language, 'dur_m', { m });
+    },
+    /** Minutes ago in words: "5 мин", "1 ч 10 мин". */
+    ago(from, now = Date.now()) {
+      const s = Math.max(0, Math.round((now - toDate(from).getTime()) / 1000));
+      return this.duration(s < 60 ? 60 : s);
+    },
+    /** A signed amount in minor units with a true minus: "−500,00 ₽" (the same as signedMoney without the plus). */
+    minus(minor) {
+      const s = moneyFmt.format(Math.abs(minor) / 10 ** digits);
+      return minor < 0 ? '\u2212' + s : s;
     },
   };
 }

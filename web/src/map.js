@@ -1,23 +1,27 @@
 // The dispatcher's map: orders coloured by status, zones (draw and edit),
-// couriers' live positions, planning with progress, route sheets as coloured
-// lines with numbered stops that can be dragged to another route or reordered
-// in the list, publishing and printing.
-import { h, fill, toast, dialog, esc } from './dom.js';
-import { t, statusName, statusColors } from './i18n.js';
+// couriers as labelled markers in their route's colour, planning with
+// progress, route sheets as coloured lines with numbered stops that show the
+// day under way (delivered, failed, under way, late), the orders on no route
+// with the reason, the late stops, and live updates from the tracking
+// stream. Stops move by drag or from the list; an order on no route joins a
+// courier's route by drag or by picking the courier.
+import { h, fill, toast, dialog, esc, hashQuery } from './dom.js';
+import { t, tn, statusName, statusColors, errorText, reasonText, violationText } from './i18n.js';
 import { ApiError } from './api.js';
-import { dropTarget, closedRing, sheetLoad, lateStop } from './geometry.js';
+import { dropTarget, closedRing, sheetLoad } from './geometry.js';
+import { routePalette, routeColors, textOn, initials } from './colors.js';
+import { stopState, currentStop, counts, leftOut, lateStops, applyProgress, applySignal, finished } from './day.js';
+import { icon, iconHTML } from './icons.js';
 import { showOrder } from './order-detail.js';
 
 const L = window.L;
-
-const sheetPalette = ['#d81b60', '#1e88e5', '#43a047', '#f4511e', '#8e24aa', '#00897b', '#fdd835', '#6d4c41', '#3949ab', '#c0ca33', '#00acc1', '#e53935'];
 const editable = new Set(['draft', 'published', 'active']);
 
 export async function mount(root, ctx) {
   const { api, fmt, cfg } = ctx;
   const st = {
     date: cfg.date || fmt.isoDate(), depots: [], depot: null, couriers: new Map(), orders: new Map(), zones: [], sheets: [],
-    positions: new Map(), violations: new Map(), expanded: new Set(), planId: null, unassigned: [], alive: true,
+    positions: new Map(), violations: new Map(), expanded: new Set(), planId: null, plan: null, alive: true, live: false,
   };
   const aborts = new Set();
   const timers = [];
@@ -32,18 +36,34 @@ export async function mount(root, ctx) {
   const progress = h('div.progress', { role: 'progressbar', 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': 0, 'data-testid': 'plan-progress', 'data-state': 'idle' }, bar);
   const planStatus = h('div.plan-status', { 'data-testid': 'plan-status' });
   const sheetList = h('div.sheet-list', { 'data-testid': 'sheet-list' });
+  const liveEl = h('span.live', { 'data-testid': 'live', 'data-live': 'false' });
+  const alertsBox = h('details.alerts', { 'data-testid': 'alerts' });
+  const leftBox = h('details.left-out', { 'data-testid': 'unassigned', open: true });
   const zoneList = h('ul.zone-list', { 'data-testid': 'zone-list' });
   const drawBar = h('div.draw-bar', { hidden: true, 'data-testid': 'draw-bar' });
   const newZoneBtn = h('button', { type: 'button', 'data-testid': 'new-zone' }, t('new_zone'));
-  const side = h('aside.side',
+  const alertBtn = h('button.map-alert', { type: 'button', hidden: true, 'data-testid': 'alert-button', on: { click: () => openAlerts() } });
+  const side = h('aside.side', { 'data-testid': 'side' },
     h('section.planning',
       h('h2', t('planning')),
       h('div.row', h('label', t('date'), dateIn), h('label', t('time_limit'), limitIn)),
       h('div.row', planBtn, publishBtn),
       progress, planStatus),
-    h('section.sheets', h('h2', t('sheets')), sheetList),
+    alertsBox,
+    leftBox,
+    h('section.sheets', h('h2', t('sheets'), ' ', liveEl), sheetList),
     h('section.zones', h('h2', t('zones')), zoneList, newZoneBtn));
-  fill(root, h('div.map-wrap', mapEl, drawBar), side);
+  const panelBtn = h('button.panel-toggle', {
+    type: 'button', 'data-testid': 'panel-toggle', 'aria-expanded': 'false', title: t('panel'),
+    on: { click: () => togglePanel() },
+  }, icon('panel', 18), h('span', t('panel')));
+  fill(root, h('div.map-wrap', mapEl, drawBar, alertBtn, panelBtn), side);
+  const narrow = () => window.matchMedia('(max-width: 700px)').matches;
+  function togglePanel(open = !root.classList.contains('panel-open')) {
+    root.classList.toggle('panel-open', open);
+    panelBtn.setAttribute('aria-expanded', String(open));
+    setTimeout(() => { if (st.alive) map.invalidateSize(); }, 0);
+  }
 
   // --- map ----------------------------------------------------------------
   const map = L.map(mapEl, { zoomControl: true, preferCanvas: false }).setView([55.75, 37.62], 11);
@@ -58,6 +78,7 @@ export async function mount(root, ctx) {
     orders: L.featureGroup().addTo(map),
     routes: L.featureGroup().addTo(map),
     stops: L.featureGroup().addTo(map),
+    left: L.featureGroup().addTo(map),
     depot: L.featureGroup().addTo(map),
     couriers: L.featureGroup().addTo(map),
     draw: L.featureGroup().addTo(map),
@@ -66,6 +87,8 @@ export async function mount(root, ctx) {
   let zooming = false;
   map.on('zoomanim', () => { zooming = true; });
   map.on('zoomend', () => { zooming = false; });
+  const resize = new ResizeObserver(() => { if (st.alive) map.invalidateSize(); });
+  resize.observe(mapEl);
 
   // --- data ---------------------------------------------------------------
   async function loadStatic() {
@@ -76,9 +99,9 @@ export async function mount(root, ctx) {
     layers.depot.clearLayers();
     for (const d of st.depots) {
       L.marker([d.location.lat, d.location.lng], {
-        icon: L.divIcon({ className: 'depot-icon', html: '<span>⌂</span>', iconSize: [26, 26], iconAnchor: [13, 13] }),
+        icon: L.divIcon({ className: 'depot-icon', html: `<span>${iconHTML('home', 16)}</span>`, iconSize: [26, 26], iconAnchor: [13, 13] }),
         keyboard: false, title: d.name,
-      }).bindTooltip(`${t('depot_marker')}: ${esc(d.name)}`).addTo(layers.depot);
+      }).bindTooltip(`${esc(t('depot_marker'))}: ${esc(d.name)}`).addTo(layers.depot);
     }
   }
 
@@ -94,6 +117,17 @@ export async function mount(root, ctx) {
     drawOrders();
   }
 
+  async function loadPlan() {
+    // The latest plan of the day: the orders it left out, and why, survive a reload.
+    try {
+      const res = await api.get(`/api/v1/plans?date=${st.date}${st.depot ? '&depot_id=' + st.depot.id : ''}&limit=5`);
+      st.plan = (res.items || []).find((p) => p.status === 'done' || p.status === 'published') || null;
+    } catch (err) {
+      console.warn('plans', err);
+      st.plan = null;
+    }
+  }
+
   async function loadSheets() {
     const res = await api.get(`/api/v1/route-sheets?date=${st.date}`);
     let sheets = res.items || [];
@@ -107,14 +141,44 @@ export async function mount(root, ctx) {
     // Orders that are on sheets but not in the day's list (another date) are fetched once.
     const missing = [...new Set(sheets.flatMap((s) => s.stops.map((x) => x.order_id)))].filter((id) => !st.orders.has(id));
     await Promise.all(missing.slice(0, 100).map(async (id) => { st.orders.set(id, await api.get(`/api/v1/orders/${id}`)); }));
-    drawSheets();
-    renderSheets();
+    redrawDay();
   }
 
   async function reloadAll() {
-    await Promise.all([loadOrders(), loadZones()]);
+    await Promise.all([loadOrders(), loadZones(), loadPlan()]);
     await loadSheets();
   }
+
+  /** Everything the day's state shows: stops, routes, orders on no route, lists. */
+  function redrawDay() {
+    drawSheets();
+    drawLeftOut();
+    renderSheets();
+    renderAlerts();
+    renderLeftOut();
+    for (const id of courierMarkers.keys()) styleCourier(id);
+  }
+
+  // Sheets again (late stops by the live ETA, last signals) a moment after
+  // a stop event, and every minute while a sheet is on the road.
+  let refreshTimer = null;
+  function scheduleRefresh(ms = 1500) {
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(async () => {
+      if (!st.alive) return;
+      try { await loadSheets(); } catch (err) { console.warn('refresh', err); }
+    }, ms);
+  }
+  timers.push(setInterval(() => { if (st.sheets.some((s) => s.status === 'active')) scheduleRefresh(0); }, 60000));
+
+  // --- colours ------------------------------------------------------------
+  function courierColor(courierId) {
+    const palette = routePalette(st.zones.map((z) => z.properties.color));
+    const ids = [...st.couriers.keys()].sort((a, b) => a - b);
+    const i = ids.indexOf(courierId);
+    return palette[(i < 0 ? courierId : i) % palette.length];
+  }
+  const sheetColor = (sh) => courierColor(sh.courier_id);
 
   // --- drawing ------------------------------------------------------------
   function drawZones() {
@@ -130,6 +194,10 @@ export async function mount(root, ctx) {
     renderZones();
   }
 
+  function openOrder(id) {
+    showOrder(ctx, id, { onChange: () => reloadAll() }).catch((e) => toast(errorText(e), 'error'));
+  }
+
   function drawOrders() {
     layers.orders.clearLayers();
     for (const o of st.orders.values()) {
@@ -138,7 +206,7 @@ export async function mount(root, ctx) {
         className: `order-marker order-${o.id} status-${o.status}`,
       });
       m.bindTooltip(`${esc(o.external_id || '#' + o.id)} · ${esc(statusName(o.status))}`);
-      m.on('click', () => showOrder(ctx, o.id).catch((e) => toast(e.message, 'error')));
+      m.on('click', () => openOrder(o.id));
       m.addTo(layers.orders);
     }
     const pts = [...st.orders.values()].map((o) => [o.location.lat, o.location.lng]);
@@ -149,15 +217,11 @@ export async function mount(root, ctx) {
     }
   }
 
-  function sheetColor(sh) {
-    const ids = [...st.couriers.keys()].sort((a, b) => a - b);
-    const i = ids.indexOf(sh.courier_id);
-    return sheetPalette[(i < 0 ? sh.id : i) % sheetPalette.length];
-  }
-
   function depotOf(sh) {
     return st.depots.find((d) => d.id === sh.depot_id) || st.depot;
   }
+
+  const stateIcon = { delivered: 'check', failed: 'cross', cancelled: 'ban' };
 
   function drawSheets() {
     layers.routes.clearLayers();
@@ -170,30 +234,57 @@ export async function mount(root, ctx) {
       const line = depot ? [[depot.location.lat, depot.location.lng], ...pts, [depot.location.lat, depot.location.lng]] : pts;
       const pl = L.polyline(line, { color, weight: 4, opacity: sh.status === 'draft' ? 0.65 : 0.85, dashArray: sh.status === 'draft' ? '8 6' : null, className: 'route route-' + sh.id });
       pl.bindTooltip(`${esc(courierName(sh.courier_id))} · ${esc(sh.number)}`, { sticky: true });
+      pl.on('click', () => showSheet(sh.id));
       pl.addTo(layers.routes);
       st.routeLines.set(sh.id, pl);
+      const cur = currentStop(sh, st.orders);
       for (const s of sh.stops) {
         const o = st.orders.get(s.order_id);
         if (!o) continue;
-        const canDrag = editable.has(sh.status) && !s.done && !s.locked;
-        const late = lateStop(s);
+        const state = stopState(sh, s, o, cur);
+        const canDrag = editable.has(sh.status) && !s.done && !finished(o) && !s.locked;
+        const inner = stateIcon[state] ? iconHTML(stateIcon[state], 12) : String(s.seq);
         const marker = L.marker([o.location.lat, o.location.lng], {
-          draggable: canDrag, autoPan: true, keyboard: false, riseOnHover: true,
+          draggable: canDrag, autoPan: true, keyboard: false, riseOnHover: true, zIndexOffset: state === 'late' || state === 'current' ? 500 : 0,
           icon: L.divIcon({
             className: 'stop-icon',
-            html: `<span class="stop-num${late ? ' late' : ''}${s.locked ? ' locked' : ''}" style="background:${color}" data-sheet="${sh.id}" data-order="${s.order_id}" data-seq="${s.seq}">${s.seq}</span>`,
+            html: `<span class="stop-num st-${state}${s.locked ? ' locked' : ''}" style="background:${color};color:${textOn(color)}" data-sheet="${sh.id}" data-order="${s.order_id}" data-seq="${s.seq}" data-state="${state}">${inner}</span>`,
             iconSize: [22, 22], iconAnchor: [11, 11],
           }),
         });
-        marker.bindTooltip(`${esc(o.external_id)} · ${esc(fmt.time(s.eta))} (${esc(fmt.window(o.time_window))})${late ? ' · ' + esc(t('late')) : ''}`);
-        marker.on('click', () => showOrder(ctx, o.id).catch((e) => toast(e.message, 'error')));
-        if (canDrag) wireDrag(marker, sh, s);
+        marker.bindTooltip(`${esc(o.external_id)} · ${esc(t('stop_' + state))} · ${esc(fmt.time(s.eta))} (${esc(fmt.window(o.time_window))})`);
+        marker.on('click', () => openOrder(o.id));
+        if (canDrag) wireDrag(marker, (target) => {
+          const to = st.sheets.find((x) => x.id === target.routeId);
+          return moveStop(sh, s.order_id, to, target.position);
+        }, s.order_id);
         marker.addTo(layers.stops);
       }
     }
   }
 
-  // --- drag a stop onto another route ---------------------------------------
+  /** The orders on no route, over their dots: a ring to drag onto a route. */
+  function drawLeftOut() {
+    layers.left.clearLayers();
+    st.leftOut = leftOut(st.orders, st.sheets, st.plan);
+    const targets = st.sheets.filter((s) => editable.has(s.status));
+    for (const { order: o, reason } of st.leftOut) {
+      const marker = L.marker([o.location.lat, o.location.lng], {
+        draggable: targets.length > 0, autoPan: true, keyboard: false, riseOnHover: true, zIndexOffset: 800,
+        icon: L.divIcon({
+          className: 'left-icon',
+          html: `<span class="left-pin" data-order="${o.id}" data-testid="left-pin-${o.id}">${iconHTML('alert', 12)}</span>`,
+          iconSize: [24, 24], iconAnchor: [12, 12],
+        }),
+      });
+      marker.bindTooltip(`${esc(o.external_id || '#' + o.id)} · ${esc(t('unassigned_title'))}: ${esc(reasonText(reason))}`);
+      marker.on('click', () => openOrder(o.id));
+      if (targets.length) wireDrag(marker, (target) => assign(o.id, st.sheets.find((x) => x.id === target.routeId), target.position), o.id);
+      marker.addTo(layers.left);
+    }
+  }
+
+  // --- drag a stop (or an order on no route) onto a route -------------------
   function pixelRoutes(exceptOrder) {
     return st.sheets.filter((sh) => editable.has(sh.status)).map((sh) => {
       const depot = depotOf(sh);
@@ -209,7 +300,7 @@ export async function mount(root, ctx) {
     });
   }
 
-  function wireDrag(marker, sh, stop) {
+  function wireDrag(marker, onDrop, orderId) {
     let routes = null;
     let hi = null;
     const highlight = (id) => {
@@ -218,7 +309,7 @@ export async function mount(root, ctx) {
       hi = id;
       if (hi != null) st.routeLines.get(hi)?.setStyle({ weight: 9 });
     };
-    marker.on('dragstart', () => { routes = pixelRoutes(stop.order_id); });
+    marker.on('dragstart', () => { routes = pixelRoutes(orderId); });
     marker.on('drag', () => {
       const target = dropTarget(map.latLngToContainerPoint(marker.getLatLng()), routes);
       highlight(target?.routeId ?? null);
@@ -229,15 +320,20 @@ export async function mount(root, ctx) {
       if (!target) {
         toast(t('drop_nowhere'));
         drawSheets();
+        drawLeftOut();
         return;
       }
-      const to = st.sheets.find((s) => s.id === target.routeId);
-      await moveStop(sh, stop.order_id, to, target.position);
+      await onDrop(target);
     });
   }
 
+  /** An order on no route joins a sheet (a move naming it); the rules are checked as for any move. */
+  function assign(orderId, to, position = 0) {
+    return moveStop(to, orderId, to, position, false, true);
+  }
+
   /** POSTs a move; a 422 shows the violations and offers to force it. */
-  async function moveStop(from, orderId, to, position, force = false) {
+  async function moveStop(from, orderId, to, position, force = false, joining = false) {
     const body = { order_id: orderId, to_sheet_id: to.id, position, version: from.version };
     if (to.id !== from.id) body.to_version = to.version;
     if (force) body.force = true;
@@ -245,44 +341,78 @@ export async function mount(root, ctx) {
       const res = await api.post(`/api/v1/route-sheets/${from.id}/moves`, body);
       for (const s of res.sheets) {
         const i = st.sheets.findIndex((x) => x.id === s.id);
-        if (i >= 0) st.sheets[i] = s;
+        if (i >= 0) st.sheets[i] = { ...s, progress: s.progress || st.sheets[i].progress };
       }
       for (const s of res.sheets) st.violations.delete(s.id);
       for (const v of res.violations || []) {
         const id = v.sheet_id ?? to.id;
         st.violations.set(id, [...(st.violations.get(id) || []), v]);
       }
-      toast(res.violations?.length ? t('moved_forced', { n: res.violations.length }) : t('moved'), res.violations?.length ? 'error' : 'ok');
+      const n = res.violations?.length || 0;
+      toast(joining ? t('assigned', { courier: courierName(to.courier_id) }) + (n ? ' · ' + t('moved_forced', { n }) : '')
+        : n ? t('moved_forced', { n }) : t('moved'), n ? 'error' : 'ok');
       // Orders carry their courier and sheet: read them again.
       const moved = await api.get(`/api/v1/orders/${orderId}`);
       st.orders.set(moved.id, moved);
       drawOrders();
-      drawSheets();
-      renderSheets();
+      redrawDay();
     } catch (err) {
       if (err instanceof ApiError && err.status === 422 && Array.isArray(err.details.violations)) {
-        const list = h('ul.violations', { 'data-testid': 'violations' }, err.details.violations.map((v) => h('li', { class: 'kind-' + v.kind },
-          h('b', v.kind), v.order_id ? ` ${st.orders.get(v.order_id)?.external_id || '#' + v.order_id}` : '',
-          v.sheet_id ? ` (${courierName(st.sheets.find((x) => x.id === v.sheet_id)?.courier_id)})` : '', ': ', v.message)));
-        const choice = await dialog(t('move_refused'), list, [
+        const list = violationList(err.details.violations);
+        const choice = await dialog(joining ? t('assign_refused') : t('move_refused'), list, [
           { label: t('cancel'), value: false, testid: 'move-cancel' },
-          { label: t('force_move'), value: true, kind: 'danger', testid: 'move-force' },
+          { label: joining ? t('force_assign') : t('force_move'), value: true, kind: 'danger', testid: 'move-force' },
         ]);
-        if (choice) return moveStop(from, orderId, to, position, true);
+        if (choice) return moveStop(from, orderId, to, position, true, joining);
       } else if (err instanceof ApiError && err.status === 409) {
-        toast(t('stale_version'), 'error');
-        await loadSheets();
+        toast(`${t('stale_version')} · ${errorText(err)}`, 'error');
+        await reloadAll();
         return;
       } else {
-        toast(err.message, 'error');
+        toast(errorText(err), 'error');
       }
       drawSheets();
+      drawLeftOut();
     }
+  }
+
+  function violationList(vs) {
+    return h('ul.violations', { 'data-testid': 'violations' }, vs.map((v) => h('li', { class: 'kind-' + v.kind },
+      violationText(v, {
+        order: v.order_id ? st.orders.get(v.order_id)?.external_id || '#' + v.order_id : '',
+        courier: v.sheet_id ? courierName(st.sheets.find((x) => x.id === v.sheet_id)?.courier_id) : '',
+      }))));
   }
 
   // --- sheet list -----------------------------------------------------------
   function courierName(id) {
     return st.couriers.get(id)?.name || `#${id}`;
+  }
+
+  function showSheet(id, scroll = true) {
+    st.expanded.add(id);
+    renderSheets();
+    const el = sheetList.querySelector(`[data-sheet-id="${id}"]`);
+    if (el) {
+      el.classList.add('flash');
+      setTimeout(() => el.classList.remove('flash'), 1500);
+      if (scroll) el.scrollIntoView({ block: 'nearest' });
+    }
+    const line = st.routeLines?.get(id);
+    if (line) {
+      line.setStyle({ weight: 9 });
+      setTimeout(() => line.setStyle({ weight: 4 }), 1500);
+    }
+  }
+
+  /** "signal 12:03 (5 min ago)", or that none came yet; stale after stale_after_s. */
+  function signalText(sh) {
+    const at = sh.progress?.last_signal_at;
+    if (!at) return { text: t('no_signal'), stale: true };
+    const age = Date.now() - new Date(at).getTime();
+    const stale = age > (cfg.stale_after_s || 300) * 1000;
+    const ago = fmt.ago(at);
+    return { text: `${t('last_signal', { time: fmt.time(at) })} · ${stale ? t('signal_stale', { ago }) : t('signal_ago', { ago })}`, stale };
   }
 
   function renderSheets() {
@@ -296,62 +426,138 @@ export async function mount(root, ctx) {
       const cr = st.couriers.get(sh.courier_id);
       const orders = sh.stops.map((s) => st.orders.get(s.order_id));
       const load = sheetLoad(orders, cr?.vehicle);
-      const lates = sh.stops.filter(lateStop).length;
+      const c = counts(sh, st.orders);
+      const lates = sh.status === 'active' ? c.late : lateStops([sh], st.orders).length;
+      const done = c.delivered + c.failed + c.cancelled;
       const open = st.expanded.has(sh.id);
       const viol = st.violations.get(sh.id) || [];
-      const capText = cr?.vehicle?.capacity_kg ? `${fmt.number(load.kg)}/${fmt.number(cr.vehicle.capacity_kg)} kg` : `${fmt.number(load.kg)} kg`;
+      const capText = cr?.vehicle?.capacity_kg ? `${fmt.number(load.kg)}/${fmt.kg(cr.vehicle.capacity_kg)}` : fmt.kg(load.kg);
+      const underWay = sh.status === 'active' || sh.status === 'completed';
       const head = h('div.sheet-head',
         h('span.swatch', { style: { background: color } }),
         h('button.link.sheet-toggle', { type: 'button', 'aria-expanded': String(open), 'data-testid': 'sheet-toggle-' + sh.id, on: { click: () => { if (open) st.expanded.delete(sh.id); else st.expanded.add(sh.id); renderSheets(); } } },
-          h('b', courierName(sh.courier_id)), ' ', h('span.muted', sh.number)),
+          h('b', courierName(sh.courier_id))),
         h('span.sheet-status', { class: 'st-' + sh.status }, t('status_' + sh.status)),
-        h('button.small', { type: 'button', title: t('print_pdf'), 'data-testid': 'pdf-' + sh.id, on: { click: () => printSheet(sh) } }, t('print_pdf')));
+        h('button.small.icon-btn', { type: 'button', title: t('print_pdf'), 'aria-label': `${t('print_pdf')} ${sh.number}`, 'data-testid': 'pdf-' + sh.id, on: { click: () => printSheet(sh) } }, icon('print', 14), ' ', t('print_pdf')));
+      const sig = signalText(sh);
+      const day = underWay ? h('div.sheet-day',
+        h('span.day-count', { 'data-testid': 'progress-' + sh.id, title: t('day_progress', { done, total: c.total, delivered: c.delivered, failed: c.failed, remaining: c.remaining }) },
+          t('progress_of', { done, total: c.total }), lates ? h('span.bad', ' · ' + tn('late_n', lates)) : null),
+        sh.status === 'active' ? h('span.signal', { class: sig.stale ? 'stale' : '', 'data-testid': 'signal-' + sh.id }, icon('signal', 12), ' ', sig.text) : null,
+        h('div.day-bar', { 'aria-hidden': 'true' },
+          h('span.ok', { style: { width: pct(c.delivered, c.total) } }), h('span.fail', { style: { width: pct(c.failed + c.cancelled, c.total) } }))) : null;
       const facts = h('div.sheet-facts',
-        h('span', { 'data-testid': 'stops-count-' + sh.id }, `${sh.stops.length} ${t('stops')}`),
+        h('span.sheet-number', { title: t('sheet_number', { n: sh.number }) }, sh.number),
+        h('span', { 'data-testid': 'stops-count-' + sh.id }, tn('stops_n', sh.stops.length)),
         h('span', fmt.km(sh.distance_m)), h('span', fmt.duration(sh.duration_s)),
         h('span', { class: load.over.length ? 'bad' : '' }, capText),
         sh.stops.length ? h('span', `${fmt.time(sh.start)}–${fmt.time(sh.end)}`) : null,
         load.over.length ? h('span.badge.bad', t('over_capacity')) : null,
-        lates ? h('span.badge.bad', `${lates} ${t('late')}`) : null);
-      const violations = viol.length ? h('ul.violations', viol.map((v) => h('li', h('b', v.kind), ' ', v.message))) : null;
+        !underWay && lates ? h('span.badge.bad', tn('late_n', lates)) : null);
+      const violations = viol.length ? violationList(viol) : null;
       const stops = open ? stopList(sh) : null;
-      return h('div.sheet', { 'data-sheet-id': sh.id, 'data-testid': 'sheet-' + sh.id, style: { borderLeftColor: color } }, head, facts, violations, stops);
+      return h('div.sheet', { 'data-sheet-id': sh.id, 'data-testid': 'sheet-' + sh.id, style: { borderLeftColor: color } }, head, day, facts, violations, stops);
     }));
+  }
+
+  function pct(n, total) {
+    return total ? `${(100 * n) / total}%` : '0';
   }
 
   function stopList(sh) {
     const can = editable.has(sh.status);
     const others = st.sheets.filter((x) => x.id !== sh.id && editable.has(x.status));
+    const cur = currentStop(sh, st.orders);
     return h('ol.stops', { 'aria-label': `${t('sheets')} ${sh.number}` }, sh.stops.map((s, i) => {
       const o = st.orders.get(s.order_id);
-      const late = lateStop(s);
-      const fixed = !can || s.done || s.locked;
+      const state = stopState(sh, s, o, cur);
+      const fixed = !can || s.done || finished(o) || s.locked;
       const move = (pos) => moveStop(sh, s.order_id, sh, pos);
       const sel = others.length && !fixed ? h('select.small', {
         'aria-label': t('move_to'), 'data-testid': `move-to-${s.order_id}`,
         on: { change: (e) => { const to = st.sheets.find((x) => x.id === Number(e.target.value)); if (to) moveStop(sh, s.order_id, to, 0); } },
       }, h('option', { value: '' }, t('move_to')), others.map((x) => h('option', { value: x.id }, `${courierName(x.courier_id)} (${x.number})`))) : null;
-      return h('li', { class: late ? 'late' : '', 'data-order': s.order_id },
+      return h('li', { class: 'st-' + state, 'data-order': s.order_id, 'data-state': state },
         h('span.seq', String(s.seq)),
-        h('span.what', h('b', o?.external_id || '#' + s.order_id), ' ', h('span.muted', o?.address || '')),
-        h('span.eta', { title: t('window') + ' ' + fmt.window(o?.time_window) }, fmt.time(s.eta), late ? h('span.badge.bad', t('late')) : null, s.locked ? h('span.badge', t('locked')) : null),
+        h('span.what', h('button.link', { type: 'button', on: { click: () => { focusOrder(s.order_id); openOrder(s.order_id); } } }, h('b', o?.external_id || '#' + s.order_id)), ' ', h('span.muted', o?.address || '')),
+        h('span.eta', { title: t('window') + ' ' + fmt.window(o?.time_window) }, fmt.time(s.eta),
+          state !== 'planned' ? h('span.badge', { class: 'state-' + state }, t('stop_' + state)) : null,
+          s.locked ? h('span.badge', t('locked')) : null),
         h('span.actions',
-          h('button.small', { type: 'button', 'aria-label': `${t('move_up')} ${o?.external_id || ''}`, 'data-testid': `up-${s.order_id}`, disabled: fixed || i === 0, on: { click: () => move(i) } }, '↑'),
-          h('button.small', { type: 'button', 'aria-label': `${t('move_down')} ${o?.external_id || ''}`, 'data-testid': `down-${s.order_id}`, disabled: fixed || i === sh.stops.length - 1, on: { click: () => move(i + 2) } }, '↓'),
-          can && !s.done ? h('button.small', { type: 'button', 'aria-pressed': String(s.locked), title: s.locked ? t('unlock') : t('lock'), on: { click: () => lockStop(sh, s) } }, s.locked ? '🔒' : '🔓') : null,
+          h('button.small.icon-btn', { type: 'button', 'aria-label': `${t('move_up')} ${o?.external_id || ''}`, title: t('move_up'), 'data-testid': `up-${s.order_id}`, disabled: fixed || i === 0, on: { click: () => move(i) } }, icon('up', 14)),
+          h('button.small.icon-btn', { type: 'button', 'aria-label': `${t('move_down')} ${o?.external_id || ''}`, title: t('move_down'), 'data-testid': `down-${s.order_id}`, disabled: fixed || i === sh.stops.length - 1, on: { click: () => move(i + 2) } }, icon('down', 14)),
+          can && !s.done && !finished(o) ? h('button.small.icon-btn', { type: 'button', 'aria-pressed': String(s.locked), 'aria-label': s.locked ? t('unlock') : t('lock'), title: s.locked ? t('unlock') : t('lock'), 'data-testid': `lock-${s.order_id}`, on: { click: () => lockStop(sh, s) } }, icon(s.locked ? 'lock' : 'unlock', 14)) : null,
           sel));
     }));
+  }
+
+  // --- late stops and orders on no route --------------------------------------
+  function renderAlerts() {
+    const late = lateStops(st.sheets.filter((s) => s.status === 'active'), st.orders);
+    const wasOpen = alertsBox.open;
+    fill(alertsBox,
+      h('summary', { 'data-testid': 'alerts-summary' }, icon('clock', 14), ' ', t('alerts'), ' ', h('span.count', { class: late.length ? 'bad' : '' }, String(late.length))),
+      late.length === 0 ? h('p.muted', t('alerts_none')) : h('ul.alert-list', late.map(({ sheet, stop, eta, windowTo }) => {
+        const o = st.orders.get(stop.order_id);
+        const by = new Date(eta).getTime() - new Date(windowTo).getTime();
+        const when = fmt.isoDate(eta) === fmt.isoDate(windowTo) ? fmt.time(eta) : `${fmt.date(eta)} ${fmt.time(eta)}`;
+        return h('li', { 'data-order': stop.order_id, 'data-testid': 'late-' + stop.order_id },
+          h('button.link', { type: 'button', on: { click: () => { focusOrder(stop.order_id); showSheet(sheet.id, false); } } },
+            h('b', o?.external_id || '#' + stop.order_id)), ' ',
+          h('span', courierName(sheet.courier_id)), ' · ',
+          h('span.muted', t('alert_line', { to: fmt.time(windowTo), eta: when })),
+          by > 0 ? h('span.bad', ' · ' + t('late_by', { d: fmt.duration(by / 1000) })) : null);
+      })));
+    alertsBox.open = wasOpen;
+    alertBtn.hidden = late.length === 0;
+    fill(alertBtn, icon('alert', 16), ' ', tn('late_n', late.length));
+  }
+
+  function openAlerts() {
+    if (narrow()) togglePanel(true);
+    alertsBox.open = true;
+    alertsBox.scrollIntoView({ block: 'start' });
+  }
+
+  function renderLeftOut() {
+    const items = st.leftOut || [];
+    const targets = st.sheets.filter((s) => editable.has(s.status));
+    fill(leftBox,
+      h('summary', { 'data-testid': 'unassigned-summary' }, icon('alert', 14), ' ', t('unassigned_title'), ' ', h('span.count', { class: items.length ? 'bad' : '' }, String(items.length))),
+      items.length === 0 ? h('p.muted', t('unassigned_none')) : [
+        targets.length ? h('p.hint', t('unassigned_hint')) : null,
+        h('ul.left-list', items.map(({ order: o, reason }) => h('li', { 'data-order': o.id, 'data-testid': 'left-' + o.id },
+          h('div',
+            h('button.link', { type: 'button', on: { click: () => { focusOrder(o.id); openOrder(o.id); } } }, h('b', o.external_id || '#' + o.id)), ' ',
+            h('span.muted', fmt.window(o.time_window)), ' ', h('span.muted', o.weight_kg ? fmt.kg(o.weight_kg) : '')),
+          h('div.reason', { 'data-testid': 'reason-' + o.id, 'data-reason': reason || 'not_planned' }, reasonText(reason)),
+          h('div.row',
+            h('button.small.icon-btn', { type: 'button', title: t('show_on_map'), 'aria-label': t('show_on_map'), on: { click: () => focusOrder(o.id) } }, icon('pin', 14)),
+            targets.length ? h('select.small', {
+              'aria-label': t('assign_to'), 'data-testid': 'assign-' + o.id,
+              on: { change: (e) => { const to = st.sheets.find((x) => x.id === Number(e.target.value)); if (to) assign(o.id, to); } },
+            }, h('option', { value: '' }, t('assign_to')), targets.map((x) => h('option', { value: x.id }, `${courierName(x.courier_id)} (${t('status_' + x.status)})`))) : null))))]);
+  }
+
+  /** Pans to an order and makes its marker pulse. */
+  function focusOrder(id) {
+    const o = st.orders.get(id);
+    if (!o) return;
+    if (narrow()) togglePanel(false);
+    map.setView([o.location.lat, o.location.lng], Math.max(map.getZoom(), 14), { animate: false });
+    const el = mapEl.querySelector(`[data-order="${id}"]`) || mapEl.querySelector(`.order-${id}`);
+    el?.classList.add('pulse');
+    setTimeout(() => el?.classList.remove('pulse'), 2500);
   }
 
   async function lockStop(sh, s) {
     try {
       const res = await api.post(`/api/v1/route-sheets/${sh.id}/locks`, { order_id: s.order_id, locked: !s.locked, version: sh.version });
       const i = st.sheets.findIndex((x) => x.id === res.id);
-      if (i >= 0) st.sheets[i] = res;
-      drawSheets();
-      renderSheets();
+      if (i >= 0) st.sheets[i] = { ...res, progress: res.progress || st.sheets[i].progress };
+      redrawDay();
     } catch (err) {
-      toast(err.message, 'error');
+      toast(errorText(err), 'error');
       if (err.status === 409) await loadSheets();
     }
   }
@@ -372,13 +578,13 @@ export async function mount(root, ctx) {
       setTimeout(() => URL.revokeObjectURL(url), 60000);
     } catch (err) {
       w?.close();
-      toast(err.message, 'error');
+      toast(errorText(err), 'error');
     }
   }
 
   // --- planning -------------------------------------------------------------
-  function setProgress(pct, state) {
-    const v = Math.max(0, Math.min(100, Math.round(pct)));
+  function setProgress(pctv, state) {
+    const v = Math.max(0, Math.min(100, Math.round(pctv)));
     bar.style.width = v + '%';
     progress.setAttribute('aria-valuenow', String(v));
     if (state) progress.dataset.state = state;
@@ -386,7 +592,7 @@ export async function mount(root, ctx) {
   }
 
   async function plan() {
-    if (!st.depot) return toast('No depot', 'error');
+    if (!st.depot) return toast(t('no_depot'), 'error');
     const limit = Math.max(1, Math.min(600, Number(limitIn.value) || 30));
     planBtn.disabled = true;
     fill(planStatus, t('planning_running'));
@@ -407,7 +613,7 @@ export async function mount(root, ctx) {
         if (!pl) return;
         if (ev.event === 'progress') {
           setProgress(Math.max(Number(progress.getAttribute('aria-valuenow')), Math.min(99, (pl.progress.elapsed_ms / (limit * 1000)) * 100)));
-          fill(planStatus, `${t('planning_running')} ${fmt.duration(pl.progress.best_cost)} · ${t('unassigned')}: ${pl.progress.unassigned}`);
+          fill(planStatus, `${t('planning_running')} ${t('plan_progress', { time: fmt.duration(pl.progress.best_cost), n: pl.progress.unassigned })}`);
         } else {
           final = { event: ev.event, plan: pl };
         }
@@ -423,19 +629,16 @@ export async function mount(root, ctx) {
         return;
       }
       const full = await api.get(`/api/v1/plans/${p.id}`);
-      st.unassigned = full.unassigned || [];
+      st.plan = full;
       setProgress(100, 'done');
       await loadOrders();
       await loadSheets();
-      fill(planStatus, t('plan_done', { sheets: full.sheets.length, unassigned: st.unassigned.length }),
-        st.unassigned.length ? h('details', h('summary', t('unassigned')), h('ul', st.unassigned.map((u) => {
-          const o = st.orders.get(u.order_id);
-          return h('li', `${o?.external_id || '#' + u.order_id}: ${u.reason}`);
-        }))) : null);
+      fill(planStatus, t('plan_done', { sheets: full.sheets.length, unassigned: (full.unassigned || []).length }));
+      if ((full.unassigned || []).length) leftBox.open = true;
     } catch (err) {
       if (!ctl.signal.aborted) {
         setProgress(0, 'failed');
-        fill(planStatus, h('span.error', err.message));
+        fill(planStatus, h('span.error', errorText(err)));
       }
     } finally {
       clearInterval(tick);
@@ -454,7 +657,7 @@ export async function mount(root, ctx) {
       await loadOrders();
       await loadSheets();
     } catch (err) {
-      toast(err.message, 'error');
+      toast(errorText(err), 'error');
       publishBtn.disabled = false;
     }
   }
@@ -466,6 +669,20 @@ export async function mount(root, ctx) {
     return p.stale || Date.now() - at > (cfg.stale_after_s || 300) * 1000;
   }
 
+  function courierSheet(id) {
+    return st.sheets.find((s) => s.courier_id === id && s.status === 'active') || st.sheets.find((s) => s.courier_id === id);
+  }
+
+  function courierIcon(id, stale) {
+    const color = courierColor(id);
+    const name = courierName(id);
+    return L.divIcon({
+      className: 'courier-icon',
+      html: `<span class="courier-pos courier-${id}${stale ? ' stale' : ''}" data-courier="${id}" data-stale="${stale}" style="background:${stale ? '#9e9e9e' : color};color:${stale ? '#fff' : textOn(color)}">${esc(initials(name))}</span>`,
+      iconSize: [30, 30], iconAnchor: [15, 15],
+    });
+  }
+
   function placeCourier(p) {
     const prev = st.positions.get(p.courier_id);
     if (prev && new Date(prev.recorded_at) > new Date(p.recorded_at)) return;
@@ -473,13 +690,17 @@ export async function mount(root, ctx) {
     let m = courierMarkers.get(p.courier_id);
     const ll = [p.location.lat, p.location.lng];
     if (!m) {
-      m = L.circleMarker(ll, { radius: 9, weight: 3, color: '#fff', fillColor: '#0d47a1', fillOpacity: 1, className: `courier-pos courier-${p.courier_id}` });
+      m = L.marker(ll, { keyboard: false, zIndexOffset: 1000, icon: courierIcon(p.courier_id, isStale(p)) });
+      m.on('click', () => {
+        const sh = courierSheet(p.courier_id);
+        if (narrow()) togglePanel(true);
+        if (sh) showSheet(sh.id);
+      });
       m.addTo(layers.couriers);
       courierMarkers.set(p.courier_id, m);
     } else {
       m.setLatLng(ll);
     }
-    m.bindTooltip(`${esc(courierName(p.courier_id))} · ${esc(t('last_seen'))} ${esc(fmt.time(p.recorded_at))}`);
     styleCourier(p.courier_id);
   }
 
@@ -488,27 +709,52 @@ export async function mount(root, ctx) {
     const m = courierMarkers.get(id);
     if (!p || !m) return;
     const stale = isStale(p);
-    m.setStyle({ fillColor: stale ? '#9e9e9e' : '#0d47a1', fillOpacity: stale ? 0.6 : 1 });
-    m.getElement()?.classList.toggle('stale', stale);
-    m.getElement()?.setAttribute('data-stale', String(stale));
+    const el = m.getElement()?.querySelector('.courier-pos');
+    if (!el || el.dataset.stale !== String(stale) || el.dataset.color !== courierColor(id)) {
+      m.setIcon(courierIcon(id, stale));
+      m.getElement()?.querySelector('.courier-pos')?.setAttribute('data-color', courierColor(id));
+    }
+    const sh = courierSheet(id);
+    m.unbindTooltip();
+    m.bindTooltip(`${esc(courierName(id))}${sh ? ' · ' + esc(sh.number) : ''} · ${esc(t('last_seen'))} ${esc(fmt.time(p.recorded_at))}${stale ? ' · ' + esc(t('stale')) : ''}`);
   }
 
-  async function followTracking() {
+  function setLive(on) {
+    st.live = on;
+    liveEl.dataset.live = String(on);
+    fill(liveEl, on ? h('span.ok', '● ', t('live')) : h('span.muted', t('live_lost')));
+  }
+
+  async function loadPositions() {
     try {
       const res = await api.get('/api/v1/tracking/positions');
       for (const p of res.items || []) placeCourier(p);
     } catch (err) {
       console.warn('positions', err);
     }
+  }
+
+  async function followTracking() {
     while (st.alive) {
       const ctl = new AbortController();
       aborts.add(ctl);
       try {
+        setLive(true);
         await api.stream('/api/v1/tracking/stream', (ev) => {
           const d = ev.json;
-          if (!d || !d.location) return;
-          if (ev.event === 'position' || d.type === 'position') {
+          if (!d) return;
+          const type = ev.event !== 'message' ? ev.event : d.type;
+          if (type === 'position' && d.location) {
             placeCourier({ courier_id: d.courier_id, location: d.location, recorded_at: d.at, stale: false });
+            if (applySignal(d.courier_id, d.at, st.sheets)) renderSheets();
+          } else if (type === 'sheet_progress') {
+            if (applyProgress(d, st.sheets, st.orders)) {
+              drawOrders();
+              redrawDay();
+            }
+            scheduleRefresh();
+          } else if (type === 'shift_started' || type === 'shift_ended') {
+            scheduleRefresh();
           }
         }, ctl.signal);
       } catch (err) {
@@ -518,10 +764,14 @@ export async function mount(root, ctx) {
         aborts.delete(ctl);
       }
       if (!st.alive) return;
+      setLive(false);
       await new Promise((r) => setTimeout(r, 3000));
     }
   }
-  timers.push(setInterval(() => { for (const id of courierMarkers.keys()) styleCourier(id); }, 10000));
+  timers.push(setInterval(() => {
+    for (const id of courierMarkers.keys()) styleCourier(id);
+    if (st.sheets.some((s) => s.status === 'active')) renderSheets();
+  }, 15000));
 
   // --- zones: draw and edit -----------------------------------------------------
   function renderZones() {
@@ -566,6 +816,7 @@ export async function mount(root, ctx) {
 
   function startDrawing() {
     stopDrawing();
+    if (narrow()) togglePanel(false);
     st.drawing = { vertices: [] };
     mapEl.classList.add('drawing');
     fill(drawBar, h('span', t('draw_hint')),
@@ -597,13 +848,15 @@ export async function mount(root, ctx) {
       toast(t('zone_saved'), 'ok');
       stopDrawing();
       await loadZones();
+      redrawDay();
     } catch (err) {
-      toast(err.message, 'error');
+      toast(errorText(err), 'error');
     }
   }
 
   function editZone(z) {
     stopDrawing();
+    if (narrow()) togglePanel(false);
     st.editing = z;
     drawZones();
     const ring = z.geometry.coordinates[0].slice(0, -1).map(([lng, lat]) => L.latLng(lat, lng));
@@ -631,7 +884,7 @@ export async function mount(root, ctx) {
       stopDrawing();
       await loadZones();
     } catch (err) {
-      toast(err.message, 'error');
+      toast(errorText(err), 'error');
       if (err.status === 409) { stopDrawing(); await loadZones(); }
     }
   }
@@ -644,8 +897,9 @@ export async function mount(root, ctx) {
       await api.del(`/api/v1/zones/${z.id}`);
       toast(t('zone_deleted'), 'ok');
       await loadZones();
+      redrawDay();
     } catch (err) {
-      toast(err.message, 'error');
+      toast(errorText(err), 'error');
     }
   }
 
@@ -653,13 +907,21 @@ export async function mount(root, ctx) {
   function addLegend() {
     const legend = L.control({ position: 'bottomleft' });
     legend.onAdd = () => {
-      const shown = ['new', 'awaiting_stock', 'ready', 'planned', 'out_for_delivery', 'delivered', 'failed_attempt', 'refused', 'cancelled'];
-      const el = h('div.legend', { 'data-testid': 'legend' },
-        h('b', t('legend')),
-        shown.map((s) => h('div', h('span.dot', { style: { background: statusColors[s] } }), statusName(s))),
-        h('div', h('span.dot.ring', { style: { background: '#0d47a1' } }), t('couriers_live')),
-        h('div', h('span.dot.ring', { style: { background: '#9e9e9e' } }), t('stale')),
-        h('div', h('span.dot.sq'), t('depot_marker')));
+      const shown = ['new', 'ready', 'planned', 'out_for_delivery', 'delivered', 'failed_attempt', 'cancelled'];
+      const stop = (state, inner) => h('span.stop-num.legend-stop', { class: 'st-' + state, style: { background: routeColors[0], color: textOn(routeColors[0]) } }, inner);
+      const el = h('details.legend', { 'data-testid': 'legend', open: !narrow() && window.innerHeight >= 900 },
+        h('summary', t('legend')),
+        h('div.legend-cols',
+          h('div', shown.map((s) => h('div', h('span.dot', { style: { background: statusColors[s] } }), statusName(s)))),
+          h('div',
+            h('div', stop('planned', '3'), t('stop_planned')),
+            h('div', stop('current', '4'), t('stop_current')),
+            h('div', stop('late', '5'), t('stop_late')),
+            h('div', stop('delivered', icon('check', 10)), t('stop_delivered')),
+            h('div', stop('failed', icon('cross', 10)), t('stop_failed')),
+            h('div', h('span.left-pin.legend-left', icon('alert', 10)), t('legend_unassigned')),
+            h('div', h('span.courier-pos.legend-courier', 'AB'), t('couriers_live')),
+            h('div', h('span.dot.sq', icon('home', 9)), t('depot_marker')))));
       L.DomEvent.disableClickPropagation(el);
       return el;
     };
@@ -673,17 +935,34 @@ export async function mount(root, ctx) {
   dateIn.addEventListener('change', async () => {
     st.date = dateIn.value || fmt.isoDate();
     st.violations.clear();
+    st.fitted = false;
     await reloadAll();
   });
 
   await loadStatic();
   await reloadAll();
   requestAnimationFrame(() => { if (st.alive) map.invalidateSize(); });
+  await loadPositions();
   followTracking();
+  // #/map?courier=3 (from the couriers table) or #/map?order=12.
+  const q = hashQuery();
+  if (q.get('courier')) {
+    const id = Number(q.get('courier'));
+    const sh = courierSheet(id);
+    const p = st.positions.get(id);
+    if (p) map.setView([p.location.lat, p.location.lng], Math.max(map.getZoom(), 14), { animate: false });
+    else if (sh && st.routeLines.get(sh.id)) map.fitBounds(st.routeLines.get(sh.id).getBounds().pad(0.1), { animate: false });
+    if (sh) showSheet(sh.id);
+    if (narrow() && sh) togglePanel(true);
+  } else if (q.get('order')) {
+    focusOrder(Number(q.get('order')));
+  }
   root.dataset.ready = 'true';
 
   return () => {
     st.alive = false;
+    clearTimeout(refreshTimer);
+    resize.disconnect();
     for (const c of aborts) c.abort();
     for (const id of timers) clearInterval(id);
     document.removeEventListener('keydown', onDrawKey);

@@ -26,7 +26,14 @@ test('times in the company time zone', () => {
   const ny = makeFormat({ time_zone: 'America/New_York', currency: 'USD', language: 'en' });
   assert.equal(ny.isoDate('2026-11-23T03:00:00Z'), '2026-11-22');
   assert.equal(ru.time(''), '');
-  assert.equal(ru.duration(3 * 3600 + 5 * 60), '3 h 05 min');
+  assert.equal(ru.duration(3 * 3600 + 5 * 60), '3 ч 05 мин');
+  assert.equal(ru.duration(59 * 60 + 50), '1 ч 00 мин');
+  assert.equal(ny.duration(45 * 60), '45 min');
+  assert.equal(plain(ru.km(12345)), '12,3 км');
+  assert.equal(plain(ny.kg(2.5)), '2.5 kg');
+  // Negative money has a true minus (U+2212), never a hyphen.
+  assert.equal(plain(ru.money(-50000)), '−500,00 ₽');
+  assert.equal(plain(ru.minus(-50000)), '−500,00 ₽');
 });
 
 test('parse what the cashier typed', () => {
