@@ -269,7 +269,9 @@ func newLogger(cfg Config, out io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(out, opts))
 }
 
-// ensureAdmin creates the first admin from the configuration when the login is free.
+// ensureAdmin creates the first admin from the configuration when the login
+// is free. Replicas starting together may race: the one that loses finds the
+// login taken, which is what it wanted.
 func ensureAdmin(ctx context.Context, db courier.Store, users *auth.Users, login, password string, log *slog.Logger) error {
 	if _, err := db.UserByLogin(ctx, login); err == nil {
 		return nil
@@ -283,7 +285,9 @@ func ensureAdmin(ctx context.Context, db courier.Store, users *auth.Users, login
 	if err != nil {
 		return err
 	}
-	if err := db.CreateUser(ctx, &courier.User{Login: login, Name: login, Role: courier.RoleAdmin, PasswordHash: hash, Active: true}); err != nil {
+	if err := db.CreateUser(ctx, &courier.User{Login: login, Name: login, Role: courier.RoleAdmin, PasswordHash: hash, Active: true}); courier.ErrorCode(err) == courier.ECONFLICT {
+		return nil // another replica starting at the same time created it
+	} else if err != nil {
 		return err
 	}
 	log.Info("created admin user", slog.String("login", login))
