@@ -53,7 +53,7 @@ type summary struct {
 	ErrorKinds       map[string]int
 }
 
-func (s summary) ReqPerS() float64  { return float64(s.Requests) / s.Elapsed.Seconds() }
+func (s summary) ReqPerS() float64   { return float64(s.Requests) / s.Elapsed.Seconds() }
 func (s summary) ItemsPerS() float64 { return float64(s.Items) / s.Elapsed.Seconds() }
 
 func (r *recorder) summary(elapsed time.Duration) summary {
