@@ -102,7 +102,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
 		return fmt.Errorf("COURIER_WEBHOOK_ALLOWED_NETS: %w", err)
 	}
 	notes := notify.New(db, clock, notify.Config{Language: cfg.Language, Location: loc, Company: cfg.Company, PublicURL: cfg.PublicURL,
-		ArrivingMinutes: cfg.ArrivingMinutes, WebhookTargets: targets}, log)
+		ArrivingMinutes: cfg.ArrivingMinutes, WebhookTargets: targets, SendTimeout: cfg.NotifySendTimeout, Lease: cfg.NotifyLease}, log)
 	notes.SetTravel(travel)
 	notes.SetPositions(tracker)
 	notes.SetTrackCounter(throttle.New(rdb, "track:")) // one tracking-link limit across replicas
