@@ -110,9 +110,17 @@ func (w *jsonWalk) space() {
 	}
 }
 
-// field is the path of the value being read, as errors name it ("cod.method").
+// field is the path of the value being read, as errors name it
+// ("cod.method"); an empty key adds nothing to an empty path.
 func (w *jsonWalk) field() string {
-	return string(bytes.Join(w.path, []byte(".")))
+	var p []byte
+	for _, k := range w.path {
+		if len(p) > 0 {
+			p = append(p, '.')
+		}
+		p = append(p, k...)
+	}
+	return string(p)
 }
 
 // value walks the value at w.i.
