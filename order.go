@@ -219,7 +219,8 @@ type OrderFilter struct {
 	ZoneID    int64
 	CourierID int64
 	DepotID   int64
-	Search    string // external id, customer phone or name contains
+	Search    string  // external id, customer phone or name contains
+	IDs       []int64 // only these orders (at most MaxLimit of the store)
 	After     int64
 	Limit     int
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -38,6 +39,14 @@ type errorJSON struct {
 // writeError answers with err mapped through statusOf. Anything that is not a
 // domain error is logged with the request id and answered "Internal error.".
 func writeError(c *gin.Context, err error) {
+	if c.Request.Context().Err() != nil && errors.Is(err, context.Canceled) {
+		// The client went away (a timeout, a load balancer giving up, a
+		// phone losing its network): nothing failed here, and nobody reads
+		// the answer. 499 is nginx's "client closed request".
+		logger(c).Info("the client went away", slog.String("path", c.FullPath()), slog.Any("err", err))
+		c.AbortWithStatus(statusClientClosed)
+		return
+	}
 	code := courier.ErrorCode(err)
 	status, ok := statusOf[code]
 	if !ok {
@@ -63,6 +72,9 @@ func writeError(c *gin.Context, err error) {
 	}
 	c.AbortWithStatusJSON(status, errorBody{Error: errorJSON{Code: code, Message: courier.ErrorMessage(err), Details: details}})
 }
+
+// statusClientClosed answers a request whose client went away before the answer.
+const statusClientClosed = 499
 
 // handler is how our endpoints are written: they answer on success and return
 // an error otherwise, which wrap turns into the one error shape.

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -554,4 +555,18 @@ func requestHash(t *testing.T, e *env, body any) string {
 	fmt.Fprintf(sum, "%s %s %s\n", "POST", "/api/v1/orders", "application/json")
 	sum.Write(b)
 	return hex.EncodeToString(sum.Sum(nil))
+}
+
+// TestClientWentAway: a request whose client is gone before its answer (the
+// context is cancelled) is answered 499, not 500: nothing failed on our side.
+func TestClientWentAway(t *testing.T) {
+	e := newEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if r := e.doCtx(ctx, "GET", "/api/v1/orders", "dispatcher", nil); r.Status != 499 {
+		t.Errorf("a request of a client gone: %d %s, want 499", r.Status, r.Body)
+	}
+	if r := e.do("GET", "/api/v1/orders", "dispatcher", nil); r.Status != 200 {
+		t.Errorf("the next request: %d %s", r.Status, r.Body)
+	}
 }

@@ -41,7 +41,7 @@ func (c *clock) Now() time.Time {
 func (c *clock) Add(d time.Duration)    { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 func (c *clock) Set(t time.Time)        { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 func (c *clock) Run()                   { c.mu.Lock(); c.since = time.Now(); c.mu.Unlock() }
-func ctxT(t *testing.T) context.Context { return t.Context() }
+func ctxT(t testing.TB) context.Context { return t.Context() }
 
 var msk, _ = time.LoadLocation("Europe/Moscow")
 
@@ -51,7 +51,7 @@ var day0 = time.Date(2026, 11, 23, 6, 0, 0, 0, time.UTC)
 // env is a store with a depot, a courier with a login, and orders, a
 // notify service over it and a fake FCM.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	url     string
 	db      *store.DB
 	clock   *clock
@@ -76,7 +76,7 @@ var loopbackAllowed = notify.TargetPolicy{Allowed: []netip.Prefix{netip.MustPars
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-func newEnv(t *testing.T, url string) *env {
+func newEnv(t testing.TB, url string) *env {
 	t.Helper()
 	e := &env{t: t, url: url, clock: &clock{t: day0}, pos: &positions{at: map[int64]*geo.Position{}}}
 	e.db = e.open()
@@ -110,7 +110,7 @@ func (e *env) open() *store.DB {
 	return db
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
@@ -225,16 +225,22 @@ func (p *positions) set(id int64, loc courier.LatLng, at time.Time) {
 // fakeFCM is an FCM HTTP v1 server: it records every request and answers
 // per device token from a script (default 200).
 type fakeFCM struct {
-	t   *testing.T
+	t   testing.TB
 	srv *httptest.Server
 	mu  sync.Mutex
 	got []fcmRequest
 	// script: token -> answers to give in turn (the last one repeats)
 	script map[string][]fcmAnswer
 	n      int
+	// outage, when it returns an answer, answers before the script (FCM is down).
+	outage func() *fcmAnswer
+	// now, when set, stamps each request with the test's clock.
+	now func() time.Time
 }
 
 type fcmRequest struct {
+	At     time.Time // by the test's clock (fakeFCM.now), when set
+	Status int       // what the fake answered
 	Path   string
 	Header http.Header
 	Body   map[string]any
@@ -256,7 +262,7 @@ var (
 	unavailable30 = fcmAnswer{status: 503, header: map[string]string{"Retry-After": "30"}, body: unavailable.body}
 )
 
-func newFakeFCM(t *testing.T) *fakeFCM {
+func newFakeFCM(t testing.TB) *fakeFCM {
 	f := &fakeFCM{t: t, script: map[string][]fcmAnswer{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
@@ -270,18 +276,25 @@ func (f *fakeFCM) serve(w http.ResponseWriter, r *http.Request) {
 		f.t.Errorf("fake FCM: body %s: %v", raw, err)
 	}
 	f.mu.Lock()
-	f.got = append(f.got, fcmRequest{Path: r.Method + " " + r.URL.Path, Header: r.Header.Clone(), Body: body, Raw: string(raw)})
+	req := fcmRequest{Path: r.Method + " " + r.URL.Path, Header: r.Header.Clone(), Body: body, Raw: string(raw)}
+	if f.now != nil {
+		req.At = f.now()
+	}
+	f.got = append(f.got, req)
 	token := ""
 	if m, ok := body["message"].(map[string]any); ok {
 		token, _ = m["token"].(string)
 	}
 	a := ok200
-	if list := f.script[token]; len(list) > 0 {
+	if down := f.outage; down != nil && down() != nil {
+		a = *down()
+	} else if list := f.script[token]; len(list) > 0 {
 		a = list[0]
 		if len(list) > 1 {
 			f.script[token] = list[1:]
 		}
 	}
+	f.got[len(f.got)-1].Status = a.status
 	f.n++
 	n := f.n
 	f.mu.Unlock()
@@ -307,6 +320,13 @@ func (f *fakeFCM) requests() []fcmRequest {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]fcmRequest(nil), f.got...)
+}
+
+// count is how many requests came.
+func (f *fakeFCM) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.got)
 }
 
 // to returns the messages sent to token.

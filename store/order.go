@@ -278,6 +278,9 @@ func (s *DB) ListOrders(ctx context.Context, f courier.OrderFilter) ([]*courier.
 		c.add(fmt.Sprintf(`(%[1]s(external_id) LIKE %[2]s ESCAPE '\' OR %[1]s(customer_phone) LIKE %[2]s ESCAPE '\'
 			OR %[1]s(customer_name) LIKE %[2]s ESCAPE '\')`, s.d.lower, p))
 	}
+	if len(f.IDs) > 0 {
+		c.add("id IN (" + inList(&c, f.IDs) + ")")
+	}
 	if f.After != 0 {
 		c.add("id > " + c.arg(f.After))
 	}

@@ -14,8 +14,8 @@ import (
 	"github.com/courierhq/courier/store"
 )
 
-// startReplica starts a courierd replica on dbURL with a plan lease of lease.
-func startReplica(t *testing.T, dbURL string, lease time.Duration) (string, *exec.Cmd) {
+// startWithPlanLease starts a courierd replica on dbURL with a plan lease of lease.
+func startWithPlanLease(t *testing.T, dbURL string, lease time.Duration) (string, *exec.Cmd) {
 	t.Helper()
 	return startCourierd(t, dbURL, "COURIER_PLAN_LEASE="+lease.String())
 }
@@ -32,7 +32,7 @@ func TestPlanCrash(t *testing.T) {
 func planCrash(t *testing.T, dbURL string) {
 	ctx := context.Background()
 	const lease = 2 * time.Second
-	a, procA := startReplica(t, dbURL, lease)
+	a, procA := startWithPlanLease(t, dbURL, lease)
 	defer func() { procA.Process.Kill(); procA.Wait() }()
 	boss, depotID := bossAndDepot(t, a)
 	depot := struct{ ID int64 }{depotID}
@@ -88,7 +88,7 @@ func planCrash(t *testing.T, dbURL string) {
 	if p := wait(live, 10*time.Second, running); !running(p) {
 		t.Fatalf("plan %d: %s", live, p.Status)
 	}
-	_, procB := startReplica(t, dbURL, lease)
+	_, procB := startWithPlanLease(t, dbURL, lease)
 	defer func() { procB.Process.Signal(syscall.SIGTERM); procB.Wait() }()
 	if p := wait(live, 30*time.Second, ended); p.Status != courier.PlanDone {
 		t.Fatalf("a plan running on a live replica ended %s (%s)", p.Status, p.Error)

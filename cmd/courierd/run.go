@@ -104,7 +104,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
 		return fmt.Errorf("COURIER_WEBHOOK_ALLOWED_NETS: %w", err)
 	}
 	notes := notify.New(db, clock, notify.Config{Language: cfg.Language, Location: loc, Company: cfg.Company, PublicURL: cfg.PublicURL,
-		ArrivingMinutes: cfg.ArrivingMinutes, WebhookTargets: targets}, log)
+		ArrivingMinutes: cfg.ArrivingMinutes, WebhookTargets: targets, SendTimeout: cfg.NotifySendTimeout, Lease: cfg.NotifyLease}, log)
 	notes.SetTravel(travel)
 	notes.SetPositions(tracker)
 	notes.SetTrackCounter(throttle.New(rdb, "track:")) // one tracking-link limit across replicas
@@ -273,7 +273,9 @@ func newLogger(cfg Config, out io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(out, opts))
 }
 
-// ensureAdmin creates the first admin from the configuration when the login is free.
+// ensureAdmin creates the first admin from the configuration when the login
+// is free. Replicas starting together may race: the one that loses finds the
+// login taken, which is what it wanted.
 func ensureAdmin(ctx context.Context, db courier.Store, users *auth.Users, login, password string, log *slog.Logger) error {
 	if _, err := db.UserByLogin(ctx, login); err == nil {
 		return nil
@@ -287,7 +289,9 @@ func ensureAdmin(ctx context.Context, db courier.Store, users *auth.Users, login
 	if err != nil {
 		return err
 	}
-	if err := db.CreateUser(ctx, &courier.User{Login: login, Name: login, Role: courier.RoleAdmin, PasswordHash: hash, Active: true}); err != nil {
+	if err := db.CreateUser(ctx, &courier.User{Login: login, Name: login, Role: courier.RoleAdmin, PasswordHash: hash, Active: true}); courier.ErrorCode(err) == courier.ECONFLICT {
+		return nil // another replica starting at the same time created it
+	} else if err != nil {
 		return err
 	}
 	log.Info("created admin user", slog.String("login", login))

@@ -75,8 +75,14 @@ func New(ctx context.Context, cfg Config) (*Sender, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Second
 	}
+	// The outbox sends many pushes at once (PushSenders per replica): keep
+	// that many connections open to FCM (or a proxy over HTTP/1.1) instead
+	// of net/http's default of two idle ones, which closed and dialled
+	// connections for most sends.
+	tuned := http.DefaultTransport.(*http.Transport).Clone()
+	tuned.MaxIdleConns, tuned.MaxIdleConnsPerHost = 128, 64
 	var (
-		base http.RoundTripper = http.DefaultTransport
+		base http.RoundTripper = tuned
 		opts []option.ClientOption
 	)
 	switch {
@@ -94,12 +100,12 @@ func New(ctx context.Context, cfg Config) (*Sender, error) {
 		if cfg.ProjectID == "" {
 			cfg.ProjectID = sa.ProjectID
 		}
-		authed, _, err := htransport.NewClient(ctx, option.WithAuthCredentialsJSON(option.ServiceAccount, raw),
+		authed, err := htransport.NewTransport(ctx, tuned, option.WithAuthCredentialsJSON(option.ServiceAccount, raw),
 			option.WithScopes("https://www.googleapis.com/auth/firebase.messaging", "https://www.googleapis.com/auth/cloud-platform"))
 		if err != nil {
 			return nil, fmt.Errorf("fcm: credentials: %w", err)
 		}
-		base = authed.Transport
+		base = authed
 	case cfg.Endpoint != "":
 		if cfg.ProjectID == "" {
 			cfg.ProjectID = "courier-local"

@@ -242,6 +242,8 @@ func testListOrdersFilters(t *testing.T, s courier.Store) {
 		{"after", courier.OrderFilter{After: b}, []int64{c, e}},
 		{"after and status", courier.OrderFilter{After: a, Status: courier.StatusNew}, []int64{e}},
 		{"limit", courier.OrderFilter{Limit: 2}, []int64{a, b}},
+		{"ids", courier.OrderFilter{IDs: []int64{e, a, c + 1000}}, []int64{a, e}},
+		{"ids and status", courier.OrderFilter{IDs: []int64{a, b, c}, Status: courier.StatusPlanned}, []int64{b, c}},
 	} {
 		list, err := s.ListOrders(ctx(t), test.f)
 		must(t, err)

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# load.sh measures courierd under load on this machine: it builds courierd
+# and courierload, starts REPLICAS courierd processes (default 2) on the test
+# PostgreSQL of scripts/services.sh (a database of its own, courier_load, kept
+# between runs so the couriers are made once) and on a redis-server of its
+# own (started here, gone at the end: the GPS history it fills is not left
+# behind), and runs courierload against them with the arguments given.
+#
+#   scripts/load.sh                                  every phase but mix, 20 s each
+#   scripts/load.sh -phases mix -mix 5m              the 5-minute memory run
+#   REPLICAS=1 scripts/load.sh -duration 30s         one replica
+#   FRESH=1 scripts/load.sh                          drop courier_load first
+#
+# Everything listens on 127.0.0.1; courierload refuses other targets.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$(pwd)
+REPLICAS=${REPLICAS:-2}
+log() { echo "load.sh: $*" >&2; }
+
+command -v go >/dev/null || PATH="/usr/local/go/bin:$PATH"
+eval "$(scripts/services.sh)"
+pgbase=${COURIER_TEST_POSTGRES_URL%%\?*}
+pgbase=${pgbase%/*}
+DB_URL="$pgbase/courier_load?sslmode=disable"
+psql_admin() { psql -X -q "$COURIER_TEST_POSTGRES_URL" "$@"; }
+if [[ -n ${FRESH:-} ]]; then
+	log "dropping courier_load"
+	psql_admin -c "DROP DATABASE IF EXISTS courier_load WITH (FORCE)" >/dev/null
+fi
+psql_admin -tAc "SELECT 1 FROM pg_database WHERE datname = 'courier_load'" | grep -q 1 ||
+	psql_admin -c "CREATE DATABASE courier_load" >/dev/null
+
+log "building bin/courierd and bin/courierload"
+go build -o bin/courierd ./cmd/courierd
+go build -o bin/courierload ./cmd/courierload
+
+RUN=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	rm -rf "$RUN"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
+
+rport=$(free_port)
+redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no --dir "$RUN" --logfile "$RUN/redis.log" &
+pids+=($!)
+REDIS_URL="redis://127.0.0.1:$rport/0"
+for _ in $(seq 1 50); do [[ "$(redis-cli -p "$rport" ping 2>/dev/null)" == PONG ]] && break; sleep 0.1; done
+
+export COURIER_ADMIN_LOGIN=load-admin COURIER_ADMIN_PASSWORD=load-admin-password
+export COURIER_METRICS_TOKEN=courierload-metrics-token
+targets=()
+for i in $(seq 1 "$REPLICAS"); do
+	port=$(free_port)
+	DATABASE_URL="$DB_URL" REDIS_URL="$REDIS_URL" JWT_SECRET=courierload-secret-courierload-secret \
+		COURIER_ADDR="127.0.0.1:$port" COURIER_BCRYPT_COST=4 COURIER_LOG_LEVEL=warn COURIER_WEB_DIR="$ROOT/web" \
+		bin/courierd >"$RUN/courierd-$i.log" 2>&1 &
+	pids+=($!)
+	targets+=("http://127.0.0.1:$port")
+done
+for t in "${targets[@]}"; do
+	for _ in $(seq 1 300); do curl -sf "$t/readyz" >/dev/null && break; sleep 0.2; done
+	curl -sf "$t/readyz" >/dev/null || { tail -n 30 "$RUN"/courierd-*.log >&2; log "courierd at $t did not start"; exit 1; }
+done
+log "courierd x$REPLICAS: ${targets[*]}; redis $REDIS_URL; database courier_load"
+status=0
+bin/courierload -targets "$(IFS=,; echo "${targets[*]}")" -redis "$REDIS_URL" "$@" || status=$?
+for i in $(seq 1 "$REPLICAS"); do
+	if grep -q '"level":"ERROR"\|level=ERROR' "$RUN/courierd-$i.log"; then
+		log "errors logged by courierd $i:"
+		grep 'level=ERROR\|"level":"ERROR"' "$RUN/courierd-$i.log" | sort | uniq -c | sort -rn | head -n 10 >&2
+	fi
+done
+exit "$status"
