@@ -224,7 +224,9 @@ func zoneBox(lng0 float64) string {
 	return fmt.Sprintf(`[[[%[1]g,55.70],[%[2]g,55.70],[%[2]g,55.76],[%[1]g,55.76],[%[1]g,55.70]]]`, lng0, lng0+0.05)
 }
 
-func (e *env) planDay(mods map[string]func(i int, b map[string]any)) dayFixture {
+// planDay plans the 23rd for three couriers and publishes it, after
+// beforePublish when given.
+func (e *env) planDay(mods map[string]func(i int, b map[string]any), beforePublish ...func()) dayFixture {
 	e.t.Helper()
 	var c3 struct{ ID int64 }
 	e.decode(e.must(e.do("POST", "/api/v1/couriers", "dispatcher", map[string]any{"name": "Courier courier3", "phone": "+7 916 555-00-33",
@@ -253,6 +255,9 @@ func (e *env) planDay(mods map[string]func(i int, b map[string]any)) dayFixture 
 	p = e.waitPlan(p.ID)
 	if p.Status != "done" || len(p.Unassigned) != 0 || len(p.Sheets) != 3 {
 		e.t.Fatalf("plan: %+v", p)
+	}
+	for _, f := range beforePublish {
+		f()
 	}
 	e.must(e.do("POST", "/api/v1/plans/"+itoa(p.ID)+"/publish", "dispatcher", nil), 200)
 	f := dayFixture{sheets: map[string]sheetOut{}, orders: map[string][]int64{}}
@@ -986,6 +991,51 @@ func TestCourierShiftForTheNextDay(t *testing.T) {
 		t1 = e.today("courier1")
 		if t1.Shift == nil || t1.Shift.Status != "ended" || t1.Sheets[0].Status != "completed" {
 			t.Errorf("the day after the shift: %+v", t1)
+		}
+	})
+}
+
+// TestSheetPublishedAfterShiftStart: a sheet published while its courier's
+// shift of that day is open shows its stops with their actions, and the
+// courier's first action on one starts it (the shift start started only the
+// sheets published before it). Without a shift the stops wait.
+func TestSheetPublishedAfterShiftStart(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		e.at(day.Add(-6 * time.Hour)) // 21:00 in Moscow on the 22nd
+		f := e.planDay(nil, func() {
+			e.applied("courier1", "shift_start", 0, map[string]any{"date": "2026-11-23"})
+		})
+		t1 := e.today("courier1")
+		if len(t1.Sheets) != 1 || t1.Sheets[0].Status != "published" {
+			t.Fatalf("courier 1's day after the publication: %+v", t1)
+		}
+		for _, st := range t1.Sheets[0].Stops {
+			if !slices.Contains(st.Actions, "arrive") || !slices.Contains(st.Actions, "deliver") {
+				t.Errorf("stop %d of a sheet published during the shift: %s %v", st.OrderID, st.Status, st.Actions)
+			}
+		}
+		e.at(day.Add(7 * time.Hour))
+		first := f.orders["courier1"][0]
+		if r := e.applied("courier1", "arrive", first, nil); r.Stop == nil || r.Stop.Status != "out_for_delivery" {
+			t.Errorf("the first arrival: %+v", r)
+		}
+		t1 = e.today("courier1")
+		if t1.Sheets[0].Status != "active" {
+			t.Errorf("the sheet after the first action: %s", t1.Sheets[0].Status)
+		}
+		for _, st := range t1.Sheets[0].Stops {
+			if st.Status != "out_for_delivery" {
+				t.Errorf("stop %d after the sheet started: %s", st.OrderID, st.Status)
+			}
+		}
+		// Courier 2 has no shift: no actions, and an arrival says why.
+		for _, st := range e.today("courier2").Sheets[0].Stops {
+			if len(st.Actions) != 0 {
+				t.Errorf("stop %d without a shift: %v", st.OrderID, st.Actions)
+			}
+		}
+		if r := e.event("courier2", "arrive", f.orders["courier2"][0], nil); r.Status != 409 || !strings.Contains(string(r.Body), "start your shift") {
+			t.Errorf("an arrival without a shift: %d %s", r.Status, r.Body)
 		}
 	})
 }

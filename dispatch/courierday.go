@@ -354,6 +354,11 @@ func (s *Service) apply(tx courier.CourierTx, actor courier.Actor, in *CourierEv
 		return EventResult{}, err
 	}
 	ev.SheetID = sh.ID
+	if sh.Status == courier.SheetPublished {
+		if sh, o, err = s.startLate(tx, actor, sh, o, ev.At); err != nil {
+			return EventResult{}, err
+		}
+	}
 	if err := stopReady(sh, o); err != nil {
 		return EventResult{}, err
 	}
@@ -768,23 +773,55 @@ func (s *Service) startShift(tx courier.CourierTx, actor courier.Actor, in *Cour
 		return EventResult{}, err
 	}
 	for _, sh := range sheets {
-		events := startSheet(actor, sh, orders, ev.At)
-		if err := tx.WriteSheet(sh); err != nil {
+		if err := startInTx(tx, actor, sh, orders, ev.At); err != nil {
 			return EventResult{}, err
-		}
-		byOrder := map[int64][]courier.OrderEvent{}
-		for _, e := range events {
-			byOrder[e.OrderID] = append(byOrder[e.OrderID], e)
-		}
-		for _, st := range sh.Stops {
-			if evs := byOrder[st.OrderID]; len(evs) > 0 {
-				if err := tx.WriteOrder(orders[st.OrderID], evs); err != nil {
-					return EventResult{}, err
-				}
-			}
 		}
 	}
 	return EventResult{Shift: shift}, nil
+}
+
+// startInTx starts a published sheet whose sheet and orders tx holds locked,
+// and writes them.
+func startInTx(tx courier.CourierTx, actor courier.Actor, sh *courier.RouteSheet, orders map[int64]*courier.Order, at time.Time) error {
+	events := startSheet(actor, sh, orders, at)
+	if err := tx.WriteSheet(sh); err != nil {
+		return err
+	}
+	byOrder := map[int64][]courier.OrderEvent{}
+	for _, e := range events {
+		byOrder[e.OrderID] = append(byOrder[e.OrderID], e)
+	}
+	for _, st := range sh.Stops {
+		if evs := byOrder[st.OrderID]; len(evs) > 0 {
+			if err := tx.WriteOrder(orders[st.OrderID], evs); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// startLate starts a sheet published after the courier's shift of its day
+// began, at the courier's first action on one of its stops (the shift start
+// started only the sheets published before it). Without an open shift of
+// the sheet's day the sheet is left as it is, and stopReady says why.
+func (s *Service) startLate(tx courier.CourierTx, actor courier.Actor, sh *courier.RouteSheet, o *courier.Order, at time.Time) (*courier.RouteSheet, *courier.Order, error) {
+	shift, err := tx.OpenShift(actor.CourierID)
+	if err != nil || shift == nil || shift.Date != sh.Date {
+		return sh, o, err
+	}
+	ids := make([]int64, 0, len(sh.Stops))
+	for _, st := range sh.Stops {
+		ids = append(ids, st.OrderID)
+	}
+	orders, err := tx.Orders(ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := startInTx(tx, actor, sh, orders, at); err != nil {
+		return nil, nil, err
+	}
+	return s.ownStop(tx, actor, o.ID)
 }
 
 // shiftDate is the working day a shift starting at at is for: the day of at
@@ -940,8 +977,12 @@ func stateOf(sh *courier.RouteSheet, o *courier.Order, shiftOpen bool) *StopStat
 }
 
 // stopActions are what the courier may report next at a stop.
+// A sheet published after the shift of its day began starts at the first
+// of them (startLate), so its planned stops take the same actions.
 func stopActions(sh *courier.RouteSheet, o *courier.Order, shiftOpen bool) []courier.CourierAction {
-	if sh == nil || sh.Status != courier.SheetActive || o.Status != courier.StatusOutForDelivery || o.RouteSheetID != sh.ID || !shiftOpen {
+	active := sh != nil && sh.Status == courier.SheetActive && o.Status == courier.StatusOutForDelivery
+	late := sh != nil && sh.Status == courier.SheetPublished && o.Status == courier.StatusPlanned
+	if !active && !late || o.RouteSheetID != sh.ID || !shiftOpen {
 		return []courier.CourierAction{}
 	}
 	if o.Report != nil && o.Report.ArrivedAt != nil {

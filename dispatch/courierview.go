@@ -95,7 +95,7 @@ func (s *Service) Today(ctx context.Context, actor courier.Actor, date string) (
 		}
 		ts := TodaySheet{SheetView: *v, Progress: progressOf(sh, v.Orders)}
 		for _, o := range v.Orders {
-			ts.Actions = append(ts.Actions, stopActions(sh, o, t.Shift.Open()))
+			ts.Actions = append(ts.Actions, stopActions(sh, o, open != nil && open.Date == sh.Date))
 		}
 		t.Sheets = append(t.Sheets, ts)
 	}
