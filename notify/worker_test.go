@@ -54,7 +54,9 @@ func TestHangingWebhook(t *testing.T) {
 
 		e.clock.Run()
 		cfg := e.svc.Config()
-		cfg.SendTimeout, cfg.Lease, cfg.PollEvery, cfg.BaseBackoff = time.Second, 4*time.Second, 20*time.Millisecond, time.Hour
+		// A send timeout of 3 s: a push on a loaded machine running -race
+		// may take over 1 s, and a timed-out push waits an hour here.
+		cfg.SendTimeout, cfg.Lease, cfg.PollEvery, cfg.BaseBackoff = 3*time.Second, 6*time.Second, 20*time.Millisecond, time.Hour
 		ctx, stop := context.WithCancel(ctxT(t))
 		var workers sync.WaitGroup
 		for range 2 {
