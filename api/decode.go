@@ -210,20 +210,28 @@ func (w *jsonWalk) object() error {
 			return err
 		}
 		w.path = w.path[:len(w.path)-1]
-		w.space()
-		if w.i >= len(w.b) {
-			return errNotJSON
-		}
-		switch w.b[w.i] {
-		case ',':
-			w.i++
-		case '}':
-			w.i++
-			return nil
-		default:
-			return errNotJSON
+		if done, err := w.next('}'); done || err != nil {
+			return err
 		}
 	}
+}
+
+// next reads the comma between two members or elements, or the close that
+// ends them (done).
+func (w *jsonWalk) next(close byte) (done bool, err error) {
+	w.space()
+	if w.i >= len(w.b) {
+		return false, errNotJSON
+	}
+	switch w.b[w.i] {
+	case ',':
+		w.i++
+		return false, nil
+	case close:
+		w.i++
+		return true, nil
+	}
+	return false, errNotJSON
 }
 
 func (w *jsonWalk) array() error {
@@ -241,18 +249,8 @@ func (w *jsonWalk) array() error {
 		if err := w.value(); err != nil {
 			return err
 		}
-		w.space()
-		if w.i >= len(w.b) {
-			return errNotJSON
-		}
-		switch w.b[w.i] {
-		case ',':
-			w.i++
-		case ']':
-			w.i++
-			return nil
-		default:
-			return errNotJSON
+		if done, err := w.next(']'); done || err != nil {
+			return err
 		}
 	}
 }

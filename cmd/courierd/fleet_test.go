@@ -711,20 +711,7 @@ func TestFleet(t *testing.T) {
 		t.Logf("plan %d marked failed by b %v after the kill: %s", plan.ID, time.Since(killedAt).Round(time.Second), plan.Error)
 
 		// No acknowledged write is lost.
-		rank := map[courier.OrderStatus]int{courier.StatusNew: 0, courier.StatusConfirmed: 1, courier.StatusReady: 2}
-		n := 0
-		acked.Range(func(k, v any) bool {
-			n++
-			o, err := db.Order(ctx, k.(int64))
-			if err != nil {
-				t.Errorf("acknowledged order %d lost: %v", k, err)
-				return true
-			}
-			if rank[o.Status] < rank[courier.OrderStatus(v.(string))] {
-				t.Errorf("order %d: acknowledged %s, stored %s", o.ID, v, o.Status)
-			}
-			return true
-		})
+		n := checkAcked(t, ctx, db, &acked)
 		t.Logf("%d acknowledged orders all stored with their acknowledged status", n)
 		// b goes on serving.
 		if st, body := send(t, "GET", b.base+"/readyz", "", ""); st != 200 {

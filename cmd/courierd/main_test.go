@@ -336,20 +336,7 @@ func crashTest(t *testing.T, dbURL string) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	n := 0
-	rank := map[courier.OrderStatus]int{courier.StatusNew: 0, courier.StatusConfirmed: 1, courier.StatusReady: 2}
-	acked.Range(func(k, v any) bool {
-		n++
-		o, err := db.Order(ctx, k.(int64))
-		if err != nil {
-			t.Errorf("acknowledged order %d lost: %v", k, err)
-			return true
-		}
-		if rank[o.Status] < rank[courier.OrderStatus(v.(string))] {
-			t.Errorf("order %d: acknowledged %s, stored %s", o.ID, v, o.Status)
-		}
-		return true
-	})
+	n := checkAcked(t, ctx, db, &acked)
 	// Every stored order is whole: its version counts its history rows, and the history is a chain.
 	all, err := db.ListOrders(ctx, courier.OrderFilter{Limit: 500})
 	if err != nil {
@@ -384,4 +371,25 @@ func doJSON(client *http.Client, method, url, token, body string, out any) int {
 		_ = json.Unmarshal(b, out)
 	}
 	return res.StatusCode
+}
+
+// checkAcked checks that every order in acked (id to the status the server
+// acknowledged) is stored at that status or a later one, and counts them.
+func checkAcked(t *testing.T, ctx context.Context, db courier.Store, acked *sync.Map) int {
+	t.Helper()
+	rank := map[courier.OrderStatus]int{courier.StatusNew: 0, courier.StatusConfirmed: 1, courier.StatusReady: 2}
+	n := 0
+	acked.Range(func(k, v any) bool {
+		n++
+		o, err := db.Order(ctx, k.(int64))
+		if err != nil {
+			t.Errorf("acknowledged order %d lost: %v", k, err)
+			return true
+		}
+		if rank[o.Status] < rank[courier.OrderStatus(v.(string))] {
+			t.Errorf("order %d: acknowledged %s, stored %s", o.ID, v, o.Status)
+		}
+		return true
+	})
+	return n
 }
