@@ -60,7 +60,20 @@ func wantCSV(c *gin.Context) (bool, error) {
 
 // writeCSV answers a CSV table as an attachment.
 func writeCSV(c *gin.Context, name string, header []string, rows [][]string) {
+	writeCSVFrom(c, name, "", header, rows)
+}
+
+// writeReportCSV answers a report as a CSV attachment that opens in a
+// spreadsheet: it starts with a UTF-8 byte order mark, without which Excel
+// reads the file in the system's code page and garbles the couriers' (often
+// Cyrillic) names; LibreOffice and Google Sheets skip it.
+func writeReportCSV(c *gin.Context, name string, header []string, rows [][]string) {
+	writeCSVFrom(c, name, "\ufeff", header, rows)
+}
+
+func writeCSVFrom(c *gin.Context, name, prefix string, header []string, rows [][]string) {
 	var buf bytes.Buffer
+	buf.WriteString(prefix)
 	w := csv.NewWriter(&buf)
 	_ = w.Write(header)
 	_ = w.WriteAll(rows)
@@ -223,7 +236,7 @@ func writeWorkload(c *gin.Context, w *reports.Workload, csvOut bool) error {
 		for _, t := range w.Totals {
 			rows = append(rows, workloadCells("total", t))
 		}
-		writeCSV(c, "workload-"+w.Range.From+"-"+w.Range.To, workloadHeader, rows)
+		writeReportCSV(c, "workload-"+w.Range.From+"-"+w.Range.To, workloadHeader, rows)
 		return nil
 	}
 	out := struct {
@@ -392,7 +405,7 @@ func (s *Server) deliveriesReport(c *gin.Context) error {
 				rows = append(rows, append(totalCells(group.line, t), feeCells(t.Fees, t.FeeParts, nil, "", t.Currency)...))
 			}
 		}
-		writeCSV(c, "deliveries-"+d.Range.From+"-"+d.Range.To, append(append([]string{}, payHeader...), feeHeader...), rows)
+		writeReportCSV(c, "deliveries-"+d.Range.From+"-"+d.Range.To, append(append([]string{}, payHeader...), feeHeader...), rows)
 		return nil
 	}
 	out := struct {
@@ -437,7 +450,7 @@ func (s *Server) courierPay(c *gin.Context) error {
 		for _, t := range d.Totals {
 			rows = append(rows, totalCells("total", t))
 		}
-		writeCSV(c, "pay-"+d.Range.From+"-"+d.Range.To, payHeader, rows)
+		writeReportCSV(c, "pay-"+d.Range.From+"-"+d.Range.To, payHeader, rows)
 		return nil
 	}
 	out := struct {
@@ -529,7 +542,7 @@ func (s *Server) onTimeReport(c *gin.Context) error {
 				rows = append(rows, onTimeCells(row))
 			}
 		}
-		writeCSV(c, "on-time-"+o.Range.From+"-"+o.Range.To, onTimeHeader(), rows)
+		writeReportCSV(c, "on-time-"+o.Range.From+"-"+o.Range.To, onTimeHeader(), rows)
 		return nil
 	}
 	lists := make([][]onTimeRowJSON, len(groups))

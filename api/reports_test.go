@@ -192,7 +192,7 @@ func TestReportsDay(t *testing.T) {
 			}
 		}
 		if r := e.must(e.do("GET", "/api/v1/courier/pay"+q+"&format=csv", "courier1", nil), 200); strings.Contains(string(r.Body), "fee") ||
-			!strings.HasPrefix(string(r.Body), "line,date,courier_id") {
+			!strings.HasPrefix(string(r.Body), "\ufeffline,date,courier_id") {
 			t.Errorf("courier pay CSV: %s", r.Body)
 		}
 
