@@ -359,7 +359,7 @@ func payCells(l *reports.DeliveryLine) []string {
 	cur := l.Currency
 	p := l.Pay
 	return []string{l.Kind, l.Date, idCell(l.CourierID), textCell(l.CourierName), idCell(l.OrderID), textCell(l.ExternalID), idCell(l.SheetID), idCell(l.ZoneID),
-		idCell(int64(l.Attempt)), l.Outcome, l.FailReason, milli(l.WeightG).String(), string(l.PaidBy), cur, major(l.AmountDue, cur),
+		idCell(int64(l.Attempt)), l.Outcome, textCell(l.FailReason), milli(l.WeightG).String(), string(l.PaidBy), cur, major(l.AmountDue, cur),
 		major(l.Collected, cur), string(l.CollectedBy), milli(l.DistanceM).String(), l.DistanceSource, intCell(l.Shifts), idCell(l.PayRuleID),
 		major(p.Stop, cur), major(p.Kg, cur), major(p.Km, cur), major(p.Shift, cur), major(p.Minimum, cur), major(p.Total, cur)}
 }

@@ -1,6 +1,11 @@
 package api
 
-import "testing"
+import (
+	"slices"
+	"testing"
+
+	"github.com/courierhq/courier/reports"
+)
 
 // TestReportCells: CSV cells a spreadsheet reads as numbers, and text it
 // never reads as a formula.
@@ -24,6 +29,21 @@ func TestReportCells(t *testing.T) {
 	} {
 		if c.got != c.want {
 			t.Errorf("%q, want %q", c.got, c.want)
+		}
+	}
+}
+
+// TestPayCellsText: every free text of a delivery line is quoted against
+// formulas, also the reason a dispatcher typed when marking a stop failed.
+func TestPayCellsText(t *testing.T) {
+	formula := `=HYPERLINK("http://x","click")`
+	l := &reports.DeliveryLine{Kind: reports.LineStop, Date: "2026-11-23", CourierID: 1, CourierName: formula, Currency: "RUB", OrderID: 2,
+		ExternalID: formula, Outcome: reports.OutcomeFailed, FailReason: formula}
+	cells := payCells(l)
+	for _, col := range []string{"courier_name", "external_id", "fail_reason"} {
+		i := slices.Index(payHeader, col)
+		if got := cells[i]; got != "'"+formula {
+			t.Errorf("%s: %q", col, got)
 		}
 	}
 }
