@@ -118,9 +118,21 @@ func (m milli) String() string {
 func (m milli) MarshalJSON() ([]byte, error) { return []byte(m.String()), nil }
 
 // major is an amount in major units, as a spreadsheet reads it: "1250.50".
+// (courier.Money's String without fmt: a delivery report has a million of them.)
 func major(amount int64, currency string) string {
-	s := courier.Money{Amount: amount, Currency: currency}.String()
-	return strings.TrimSuffix(s, " "+currency)
+	d := courier.MinorDigits(currency)
+	s := strconv.FormatInt(amount, 10)
+	if d == 0 {
+		return s
+	}
+	sign := ""
+	if amount < 0 {
+		sign, s = "-", s[1:]
+	}
+	if len(s) <= d {
+		s = strings.Repeat("0", d+1-len(s)) + s
+	}
+	return sign + s[:len(s)-d] + "." + s[len(s)-d:]
 }
 
 // optID is an id that may be absent: null in JSON, empty in CSV.
@@ -392,6 +404,12 @@ func (s *Server) deliveriesReport(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	writeDeliveries(c, d, csvOut)
+	return nil
+}
+
+// writeDeliveries answers the delivery report in JSON or CSV.
+func writeDeliveries(c *gin.Context, d *reports.Deliveries, csvOut bool) {
 	if csvOut {
 		rows := make([][]string, 0, len(d.Lines)+len(d.Couriers)+len(d.Totals))
 		for _, l := range d.Lines {
@@ -406,7 +424,7 @@ func (s *Server) deliveriesReport(c *gin.Context) error {
 			}
 		}
 		writeReportCSV(c, "deliveries-"+d.Range.From+"-"+d.Range.To, append(append([]string{}, payHeader...), feeHeader...), rows)
-		return nil
+		return
 	}
 	out := struct {
 		From      string              `json:"from"`
@@ -428,7 +446,6 @@ func (s *Server) deliveriesReport(c *gin.Context) error {
 		out.Totals = append(out.Totals, deliveryTotalJSON{payTotalJSON: payTotalOf(t), Fees: t.Fees, FeeParts: feePartsJSON(t.FeeParts)})
 	}
 	c.JSON(http.StatusOK, out)
-	return nil
 }
 
 // courierPay answers the courier's own pay: the delivery report's pay
