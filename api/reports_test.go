@@ -261,6 +261,8 @@ func (e *env) tariffVersions(t *testing.T, old int64) {
 			map[string]any{"from_minutes": 60, "to_minutes": 120, "surcharge": 1}}), 422, "narrow_windows[1]"},
 		{"no base fee", with("base_fee", nil), 422, "base_fee"},
 		{"an unknown field", with("per_mile", 5), 400, "per_mile"},
+		{"a fee sent as a string", with("base_fee", "250"), 400, "base_fee"},
+		{"a per kg sent as a string", with("weight", map[string]any{"per_kg": "1"}), 400, "weight.per_kg"},
 		{"a stale version", with("version", 0), 409, ""},
 	} {
 		r := e.do("PUT", "/api/v1/tariff", "admin", c.body)
