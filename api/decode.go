@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -339,10 +340,65 @@ func decodeJSON(b []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		var typ *json.UnmarshalTypeError
+		if errors.As(err, &typ) {
+			typ.Field = jsonPath(reflect.TypeOf(v), typ.Field)
+		}
 		return jsonError(err)
 	}
 	if dec.More() {
 		return errBody("", "unexpected data after the JSON value")
+	}
+	return nil
+}
+
+// jsonPath is encoding/json's path of a field in t as the client wrote it:
+// encoding/json names the Go field of an embedded struct in the path
+// ("tariffBody.base_fee"), which the client never sent.
+func jsonPath(t reflect.Type, path string) string {
+	var out []string
+	for _, seg := range strings.Split(path, ".") {
+		for t != nil && (t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map) {
+			t = t.Elem()
+		}
+		if t == nil || t.Kind() != reflect.Struct {
+			out, t = append(out, seg), nil
+			continue
+		}
+		if f, ok := t.FieldByName(seg); ok && f.Anonymous && jsonName(f) == "" {
+			t = f.Type // an embedded struct: its fields are the parent's
+			continue
+		}
+		out, t = append(out, seg), fieldTypeByJSON(t, seg)
+	}
+	return strings.Join(out, ".")
+}
+
+// jsonName is the name a struct field's json tag gives it ("" when none).
+func jsonName(f reflect.StructField) string {
+	name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+	return name
+}
+
+// fieldTypeByJSON is the type of t's field named name in JSON, also through
+// embedded structs; nil when there is none.
+func fieldTypeByJSON(t reflect.Type, name string) reflect.Type {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if n := jsonName(f); n == name || (n == "" && strings.EqualFold(f.Name, name)) {
+			return f.Type
+		}
+		if f.Anonymous && jsonName(f) == "" {
+			e := f.Type
+			if e.Kind() == reflect.Pointer {
+				e = e.Elem()
+			}
+			if e.Kind() == reflect.Struct {
+				if ft := fieldTypeByJSON(e, name); ft != nil {
+					return ft
+				}
+			}
+		}
 	}
 	return nil
 }

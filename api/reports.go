@@ -60,7 +60,20 @@ func wantCSV(c *gin.Context) (bool, error) {
 
 // writeCSV answers a CSV table as an attachment.
 func writeCSV(c *gin.Context, name string, header []string, rows [][]string) {
+	writeCSVFrom(c, name, "", header, rows)
+}
+
+// writeReportCSV answers a report as a CSV attachment that opens in a
+// spreadsheet: it starts with a UTF-8 byte order mark, without which Excel
+// reads the file in the system's code page and garbles the couriers' (often
+// Cyrillic) names; LibreOffice and Google Sheets skip it.
+func writeReportCSV(c *gin.Context, name string, header []string, rows [][]string) {
+	writeCSVFrom(c, name, "\ufeff", header, rows)
+}
+
+func writeCSVFrom(c *gin.Context, name, prefix string, header []string, rows [][]string) {
 	var buf bytes.Buffer
+	buf.WriteString(prefix)
 	w := csv.NewWriter(&buf)
 	_ = w.Write(header)
 	_ = w.WriteAll(rows)
@@ -105,9 +118,21 @@ func (m milli) String() string {
 func (m milli) MarshalJSON() ([]byte, error) { return []byte(m.String()), nil }
 
 // major is an amount in major units, as a spreadsheet reads it: "1250.50".
+// (courier.Money's String without fmt: a delivery report has a million of them.)
 func major(amount int64, currency string) string {
-	s := courier.Money{Amount: amount, Currency: currency}.String()
-	return strings.TrimSuffix(s, " "+currency)
+	d := courier.MinorDigits(currency)
+	s := strconv.FormatInt(amount, 10)
+	if d == 0 {
+		return s
+	}
+	sign := ""
+	if amount < 0 {
+		sign, s = "-", s[1:]
+	}
+	if len(s) <= d {
+		s = strings.Repeat("0", d+1-len(s)) + s
+	}
+	return sign + s[:len(s)-d] + "." + s[len(s)-d:]
 }
 
 // optID is an id that may be absent: null in JSON, empty in CSV.
@@ -223,7 +248,7 @@ func writeWorkload(c *gin.Context, w *reports.Workload, csvOut bool) error {
 		for _, t := range w.Totals {
 			rows = append(rows, workloadCells("total", t))
 		}
-		writeCSV(c, "workload-"+w.Range.From+"-"+w.Range.To, workloadHeader, rows)
+		writeReportCSV(c, "workload-"+w.Range.From+"-"+w.Range.To, workloadHeader, rows)
 		return nil
 	}
 	out := struct {
@@ -346,7 +371,7 @@ func payCells(l *reports.DeliveryLine) []string {
 	cur := l.Currency
 	p := l.Pay
 	return []string{l.Kind, l.Date, idCell(l.CourierID), textCell(l.CourierName), idCell(l.OrderID), textCell(l.ExternalID), idCell(l.SheetID), idCell(l.ZoneID),
-		idCell(int64(l.Attempt)), l.Outcome, l.FailReason, milli(l.WeightG).String(), string(l.PaidBy), cur, major(l.AmountDue, cur),
+		idCell(int64(l.Attempt)), l.Outcome, textCell(l.FailReason), milli(l.WeightG).String(), string(l.PaidBy), cur, major(l.AmountDue, cur),
 		major(l.Collected, cur), string(l.CollectedBy), milli(l.DistanceM).String(), l.DistanceSource, intCell(l.Shifts), idCell(l.PayRuleID),
 		major(p.Stop, cur), major(p.Kg, cur), major(p.Km, cur), major(p.Shift, cur), major(p.Minimum, cur), major(p.Total, cur)}
 }
@@ -379,6 +404,12 @@ func (s *Server) deliveriesReport(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	writeDeliveries(c, d, csvOut)
+	return nil
+}
+
+// writeDeliveries answers the delivery report in JSON or CSV.
+func writeDeliveries(c *gin.Context, d *reports.Deliveries, csvOut bool) {
 	if csvOut {
 		rows := make([][]string, 0, len(d.Lines)+len(d.Couriers)+len(d.Totals))
 		for _, l := range d.Lines {
@@ -392,8 +423,8 @@ func (s *Server) deliveriesReport(c *gin.Context) error {
 				rows = append(rows, append(totalCells(group.line, t), feeCells(t.Fees, t.FeeParts, nil, "", t.Currency)...))
 			}
 		}
-		writeCSV(c, "deliveries-"+d.Range.From+"-"+d.Range.To, append(append([]string{}, payHeader...), feeHeader...), rows)
-		return nil
+		writeReportCSV(c, "deliveries-"+d.Range.From+"-"+d.Range.To, append(append([]string{}, payHeader...), feeHeader...), rows)
+		return
 	}
 	out := struct {
 		From      string              `json:"from"`
@@ -415,7 +446,6 @@ func (s *Server) deliveriesReport(c *gin.Context) error {
 		out.Totals = append(out.Totals, deliveryTotalJSON{payTotalJSON: payTotalOf(t), Fees: t.Fees, FeeParts: feePartsJSON(t.FeeParts)})
 	}
 	c.JSON(http.StatusOK, out)
-	return nil
 }
 
 // courierPay answers the courier's own pay: the delivery report's pay
@@ -437,7 +467,7 @@ func (s *Server) courierPay(c *gin.Context) error {
 		for _, t := range d.Totals {
 			rows = append(rows, totalCells("total", t))
 		}
-		writeCSV(c, "pay-"+d.Range.From+"-"+d.Range.To, payHeader, rows)
+		writeReportCSV(c, "pay-"+d.Range.From+"-"+d.Range.To, payHeader, rows)
 		return nil
 	}
 	out := struct {
@@ -529,7 +559,7 @@ func (s *Server) onTimeReport(c *gin.Context) error {
 				rows = append(rows, onTimeCells(row))
 			}
 		}
-		writeCSV(c, "on-time-"+o.Range.From+"-"+o.Range.To, onTimeHeader(), rows)
+		writeReportCSV(c, "on-time-"+o.Range.From+"-"+o.Range.To, onTimeHeader(), rows)
 		return nil
 	}
 	lists := make([][]onTimeRowJSON, len(groups))

@@ -192,7 +192,7 @@ func TestReportsDay(t *testing.T) {
 			}
 		}
 		if r := e.must(e.do("GET", "/api/v1/courier/pay"+q+"&format=csv", "courier1", nil), 200); strings.Contains(string(r.Body), "fee") ||
-			!strings.HasPrefix(string(r.Body), "line,date,courier_id") {
+			!strings.HasPrefix(string(r.Body), "\ufeffline,date,courier_id") {
 			t.Errorf("courier pay CSV: %s", r.Body)
 		}
 
@@ -261,6 +261,8 @@ func (e *env) tariffVersions(t *testing.T, old int64) {
 			map[string]any{"from_minutes": 60, "to_minutes": 120, "surcharge": 1}}), 422, "narrow_windows[1]"},
 		{"no base fee", with("base_fee", nil), 422, "base_fee"},
 		{"an unknown field", with("per_mile", 5), 400, "per_mile"},
+		{"a fee sent as a string", with("base_fee", "250"), 400, "base_fee"},
+		{"a per kg sent as a string", with("weight", map[string]any{"per_kg": "1"}), 400, "weight.per_kg"},
 		{"a stale version", with("version", 0), 409, ""},
 	} {
 		r := e.do("PUT", "/api/v1/tariff", "admin", c.body)
@@ -389,4 +391,48 @@ func (e *env) payPeriods(t *testing.T, paid int64) {
 			t.Errorf("pay rule %v: %d %s", c.body, r.Status, r.Body)
 		}
 	}
+}
+
+// TestPayPeriodWaitsForTheDay: a pay period cannot be closed while a day
+// of it is still being worked (a shift open, a sheet active): the stops
+// finished later would change pay already paid out. And once it is closed,
+// a sheet of a paid-out day left unstarted cannot be started any more.
+func TestPayPeriodWaitsForTheDay(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		e.must(e.do("POST", "/api/v1/pay-rules", "admin", map[string]any{"vehicle_type": "car", "effective_from": "2026-11-01",
+			"per_delivered": 10000, "per_failed": 3000}), 201)
+		f := e.planDay(nil)
+		a := f.orders["courier1"]
+		e.applied("courier1", "shift_start", 0, nil)
+		e.applied("courier1", "deliver", a[0], map[string]any{"scanned_barcodes": e.barcodes(a[0]), "collected": map[string]any{"amount": 249900, "method": "cash"}})
+
+		// The next morning courier 1 has not ended the shift: the 23rd is not over for them.
+		e.at(day.Add(31 * time.Hour))
+		close := map[string]any{"from": "2026-11-01", "to": "2026-11-23"}
+		r := e.do("POST", "/api/v1/pay-periods", "admin", close)
+		if r.Status != 409 || r.errorField() != "to" || !strings.Contains(string(r.Body), f.sheets["courier1"].Number) {
+			t.Fatalf("closing a day still worked: %d %s", r.Status, r.Body)
+		}
+
+		// The shift ends (the rest handed back): the day is final and is closed.
+		e.applied("courier1", "shift_end", 0, map[string]any{"hand_back": a[1:]})
+		e.must(e.do("POST", "/api/v1/pay-periods", "admin", close), 201)
+		var q deliveriesJSON
+		e.decode(e.must(e.do("GET", "/api/v1/reports/deliveries?from=2026-11-23&to=2026-11-23", "admin", nil), 200), &q)
+		paid := q.Totals[0].Pay.Total
+		if paid != 10000 {
+			t.Errorf("the 23rd's pay: %d, want one delivered stop (10000)", paid)
+		}
+
+		// Courier 2's sheet of the paid-out 23rd was never started: it stays so.
+		sh := f.sheets["courier2"]
+		if r := e.do("POST", "/api/v1/route-sheets/"+itoa(sh.ID)+"/start", "dispatcher", map[string]any{}); r.Status != 409 ||
+			!strings.Contains(string(r.Body), "2026-11-23") {
+			t.Errorf("starting a sheet of a paid-out day: %d %s", r.Status, r.Body)
+		}
+		e.decode(e.must(e.do("GET", "/api/v1/reports/deliveries?from=2026-11-23&to=2026-11-23", "admin", nil), 200), &q)
+		if q.Totals[0].Pay.Total != paid {
+			t.Errorf("the paid-out 23rd's pay moved: %d, was %d", q.Totals[0].Pay.Total, paid)
+		}
+	})
 }

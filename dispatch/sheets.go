@@ -179,6 +179,9 @@ func (s *Service) StartSheet(ctx context.Context, actor courier.Actor, id int64,
 	if !canSeeSheet(actor, sh) || actor.Role == courier.RoleCashier {
 		return nil, courier.Errorf(courier.ENOTFOUND, "route sheet %d not found", id)
 	}
+	if err := s.checkNotPaidOut(ctx, sh); err != nil {
+		return nil, err
+	}
 	now := s.clock.Now()
 	if at.IsZero() || at.After(now.Add(s.cfg.MaxClockSkew)) {
 		at = now
@@ -198,6 +201,23 @@ func (s *Service) StartSheet(ctx context.Context, actor courier.Actor, id int64,
 		return nil, err
 	}
 	return s.view(ctx, sheets[0])
+}
+
+// checkNotPaidOut refuses to start a sheet of a day the couriers were paid
+// out for (a closed pay period): its stops would change paid pay. Returns
+// ECONFLICT.
+func (s *Service) checkNotPaidOut(ctx context.Context, sh *courier.RouteSheet) error {
+	periods, err := s.store.PayPeriods(ctx)
+	if err != nil {
+		return err
+	}
+	if n := len(periods); n > 0 && sh.Date <= periods[n-1].To {
+		return &courier.Error{Code: courier.ECONFLICT,
+			Message: fmt.Sprintf("route sheet %s is for %s, a day the couriers were paid out for (through %s); plan its orders for another day",
+				sh.Number, sh.Date, periods[n-1].To),
+			Details: map[string]any{"paid_through": periods[n-1].To}}
+	}
+	return nil
 }
 
 func mustJSON(v any) []byte {

@@ -132,6 +132,9 @@ func (s *Service) ClosePayPeriod(ctx context.Context, actor courier.Actor, p cou
 			return nil, courier.FieldError("from", "must be a date YYYY-MM-DD")
 		}
 	}
+	if err := s.checkFinished(ctx, p); err != nil {
+		return nil, err
+	}
 	p.ClosedBy, p.ID = actor.UserID, 0
 	err = s.store.ClosePayPeriod(ctx, &p, func(last *courier.PayPeriod) error {
 		if last != nil {
@@ -161,6 +164,75 @@ func (s *Service) ClosePayPeriod(ctx context.Context, actor courier.Actor, p cou
 		return nil, err
 	}
 	return &p, nil
+}
+
+// checkFinished refuses to close p while one of its days is still being
+// worked: a shift open, a route sheet active. The stops finished later
+// would change the pay of a paid-out day. (Days of a closed period cannot
+// get new work: a shift works today's or tomorrow's sheets, and a sheet of
+// a paid-out day cannot be started.) Returns ECONFLICT.
+func (s *Service) checkFinished(ctx context.Context, p courier.PayPeriod) error {
+	from := p.From
+	if from == "" {
+		periods, err := s.store.PayPeriods(ctx)
+		if err != nil {
+			return err
+		}
+		last := paidThrough(periods)
+		if last == "" {
+			return nil // the store's check asks for from
+		}
+		t, _ := time.Parse(time.DateOnly, last)
+		from = t.AddDate(0, 0, 1).Format(time.DateOnly)
+	}
+	a, err1 := time.Parse(time.DateOnly, from)
+	b, err2 := time.Parse(time.DateOnly, p.To)
+	if err1 != nil || err2 != nil || b.Before(a) || dayCount(a, b) > MaxDays {
+		return nil // the store's check refuses it
+	}
+	f := courier.ReportFilter{From: from, To: p.To}
+	sheets, err := s.store.SheetDays(ctx, f)
+	if err != nil {
+		return err
+	}
+	shifts, err := s.store.ShiftDays(ctx, f)
+	if err != nil {
+		return err
+	}
+	var what []string
+	var sheetIDs, shiftIDs []int64
+	for _, sh := range sheets {
+		if sh.Status == courier.SheetActive {
+			sheetIDs = append(sheetIDs, sh.SheetID)
+			what = append(what, fmt.Sprintf("route sheet %s of %s is still active", courier.SheetNumber(sh.SheetID), sh.Date))
+		}
+	}
+	for _, sh := range shifts {
+		if sh.EndedAt == nil {
+			shiftIDs = append(shiftIDs, sh.ShiftID)
+			what = append(what, fmt.Sprintf("courier %d's shift of %s has not ended", sh.CourierID, sh.Date))
+		}
+	}
+	if len(what) == 0 {
+		return nil
+	}
+	const most = 5
+	more := ""
+	if len(what) > most {
+		more = fmt.Sprintf(" (and %d more)", len(what)-most)
+		what = what[:most]
+	}
+	return &courier.Error{Code: courier.ECONFLICT,
+		Message: fmt.Sprintf("to: the days up to %s are still being worked, so their pay is not final: %s%s; close the period when they are finished",
+			p.To, strings.Join(what, "; "), more),
+		Details: map[string]any{"field": "to", "active_sheets": orEmpty(sheetIDs), "open_shifts": orEmpty(shiftIDs)}}
+}
+
+func orEmpty(ids []int64) []int64 {
+	if ids == nil {
+		return []int64{}
+	}
+	return ids
 }
 
 // payBook finds the rule in force for a courier on a day.
