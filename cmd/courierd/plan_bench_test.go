@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -29,6 +30,11 @@ func (plainHasher) HashPassword(_, pw string) (string, error) { return "hash:" +
 // sheet with routing.Check before it saves them).
 //
 //	go test -run '^$' -bench Plan1000 -benchtime 1x ./cmd/courierd/
+//
+// With PLAN1000_PROBLEM=file.json it also writes the plan's routing
+// problem there (the routing JSON the plan keeps for offline replay), so
+// that `vrpsolve solve file.json -t 28.5 -seed <plan id>` replays the
+// search and prints its iterations.
 func BenchmarkPlan1000(b *testing.B) {
 	for range b.N {
 		benchPlan1000(b)
@@ -145,6 +151,16 @@ func benchPlan1000(b *testing.B) {
 	b.Logf("done after %.1f s: cost %d, %d sheets, %d stops, %d unassigned", time.Since(start).Seconds(), p.BestCost, len(sheets), stops, p.UnassignedN)
 	if stops+p.UnassignedN != 1000 {
 		b.Fatalf("%d stops and %d unassigned, want 1000 orders in all", stops, p.UnassignedN)
+	}
+	if path := os.Getenv("PLAN1000_PROBLEM"); path != "" {
+		prob, err := svc.PlanProblem(ctx, admin, plan.ID)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(path, prob, 0o644); err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("plan %d's routing problem written to %s", plan.ID, path)
 	}
 	b.ReportMetric(first.Seconds(), "s-first-plan")
 	b.ReportMetric(float64(p.UnassignedN), "unassigned")
