@@ -14,7 +14,7 @@
 #      settings (the test PostgreSQL and Redis when exported, as test.sh
 #      does); the compose healthcheck command, read from docker-compose.yml,
 #      passes (a CMD-SHELL one runs under dash, the image's /bin/sh);
-#      /console/ and Leaflet are served; the PDF printer found its fonts;
+#      /console/, Leaflet, uPlot and the courier app (/app/) are served; the PDF printer found its fonts;
 #   5. compose mounts FIREBASE_CREDENTIALS_FILE and sets COURIER_PUBLIC_URL.
 #
 # Exit status 0 when every check passes. Run by scripts/test.sh.
@@ -165,6 +165,8 @@ done
 : "${env[COURIER_FONT_DIR]:=$IMG/usr/share/fonts/truetype/dejavu}"
 [[ -f ${env[COURIER_WEB_DIR]:-/nonexistent}/index.html ]] || bad "no console (index.html) in the image"
 [[ -f ${env[COURIER_WEB_DIR]:-/nonexistent}/node_modules/leaflet/dist/leaflet.js ]] || bad "no Leaflet in the image"
+[[ -f ${env[COURIER_WEB_DIR]:-/nonexistent}/node_modules/uplot/dist/uPlot.esm.js ]] || bad "no uPlot (the console's report charts) in the image"
+[[ -f ${env[COURIER_WEB_DIR]:-/nonexistent}/app/index.html ]] || bad "no courier app (app/index.html) in the image"
 [[ -f ${env[COURIER_FONT_DIR]:-/nonexistent}/DejaVuSans.ttf ]] || bad "no DejaVu fonts in the image"
 
 # --- 4. run it as compose does ---------------------------------------------------------
@@ -218,6 +220,11 @@ dhc=$(stage_lines final HEALTHCHECK)
 code() { curl -s -o "$TMP/body" -w '%{http_code}' "http://127.0.0.1:$port$1"; }
 [[ $(code /console/) == 200 ]] && grep -qi '<html' "$TMP/body" || bad "GET /console/ does not serve the console"
 [[ $(code /console/vendor/leaflet/leaflet.js) == 200 ]] || bad "GET /console/vendor/leaflet/leaflet.js is not served"
+[[ $(code /console/vendor/uplot/uPlot.esm.js) == 200 ]] || bad "GET /console/vendor/uplot/uPlot.esm.js (the report charts) is not served"
+[[ $(code /app/) == 200 ]] && grep -qi '<html' "$TMP/body" || bad "GET /app/ does not serve the courier app"
+[[ $(code /app/sw.js) == 200 ]] || bad "GET /app/sw.js (the courier app's service worker) is not served"
+[[ $(code /app/manifest.webmanifest) == 200 ]] || bad "GET /app/manifest.webmanifest is not served"
+grep -q 'courier app files missing' "$TMP/courierd.log" && bad "the courier app files are missing"
 grep -q 'route sheet PDFs are off' "$TMP/courierd.log" && bad "the PDF printer found no fonts: $(grep -m1 'PDFs are off' "$TMP/courierd.log")"
 grep -q 'console files missing' "$TMP/courierd.log" && bad "the console files are missing"
 grep -q 'https://courier.example.com' "$TMP/courierd.log" || bad "COURIER_PUBLIC_URL is not in the printed configuration"
@@ -226,6 +233,8 @@ grep -q 'https://courier.example.com' "$TMP/courierd.log" || bad "COURIER_PUBLIC
 grep -q 'FIREBASE_CREDENTIALS_FILE:-/dev/null}:/run/secrets/firebase.json:ro' docker-compose.yml || bad "compose does not mount FIREBASE_CREDENTIALS_FILE"
 grep -q 'FIREBASE_CREDENTIALS: ${FIREBASE_CREDENTIALS_FILE:+/run/secrets/firebase.json}' docker-compose.yml || bad "compose does not point FIREBASE_CREDENTIALS at the mounted file"
 grep -q 'COURIER_PUBLIC_URL: ${COURIER_PUBLIC_URL:?' docker-compose.yml || bad "compose does not require COURIER_PUBLIC_URL"
+grep -q 'REDIS_URL: redis://:${REDIS_PASSWORD:?' docker-compose.yml || bad "compose's courierd does not connect to Redis with REDIS_PASSWORD"
+grep -q -- '--requirepass' docker-compose.yml || bad "compose's Redis runs without a password"
 
 if ((fail)); then
 	log "FAILED"

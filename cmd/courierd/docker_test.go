@@ -65,6 +65,8 @@ func TestDockerFiles(t *testing.T) {
 		"fonts-dejavu-core",
 		"COPY --from=web /web/src /usr/share/courierd/web/src",
 		"COPY --from=web /web/node_modules/leaflet/dist /usr/share/courierd/web/node_modules/leaflet/dist",
+		"COPY --from=web /web/node_modules/uplot/dist /usr/share/courierd/web/node_modules/uplot/dist",
+		"COPY --from=web /web/app /usr/share/courierd/web/app",
 		"COURIER_WEB_DIR=/usr/share/courierd/web",
 		"COURIER_FONT_DIR=/usr/share/fonts/truetype/dejavu",
 		`HEALTHCHECK --interval=10s --timeout=5s --retries=5 CMD ["/usr/local/bin/courierd", "healthcheck"]`,
@@ -80,6 +82,8 @@ func TestDockerFiles(t *testing.T) {
 		"- ${FIREBASE_CREDENTIALS_FILE:-/dev/null}:/run/secrets/firebase.json:ro",
 		"FIREBASE_CREDENTIALS: ${FIREBASE_CREDENTIALS_FILE:+/run/secrets/firebase.json}",
 		"COURIER_PUBLIC_URL: ${COURIER_PUBLIC_URL:?",
+		"REDIS_URL: redis://:${REDIS_PASSWORD:?",
+		"--requirepass",
 	} {
 		if !strings.Contains(compose, want) {
 			t.Errorf("docker-compose.yml lacks %q", want)
