@@ -65,6 +65,11 @@ export class Api {
     this.onLogout();
   }
 
+  /**
+   * Trades the refresh token for new tokens: true when it did, false when
+   * the server refused it (the session is over). A network failure is
+   * thrown, as for any request: the session stays, the caller tries later.
+   */
   async refresh() {
     if (!this.session?.refresh_token) return false;
     if (!this.refreshing) {
@@ -73,11 +78,12 @@ export class Api {
           method: 'POST', headers: { 'Content-Type': 'application/json' },
           body: JSON.stringify({ refresh_token: this.session.refresh_token }),
         });
+        if (res.status >= 500) throw new TypeError('the server could not refresh the session: ' + res.status);
         if (!res.ok) return false;
         const body = await res.json();
         this.save({ ...this.session, ...body });
         return true;
-      })().catch(() => false).finally(() => { setTimeout(() => { this.refreshing = null; }, 0); });
+      })().finally(() => { setTimeout(() => { this.refreshing = null; }, 0); });
     }
     return this.refreshing;
   }
@@ -99,6 +105,7 @@ export class Api {
     };
     let res = await send();
     if (res.status === 401 && this.session?.refresh_token) {
+      // A refresh lost to the network throws here and keeps the session.
       if (await this.refresh()) res = await send();
       if (res.status === 401) this.logout();
     }
