@@ -293,7 +293,8 @@ func TestAppServesFiles(t *testing.T) {
 	if err := os.Remove(filepath.Join(dir, "app", "sw.js")); err != nil {
 		t.Fatal(err)
 	}
-	if res, body := consoleGet(t, h, "/app/"); res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "sw.js") {
+	// The page names the file inside the web folder, never the server's path.
+	if res, body := consoleGet(t, h, "/app/"); res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "app/sw.js") || strings.Contains(body, dir) {
 		t.Errorf("app without its files = %d %s", res.StatusCode, body)
 	}
 }
