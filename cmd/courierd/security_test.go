@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -345,6 +346,20 @@ func TestRedisDown(t *testing.T) {
 	}
 	if st, _ := request(t, "GET", base+"/api/v1/cashdesk/debtors", cashTok, ""); st != 200 {
 		t.Errorf("debtors with Redis down: %d", st)
+	}
+	// The courier's day works: today, a shift started directly, one ended through sync.
+	if st, body := request(t, "GET", base+"/api/v1/courier/today?date="+tomorrow, courierTok, ""); st != 200 {
+		t.Errorf("the courier's today with Redis down: %d %v", st, body)
+	}
+	now := time.Now().UTC().Format(time.RFC3339)
+	if st, body := request(t, "POST", base+"/api/v1/courier/shift/start", courierTok,
+		`{"client_event_id":"6f1c2a52-6a56-4c3e-9d1e-2b7f3c4d5e01","at":"`+now+`","date":"`+tomorrow+`"}`); st != 200 || body["status"] != "applied" {
+		t.Errorf("a shift start with Redis down: %d %v", st, body)
+	}
+	if st, body := request(t, "POST", base+"/api/v1/courier/sync", courierTok,
+		`{"events":[{"client_event_id":"6f1c2a52-6a56-4c3e-9d1e-2b7f3c4d5e02","action":"shift_end","at":"`+now+`"}]}`); st != 200 ||
+		!strings.Contains(fmt.Sprint(body["results"]), "status:applied") {
+		t.Errorf("a sync with Redis down: %d %v", st, body)
 	}
 	if st, body := request(t, "GET", base+"/readyz", "", ""); st != 200 || body["status"] != "degraded" || body["checks"].(map[string]any)["redis"] != "down" {
 		t.Errorf("readyz with Redis down: %d %v", st, body)
