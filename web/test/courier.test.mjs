@@ -96,6 +96,19 @@ test('day: the shift starts the sheet, events finish stops, cash on hand follows
   assert.deepEqual([s.delivered, s.failed, s.open, s.cash, s.card, s.short], [2, 1, 0, 70000, 50000, 10000]);
 });
 
+test('day: a sheet published after the shift began starts at the first action on one of its stops', () => {
+  let d = applyEvent({ ...day(), sheets: [] }, { action: 'shift_start', at: 'T1', date: '2026-12-04' });
+  d = { ...d, sheets: day().sheets }; // the sheet arrives with the next refresh, still published
+  d = applyEvent(d, { action: 'arrive', order_id: 2, at: 'T2' });
+  assert.equal(d.sheets[0].status, 'active');
+  assert.equal(d.sheets[0].started_at, 'T2');
+  assert.deepEqual(d.sheets[0].stops.map((s) => s.status), ['out_for_delivery', 'out_for_delivery', 'out_for_delivery']);
+  assert.deepEqual(d.sheets[0].stops[1].actions, ['deliver', 'fail']);
+  // Without an open shift nothing starts.
+  const idle = applyEvent(day(), { action: 'arrive', order_id: 2, at: 'T2' });
+  assert.equal(idle.sheets[0].status, 'published');
+});
+
 test('day: the end of the shift hands back the open stops', () => {
   let d = applyEvent(day(), { action: 'shift_start', at: 'T1' });
   d = applyEvent(d, { action: 'shift_end', at: 'T9', hand_back: [2, 3] });

@@ -77,6 +77,20 @@ function refusedMap(ev) {
   return m;
 }
 
+/** Starts a published sheet at at: its planned stops go out for delivery. */
+function startSheet(sheet, at) {
+  sheet.status = 'active';
+  sheet.started_at = at;
+  for (const s of sheet.stops) {
+    if (s.status === 'planned') {
+      s.status = 'out_for_delivery';
+      s.actions = ['arrive', 'deliver', 'fail'];
+      s.report = null;
+    }
+  }
+  recount(sheet);
+}
+
 function recount(sheet) {
   const p = { total: 0, delivered: 0, failed: 0, cancelled: 0, remaining: 0 };
   for (const s of sheet.stops) {
@@ -105,17 +119,7 @@ export function applyEvent(day, ev, { pending = false } = {}) {
       const date = ev.date || d.date;
       d.shift = { id: 0, date, status: 'open', started_at: at, ended_at: null, start_position: ev.position || null, end_position: null, pending };
       for (const sheet of d.sheets) {
-        if (sheet.status !== 'published' || sheet.date !== date) continue;
-        sheet.status = 'active';
-        sheet.started_at = at;
-        for (const s of sheet.stops) {
-          if (s.status === 'planned') {
-            s.status = 'out_for_delivery';
-            s.actions = ['arrive', 'deliver', 'fail'];
-            s.report = null;
-          }
-        }
-        recount(sheet);
+        if (sheet.status === 'published' && sheet.date === date) startSheet(sheet, at);
       }
       return d;
     }
@@ -137,6 +141,8 @@ export function applyEvent(day, ev, { pending = false } = {}) {
   const f = findStop(d, ev.order_id);
   if (!f) return d;
   const { sheet, stop } = f;
+  // A sheet published after the shift began starts at the first action on one of its stops, as on the server.
+  if (sheet.status === 'published' && d.shift?.status === 'open' && d.shift.date === sheet.date) startSheet(sheet, at);
   stop.pending = pending || stop.pending || false;
   if (ev.action === 'arrive') {
     stop.report = { ...(stop.report || {}), arrived_at: at };
