@@ -123,7 +123,9 @@ const en = {
   col_cash_collected: 'Cash collected', col_cash_handed: 'Cash handed in', col_order: 'Order', col_fee: 'Fee', col_rule: 'Priced by',
   col_paid: 'Paid', col_method: 'How', col_pay: 'Courier\u2019s pay', col_on_time: 'On time', col_early: 'Early', col_late: 'Late',
   col_late_by: 'Late by, min', col_first_attempt: 'First attempt', col_rate: 'On-time rate', col_zone: 'Zone', col_reasons: 'Failure reasons',
-  col_status: 'Status', col_card: 'Card', chart_stops: 'Stops per courier', chart_pay: 'Fees and pay per courier', chart_ontime: 'On-time rate by day',
+  col_status: 'Status', col_card: 'Card',
+  fee_base: 'base', fee_weight: 'weight', fee_distance: 'distance', fee_window: 'narrow window', fee_free_above: 'free delivery',
+  fee_other: 'other', fee_manual: 'set by hand', fee_legacy: 'priced before tariff versions', tariff_v: 'tariff v{v}', chart_x_courier: 'Courier', chart_x_day: 'Day', chart_stops: 'Stops per courier', chart_pay: 'Fees and pay per courier', chart_ontime: 'On-time rate by day',
   // errors from the server, by code
   err_invalid: 'The data was refused', err_bad_request: 'The request could not be read', err_not_found: 'Not found (or no longer there)',
   err_conflict: 'Not possible in the current state', err_unauthorized: 'Please log in again', err_forbidden: 'Not allowed for this login',
@@ -251,7 +253,9 @@ const ru = {
   col_cash_collected: 'Собрано наличных', col_cash_handed: 'Сдано в кассу', col_order: 'Заказ', col_fee: 'Стоимость доставки', col_rule: 'Тариф',
   col_paid: 'Оплачено', col_method: 'Способ', col_pay: 'Оплата курьеру', col_on_time: 'Вовремя', col_early: 'Раньше', col_late: 'Позже',
   col_late_by: 'Опоздание, мин', col_first_attempt: 'С первой попытки', col_rate: 'Доля вовремя', col_zone: 'Зона', col_reasons: 'Причины недоставки',
-  col_status: 'Статус', col_card: 'Картой', chart_stops: 'Точки по курьерам', chart_pay: 'Доставка и оплата курьерам', chart_ontime: 'Доля вовремя по дням',
+  col_status: 'Статус', col_card: 'Картой',
+  fee_base: 'база', fee_weight: 'вес', fee_distance: 'расстояние', fee_window: 'узкое окно', fee_free_above: 'бесплатная доставка',
+  fee_other: 'прочее', fee_manual: 'задана вручную', fee_legacy: 'цена до версий тарифа', tariff_v: 'тариф v{v}', chart_x_courier: 'Курьер', chart_x_day: 'День', chart_stops: 'Точки по курьерам', chart_pay: 'Доставка и оплата курьерам', chart_ontime: 'Доля вовремя по дням',
   err_invalid: 'Данные не приняты', err_bad_request: 'Запрос не удалось прочитать', err_not_found: 'Не найдено (или уже нет)',
   err_conflict: 'В текущем состоянии это невозможно', err_unauthorized: 'Войдите снова', err_forbidden: 'Этому входу это не разрешено',
   err_too_many: 'Слишком много попыток', err_internal: 'Ошибка сервера', err_unavailable: 'Сервис временно недоступен',
@@ -341,6 +345,23 @@ export function word(prefix, code) {
   if (code == null || code === '') return '';
   const k = prefix + code;
   return en[k] !== undefined ? t(k) : String(code);
+}
+
+/**
+ * How a delivery's fee was priced, in words, from a delivery report line's
+ * fee_parts and tariff_version (never the server's English fee_rule):
+ * "тариф v2: база 199,00 ₽ + расстояние 75,00 ₽". money formats minor units.
+ */
+export function feeRuleText(line, money) {
+  const p = line?.fee_parts || {};
+  const manual = line?.tariff_version == null && /\boverride\b/.test(String(line?.fee_rule || ''));
+  const parts = [['base', p.base], ['weight', p.weight], ['distance', p.distance], ['window', p.window], ['free_above', p.free_above],
+    [manual ? 'manual' : 'other', p.other]].filter(([, v]) => v);
+  if (!parts.length) return line?.fee ? money(line.fee) : '';
+  const body = parts.map(([k, v]) => `${t('fee_' + k)} ${money(v)}`).join(' + ');
+  if (line.tariff_version != null) return `${t('tariff_v', { v: line.tariff_version })}: ${body}`;
+  if (!manual && parts.length === 1 && parts[0][0] === 'other') return `${t('fee_legacy')}: ${money(p.other)}`;
+  return body;
 }
 
 /** Why the optimizer left an order out, in plain words. */

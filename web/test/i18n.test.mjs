@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { dictionaries, setLanguage, t, tn, errorText, historyNote, reasonText, violationText, word, fieldName } from '../src/i18n.js';
+import { dictionaries, setLanguage, t, tn, errorText, historyNote, reasonText, violationText, word, fieldName, feeRuleText } from '../src/i18n.js';
+import { makeFormat } from '../src/format.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const src = path.join(here, '..', 'src');
@@ -78,6 +79,12 @@ test('every code the API sends has words', () => {
   const dispatchSheets = readFileSync(path.join(repo, 'dispatch', 'sheets.go'), 'utf8');
   groups.viol_ = /Kind +string \/\/ ([a-z_, ]+)/.exec(dispatchSheets)[1].split(',').map((s) => s.trim()).concat(['max_duration']);
   groups.fail_ = ['no_answer', 'refused', 'wrong_address', 'damaged', 'customer_absent', 'reschedule', 'handed_back'];
+  // Keys the console builds from a code (t('proof_' + kind) and the like): each code has words in both languages.
+  groups.proof_ = enumOf(/kind: \{type: string, enum: \[(signature, photo)\]/);
+  groups.ev_ = enumOf(/kind: \{type: string, enum: \[(created, updated[^\]]*)\]/);
+  groups.outcome_ = enumOf(/outcome: \{type: string, enum: \[(created, existing, error)\]/).concat(['ok']);
+  groups.stop_ = ['delivered', 'failed', 'cancelled', 'late', 'current', 'planned'];
+  groups.fee_ = ['base', 'weight', 'distance', 'window', 'free_above', 'other', 'manual', 'legacy'];
   const missing = [];
   for (const [prefix, codes] of Object.entries(groups)) {
     for (const c of codes) if (en[prefix + c] === undefined || ru[prefix + c] === undefined) missing.push(prefix + c);
@@ -138,3 +145,20 @@ test('history notes, reasons, violations and codes in words', () => {
   assert.equal(t('nav_reports'), 'Отчёты');
   setLanguage('en');
 });
+
+test('a fee\'s rule in words from its parts, never the server\'s English', () => {
+  setLanguage('ru');
+  const money = makeFormat({ currency: 'RUB', language: 'ru' }).money;
+  const plain = (x) => x.replace(/[\u00a0\u202f]/g, ' ');
+  const line = { fee: 27400, fee_parts: { base: 19900, weight: 0, distance: 7500, window: 0, free_above: 0, other: 0 }, tariff_version: 0,
+    fee_rule: 'tariff v0: base (the base fee of zone 3) + distance (5 started km from the depot)' };
+  assert.equal(plain(feeRuleText(line, money)), 'тариф v0: база 199,00 ₽ + расстояние 75,00 ₽');
+  const free = { ...line, fee: 0, fee_parts: { base: 19900, distance: 7500, free_above: -27400 } };
+  assert.equal(plain(feeRuleText(free, money)), 'тариф v0: база 199,00 ₽ + расстояние 75,00 ₽ + бесплатная доставка \u2212274,00 ₽');
+  assert.equal(plain(feeRuleText({ fee: 50000, fee_parts: { other: 50000 }, tariff_version: null, fee_rule: 'override (set by the dispatcher)' }, money)), 'задана вручную 500,00 ₽');
+  assert.equal(plain(feeRuleText({ fee: 30000, fee_parts: { other: 30000 }, tariff_version: null, fee_rule: 'priced before tariff versions' }, money)), 'цена до версий тарифа: 300,00 ₽');
+  assert.equal(feeRuleText({ fee: 0, fee_parts: {}, tariff_version: null, fee_rule: '' }, money), '');
+  setLanguage('en');
+  assert.equal(plain(feeRuleText(line, makeFormat({ currency: 'RUB', language: 'en' }).money)), 'tariff v0: base RUB 199.00 + distance RUB 75.00');
+});
+
