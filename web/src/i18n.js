@@ -146,6 +146,9 @@ const en = {
   hn_rescheduled: 'rescheduled to {date}', hn_published: 'route sheet {n} published', hn_started: 'route sheet {n} started',
   hn_moved: 'moved by the dispatcher to route sheet {n}', hn_reoptimized: 're-optimized onto route sheet {n}', hn_rezoned: 'zone recalculated',
   hn_arrived: 'the courier arrived', hn_delivered: 'delivered', hn_collected: 'payment collected', hn_deposited: 'cash handed in at the desk',
+  hc_received_by: 'received by {name}', hc_refused: 'refused {n} pcs (back to the depot)', hc_short: 'short collection: {collected} of {due}',
+  hc_card_instead: 'paid by card instead of cash (terminal slip {ref})', hc_cash_instead: 'paid in cash instead of by card',
+  hc_collected_by: '{amount} received · {method}', hc_settled: 'route sheet {n} settled at the cash desk',
   hn_goods_in: 'goods checked in at the depot', hn_refused_in: 'refused goods checked in at the depot', hn_prepaid: 'prepaid', hn_cod_pending: 'to be paid at the door',
 };
 
@@ -273,6 +276,9 @@ const ru = {
   hn_rescheduled: 'перенесён на {date}', hn_published: 'маршрутный лист {n} опубликован', hn_started: 'маршрутный лист {n} начат',
   hn_moved: 'диспетчер перенёс в лист {n}', hn_reoptimized: 'переоптимизирован в лист {n}', hn_rezoned: 'зона пересчитана',
   hn_arrived: 'курьер прибыл', hn_delivered: 'доставлен', hn_collected: 'оплата получена', hn_deposited: 'деньги сданы в кассу',
+  hc_received_by: 'получил: {name}', hc_refused: 'отказ от {n} шт. (вернётся на склад)', hc_short: 'недобор: получено {collected} из {due}',
+  hc_card_instead: 'оплачено картой вместо наличных (чек терминала {ref})', hc_cash_instead: 'оплачено наличными вместо карты',
+  hc_collected_by: 'получено {amount} · {method}', hc_settled: 'маршрутный лист {n} закрыт в кассе',
   hn_goods_in: 'товар принят на склад', hn_refused_in: 'отказной товар принят на склад', hn_prepaid: 'предоплачен', hn_cod_pending: 'оплата у двери',
 };
 
@@ -345,6 +351,32 @@ export function word(prefix, code) {
   if (code == null || code === '') return '';
   const k = prefix + code;
   return en[k] !== undefined ? t(k) : String(code);
+}
+
+/**
+ * A history comment in words: the notes the server writes itself ("received
+ * by …", "short collection: 1400.00 RUB of …", "… collected by card", "route
+ * sheet … settled at the cash desk"), several joined by "; ", said in the
+ * page's language with money through money(minor, currency); anything else
+ * (what a person typed) is shown as it is.
+ */
+export function historyComment(comment, money = (minor, cur) => `${minor} ${cur}`) {
+  const amount = (s) => {
+    const m = /^(-?)(\d+)(?:\.(\d+))? ([A-Z]{3})$/.exec(s);
+    return m ? money(Number(m[2] + (m[3] || '')) * (m[1] ? -1 : 1), m[4]) : s;
+  };
+  const one = (p) => {
+    let m;
+    if ((m = /^received by (.+)$/s.exec(p))) return t('hc_received_by', { name: m[1] });
+    if ((m = /^(\d+) pieces refused \(back to the depot\)$/.exec(p))) return t('hc_refused', { n: m[1] });
+    if ((m = /^short collection: (-?\d+(?:\.\d+)? [A-Z]{3}) of (-?\d+(?:\.\d+)? [A-Z]{3}) collected$/.exec(p))) return t('hc_short', { collected: amount(m[1]), due: amount(m[2]) });
+    if ((m = /^paid by card instead of cash \(terminal slip (.*)\)$/s.exec(p))) return t('hc_card_instead', { ref: m[1] });
+    if (p === 'paid in cash instead of by card') return t('hc_cash_instead');
+    if ((m = /^(-?\d+(?:\.\d+)? [A-Z]{3}) collected by (\w+)$/.exec(p))) return t('hc_collected_by', { amount: amount(m[1]), method: word('pay_', m[2]) });
+    if ((m = /^route sheet (\S+) settled at the cash desk$/.exec(p))) return t('hc_settled', { n: m[1] });
+    return p;
+  };
+  return String(comment || '').split('; ').map(one).join('; ');
 }
 
 /**

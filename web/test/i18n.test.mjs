@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { dictionaries, setLanguage, t, tn, errorText, historyNote, reasonText, violationText, word, fieldName, feeRuleText } from '../src/i18n.js';
+import { dictionaries, setLanguage, t, tn, errorText, historyNote, reasonText, violationText, word, fieldName, feeRuleText, historyComment } from '../src/i18n.js';
 import { makeFormat } from '../src/format.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -162,3 +162,18 @@ test('a fee\'s rule in words from its parts, never the server\'s English', () =>
   assert.equal(plain(feeRuleText(line, makeFormat({ currency: 'RUB', language: 'en' }).money)), 'tariff v0: base RUB 199.00 + distance RUB 75.00');
 });
 
+test('the server\'s own history comments in words, money in the locale; what people typed as it is', () => {
+  setLanguage('ru');
+  const money = makeFormat({ currency: 'RUB', language: 'ru' }).money;
+  const plain = (x) => x.replace(/[\u00a0\u202f]/g, ' ');
+  assert.equal(plain(historyComment('1400.00 RUB collected by card', money)), 'получено 1 400,00 ₽ · карта');
+  assert.equal(plain(historyComment('received by Анна; 2 pieces refused (back to the depot); short collection: 3300.00 RUB of 3800.00 RUB collected', money)),
+    'получил: Анна; отказ от 2 шт. (вернётся на склад); недобор: получено 3 300,00 ₽ из 3 800,00 ₽');
+  assert.equal(historyComment('paid by card instead of cash (terminal slip T-9)', money), 'оплачено картой вместо наличных (чек терминала T-9)');
+  assert.equal(historyComment('paid in cash instead of by card', money), 'оплачено наличными вместо карты');
+  assert.equal(historyComment('route sheet 000000018 settled at the cash desk', money), 'маршрутный лист 000000018 закрыт в кассе');
+  assert.equal(historyComment('Клиент просил позвонить; received by', money), 'Клиент просил позвонить; received by');
+  assert.equal(historyComment('', money), '');
+  setLanguage('en');
+  assert.equal(historyComment('received by Anna', money), 'received by Anna');
+});
