@@ -168,7 +168,7 @@ export async function mount(root, ctx) {
       scales: { x: x.scale },
       axes: [x.axis, { size: 60 }],
       series: [x.series, ...labels.map((label, i) => ({
-        label, fill: colors[i], stroke: colors[i], width: 0,
+        label, fill: colors[i], stroke: colors[i], width: 0, value: (u, v) => (v == null ? '—' : fmt.number(v)),
         paths: uPlot.paths.bars({ size: [0.36, 60], align: i === 0 ? -1 : 1 }), points: { show: false },
       }))],
       legend: { show: true },
