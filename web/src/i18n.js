@@ -112,7 +112,7 @@ const en = {
   by_method: 'By payment method', method_line: '{method}: {n} orders, received {amount} of {expected} expected',
   method_card_line: 'card: {n} orders, {amount} paid at the door (not in the till)',
   settled_line: 'closed {settled}: counted {counted}, difference {diff}',
-  report_total: 'Total received', report_check: 'Cash {cash} + card {card} = {total}', shift_orders: 'Orders',
+  report_total: 'Total received', report_check: 'cash {cash} + card {card} = {total}', shift_orders: 'Orders',
   discrepancy_total: 'Shortages and surpluses', owing_after: 'Still owing after the shift',
   reported_vs_counted: 'reported {reported}, counted {counted}', short_door_line: 'short at the door {amount}',
   // reports
@@ -247,7 +247,7 @@ const ru = {
   by_method: 'По способам оплаты', method_line: '{method}: заказов {n}, принято {amount} из ожидаемых {expected}',
   method_card_line: 'карта: заказов {n}, {amount} оплачено у двери (не в кассе)',
   settled_line: 'закрыто по листу {settled}: пересчитано {counted}, разница {diff}',
-  report_total: 'Всего получено', report_check: 'Наличные {cash} + карта {card} = {total}', shift_orders: 'Заказы',
+  report_total: 'Всего получено', report_check: 'наличные {cash} + карта {card} = {total}', shift_orders: 'Заказы',
   discrepancy_total: 'Недостачи и излишки', owing_after: 'Остались должны после смены',
   reported_vs_counted: 'сообщил {reported}, пересчитано {counted}', short_door_line: 'недобор у двери {amount}',
   reports: 'Отчёты', report_workload: 'Загрузка', report_deliveries: 'Доставки', report_ontime: 'Вовремя', download_csv: 'Скачать CSV',
