@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startCourierd, launchBrowser, Client, eventually, loginUI } from './harness.mjs';
 import { sizes, pageAt, snap, dayUnderWay, deliver, fail, finishSheet, ping } from './day.mjs';
-import { setLanguage, t, tn, reasonText, statusColors, feeRuleText } from '../src/i18n.js';
+import { setLanguage, t, tn, reasonText, statusColors, feeRuleText, errorText } from '../src/i18n.js';
 import { colorDistance, initials, minDistance } from '../src/colors.js';
 import { makeFormat } from '../src/format.js';
 
@@ -299,6 +299,19 @@ test('4 actions: create, edit address and window, cancel, reschedule, tracking l
   await f('weight_kg').fill('2.5');
   await f('cod_method').selectOption('cash');
   await f('cod_amount').fill('1 500,00');
+  // A refusal of the server is said in the form from its code and details, not in its English.
+  await f('lat').fill('95');
+  const [refusal] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/api/v1/orders') && r.request().method() === 'POST'),
+    page.locator('[data-testid=order-save]').click(),
+  ]);
+  assert.equal(refusal.status(), 422);
+  const refused = (await refusal.json()).error;
+  const said = plain(await page.locator('[data-testid=modal-error]').textContent());
+  assert.equal(said, plain(errorText({ status: 422, code: refused.code, details: refused.details })));
+  assert.ok(said.startsWith(t('err_invalid')) && said.includes(t('err_field', { field: '' }).trim()), said);
+  assert.ok(!said.includes(refused.message), `the server's message "${refused.message}" is not shown`);
+  await f('lat').fill('55.7505');
   await snap(page, '4-new-order', laptop);
   await page.locator('[data-testid=order-save]').click();
   await page.locator('.toast-ok').first().waitFor();
