@@ -258,6 +258,13 @@ test('3 couriers: initials in the route colour linked to the sheet; the table wi
     assert.ok(plain(await row.locator(`[data-testid=courier-progress-${courier.id}]`).textContent()).startsWith(`${p.delivered + p.failed + p.cancelled}/${p.total}`));
     assert.equal(await row.locator(`[data-testid=cash-${courier.id}]`).getAttribute('data-amount'), String(cash));
     assert.equal(plain(await row.locator(`[data-testid=cash-${courier.id}]`).textContent()), plain(fmt.money(cash)));
+    // Every column and the actions on screen, without scrolling the table sideways (cards on a phone).
+    const fits = await page.locator('[data-testid=couriers-table]').evaluate((e) => { const w = e.closest('.table-wrap'); return [w.scrollWidth, w.clientWidth]; });
+    assert.ok(fits[0] <= fits[1] + 1, `the couriers table is ${fits[0]} px wide in ${fits[1]} at ${size.name}`);
+    for (const id of [`show-on-map-${courier.id}`, `message-${courier.id}`]) {
+      const b = await row.locator(`[data-testid=${id}]`).boundingBox();
+      assert.ok(b && b.x >= 0 && b.x + b.width <= size.width, `${id} in reach at ${size.name}`);
+    }
     await snap(page, '3-couriers-table', size);
     if (size === laptop) {
       // A message to the courier's phone.
