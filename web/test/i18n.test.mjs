@@ -54,6 +54,8 @@ test('every key the console uses is in the dictionary', () => {
     for (const m of text.matchAll(/\bt\('([a-z0-9_]+)'[,)]/g)) if (en[m[1]] === undefined || ru[m[1]] === undefined) missing.push(`${f}: t('${m[1]}')`);
     for (const m of text.matchAll(/\btn\('([a-z0-9_]+)'[,)]/g)) if (en[m[1] + '_other'] === undefined || ru[m[1] + '_many'] === undefined) missing.push(`${f}: tn('${m[1]}')`);
     for (const m of text.matchAll(/\btIn\([^,]+, '([a-z0-9_]+)'[,)]/g)) if (en[m[1]] === undefined || ru[m[1]] === undefined) missing.push(`${f}: tIn('${m[1]}')`);
+    // Keys kept in tables and said later with t(x.label): the screens, the report tabs.
+    for (const m of text.matchAll(/\blabel: '([a-z0-9_]+)'/g)) if (en[m[1]] === undefined || ru[m[1]] === undefined) missing.push(`${f}: label '${m[1]}'`);
   }
   assert.deepEqual(missing, []);
 });
