@@ -229,10 +229,12 @@ test('3 couriers: initials in the route colour linked to the sheet; the table wi
   // A cash delivery further down the route, so that the courier has cash on hand to show.
   const cashStop = a.stops.slice(5).find((s) => s.order.cod.method === 'cash' && s.order.cod.amount > 0);
   assert.ok(cashStop, 'a cash order on sheet A');
+  const desk = await new Client(server.base).login('cashier');
+  const cashOf = async () => (await desk.get('/api/v1/cashdesk/debtors')).items.find((d) => d.courier_id === courier.id)?.cash ?? 0;
+  const before = await cashOf();
   await deliver(day.phoneA, cashStop);
-  const debtors = (await (await new Client(server.base).login('cashier')).get('/api/v1/cashdesk/debtors')).items;
-  const cash = debtors.find((d) => d.courier_id === courier.id)?.cash ?? 0;
-  assert.equal(cash, cashStop.order.cod.amount, 'the courier holds the cash collected');
+  const cash = await cashOf();
+  assert.equal(cash - before, cashStop.order.cod.amount, 'the courier holds the cash collected');
   for (const size of sizes) {
     const page = await pageAt(browser, size);
     await loginUI(page, server.base, 'dispatcher');
