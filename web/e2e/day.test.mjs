@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startCourierd, launchBrowser, Client, eventually, loginUI } from './harness.mjs';
 import { sizes, pageAt, snap, dayUnderWay, deliver, fail, finishSheet, ping } from './day.mjs';
-import { setLanguage, t, tn, reasonText, statusColors, feeRuleText, errorText } from '../src/i18n.js';
+import { setLanguage, t, tn, reasonText, statusColors, statusName, feeRuleText, errorText } from '../src/i18n.js';
 import { colorDistance, initials, minDistance } from '../src/colors.js';
 import { makeFormat } from '../src/format.js';
 
@@ -396,6 +396,8 @@ test('4 actions: create, edit address and window, cancel, reschedule, tracking l
   const refusedRow = plain(await page.locator(`[data-testid=bulk-report] tr[data-order-id="${signed.id}"]`).textContent());
   assert.ok(refusedRow.includes(t('err_conflict')), refusedRow);
   assert.doesNotMatch(refusedRow, /allowed|cannot|status/i, 'the server\'s English is not shown');
+  // Why, from the details: a delivered order's status no longer changes.
+  assert.ok(refusedRow.includes(t('err_final')) && refusedRow.includes(t('err_now', { status: statusName('delivered') })), refusedRow);
   await snap(page, '4-bulk-status', laptop);
   await page.locator('[data-testid=bulk-close]').click();
   for (const o of [b1, b2]) assert.equal((await api.get(`/api/v1/orders/${o.id}`)).status, 'cancelled');
@@ -430,6 +432,7 @@ test('4 actions: create, edit address and window, cancel, reschedule, tracking l
   assert.equal(plain(await page.locator('[data-testid=import-summary]').textContent()), t('import_result', { created: 2, existing: 0, failed: 1 }));
   const bad = plain(await page.locator('[data-testid=import-report] tr[data-outcome=error]').textContent());
   assert.ok(bad.includes(t('outcome_error')) && bad.includes('E2E-CSV-3'), bad);
+  assert.doesNotMatch(bad, /\b(lat|lng)\b/, 'the field in words');
   await snap(page, '4-import-report', laptop);
   await page.locator('[data-testid=import-close]').click();
   assert.equal((await api.get('/api/v1/orders?q=E2E-CSV')).items.length, 2);

@@ -133,7 +133,7 @@ const en = {
   err_too_many: 'Too many attempts', err_internal: 'Server error', err_unavailable: 'The service is temporarily unavailable',
   err_idempotency_key_reused: 'The same request was sent twice with different data', err_too_large: 'Too large',
   err_method_not_allowed: 'Not possible here', err_network: 'No connection to the server', err_http: 'Server answered {status}',
-  err_field: 'field: {field}', err_allowed: 'possible: {list}', err_now: 'now: {status}', err_stale: 'it changed meanwhile: reload and try again',
+  err_field: 'field: {field}', err_allowed: 'possible: {list}', err_final: 'the status can no longer change', err_now: 'now: {status}', err_stale: 'it changed meanwhile: reload and try again',
   err_max: 'at most {max}', err_retry: 'try again in {s} s', err_request: 'request {id}', err_missing: 'missing: {list}', err_unexpected: 'not expected: {list}',
   err_open_stops: 'stops still open: {n}',
   // field names in errors
@@ -143,6 +143,10 @@ const en = {
   field_to_sheet_id: 'route sheet', field_order_id: 'order', field_position: 'position', field_counted: 'counted amount', field_barcode: 'barcode',
   field_from: 'from', field_to: 'to', field_courier_id: 'courier', field_items: 'goods', field_service_minutes: 'service time',
   field_file: 'file', field_version: 'version', field_note: 'note', field_depot_id: 'depot',
+  field_csv: 'CSV file', field_lat: 'latitude', field_lng: 'longitude', field_customer_name: 'customer\u2019s name', field_customer_phone: 'customer\u2019s phone',
+  field_customer_email: 'customer\u2019s email', field_window_from: 'window from', field_window_to: 'window until', field_cod_amount: 'amount to pay',
+  field_cod_currency: 'currency', field_cod_method: 'payment method', field_delivery_fee: 'delivery fee', field_notes: 'notes', field_orders: 'orders',
+  field_geometry: 'zone outline', field_time_limit_s: 'time limit', field_wished_date: 'wished date', field_comment: 'comment', field_collected: 'amount collected',
   // history notes written by the server
   hn_rescheduled: 'rescheduled to {date}', hn_published: 'route sheet {n} published', hn_started: 'route sheet {n} started',
   hn_moved: 'moved by the dispatcher to route sheet {n}', hn_reoptimized: 're-optimized onto route sheet {n}', hn_rezoned: 'zone recalculated',
@@ -266,7 +270,7 @@ const ru = {
   err_too_many: 'Слишком много попыток', err_internal: 'Ошибка сервера', err_unavailable: 'Сервис временно недоступен',
   err_idempotency_key_reused: 'Один и тот же запрос отправлен дважды с разными данными', err_too_large: 'Слишком большой объём',
   err_method_not_allowed: 'Здесь это невозможно', err_network: 'Нет связи с сервером', err_http: 'Сервер ответил {status}',
-  err_field: 'поле: {field}', err_allowed: 'можно: {list}', err_now: 'сейчас: {status}', err_stale: 'данные изменились: обновите и повторите',
+  err_field: 'поле: {field}', err_allowed: 'можно: {list}', err_final: 'статус больше не меняется', err_now: 'сейчас: {status}', err_stale: 'данные изменились: обновите и повторите',
   err_max: 'не больше {max}', err_retry: 'повторите через {s} с', err_request: 'запрос {id}', err_missing: 'не хватает: {list}', err_unexpected: 'лишние: {list}',
   err_open_stops: 'незакрытых точек: {n}',
   field_address: 'адрес', field_location: 'координаты', field_customer: 'клиент', field_phone: 'телефон', field_name: 'имя',
@@ -275,6 +279,10 @@ const ru = {
   field_to_sheet_id: 'маршрутный лист', field_order_id: 'заказ', field_position: 'позиция', field_counted: 'пересчитанная сумма', field_barcode: 'штрихкод',
   field_from: 'с', field_to: 'по', field_courier_id: 'курьер', field_items: 'товары', field_service_minutes: 'время обслуживания',
   field_file: 'файл', field_version: 'версия', field_note: 'комментарий', field_depot_id: 'склад',
+  field_csv: 'файл CSV', field_lat: 'широта', field_lng: 'долгота', field_customer_name: 'имя клиента', field_customer_phone: 'телефон клиента',
+  field_customer_email: 'эл. почта клиента', field_window_from: 'окно с', field_window_to: 'окно до', field_cod_amount: 'сумма к оплате',
+  field_cod_currency: 'валюта', field_cod_method: 'способ оплаты', field_delivery_fee: 'стоимость доставки', field_notes: 'заметки', field_orders: 'заказы',
+  field_geometry: 'контур зоны', field_time_limit_s: 'лимит времени', field_wished_date: 'желаемая дата', field_comment: 'комментарий', field_collected: 'полученная сумма',
   hn_rescheduled: 'перенесён на {date}', hn_published: 'маршрутный лист {n} опубликован', hn_started: 'маршрутный лист {n} начат',
   hn_moved: 'диспетчер перенёс в лист {n}', hn_reoptimized: 'переоптимизирован в лист {n}', hn_rezoned: 'зона пересчитана',
   hn_arrived: 'курьер прибыл', hn_delivered: 'доставлен', hn_collected: 'оплата получена', hn_deposited: 'деньги сданы в кассу',
@@ -434,8 +442,10 @@ export function errorText(err) {
   const d = err.details || {};
   const bits = [];
   if (d.field) bits.push(t('err_field', { field: fieldName(d.field) }));
-  if (Array.isArray(d.allowed)) bits.push(t('err_allowed', { list: d.allowed.map(statusName).join(', ') || t('none') }));
-  if (typeof d.status === 'string' && statusNames.en[d.status]) bits.push(t('err_now', { status: statusName(d.status) }));
+  // A refused status change names the states possible from here (or that there are none) and the current one.
+  if (Array.isArray(d.allowed)) bits.push(d.allowed.length ? t('err_allowed', { list: d.allowed.map(statusName).join(', ') }) : t('err_final'));
+  const now = [d.status, d.from].find((x) => typeof x === 'string' && statusNames.en[x]);
+  if (now) bits.push(t('err_now', { status: statusName(now) }));
   if (code === 'conflict' && d.version != null) bits.push(t('err_stale'));
   if (d.max != null) bits.push(t('err_max', { max: d.max }));
   if (Array.isArray(d.missing) && d.missing.length) bits.push(t('err_missing', { list: d.missing.join(', ') }));

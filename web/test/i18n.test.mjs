@@ -91,6 +91,10 @@ test('every code the API sends has words', () => {
   for (const [prefix, codes] of Object.entries(groups)) {
     for (const c of codes) if (en[prefix + c] === undefined || ru[prefix + c] === undefined) missing.push(prefix + c);
   }
+  // Every column of the order CSV import names a field the console says in words.
+  const importGo = readFileSync(path.join(repo, 'dispatch', 'import.go'), 'utf8');
+  groups.field_ = [...(/var CSVColumns = \[\]string\{([^}]*)\}/s.exec(importGo)[1]).matchAll(/"([a-z_]+)"/g)].map((m) => m[1]).concat(['csv', 'location', 'time_window', 'cod']);
+  assert.ok(groups.field_.length >= 20, 'the CSV columns read from dispatch/import.go');
   const statuses = enumOf(/OrderStatus:\s+type: string\s+enum: \[([^\]]*)\]/s).map((s) => s.replace(/\s+/g, ''));
   for (const s of statuses) if (!statusNames.ru[s] || !statusNames.en[s]) missing.push('status ' + s);
   assert.deepEqual(missing, []);
@@ -127,6 +131,9 @@ test('errors are said from their code and details, never the server\'s English',
   assert.match(errorText(err(422, 'invalid', { violations: [{ kind: 'capacity', order_id: 1 }] })), /перегруз машины/);
   for (const e of [err(409, 'conflict'), err(422, 'invalid', { field: 'x' })]) assert.doesNotMatch(errorText(e), /allowed|order 12/);
   assert.equal(fieldName('unknown_thing'), 'unknown_thing');
+  // A status change refused from a final state (the server's details: from, to, allowed []).
+  assert.equal(errorText(err(409, 'conflict', { from: 'delivered', to: 'cancelled', allowed: [] })), 'В текущем состоянии это невозможно: статус больше не меняется; сейчас: доставлен');
+  assert.equal(errorText(err(422, 'invalid', { field: 'lat' })), 'Данные не приняты: поле: широта');
   setLanguage('en');
   assert.equal(errorText(err(403, 'forbidden')), 'Not allowed for this login');
 });
