@@ -530,7 +530,11 @@ test('6 language: Russian and English from one dictionary, units and plurals, no
   await page.locator('[data-testid=alerts] ul.alert-list').waitFor();
   await page.locator(`[data-testid=sheet-toggle-${day.a.id}]`).click();
   await page.locator(`[data-testid=sheet-${day.a.id}] ol.stops`).waitFor();
-  await screenRu('the map with the late list');
+  await page.locator('[data-testid=legend] summary').click();
+  const legendText = await page.locator('[data-testid=legend]').innerText();
+  for (const k of ['stop_planned', 'stop_current', 'stop_late', 'stop_delivered', 'stop_failed', 'legend_unassigned', 'legend_initials']) assert.ok(legendText.includes(t(k)), `the legend says ${t(k)}`);
+  assert.doesNotMatch(legendText, /[A-Za-z]/, 'the legend has no Latin letter');
+  await screenRu('the map with the late list and the legend');
   await page.locator('[data-testid=nav-orders]').click();
   await page.locator('main.view-orders[data-ready=true]').waitFor();
   await screenRu('the orders');

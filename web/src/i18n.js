@@ -62,7 +62,7 @@ const en = {
   edit_hint: 'Drag the corners, then save.', need_3: 'A zone needs at least 3 corners',
   // legend and map
   legend: 'Legend', couriers_live: 'Courier (initials, route colour)', stale: 'no signal', last_seen: 'last seen', depot_marker: 'Depot',
-  legend_route: 'Route', legend_stop: 'Stop (number)', legend_unassigned: 'Not on any route',
+  legend_route: 'Route', legend_stop: 'Stop (number)', legend_initials: 'AB', legend_unassigned: 'Not on any route',
   // orders
   orders: 'Orders', order: 'Order', status: 'Status', zone: 'Zone', courier: 'Courier', customer: 'Customer', phone: 'Phone', address: 'Address',
   window: 'Window', weight: 'Weight', cod: 'Payment', history: 'History', search_orders: 'Order number, phone or name',
@@ -204,7 +204,7 @@ const ru = {
   finish: 'Готово', zone_name: 'Название', zone_color: 'Цвет', zone_saved: 'Зона сохранена', zone_deleted: 'Зона удалена',
   edit_hint: 'Перетащите вершины и сохраните.', need_3: 'Нужно хотя бы 3 вершины',
   legend: 'Легенда', couriers_live: 'Курьер (инициалы, цвет маршрута)', stale: 'нет сигнала', last_seen: 'был в сети', depot_marker: 'Склад',
-  legend_route: 'Маршрут', legend_stop: 'Точка (номер)', legend_unassigned: 'Вне маршрутов',
+  legend_route: 'Маршрут', legend_stop: 'Точка (номер)', legend_initials: 'АБ', legend_unassigned: 'Вне маршрутов',
   orders: 'Заказы', order: 'Заказ', status: 'Статус', zone: 'Зона', courier: 'Курьер', customer: 'Клиент', phone: 'Телефон', address: 'Адрес',
   window: 'Окно', weight: 'Вес', cod: 'Оплата', history: 'История', search_orders: 'Номер заказа, телефон или имя',
   no_orders: 'Заказов не найдено.', order_events: 'История заказа',

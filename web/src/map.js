@@ -920,7 +920,7 @@ export async function mount(root, ctx) {
             h('div', stop('delivered', icon('check', 10)), t('stop_delivered')),
             h('div', stop('failed', icon('cross', 10)), t('stop_failed')),
             h('div', h('span.left-pin.legend-left', icon('alert', 10)), t('legend_unassigned')),
-            h('div', h('span.courier-pos.legend-courier', 'AB'), t('couriers_live')),
+            h('div', h('span.courier-pos.legend-courier', t('legend_initials')), t('couriers_live')),
             h('div', h('span.dot.sq', icon('home', 9)), t('depot_marker')))));
       L.DomEvent.disableClickPropagation(el);
       return el;
