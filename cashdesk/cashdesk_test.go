@@ -552,7 +552,7 @@ func TestShiftsAndBalances(t *testing.T) {
 		// The report so far, then closing: only the shift's cashier or an admin.
 		live, err := d.cash.Shift(ctx, d.cashier, shift.ID)
 		d.must(err)
-		if live.Settlements != 2 || live.CashIn != 9000+3500+600 {
+		if live.Settlements != 2 || live.CashIn != 9000+3500+600 || live.ByMethod[1].Orders != 1 || live.ByMethod[1].Amount != 2500 {
 			t.Errorf("live report = %+v", live)
 		}
 		_, err = d.cash.CloseShift(ctx, d.cashier2, shift.ID, "")
@@ -560,7 +560,7 @@ func TestShiftsAndBalances(t *testing.T) {
 		rep, err := d.cash.CloseShift(ctx, d.cashier, shift.ID, "all counted")
 		d.must(err)
 		if rep.Settlements != 2 || rep.ByMethod[0].Method != courier.PayCash || rep.ByMethod[0].Expected != 13000 || rep.ByMethod[0].Amount != 12500 ||
-			rep.ByMethod[0].Orders != 2 || rep.ByMethod[1].Method != courier.PayCard || rep.ByMethod[1].Amount != 2500 {
+			rep.ByMethod[0].Orders != 2 || rep.ByMethod[1].Method != courier.PayCard || rep.ByMethod[1].Amount != 2500 || rep.ByMethod[1].Orders != 1 {
 			t.Errorf("by method = %+v", rep.ByMethod)
 		}
 		if len(rep.Discrepancies) != 2 || rep.DiscrepancyTotal != -500 || len(rep.Resolutions) != 1 || rep.CashIn != 13100 {

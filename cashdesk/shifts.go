@@ -191,29 +191,49 @@ func (s *Service) CloseShift(ctx context.Context, actor courier.Actor, id int64,
 	return rep, nil
 }
 
-// cardTotals returns the card payments booked on each settled sheet.
-func (s *Service) cardTotals(ctx context.Context, sts []*courier.Settlement) (map[int64]int64, error) {
-	out := map[int64]int64{}
+// cardTotal is what customers paid by card on one settled sheet: the
+// amount and the orders it was paid for.
+type cardTotal struct {
+	Amount int64
+	Orders int
+}
+
+// cardTotals returns the card payments booked on each settled sheet, with
+// the number of orders paid by card, so the report's card line never says
+// "0 orders" over an amount.
+func (s *Service) cardTotals(ctx context.Context, sts []*courier.Settlement) (map[int64]cardTotal, error) {
+	out := map[int64]cardTotal{}
 	for _, st := range sts {
 		if _, ok := out[st.SheetID]; ok {
 			continue
 		}
-		bals, err := s.store.Balances(ctx, courier.PostingFilter{SheetID: st.SheetID, Accounts: []string{courier.AccountCardReceivable}})
+		ps, err := s.store.Postings(ctx, courier.PostingFilter{SheetID: st.SheetID, Accounts: []string{courier.AccountCardReceivable}})
 		if err != nil {
 			return nil, err
 		}
-		out[st.SheetID] = 0
-		for _, b := range bals {
-			if b.Currency == s.cfg.Currency {
-				out[st.SheetID] += b.Debit
+		var ct cardTotal
+		net := map[int64]int64{}
+		for _, p := range ps {
+			if p.Currency != s.cfg.Currency {
+				continue
+			}
+			if p.Amount > 0 {
+				ct.Amount += p.Amount
+			}
+			net[p.OrderID] += p.Amount
+		}
+		for _, v := range net {
+			if v > 0 {
+				ct.Orders++
 			}
 		}
+		out[st.SheetID] = ct
 	}
 	return out, nil
 }
 
 // report sums a shift's settlements and postings.
-func (s *Service) report(sh *courier.CashShift, sts []*courier.Settlement, ps []courier.Posting, cards map[int64]int64, owing []CourierDebt) *ShiftReport {
+func (s *Service) report(sh *courier.CashShift, sts []*courier.Settlement, ps []courier.Posting, cards map[int64]cardTotal, owing []CourierDebt) *ShiftReport {
 	rep := &ShiftReport{Shift: sh, Currency: s.cfg.Currency, Settlements: len(sts), Discrepancies: []DiscrepancyLine{},
 		Resolutions: []ResolutionLine{}, Owing: owing}
 	cash := MethodTotal{Method: courier.PayCash}
@@ -225,7 +245,8 @@ func (s *Service) report(sh *courier.CashShift, sts []*courier.Settlement, ps []
 		cash.Amount += st.Counted
 		if !sheets[st.SheetID] {
 			sheets[st.SheetID] = true
-			card.Amount += cards[st.SheetID]
+			card.Amount += cards[st.SheetID].Amount
+			card.Orders += cards[st.SheetID].Orders
 		}
 		if d := st.Discrepancy(); d != 0 {
 			rep.Discrepancies = append(rep.Discrepancies, DiscrepancyLine{SettlementID: st.ID, SheetID: st.SheetID,

@@ -156,7 +156,11 @@ export async function mount(root, ctx) {
         h('div', h('div.muted', t('to_hand_in')), h('div.figure', { 'data-testid': 'expected' }, money(expected)),
           h('div.small', { 'data-testid': 'reported' }, `${t('reported')}: ${money(tot.expected)}`),
           tot.short_at_door ? h('div.bad.small', { 'data-testid': 'short-at-door' }, t('short_door_line', { amount: money(tot.short_at_door) })) : null,
-          tot.settled ? h('div.small.muted', `${t('state_settled')}: ${money(tot.settled)}`) : null),
+          // What was taken in on the sheet: the orders closed, the cash counted and the difference,
+          // so "closed 86 400" never stands alone over a desk that counted 86 300.
+          tot.settled ? h('div.small.muted', { 'data-testid': 'settled-line' }, tot.counted || tot.discrepancy
+            ? t('settled_line', { settled: money(tot.settled), counted: money(tot.counted), diff: fmt.signedMoney(tot.discrepancy) })
+            : `${t('state_settled')}: ${money(tot.settled)}`) : null),
         h('label', h('div.muted', t('counted')), counted),
         h('div', diffLabel, diffEl),
         h('div', h('label', h('div.muted', t('note')), note), h('div.confirm-row', confirm))),

@@ -19,13 +19,14 @@ export async function mount(root, ctx) {
   const active = h('select', { 'aria-label': t('active'), 'data-testid': 'couriers-active' },
     h('option', { value: '' }, t('active') + ': ' + t('all')), h('option', { value: 'true' }, t('yes')), h('option', { value: 'false' }, t('no')));
   const tbody = h('tbody');
+  const cols = [t('courier'), t('phone'), t('vehicle'), t('shift'), t('today_sheet'), t('cash_on_hand'), t('position'), t('actions')];
   const count = h('span.muted', { 'data-testid': 'couriers-count' });
   fill(root, h('div.page',
     h('form.filters', { on: { submit: (e) => { e.preventDefault(); load(); } } }, q, active, h('button', { type: 'submit' }, t('search')), count,
       h('span.muted', `${t('date')}: ${fmt.date(day + 'T12:00:00Z')}`)),
-    h('div.table-wrap', h('table.grid', { 'data-testid': 'couriers-table' },
-      h('thead', h('tr', [t('courier'), t('phone'), t('vehicle'), t('shift'), t('today_sheet'), t('cash_on_hand'), t('position'), t('actions')]
-        .map((c) => h('th', { scope: 'col' }, c)))),
+    // On a phone each row is a card (style.css: table.cards), each cell labelled by its column.
+    h('div.table-wrap', h('table.grid.cards', { 'data-testid': 'couriers-table' },
+      h('thead', h('tr', cols.map((c) => h('th', { scope: 'col' }, c)))),
       tbody))));
 
   let all = [];
@@ -53,6 +54,7 @@ export async function mount(root, ctx) {
       for (const s of sh.items || []) if (!sheets.has(s.courier_id) || s.status === 'active') sheets.set(s.courier_id, s);
       cash = new Map((debt.items || []).map((d) => [d.courier_id, d]));
       tbody.replaceChildren(...list.items.map(row));
+      for (const tr of tbody.children) [...tr.children].forEach((td, i) => { td.dataset.label = cols[i]; });
       count.textContent = String(list.items.length);
     } catch (err) {
       toast(errorText(err), 'error');
@@ -81,14 +83,15 @@ export async function mount(root, ctx) {
       h('td', word('vehicle_', v.type), h('div.muted.small', cap)),
       h('td', h('span.nowrap', c.shift ? `${c.shift.start}–${c.shift.end}` : ''),
         h('div.muted.small', `${t('zones')}: ${(c.zone_ids || []).map((id) => zoneName.get(id) || '#' + id).join(', ') || t('any')}`)),
-      h('td.nowrap', { 'data-testid': 'today-sheet-' + c.id }, sh ? [h('span.mono', sh.number), ' ', h('span.sheet-status', { class: 'st-' + sh.status }, t('status_' + sh.status)),
+      h('td', { 'data-testid': 'today-sheet-' + c.id }, sh ? [h('span.mono.nowrap', sh.number), ' ', h('span.sheet-status', { class: 'st-' + sh.status }, t('status_' + sh.status)),
         h('div', { 'data-testid': 'courier-progress-' + c.id }, h('b', t('progress_of', { done, total: n.total })), n.late ? h('span.bad', ' · ' + tn('late_n', n.late)) : null)] : h('span.muted', t('no_sheet_today'))),
       h('td.num', { 'data-testid': 'cash-' + c.id, 'data-amount': String(d?.cash ?? 0) }, d && d.cash ? h('b', fmt.money(d.cash)) : h('span.muted', fmt.money(0)),
         d && d.discrepancy ? h('div.bad.small', t('of_it_discrepancy', { amount: fmt.money(Math.abs(d.discrepancy)) })) : null),
       h('td', p ? h('span', { class: stale ? 'muted' : 'ok' }, `${fmt.time(p.recorded_at)}${stale ? ' · ' + t('stale') : ''}`) : h('span.muted', t('never_seen'))),
       h('td.nowrap.row-actions',
-        staff ? h('a.button.small', { href: `#/map?courier=${c.id}`, 'data-testid': 'show-on-map-' + c.id, title: t('show_on_map') }, icon('pin', 14), ' ', t('show_on_map')) : null,
-        staff ? h('button.small', { type: 'button', 'data-testid': 'message-' + c.id, on: { click: () => message(c) } }, icon('message', 14), ' ', t('send_message')) : null));
+        // On a tablet only the icons show (style.css); the names stay as the title and for screen readers.
+        staff ? h('a.button.small', { href: `#/map?courier=${c.id}`, 'data-testid': 'show-on-map-' + c.id, title: t('show_on_map'), 'aria-label': t('show_on_map') }, icon('pin', 14), h('span.label', ' ', t('show_on_map'))) : null,
+        staff ? h('button.small', { type: 'button', 'data-testid': 'message-' + c.id, title: t('send_message'), 'aria-label': t('send_message'), on: { click: () => message(c) } }, icon('message', 14), h('span.label', ' ', t('send_message'))) : null));
   }
 
   async function message(c) {

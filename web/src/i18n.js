@@ -62,7 +62,7 @@ const en = {
   edit_hint: 'Drag the corners, then save.', need_3: 'A zone needs at least 3 corners',
   // legend and map
   legend: 'Legend', couriers_live: 'Courier (initials, route colour)', stale: 'no signal', last_seen: 'last seen', depot_marker: 'Depot',
-  legend_route: 'Route', legend_stop: 'Stop (number)', legend_unassigned: 'Not on any route',
+  legend_route: 'Route', legend_stop: 'Stop (number)', legend_initials: 'AB', legend_unassigned: 'Not on any route',
   // orders
   orders: 'Orders', order: 'Order', status: 'Status', zone: 'Zone', courier: 'Courier', customer: 'Customer', phone: 'Phone', address: 'Address',
   window: 'Window', weight: 'Weight', cod: 'Payment', history: 'History', search_orders: 'Order number, phone or name',
@@ -111,7 +111,8 @@ const en = {
   short_recorded: 'Shortage of {amount} recorded', surplus_recorded: 'Surplus of {amount} recorded',
   by_method: 'By payment method', method_line: '{method}: {n} orders, received {amount} of {expected} expected',
   method_card_line: 'card: {n} orders, {amount} paid at the door (not in the till)',
-  report_total: 'Total received', report_check: 'Cash {cash} + card {card} = {total}', shift_orders: 'Orders',
+  settled_line: 'closed {settled}: counted {counted}, difference {diff}',
+  report_total: 'Total received', report_check: 'cash {cash} + card {card} = {total}', shift_orders: 'Orders',
   discrepancy_total: 'Shortages and surpluses', owing_after: 'Still owing after the shift',
   reported_vs_counted: 'reported {reported}, counted {counted}', short_door_line: 'short at the door {amount}',
   // reports
@@ -123,14 +124,16 @@ const en = {
   col_cash_collected: 'Cash collected', col_cash_handed: 'Cash handed in', col_order: 'Order', col_fee: 'Fee', col_rule: 'Priced by',
   col_paid: 'Paid', col_method: 'How', col_pay: 'Courier\u2019s pay', col_on_time: 'On time', col_early: 'Early', col_late: 'Late',
   col_late_by: 'Late by, min', col_first_attempt: 'First attempt', col_rate: 'On-time rate', col_zone: 'Zone', col_reasons: 'Failure reasons',
-  col_status: 'Status', col_card: 'Card', chart_stops: 'Stops per courier', chart_pay: 'Fees and pay per courier', chart_ontime: 'On-time rate by day',
+  col_status: 'Status', col_card: 'Card',
+  fee_base: 'base', fee_weight: 'weight', fee_distance: 'distance', fee_window: 'narrow window', fee_free_above: 'free delivery',
+  fee_other: 'other', fee_manual: 'set by hand', fee_legacy: 'priced before tariff versions', tariff_v: 'tariff v{v}', chart_x_courier: 'Courier', chart_x_day: 'Day', chart_stops: 'Stops per courier', chart_pay: 'Fees and pay per courier', chart_ontime: 'On-time rate by day',
   // errors from the server, by code
   err_invalid: 'The data was refused', err_bad_request: 'The request could not be read', err_not_found: 'Not found (or no longer there)',
   err_conflict: 'Not possible in the current state', err_unauthorized: 'Please log in again', err_forbidden: 'Not allowed for this login',
   err_too_many: 'Too many attempts', err_internal: 'Server error', err_unavailable: 'The service is temporarily unavailable',
   err_idempotency_key_reused: 'The same request was sent twice with different data', err_too_large: 'Too large',
   err_method_not_allowed: 'Not possible here', err_network: 'No connection to the server', err_http: 'Server answered {status}',
-  err_field: 'field: {field}', err_allowed: 'possible: {list}', err_now: 'now: {status}', err_stale: 'it changed meanwhile: reload and try again',
+  err_field: 'field: {field}', err_allowed: 'possible: {list}', err_final: 'the status can no longer change', err_now: 'now: {status}', err_stale: 'it changed meanwhile: reload and try again',
   err_max: 'at most {max}', err_retry: 'try again in {s} s', err_request: 'request {id}', err_missing: 'missing: {list}', err_unexpected: 'not expected: {list}',
   err_open_stops: 'stops still open: {n}',
   // field names in errors
@@ -140,10 +143,17 @@ const en = {
   field_to_sheet_id: 'route sheet', field_order_id: 'order', field_position: 'position', field_counted: 'counted amount', field_barcode: 'barcode',
   field_from: 'from', field_to: 'to', field_courier_id: 'courier', field_items: 'goods', field_service_minutes: 'service time',
   field_file: 'file', field_version: 'version', field_note: 'note', field_depot_id: 'depot',
+  field_csv: 'CSV file', field_lat: 'latitude', field_lng: 'longitude', field_customer_name: 'customer\u2019s name', field_customer_phone: 'customer\u2019s phone',
+  field_customer_email: 'customer\u2019s email', field_window_from: 'window from', field_window_to: 'window until', field_cod_amount: 'amount to pay',
+  field_cod_currency: 'currency', field_cod_method: 'payment method', field_delivery_fee: 'delivery fee', field_notes: 'notes', field_orders: 'orders',
+  field_geometry: 'zone outline', field_time_limit_s: 'time limit', field_wished_date: 'wished date', field_comment: 'comment', field_collected: 'amount collected',
   // history notes written by the server
   hn_rescheduled: 'rescheduled to {date}', hn_published: 'route sheet {n} published', hn_started: 'route sheet {n} started',
   hn_moved: 'moved by the dispatcher to route sheet {n}', hn_reoptimized: 're-optimized onto route sheet {n}', hn_rezoned: 'zone recalculated',
   hn_arrived: 'the courier arrived', hn_delivered: 'delivered', hn_collected: 'payment collected', hn_deposited: 'cash handed in at the desk',
+  hc_received_by: 'received by {name}', hc_refused: 'refused {n} pcs (back to the depot)', hc_short: 'short collection: {collected} of {due}',
+  hc_card_instead: 'paid by card instead of cash (terminal slip {ref})', hc_cash_instead: 'paid in cash instead of by card',
+  hc_collected_by: '{amount} received · {method}', hc_settled: 'route sheet {n} settled at the cash desk',
   hn_goods_in: 'goods checked in at the depot', hn_refused_in: 'refused goods checked in at the depot', hn_prepaid: 'prepaid', hn_cod_pending: 'to be paid at the door',
 };
 
@@ -194,7 +204,7 @@ const ru = {
   finish: 'Готово', zone_name: 'Название', zone_color: 'Цвет', zone_saved: 'Зона сохранена', zone_deleted: 'Зона удалена',
   edit_hint: 'Перетащите вершины и сохраните.', need_3: 'Нужно хотя бы 3 вершины',
   legend: 'Легенда', couriers_live: 'Курьер (инициалы, цвет маршрута)', stale: 'нет сигнала', last_seen: 'был в сети', depot_marker: 'Склад',
-  legend_route: 'Маршрут', legend_stop: 'Точка (номер)', legend_unassigned: 'Вне маршрутов',
+  legend_route: 'Маршрут', legend_stop: 'Точка (номер)', legend_initials: 'АБ', legend_unassigned: 'Вне маршрутов',
   orders: 'Заказы', order: 'Заказ', status: 'Статус', zone: 'Зона', courier: 'Курьер', customer: 'Клиент', phone: 'Телефон', address: 'Адрес',
   window: 'Окно', weight: 'Вес', cod: 'Оплата', history: 'История', search_orders: 'Номер заказа, телефон или имя',
   no_orders: 'Заказов не найдено.', order_events: 'История заказа',
@@ -240,7 +250,8 @@ const ru = {
   short_recorded: 'Записана недостача {amount}', surplus_recorded: 'Записан излишек {amount}',
   by_method: 'По способам оплаты', method_line: '{method}: заказов {n}, принято {amount} из ожидаемых {expected}',
   method_card_line: 'карта: заказов {n}, {amount} оплачено у двери (не в кассе)',
-  report_total: 'Всего получено', report_check: 'Наличные {cash} + карта {card} = {total}', shift_orders: 'Заказы',
+  settled_line: 'закрыто по листу {settled}: пересчитано {counted}, разница {diff}',
+  report_total: 'Всего получено', report_check: 'наличные {cash} + карта {card} = {total}', shift_orders: 'Заказы',
   discrepancy_total: 'Недостачи и излишки', owing_after: 'Остались должны после смены',
   reported_vs_counted: 'сообщил {reported}, пересчитано {counted}', short_door_line: 'недобор у двери {amount}',
   reports: 'Отчёты', report_workload: 'Загрузка', report_deliveries: 'Доставки', report_ontime: 'Вовремя', download_csv: 'Скачать CSV',
@@ -251,13 +262,15 @@ const ru = {
   col_cash_collected: 'Собрано наличных', col_cash_handed: 'Сдано в кассу', col_order: 'Заказ', col_fee: 'Стоимость доставки', col_rule: 'Тариф',
   col_paid: 'Оплачено', col_method: 'Способ', col_pay: 'Оплата курьеру', col_on_time: 'Вовремя', col_early: 'Раньше', col_late: 'Позже',
   col_late_by: 'Опоздание, мин', col_first_attempt: 'С первой попытки', col_rate: 'Доля вовремя', col_zone: 'Зона', col_reasons: 'Причины недоставки',
-  col_status: 'Статус', col_card: 'Картой', chart_stops: 'Точки по курьерам', chart_pay: 'Доставка и оплата курьерам', chart_ontime: 'Доля вовремя по дням',
+  col_status: 'Статус', col_card: 'Картой',
+  fee_base: 'база', fee_weight: 'вес', fee_distance: 'расстояние', fee_window: 'узкое окно', fee_free_above: 'бесплатная доставка',
+  fee_other: 'прочее', fee_manual: 'задана вручную', fee_legacy: 'цена до версий тарифа', tariff_v: 'тариф v{v}', chart_x_courier: 'Курьер', chart_x_day: 'День', chart_stops: 'Точки по курьерам', chart_pay: 'Доставка и оплата курьерам', chart_ontime: 'Доля вовремя по дням',
   err_invalid: 'Данные не приняты', err_bad_request: 'Запрос не удалось прочитать', err_not_found: 'Не найдено (или уже нет)',
   err_conflict: 'В текущем состоянии это невозможно', err_unauthorized: 'Войдите снова', err_forbidden: 'Этому входу это не разрешено',
   err_too_many: 'Слишком много попыток', err_internal: 'Ошибка сервера', err_unavailable: 'Сервис временно недоступен',
   err_idempotency_key_reused: 'Один и тот же запрос отправлен дважды с разными данными', err_too_large: 'Слишком большой объём',
   err_method_not_allowed: 'Здесь это невозможно', err_network: 'Нет связи с сервером', err_http: 'Сервер ответил {status}',
-  err_field: 'поле: {field}', err_allowed: 'можно: {list}', err_now: 'сейчас: {status}', err_stale: 'данные изменились: обновите и повторите',
+  err_field: 'поле: {field}', err_allowed: 'можно: {list}', err_final: 'статус больше не меняется', err_now: 'сейчас: {status}', err_stale: 'данные изменились: обновите и повторите',
   err_max: 'не больше {max}', err_retry: 'повторите через {s} с', err_request: 'запрос {id}', err_missing: 'не хватает: {list}', err_unexpected: 'лишние: {list}',
   err_open_stops: 'незакрытых точек: {n}',
   field_address: 'адрес', field_location: 'координаты', field_customer: 'клиент', field_phone: 'телефон', field_name: 'имя',
@@ -266,9 +279,16 @@ const ru = {
   field_to_sheet_id: 'маршрутный лист', field_order_id: 'заказ', field_position: 'позиция', field_counted: 'пересчитанная сумма', field_barcode: 'штрихкод',
   field_from: 'с', field_to: 'по', field_courier_id: 'курьер', field_items: 'товары', field_service_minutes: 'время обслуживания',
   field_file: 'файл', field_version: 'версия', field_note: 'комментарий', field_depot_id: 'склад',
+  field_csv: 'файл CSV', field_lat: 'широта', field_lng: 'долгота', field_customer_name: 'имя клиента', field_customer_phone: 'телефон клиента',
+  field_customer_email: 'эл. почта клиента', field_window_from: 'окно с', field_window_to: 'окно до', field_cod_amount: 'сумма к оплате',
+  field_cod_currency: 'валюта', field_cod_method: 'способ оплаты', field_delivery_fee: 'стоимость доставки', field_notes: 'заметки', field_orders: 'заказы',
+  field_geometry: 'контур зоны', field_time_limit_s: 'лимит времени', field_wished_date: 'желаемая дата', field_comment: 'комментарий', field_collected: 'полученная сумма',
   hn_rescheduled: 'перенесён на {date}', hn_published: 'маршрутный лист {n} опубликован', hn_started: 'маршрутный лист {n} начат',
   hn_moved: 'диспетчер перенёс в лист {n}', hn_reoptimized: 'переоптимизирован в лист {n}', hn_rezoned: 'зона пересчитана',
   hn_arrived: 'курьер прибыл', hn_delivered: 'доставлен', hn_collected: 'оплата получена', hn_deposited: 'деньги сданы в кассу',
+  hc_received_by: 'получил: {name}', hc_refused: 'отказ от {n} шт. (вернётся на склад)', hc_short: 'недобор: получено {collected} из {due}',
+  hc_card_instead: 'оплачено картой вместо наличных (чек терминала {ref})', hc_cash_instead: 'оплачено наличными вместо карты',
+  hc_collected_by: 'получено {amount} · {method}', hc_settled: 'маршрутный лист {n} закрыт в кассе',
   hn_goods_in: 'товар принят на склад', hn_refused_in: 'отказной товар принят на склад', hn_prepaid: 'предоплачен', hn_cod_pending: 'оплата у двери',
 };
 
@@ -343,6 +363,49 @@ export function word(prefix, code) {
   return en[k] !== undefined ? t(k) : String(code);
 }
 
+/**
+ * A history comment in words: the notes the server writes itself ("received
+ * by …", "short collection: 1400.00 RUB of …", "… collected by card", "route
+ * sheet … settled at the cash desk"), several joined by "; ", said in the
+ * page's language with money through money(minor, currency); anything else
+ * (what a person typed) is shown as it is.
+ */
+export function historyComment(comment, money = (minor, cur) => `${minor} ${cur}`) {
+  const amount = (s) => {
+    const m = /^(-?)(\d+)(?:\.(\d+))? ([A-Z]{3})$/.exec(s);
+    return m ? money(Number(m[2] + (m[3] || '')) * (m[1] ? -1 : 1), m[4]) : s;
+  };
+  const one = (p) => {
+    let m;
+    if ((m = /^received by (.+)$/s.exec(p))) return t('hc_received_by', { name: m[1] });
+    if ((m = /^(\d+) pieces refused \(back to the depot\)$/.exec(p))) return t('hc_refused', { n: m[1] });
+    if ((m = /^short collection: (-?\d+(?:\.\d+)? [A-Z]{3}) of (-?\d+(?:\.\d+)? [A-Z]{3}) collected$/.exec(p))) return t('hc_short', { collected: amount(m[1]), due: amount(m[2]) });
+    if ((m = /^paid by card instead of cash \(terminal slip (.*)\)$/s.exec(p))) return t('hc_card_instead', { ref: m[1] });
+    if (p === 'paid in cash instead of by card') return t('hc_cash_instead');
+    if ((m = /^(-?\d+(?:\.\d+)? [A-Z]{3}) collected by (\w+)$/.exec(p))) return t('hc_collected_by', { amount: amount(m[1]), method: word('pay_', m[2]) });
+    if ((m = /^route sheet (\S+) settled at the cash desk$/.exec(p))) return t('hc_settled', { n: m[1] });
+    return p;
+  };
+  return String(comment || '').split('; ').map(one).join('; ');
+}
+
+/**
+ * How a delivery's fee was priced, in words, from a delivery report line's
+ * fee_parts and tariff_version (never the server's English fee_rule):
+ * "тариф v2: база 199,00 ₽ + расстояние 75,00 ₽". money formats minor units.
+ */
+export function feeRuleText(line, money) {
+  const p = line?.fee_parts || {};
+  const manual = line?.tariff_version == null && /\boverride\b/.test(String(line?.fee_rule || ''));
+  const parts = [['base', p.base], ['weight', p.weight], ['distance', p.distance], ['window', p.window], ['free_above', p.free_above],
+    [manual ? 'manual' : 'other', p.other]].filter(([, v]) => v);
+  if (!parts.length) return line?.fee ? money(line.fee) : '';
+  const body = parts.map(([k, v]) => `${t('fee_' + k)} ${money(v)}`).join(' + ');
+  if (line.tariff_version != null) return `${t('tariff_v', { v: line.tariff_version })}: ${body}`;
+  if (!manual && parts.length === 1 && parts[0][0] === 'other') return `${t('fee_legacy')}: ${money(p.other)}`;
+  return body;
+}
+
 /** Why the optimizer left an order out, in plain words. */
 export function reasonText(code) {
   return word('reason_', code || 'not_planned');
@@ -379,8 +442,10 @@ export function errorText(err) {
   const d = err.details || {};
   const bits = [];
   if (d.field) bits.push(t('err_field', { field: fieldName(d.field) }));
-  if (Array.isArray(d.allowed)) bits.push(t('err_allowed', { list: d.allowed.map(statusName).join(', ') || t('none') }));
-  if (typeof d.status === 'string' && statusNames.en[d.status]) bits.push(t('err_now', { status: statusName(d.status) }));
+  // A refused status change names the states possible from here (or that there are none) and the current one.
+  if (Array.isArray(d.allowed)) bits.push(d.allowed.length ? t('err_allowed', { list: d.allowed.map(statusName).join(', ') }) : t('err_final'));
+  const now = [d.status, d.from].find((x) => typeof x === 'string' && statusNames.en[x]);
+  if (now) bits.push(t('err_now', { status: statusName(now) }));
   if (code === 'conflict' && d.version != null) bits.push(t('err_stale'));
   if (d.max != null) bits.push(t('err_max', { max: d.max }));
   if (Array.isArray(d.missing) && d.missing.length) bits.push(t('err_missing', { list: d.missing.join(', ') }));

@@ -532,7 +532,7 @@ export async function mount(root, ctx) {
             h('span.muted', fmt.window(o.time_window)), ' ', h('span.muted', o.weight_kg ? fmt.kg(o.weight_kg) : '')),
           h('div.reason', { 'data-testid': 'reason-' + o.id, 'data-reason': reason || 'not_planned' }, reasonText(reason)),
           h('div.row',
-            h('button.small.icon-btn', { type: 'button', title: t('show_on_map'), 'aria-label': t('show_on_map'), on: { click: () => focusOrder(o.id) } }, icon('pin', 14)),
+            h('button.small.icon-btn', { type: 'button', title: t('show_on_map'), 'aria-label': t('show_on_map'), 'data-testid': 'locate-' + o.id, on: { click: () => focusOrder(o.id) } }, icon('pin', 14)),
             targets.length ? h('select.small', {
               'aria-label': t('assign_to'), 'data-testid': 'assign-' + o.id,
               on: { change: (e) => { const to = st.sheets.find((x) => x.id === Number(e.target.value)); if (to) assign(o.id, to); } },
@@ -920,7 +920,7 @@ export async function mount(root, ctx) {
             h('div', stop('delivered', icon('check', 10)), t('stop_delivered')),
             h('div', stop('failed', icon('cross', 10)), t('stop_failed')),
             h('div', h('span.left-pin.legend-left', icon('alert', 10)), t('legend_unassigned')),
-            h('div', h('span.courier-pos.legend-courier', 'AB'), t('couriers_live')),
+            h('div', h('span.courier-pos.legend-courier', t('legend_initials')), t('couriers_live')),
             h('div', h('span.dot.sq', icon('home', 9)), t('depot_marker')))));
       L.DomEvent.disableClickPropagation(el);
       return el;

@@ -3,7 +3,7 @@
 // the history; and for dispatchers the actions: edit the address or the
 // window, cancel, reschedule a failed order, copy the tracking link.
 import { h, fill, dialog, modal, toast } from './dom.js';
-import { t, statusName, statusColors, errorText, historyNote, word } from './i18n.js';
+import { t, statusName, statusColors, errorText, historyNote, historyComment, word } from './i18n.js';
 import { icon } from './icons.js';
 import { orderForm, editableStatuses } from './order-form.js';
 
@@ -157,6 +157,6 @@ export function timeline(ctx, events) {
       h('span.what', what),
       ev.actor_role ? h('span.who', word('role_', ev.actor_role)) : null,
       ev.reason ? h('span.reason', historyNote(ev.reason, day)) : null,
-      ev.comment ? h('span.comment', ev.comment) : null);
+      ev.comment ? h('span.comment', historyComment(ev.comment, (m, c) => fmt.money(m, c))) : null);
   }));
 }

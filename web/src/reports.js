@@ -3,7 +3,7 @@
 // courier or all; tables with totals, CSV download, and charts drawn with
 // uPlot (loaded only on this screen).
 import { h, fill, toast } from './dom.js';
-import { t, errorText, word, statusName } from './i18n.js';
+import { t, errorText, word, statusName, feeRuleText } from './i18n.js';
 import { icon } from './icons.js';
 import { routePalette } from './colors.js';
 
@@ -105,6 +105,14 @@ export async function mount(root, ctx) {
   const num = (v) => (v == null ? '—' : fmt.number(Number(v)));
   const pct = (r) => (r == null ? '—' : `${fmt.number(Math.round(r * 1000) / 10)} %`);
   const hours = (min) => fmt.number(Math.round((min / 60) * 10) / 10);
+  /** The currency as the locale writes it (₽ for RUB in Russian), not its ISO code. */
+  const currencySign = (cur) => {
+    try {
+      return new Intl.NumberFormat(fmt.locale, { style: 'currency', currency: cur }).formatToParts(0).find((p) => p.type === 'currency')?.value || cur;
+    } catch {
+      return cur || '';
+    }
+  };
   const courierName = (id, name) => name || couriers.find((c) => c.id === id)?.name || `#${id}`;
 
   function table(testid, head, rows, foot) {
@@ -126,18 +134,41 @@ export async function mount(root, ctx) {
       return;
     }
     const uPlot = await loadUPlot();
-    const plot = new uPlot({ width: chartWidth(charts), height: 220, ...opts(uPlot) }, data, holder);
+    const o = opts(uPlot);
+    // The x range drawn, for the browser tests (categories: one unit each).
+    const noteX = (u, key) => {
+      if (key !== 'x') return;
+      holder.dataset.xMin = String(u.scales.x.min);
+      holder.dataset.xMax = String(u.scales.x.max);
+    };
+    o.hooks = { ...(o.hooks || {}), setScale: [...(o.hooks?.setScale || []), noteX] };
+    const plot = new uPlot({ width: chartWidth(charts), height: 220, ...o }, data, holder);
     plots.push(plot);
     holder.dataset.points = String(data[0].length);
   }
 
+  /**
+   * The x axis of categories (couriers, days): one tick per category,
+   * labelled with its name, every k-th when they would crowd; the legend's
+   * x entry named in the page's language (uPlot's own is "Value"/"Time").
+   */
+  function categories(names, xLabel) {
+    const every = () => Math.max(1, Math.ceil(names.length / Math.max(1, Math.floor(chartWidth(charts) / 70))));
+    return {
+      scale: { time: false, range: [-0.6, Math.max(0, names.length - 1) + 0.6] },
+      axis: { values: (u, splits) => splits.map((i) => (Number.isInteger(i) && names[i] != null ? names[i] : '')), splits: () => names.map((_, i) => i).filter((i) => i % every() === 0), gap: 4, size: 40 },
+      series: { label: xLabel, value: (u, i) => (i == null || names[i] == null ? '—' : names[i]) },
+    };
+  }
+
   /** Grouped bars of two series over categories (couriers). */
   function bars(names, labels, colors) {
+    const x = categories(names, t('chart_x_courier'));
     return (uPlot) => ({
-      scales: { x: { time: false, range: [-0.6, names.length - 0.4] } },
-      axes: [{ values: (u, splits) => splits.map((i) => (Number.isInteger(i) && names[i] != null ? names[i] : '')), splits: () => names.map((_, i) => i), gap: 4, size: 40 }, { size: 60 }],
-      series: [{}, ...labels.map((label, i) => ({
-        label, fill: colors[i], stroke: colors[i], width: 0,
+      scales: { x: x.scale },
+      axes: [x.axis, { size: 60 }],
+      series: [x.series, ...labels.map((label, i) => ({
+        label, fill: colors[i], stroke: colors[i], width: 0, value: (u, v) => (v == null ? '—' : fmt.number(v)),
         paths: uPlot.paths.bars({ size: [0.36, 60], align: i === 0 ? -1 : 1 }), points: { show: false },
       }))],
       legend: { show: true },
@@ -172,37 +203,42 @@ export async function mount(root, ctx) {
         h(tag + '.num', money(r.cash_handed_in, r.currency))];
       tables.append(section(t('report_workload'), table('workload-table', head,
         d.rows.map((r) => h('tr', cells(r, fmt.date(r.date + 'T12:00:00Z'), courierName(r.courier_id, r.courier_name)))),
-        d.totals.map((r) => h('tr', cells(r, t('total'), r.currency, 'th'))))));
+        d.totals.map((r) => h('tr', cells(r, t('total'), currencySign(r.currency), 'th'))))));
     } else if (kind === 'deliveries') {
       const cs = d.couriers || [];
       await chart(t('chart_pay'), 'chart-deliveries', bars(cs.map((c) => courierName(c.courier_id, c.courier_name).split(' ')[0]), [t('col_fee'), t('col_pay')], [palette[0], palette[2]]),
         [cs.map((_, i) => i), cs.map((c) => c.fees / 100), cs.map((c) => c.pay.total / 100)]);
       const headC = [[t('col_courier')], [t('col_delivered'), 'num'], [t('col_failed'), 'num'], [t('col_fee'), 'num'], [t('col_cash_collected'), 'num'],
-        [word('pay_', 'card'), 'num'], [t('col_driven_km'), 'num'], [t('col_pay'), 'num']];
+        [t('col_card'), 'num'], [t('col_driven_km'), 'num'], [t('col_pay'), 'num']];
       const cellsC = (c, name, tag = 'td') => [h(tag, name), h(tag + '.num', String(c.delivered)), h(tag + '.num', String(c.failed)), h(tag + '.num', money(c.fees, c.currency)),
         h(tag + '.num', money(c.cash_collected, c.currency)), h(tag + '.num', money(c.card_collected, c.currency)), h(tag + '.num', num(c.distance_km)),
         h(tag + '.num', h('b', money(c.pay.total, c.currency)))];
       tables.append(section(t('col_pay'), table('deliveries-couriers', headC,
         cs.map((c) => h('tr', cellsC(c, courierName(c.courier_id, c.courier_name)))),
-        (d.totals || []).map((c) => h('tr', cellsC(c, `${t('total')} ${c.currency}`, 'th'))))));
+        (d.totals || []).map((c) => h('tr', cellsC(c, `${t('total')}, ${currencySign(c.currency)}`, 'th'))))));
       const lines = (d.lines || []).filter((l) => l.kind === 'stop');
       const headL = [[t('col_date')], [t('col_courier')], [t('col_order')], [t('col_status')], [t('col_fee'), 'num'], [t('col_rule')],
         [t('col_paid'), 'num'], [t('col_method')], [t('col_pay'), 'num']];
       tables.append(section(`${t('report_deliveries')} (${lines.length})`, table('deliveries-lines', headL,
         lines.slice(0, MAX_LINES).map((l) => h('tr', { 'data-order-id': l.order_id },
           h('td', fmt.date(l.date + 'T12:00:00Z')), h('td', courierName(l.courier_id, l.courier_name)), h('td', l.external_id || '#' + l.order_id),
-          h('td', outcome(l)), h('td.num', money(l.fee, l.currency)), h('td', l.fee_rule || ''),
+          h('td', outcome(l)), h('td.num', money(l.fee, l.currency)), h('td', { 'data-testid': 'fee-rule-' + l.order_id }, feeRuleText(l, (m) => money(m, l.currency)) || '—'),
           h('td.num', l.collected ? money(l.collected, l.currency) : '—'), h('td', l.collected_by ? word('pay_', l.collected_by) : word('pay_', l.paid_by)),
           h('td.num', money(l.pay.total, l.currency)))))),
-      lines.length > MAX_LINES ? h('p.muted', `${MAX_LINES} / ${lines.length} · ${t('download_csv')}`) : null);
+      ...(lines.length > MAX_LINES ? [h('p.muted', `${MAX_LINES} / ${lines.length} · ${t('download_csv')}`)] : []));
     } else {
       const days = d.days || [];
+      // Days as categories: one tick per day in the company's date format (a
+      // time scale would stretch one day over years, in English month names).
+      const dayFmt = new Intl.DateTimeFormat(fmt.locale, { day: '2-digit', month: '2-digit', timeZone: 'UTC' });
+      const x = categories(days.map((r) => dayFmt.format(new Date(r.key + 'T12:00:00Z'))), t('chart_x_day'));
       await chart(t('chart_ontime'), 'chart-ontime', () => ({
-        scales: { x: { time: true }, y: { range: [0, 100] } },
-        axes: [{}, { values: (u, v) => v.map((x) => x + ' %'), size: 50 }],
-        series: [{}, { label: t('col_rate'), stroke: palette[0], width: 2, points: { size: 6 } },
-          { label: t('col_first_attempt'), stroke: palette[3], width: 2, dash: [6, 4], points: { size: 5 } }],
-      }), [days.map((r) => Date.parse(r.key + 'T12:00:00Z') / 1000), days.map((r) => Math.round(r.on_time_rate * 1000) / 10), days.map((r) => Math.round(r.first_attempt_rate * 1000) / 10)]);
+        scales: { x: x.scale, y: { range: [0, 100] } },
+        axes: [x.axis, { values: (u, v) => v.map((p) => p + '\u00a0%'), size: 64 }],
+        series: [x.series, { label: t('col_rate'), stroke: palette[0], width: 2, points: { size: 6 }, value: (u, v) => (v == null ? '—' : fmt.number(v) + '\u00a0%') },
+          { label: t('col_first_attempt'), stroke: palette[3], width: 2, dash: [6, 4], points: { size: 5 }, value: (u, v) => (v == null ? '—' : fmt.number(v) + '\u00a0%') }],
+        cursor: { drag: { x: false, y: false } },
+      }), [days.map((_, i) => i), days.map((r) => Math.round(r.on_time_rate * 1000) / 10), days.map((r) => Math.round(r.first_attempt_rate * 1000) / 10)]);
       const head = [[''], [t('col_delivered'), 'num'], [t('col_on_time'), 'num'], [t('col_early'), 'num'], [t('col_late'), 'num'], [t('col_late_by'), 'num'],
         [t('col_rate'), 'num'], [t('col_first_attempt'), 'num'], [t('col_failed'), 'num'], [t('col_reasons')]];
       const cells = (r, name, tag = 'td') => [h(tag, name), h(tag + '.num', String(r.delivered)), h(tag + '.num', String(r.on_time)), h(tag + '.num', String(r.early)),

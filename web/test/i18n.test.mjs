@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { dictionaries, setLanguage, t, tn, errorText, historyNote, reasonText, violationText, word, fieldName } from '../src/i18n.js';
+import { dictionaries, setLanguage, t, tn, errorText, historyNote, reasonText, violationText, word, fieldName, feeRuleText, historyComment } from '../src/i18n.js';
+import { makeFormat } from '../src/format.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const src = path.join(here, '..', 'src');
@@ -53,6 +54,8 @@ test('every key the console uses is in the dictionary', () => {
     for (const m of text.matchAll(/\bt\('([a-z0-9_]+)'[,)]/g)) if (en[m[1]] === undefined || ru[m[1]] === undefined) missing.push(`${f}: t('${m[1]}')`);
     for (const m of text.matchAll(/\btn\('([a-z0-9_]+)'[,)]/g)) if (en[m[1] + '_other'] === undefined || ru[m[1] + '_many'] === undefined) missing.push(`${f}: tn('${m[1]}')`);
     for (const m of text.matchAll(/\btIn\([^,]+, '([a-z0-9_]+)'[,)]/g)) if (en[m[1]] === undefined || ru[m[1]] === undefined) missing.push(`${f}: tIn('${m[1]}')`);
+    // Keys kept in tables and said later with t(x.label): the screens, the report tabs.
+    for (const m of text.matchAll(/\blabel: '([a-z0-9_]+)'/g)) if (en[m[1]] === undefined || ru[m[1]] === undefined) missing.push(`${f}: label '${m[1]}'`);
   }
   assert.deepEqual(missing, []);
 });
@@ -78,10 +81,20 @@ test('every code the API sends has words', () => {
   const dispatchSheets = readFileSync(path.join(repo, 'dispatch', 'sheets.go'), 'utf8');
   groups.viol_ = /Kind +string \/\/ ([a-z_, ]+)/.exec(dispatchSheets)[1].split(',').map((s) => s.trim()).concat(['max_duration']);
   groups.fail_ = ['no_answer', 'refused', 'wrong_address', 'damaged', 'customer_absent', 'reschedule', 'handed_back'];
+  // Keys the console builds from a code (t('proof_' + kind) and the like): each code has words in both languages.
+  groups.proof_ = enumOf(/kind: \{type: string, enum: \[(signature, photo)\]/);
+  groups.ev_ = enumOf(/kind: \{type: string, enum: \[(created, updated[^\]]*)\]/);
+  groups.outcome_ = enumOf(/outcome: \{type: string, enum: \[(created, existing, error)\]/).concat(['ok']);
+  groups.stop_ = ['delivered', 'failed', 'cancelled', 'late', 'current', 'planned'];
+  groups.fee_ = ['base', 'weight', 'distance', 'window', 'free_above', 'other', 'manual', 'legacy'];
   const missing = [];
   for (const [prefix, codes] of Object.entries(groups)) {
     for (const c of codes) if (en[prefix + c] === undefined || ru[prefix + c] === undefined) missing.push(prefix + c);
   }
+  // Every column of the order CSV import names a field the console says in words.
+  const importGo = readFileSync(path.join(repo, 'dispatch', 'import.go'), 'utf8');
+  groups.field_ = [...(/var CSVColumns = \[\]string\{([^}]*)\}/s.exec(importGo)[1]).matchAll(/"([a-z_]+)"/g)].map((m) => m[1]).concat(['csv', 'location', 'time_window', 'cod']);
+  assert.ok(groups.field_.length >= 20, 'the CSV columns read from dispatch/import.go');
   const statuses = enumOf(/OrderStatus:\s+type: string\s+enum: \[([^\]]*)\]/s).map((s) => s.replace(/\s+/g, ''));
   for (const s of statuses) if (!statusNames.ru[s] || !statusNames.en[s]) missing.push('status ' + s);
   assert.deepEqual(missing, []);
@@ -118,6 +131,9 @@ test('errors are said from their code and details, never the server\'s English',
   assert.match(errorText(err(422, 'invalid', { violations: [{ kind: 'capacity', order_id: 1 }] })), /перегруз машины/);
   for (const e of [err(409, 'conflict'), err(422, 'invalid', { field: 'x' })]) assert.doesNotMatch(errorText(e), /allowed|order 12/);
   assert.equal(fieldName('unknown_thing'), 'unknown_thing');
+  // A status change refused from a final state (the server's details: from, to, allowed []).
+  assert.equal(errorText(err(409, 'conflict', { from: 'delivered', to: 'cancelled', allowed: [] })), 'В текущем состоянии это невозможно: статус больше не меняется; сейчас: доставлен');
+  assert.equal(errorText(err(422, 'invalid', { field: 'lat' })), 'Данные не приняты: поле: широта');
   setLanguage('en');
   assert.equal(errorText(err(403, 'forbidden')), 'Not allowed for this login');
 });
@@ -137,4 +153,36 @@ test('history notes, reasons, violations and codes in words', () => {
   assert.equal(word('vehicle_', 'hovercraft'), 'hovercraft');
   assert.equal(t('nav_reports'), 'Отчёты');
   setLanguage('en');
+});
+
+test('a fee\'s rule in words from its parts, never the server\'s English', () => {
+  setLanguage('ru');
+  const money = makeFormat({ currency: 'RUB', language: 'ru' }).money;
+  const plain = (x) => x.replace(/[\u00a0\u202f]/g, ' ');
+  const line = { fee: 27400, fee_parts: { base: 19900, weight: 0, distance: 7500, window: 0, free_above: 0, other: 0 }, tariff_version: 0,
+    fee_rule: 'tariff v0: base (the base fee of zone 3) + distance (5 started km from the depot)' };
+  assert.equal(plain(feeRuleText(line, money)), 'тариф v0: база 199,00 ₽ + расстояние 75,00 ₽');
+  const free = { ...line, fee: 0, fee_parts: { base: 19900, distance: 7500, free_above: -27400 } };
+  assert.equal(plain(feeRuleText(free, money)), 'тариф v0: база 199,00 ₽ + расстояние 75,00 ₽ + бесплатная доставка \u2212274,00 ₽');
+  assert.equal(plain(feeRuleText({ fee: 50000, fee_parts: { other: 50000 }, tariff_version: null, fee_rule: 'override (set by the dispatcher)' }, money)), 'задана вручную 500,00 ₽');
+  assert.equal(plain(feeRuleText({ fee: 30000, fee_parts: { other: 30000 }, tariff_version: null, fee_rule: 'priced before tariff versions' }, money)), 'цена до версий тарифа: 300,00 ₽');
+  assert.equal(feeRuleText({ fee: 0, fee_parts: {}, tariff_version: null, fee_rule: '' }, money), '');
+  setLanguage('en');
+  assert.equal(plain(feeRuleText(line, makeFormat({ currency: 'RUB', language: 'en' }).money)), 'tariff v0: base RUB 199.00 + distance RUB 75.00');
+});
+
+test('the server\'s own history comments in words, money in the locale; what people typed as it is', () => {
+  setLanguage('ru');
+  const money = makeFormat({ currency: 'RUB', language: 'ru' }).money;
+  const plain = (x) => x.replace(/[\u00a0\u202f]/g, ' ');
+  assert.equal(plain(historyComment('1400.00 RUB collected by card', money)), 'получено 1 400,00 ₽ · карта');
+  assert.equal(plain(historyComment('received by Анна; 2 pieces refused (back to the depot); short collection: 3300.00 RUB of 3800.00 RUB collected', money)),
+    'получил: Анна; отказ от 2 шт. (вернётся на склад); недобор: получено 3 300,00 ₽ из 3 800,00 ₽');
+  assert.equal(historyComment('paid by card instead of cash (terminal slip T-9)', money), 'оплачено картой вместо наличных (чек терминала T-9)');
+  assert.equal(historyComment('paid in cash instead of by card', money), 'оплачено наличными вместо карты');
+  assert.equal(historyComment('route sheet 000000018 settled at the cash desk', money), 'маршрутный лист 000000018 закрыт в кассе');
+  assert.equal(historyComment('Клиент просил позвонить; received by', money), 'Клиент просил позвонить; received by');
+  assert.equal(historyComment('', money), '');
+  setLanguage('en');
+  assert.equal(historyComment('received by Anna', money), 'received by Anna');
 });
