@@ -283,7 +283,7 @@ test('the courier\'s day on the phone: online, offline, reopened offline, draine
   const proof = (await courierApi.get(`/api/v1/orders/${a.order_id}/proofs`)).items[0];
   assert.equal(proof.kind, 'signature');
   assert.equal(proof.content_type, 'image/png');
-  await eventually(async () => Number(await page.locator('[data-testid=cash-on-hand]').getAttribute('data-amount')) === a.collect.amount + b.collect.amount, 10000, 'cash on hand on screen');
+  await eventually(async () => Number(await page.locator('[data-testid=cash-on-hand]').getAttribute('data-amount')) === a.collect.amount + b.collect.amount, 30000, 'cash on hand on screen');
 
   // --- Offline: deliver and fail the rest.
   await context.setOffline(true);
@@ -327,7 +327,7 @@ test('the courier\'s day on the phone: online, offline, reopened offline, draine
     else await fail(page, s, reasons[(i - 1) % reasons.length]);
   }
   const offlineActions = 1 + (byCard ? 1 : 0) + (refusedPiece && refusedPiece !== byCard ? 1 : 0) + failed.length;
-  await page.locator(`[data-testid=waiting][data-count="${offlineActions}"]`).waitFor({ timeout: 5000 });
+  await page.locator(`[data-testid=waiting][data-count="${offlineActions}"]`).waitFor({ timeout: 30000 });
   assert.match(await page.locator('[data-testid=waiting]').textContent(), new RegExp(`${offlineActions} действ`));
   assert.equal(await page.locator('[data-testid=net]').getAttribute('data-state'), 'offline');
   await shot(page, 'app-07-offline-waiting');
@@ -344,8 +344,8 @@ test('the courier\'s day on the phone: online, offline, reopened offline, draine
   await page.close();
   page = await open(context);
   await page.goto(base + '/app/');
-  await page.locator('main.screen[data-ready=true]').waitFor({ timeout: 15000 });
-  await page.locator(`[data-testid=waiting][data-count="${offlineActions}"]`).waitFor({ timeout: 10000 });
+  await page.locator('main.screen[data-ready=true]').waitFor({ timeout: 30000 });
+  await page.locator(`[data-testid=waiting][data-count="${offlineActions}"]`).waitFor({ timeout: 30000 });
   assert.deepEqual((await outbox(page)).filter((i) => i.type === 'event').map((i) => i.event.client_event_id), events.map((i) => i.event.client_event_id));
   for (const s of failed) assert.equal(await page.locator(`[data-testid=stop-row][data-order="${s.order_id}"]`).getAttribute('data-pending'), 'true');
   await shot(page, 'app-08-reopened-offline');
@@ -359,7 +359,7 @@ test('the courier\'s day on the phone: online, offline, reopened offline, draine
   // --- Online again: the outbox drains.
   await context.setOffline(false);
   await eventually(async () => (await waitingCount(page)) === 0, 60000, 'the outbox drained');
-  await page.locator('[data-testid=waiting]').waitFor({ state: 'detached', timeout: 10000 });
+  await page.locator('[data-testid=waiting]').waitFor({ state: 'detached', timeout: 30000 });
   await eventually(async () => (await page.locator('[data-testid=stop-row][data-pending=true]').count()) === 0, 15000, 'nothing pending on screen');
   // The conflict in plain words: the stop, what was not accepted, why.
   const problem = page.locator('[data-testid=problem]');
@@ -399,7 +399,7 @@ test('the courier\'s day on the phone: online, offline, reopened offline, draine
   assert.equal(Number(await page.locator('[data-testid=sum-failed]').textContent()), failed.length);
   assert.equal(Number(await page.locator('[data-testid=sum-cash]').getAttribute('data-amount')), cashCollected);
   await page.locator('[data-testid=confirm-end]').tap();
-  await page.locator('[data-testid=shift-summary] [data-testid=sheet-barcode][data-code]').waitFor({ timeout: 10000 });
+  await page.locator('[data-testid=shift-summary] [data-testid=sheet-barcode][data-code]').waitFor({ timeout: 30000 });
   await eventually(async () => (await waitingCount(page)) === 0, 15000, 'the end of the shift is sent');
   assert.equal((await courierApi.get(`/api/v1/courier/today?date=${state.cfg.date}`)).shift.status, 'ended');
   await shot(page, 'app-10-shift-over-barcode');
@@ -445,7 +445,7 @@ test('English on an English phone; location not allowed is said; goods scanned w
   assert.equal(await page.locator('[data-testid=login-submit]').textContent(), 'Log in');
   await login(page, server.base, who);
   await page.locator('[data-testid=start-shift]').tap();
-  await page.locator('[data-testid=location-problem][data-problem=denied]').waitFor({ timeout: 15000 });
+  await page.locator('[data-testid=location-problem][data-problem=denied]').waitFor({ timeout: 30000 });
   assert.match(await page.locator('[data-testid=location-problem]').textContent(), /Location is off/);
   await shot(page, 'app-11-location-denied');
 
@@ -458,9 +458,9 @@ test('English on an English phone; location not allowed is said; goods scanned w
   const codes = stop.goods.flatMap((g) => Array.from({ length: g.qty }, () => g.barcode));
   await page.evaluate((c) => { window.cameraCodes = c; }, codes);
   await page.locator('[data-testid=scan-camera]').tap();
-  await eventually(() => page.evaluate(() => !!document.querySelector('.camera video')?.srcObject), 10000, 'the camera shows');
+  await eventually(() => page.evaluate(() => !!document.querySelector('.camera video')?.srcObject), 30000, 'the camera shows');
   for (const g of stop.goods.filter((x) => x.barcode)) {
-    await page.locator(`[data-testid=good][data-item="${g.item}"] [data-testid=scan-count]`).filter({ hasText: `${g.qty}/${g.qty}` }).waitFor({ timeout: 10000 });
+    await page.locator(`[data-testid=good][data-item="${g.item}"] [data-testid=scan-count]`).filter({ hasText: `${g.qty}/${g.qty}` }).waitFor({ timeout: 30000 });
   }
   await page.locator('[data-testid=camera-close]').tap();
   assert.equal(await page.locator('.camera').count(), 0);
