@@ -15,7 +15,9 @@
 // For each it prints requests/s, items/s, p50/p99/max latency and errors,
 // and the raw Redis figures beside them, so that each HTTP figure is also a
 // ratio to what the machine gives. The machine and its load average are
-// printed with every phase. scripts/load.sh builds and starts courierd
+// printed with every phase. With -cpu naming the processes (courierd,
+// PostgreSQL with its backends, Redis), each phase also says the CPU time
+// each spent, per request: what the capacity model is made of. scripts/load.sh builds and starts courierd
 // (one or two replicas on PostgreSQL and a Redis of its own) and runs it.
 //
 //	courierload -targets http://127.0.0.1:8081,http://127.0.0.1:8082 -redis redis://127.0.0.1:6379/0 \
@@ -60,6 +62,7 @@ type config struct {
 	duration, mix             time.Duration
 	mixPings                  int
 	phases                    []string
+	cpu                       []cpuGroup
 }
 
 var allPhases = []string{"raw-geoadd", "raw-geosearch", "gps", "nearby", "today", "sync", "orders", "mix"}
@@ -83,12 +86,20 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.DurationVar(&cfg.duration, "duration", 20*time.Second, fmt.Sprintf("time of each phase (at most %v)", maxDuration))
 	fs.DurationVar(&cfg.mix, "mix", 5*time.Minute, fmt.Sprintf("time of the mix phase (at most %v)", maxMix))
 	fs.IntVar(&cfg.mixPings, "mix-pings", 2000, "GPS pings per second in the mix phase (10,000 couriers every 5 s: 2,000)")
+	cpu := fs.String("cpu", "", `processes whose CPU time each phase reports, "name=pid[,pid...][+];..." (+: their children too, as PostgreSQL's backends); this tool is "self"`)
 	phases := fs.String("phases", strings.Join(allPhases[:7], ","), "phases to run, in this order: "+strings.Join(allPhases, ","))
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
 	cfg.targets = splitList(*targets)
 	cfg.phases = splitList(*phases)
+	var err error
+	if cfg.cpu, err = parseCPUGroups(*cpu); err != nil {
+		return cfg, err
+	}
+	if len(cfg.cpu) > 0 {
+		cfg.cpu = append(cfg.cpu, cpuGroup{name: "self", pids: []int{os.Getpid()}})
+	}
 	switch {
 	case len(cfg.targets) == 0:
 		return cfg, errors.New("-targets: name at least one courierd")
@@ -217,9 +228,11 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 	phase := func(name string, conns int, dur time.Duration, rec *recorder, work func(context.Context, int, *mrand.Rand) bool) summary {
 		logf("phase %s: %d connections, %v (load average %s)", name, conns, dur, load())
 		pctx, cancel := context.WithTimeout(ctx, dur)
+		before := sampleCPU(cfg.cpu)
 		elapsed := drive(pctx, conns, work)
 		cancel()
 		s := rec.summary(elapsed)
+		s.CPU = cpuLine(cpuBetween(cfg.cpu, before, sampleCPU(cfg.cpu)), s)
 		results = append(results, s)
 		printTable(out, []summary{s})
 		return s
@@ -310,6 +323,7 @@ func mix(ctx context.Context, out io.Writer, c *client, w *world, cfg config, lo
 	recs := []*recorder{newRecorder("mix POST courier/locations", "pings"), newRecorder("mix GET couriers/nearby", "couriers"),
 		newRecorder("mix GET courier/today", "stops"), newRecorder("mix GET orders", "orders"), newRecorder("mix POST courier/sync", "events")}
 	start := time.Now()
+	cpuBefore := sampleCPU(cfg.cpu)
 	var wg sync.WaitGroup
 	// GPS at a fixed pace: a ticket per batch.
 	tickets := make(chan struct{}, cfg.conns)
@@ -388,6 +402,13 @@ func mix(ctx context.Context, out io.Writer, c *client, w *world, cfg config, lo
 	}
 	*results = append(*results, sums...)
 	printTable(out, sums)
+	if len(cfg.cpu) > 0 {
+		all := summary{Elapsed: elapsed}
+		for _, s := range sums {
+			all.Requests += s.Requests
+		}
+		fmt.Fprintf(out, "mix, every endpoint together (%d requests):\n%s\n", all.Requests, cpuLine(cpuBetween(cfg.cpu, cpuBefore, sampleCPU(cfg.cpu)), all))
+	}
 	// Memory after the first minute: the sample at 1 min against the largest and the last after it.
 	for ri, target := range cfg.targets {
 		var at1 *memory

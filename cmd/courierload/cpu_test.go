@@ -1,0 +1,35 @@
+package main
+
+import (
+	"os"
+	"testing"
+	"time"
+)
+
+func TestParseCPUGroups(t *testing.T) {
+	gs, err := parseCPUGroups("courierd=41,42;postgres=17+; redis=20")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(gs) != 3 || gs[0].name != "courierd" || len(gs[0].pids) != 2 || gs[0].children ||
+		gs[1].name != "postgres" || !gs[1].children || gs[1].pids[0] != 17 || gs[2].pids[0] != 20 {
+		t.Fatalf("groups: %+v", gs)
+	}
+	for _, bad := range []string{"courierd", "=1", "x=", "x=a", "x=0", "x=1,,2"} {
+		if _, err := parseCPUGroups(bad); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+}
+
+// The CPU this process spends shows in its own group.
+func TestSampleCPUSelf(t *testing.T) {
+	gs := []cpuGroup{{name: "self", pids: []int{os.Getpid()}, children: true}}
+	a := sampleCPU(gs)
+	for end := time.Now().Add(300 * time.Millisecond); time.Now().Before(end); {
+	}
+	use := cpuBetween(gs, a, sampleCPU(gs))
+	if len(use) != 1 || use[0].Name != "self" || use[0].Seconds <= 0 {
+		t.Fatalf("use: %+v", use)
+	}
+}
