@@ -483,6 +483,22 @@ func TestNearby(t *testing.T) {
 		if len(got) != 2 || got[0].CourierID != 1 || got[1].CourierID != 3 {
 			t.Errorf("behind 40 stale couriers: %+v", got)
 		}
+		// Behind 1,100 (the script reads the last-seen records 500 at a time),
+		// and past one on the map whose last-seen record is gone.
+		for id := int64(100); id < 1200; id++ {
+			mustIngest(t, tr, id, pingAt(offsetM(trackHome, 2, 2), trackStart.Add(-time.Hour)))
+		}
+		mustIngest(t, tr, 1300, pingAt(offsetM(trackHome, 3, 3), trackStart))
+		if err := rdb.HDel(ctx, tr.keyLast(), "1300").Err(); err != nil {
+			t.Fatal(err)
+		}
+		got, err = tr.Nearby(ctx, trackHome, 1000, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 || got[0].CourierID != 1 || got[1].CourierID != 3 {
+			t.Errorf("behind 1,140 stale couriers and one without a last-seen record: %+v", got)
+		}
 
 		// Forget takes a courier off the map.
 		if err := tr.Forget(ctx, 1); err != nil {
