@@ -50,6 +50,15 @@ func TestConfigRequiresJWTSecret(t *testing.T) {
 		t.Fatalf("bad currency: err = %v", err)
 	}
 	env["COURIER_CURRENCY"] = "EUR"
+	env["COURIER_FLEET"] = "a city"
+	if _, err := ParseConfig(nil, getenv, io.Discard); err == nil || !strings.Contains(err.Error(), "COURIER_FLEET") {
+		t.Fatalf("bad fleet: err = %v", err)
+	}
+	env["COURIER_FLEET"] = "moscow"
+	if cfg, err := ParseConfig(nil, getenv, io.Discard); err != nil || cfg.Fleet != "moscow" {
+		t.Fatalf("fleet: %q, %v", cfg.Fleet, err)
+	}
+	delete(env, "COURIER_FLEET")
 	cfg, err := ParseConfig([]string{"-addr", "127.0.0.1:9999"}, getenv, io.Discard)
 	if err != nil || cfg.Addr != "127.0.0.1:9999" || cfg.Currency != "EUR" || cfg.AccessTTL != 15*time.Minute {
 		t.Fatalf("cfg = %+v, err = %v", cfg, err)

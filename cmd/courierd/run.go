@@ -93,9 +93,9 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
 		svc.SetTravel(model)
 		log.Info("travel times from the haversine travel model (no OSRM_URL)")
 	}
-	trackCfg := geo.TrackerConfig{Fleet: "default"}.WithDefaults()
+	trackCfg := geo.TrackerConfig{Fleet: cfg.Fleet}.WithDefaults()
 	if err := trackCfg.Validate(); err != nil {
-		return err
+		return fmt.Errorf("COURIER_FLEET: %w", err)
 	}
 	tracker := geo.NewTracker(rdb, clock, trackCfg, svc)
 
