@@ -1,7 +1,10 @@
 package main
 
 import (
+	"context"
+	mrand "math/rand/v2"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -31,5 +34,19 @@ func TestSampleCPUSelf(t *testing.T) {
 	use := cpuBetween(gs, a, sampleCPU(gs))
 	if len(use) != 1 || use[0].Name != "self" || use[0].Seconds <= 0 {
 		t.Fatalf("use: %+v", use)
+	}
+}
+
+// paced runs work at the rate asked, over every connection together.
+func TestPaced(t *testing.T) {
+	var n atomic.Int64
+	work := paced(200, func(context.Context, int, *mrand.Rand) bool { n.Add(1); return true })
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	drive(ctx, 4, work)
+	// 100 slots in 0.5 s (the first at once); never more, however fast
+	// work is (a loaded machine may run fewer).
+	if got := n.Load(); got < 1 || got > 101 {
+		t.Errorf("%d runs in 0.5 s at 200/s", got)
 	}
 }

@@ -59,6 +59,7 @@ type config struct {
 	couriers, working, stops  int
 	planSeconds               int
 	conns, nearbyConns, batch int
+	nearbyRate                float64
 	duration, mix             time.Duration
 	mixPings                  int
 	phases                    []string
@@ -82,6 +83,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.IntVar(&cfg.planSeconds, "plan-seconds", 10, "time limit of the plan of the working couriers' day")
 	fs.IntVar(&cfg.conns, "conns", 16, fmt.Sprintf("connections (concurrent requests) per phase (at most %d)", maxConns))
 	fs.IntVar(&cfg.nearbyConns, "nearby-conns", 16, "connections of the nearby phase")
+	fs.Float64Var(&cfg.nearbyRate, "nearby-rate", 0, "nearby requests per second over its connections (0: each connection sends the next as soon as it has the answer)")
 	fs.IntVar(&cfg.batch, "batch", 50, "pings per GPS batch (and GEOADDs per raw pipeline)")
 	fs.DurationVar(&cfg.duration, "duration", 20*time.Second, fmt.Sprintf("time of each phase (at most %v)", maxDuration))
 	fs.DurationVar(&cfg.mix, "mix", 5*time.Minute, fmt.Sprintf("time of the mix phase (at most %v)", maxMix))
@@ -117,6 +119,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		return cfg, fmt.Errorf("-mix must be within (0, %v]", maxMix)
 	case cfg.working < 0 || cfg.working > cfg.couriers || cfg.stops < 1 || cfg.working*cfg.stops > 5000:
 		return cfg, errors.New("-working must be within [0, -couriers], -stops at least 1, and -working x -stops at most 5000")
+	case cfg.nearbyRate < 0 || cfg.nearbyRate > 100000:
+		return cfg, errors.New("-nearby-rate must be within [0, 100000]")
 	case cfg.mixPings < cfg.batch:
 		return cfg, errors.New("-mix-pings must be at least -batch")
 	}
@@ -274,8 +278,12 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 				}
 				lastLive = time.Now()
 			}
-			rec := newRecorder("GET couriers/nearby", "couriers")
-			s := phase("nearby", cfg.nearbyConns, cfg.duration, rec, nearbyWork(c, w, rec))
+			name, work := "GET couriers/nearby", nearbyWork
+			if cfg.nearbyRate > 0 {
+				name = fmt.Sprintf("GET couriers/nearby %.0f/s", cfg.nearbyRate)
+			}
+			rec := newRecorder(name, "couriers")
+			s := phase("nearby", cfg.nearbyConns, cfg.duration, rec, paced(cfg.nearbyRate, work(c, w, rec)))
 			near = &s
 		case "today":
 			rec := newRecorder("GET courier/today", "stops")
@@ -300,8 +308,12 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 			gps.ItemsPerS(), 100*gps.ItemsPerS()/raw.ItemsPerS(), raw.ItemsPerS(), ms(gps.P99), gps.Errors)
 	}
 	if near != nil {
-		line := fmt.Sprintf("nearby over %d live couriers at %d connections: p99 %s ms, %.0f requests/s, %.1f couriers an answer",
-			len(w.couriers), cfg.nearbyConns, ms(near.P99), near.ReqPerS(), float64(near.Items)/float64(max(near.Requests, 1)))
+		pace := "as fast as they go"
+		if cfg.nearbyRate > 0 {
+			pace = fmt.Sprintf("paced at %.0f requests/s", cfg.nearbyRate)
+		}
+		line := fmt.Sprintf("nearby over %d live couriers at %d connections (%s): p99 %s ms, %.0f requests/s, %.1f couriers an answer",
+			len(w.couriers), cfg.nearbyConns, pace, ms(near.P99), near.ReqPerS(), float64(near.Items)/float64(max(near.Requests, 1)))
 		if rawSearch != nil {
 			line += fmt.Sprintf("; raw GEOSEARCH p99 %s ms, %.0f/s", ms(rawSearch.P99), rawSearch.ReqPerS())
 		}

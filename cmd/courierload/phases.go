@@ -33,6 +33,32 @@ func drive(ctx context.Context, conns int, work func(ctx context.Context, worker
 	return time.Since(start)
 }
 
+// paced lets work run rate times a second over all its connections, each
+// run at its slot (start + k/rate); a connection that is behind runs at
+// once. rate 0: work as it is, each connection as fast as it gets answers.
+func paced(rate float64, work func(context.Context, int, *mrand.Rand) bool) func(context.Context, int, *mrand.Rand) bool {
+	if rate <= 0 {
+		return work
+	}
+	var n atomic.Int64
+	var once sync.Once
+	var start time.Time
+	return func(ctx context.Context, i int, rng *mrand.Rand) bool {
+		once.Do(func() { start = time.Now() })
+		at := start.Add(time.Duration(float64(n.Add(1)-1) / rate * float64(time.Second)))
+		if d := time.Until(at); d > 0 {
+			t := time.NewTimer(d)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return false
+			case <-t.C:
+			}
+		}
+		return work(ctx, i, rng)
+	}
+}
+
 // timed records one HTTP request: ok(items) when the answer has status
 // want and check accepts it, fail otherwise. A request cut short by the end
 // of the phase is not counted.
