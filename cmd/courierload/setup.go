@@ -269,6 +269,7 @@ func prepareDay(ctx context.Context, c *client, w *world, cfg config, logf func(
 		}
 	}
 	start := time.Now()
+	cpuBefore := sampleCPU(cfg.cpu)
 	run := newID()[:8]
 	n := len(w.working) * cfg.stops
 	ids := make([]int64, n)
@@ -297,7 +298,12 @@ func prepareDay(ctx context.Context, c *client, w *world, cfg config, logf func(
 	if err != nil {
 		return fmt.Errorf("orders: %w", err)
 	}
-	logf("day: %d orders for %s made ready (%.1f s)", n, w.date, time.Since(start).Seconds())
+	logf("day: %d orders for %s made ready (%.1f s): %.0f orders/s, each created, confirmed and made ready (3 requests)",
+		n, w.date, time.Since(start).Seconds(), float64(n)/time.Since(start).Seconds())
+	if len(cfg.cpu) > 0 {
+		logf("day: orders made, CPU (a request here is an order of 3 requests):\n%s",
+			cpuLine(cpuBetween(cfg.cpu, cpuBefore, sampleCPU(cfg.cpu)), summary{Requests: int64(n), Elapsed: time.Since(start)}))
+	}
 
 	start = time.Now()
 	courierIDs := make([]int64, len(w.working))
