@@ -5,7 +5,9 @@
 //
 //	raw-geoadd     pipelines of 50 GEOADDs straight into the same Redis (no courierd)
 //	raw-geosearch  the GEOSEARCH of nearby straight on the same Redis, over as many couriers
-//	gps            POST /api/v1/courier/locations, batches of 50 pings
+//	gps            POST /api/v1/courier/locations, batches of 50 pings, every courier in turn
+//	gps-road       the same from the working couriers only: on shift with an active sheet, so
+//	               each batch also reads the courier's plan and runs the detectors
 //	nearby         GET /api/v1/couriers/nearby over every live courier (2 km, 10 nearest)
 //	today          GET /api/v1/courier/today of the working couriers
 //	sync           POST /api/v1/courier/sync, a stop (arrive, deliver) per batch, until every stop is reported
@@ -66,7 +68,7 @@ type config struct {
 	cpu                       []cpuGroup
 }
 
-var allPhases = []string{"raw-geoadd", "raw-geosearch", "gps", "nearby", "today", "sync", "orders", "mix"}
+var allPhases = []string{"raw-geoadd", "raw-geosearch", "gps", "gps-road", "nearby", "today", "sync", "orders", "mix"}
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
 	var cfg config
@@ -89,7 +91,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.DurationVar(&cfg.mix, "mix", 5*time.Minute, fmt.Sprintf("time of the mix phase (at most %v)", maxMix))
 	fs.IntVar(&cfg.mixPings, "mix-pings", 2000, "GPS pings per second in the mix phase (10,000 couriers every 5 s: 2,000)")
 	cpu := fs.String("cpu", "", `processes whose CPU time each phase reports, "name=pid[,pid...][+];..." (+: their children too, as PostgreSQL's backends); this tool is "self"`)
-	phases := fs.String("phases", strings.Join(allPhases[:7], ","), "phases to run, in this order: "+strings.Join(allPhases, ","))
+	phases := fs.String("phases", strings.Join(allPhases[:8], ","), "phases to run, in this order: "+strings.Join(allPhases, ","))
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -215,7 +217,8 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	needDay := slices.Contains(cfg.phases, "today") || slices.Contains(cfg.phases, "sync") || slices.Contains(cfg.phases, "mix")
+	needDay := slices.Contains(cfg.phases, "today") || slices.Contains(cfg.phases, "sync") || slices.Contains(cfg.phases, "mix") ||
+		slices.Contains(cfg.phases, "gps-road")
 	if needDay {
 		if err := prepareDay(ctx, c, w, cfg, logf); err != nil {
 			return err
@@ -268,9 +271,16 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 			rawSearch = &s
 		case "gps":
 			rec := newRecorder("POST courier/locations", "pings")
-			s := phase("gps", cfg.conns, cfg.duration, rec, gpsWork(c, w, cfg.batch, rec))
+			s := phase("gps", cfg.conns, cfg.duration, rec, gpsWork(c, w.couriers, cfg.batch, rec))
 			gps = &s
 			lastLive = time.Now()
+		case "gps-road":
+			if len(w.working) == 0 {
+				logf("phase gps-road skipped: no -working couriers")
+				continue
+			}
+			rec := newRecorder("POST locations on the road", "pings")
+			phase("gps-road", cfg.conns, cfg.duration, rec, gpsWork(c, w.working, cfg.batch, rec))
 		case "nearby":
 			if time.Since(lastLive) > 2*time.Minute {
 				if err := goLive(ctx, c, w, cfg.conns); err != nil {
@@ -355,7 +365,7 @@ func mix(ctx context.Context, out io.Writer, c *client, w *world, cfg config, lo
 			}
 		}
 	})
-	gpsW := gpsWork(c, w, cfg.batch, recs[0])
+	gpsW := gpsWork(c, w.couriers, cfg.batch, recs[0])
 	wg.Go(func() {
 		drive(mctx, cfg.conns, func(ctx context.Context, i int, rng *mrand.Rand) bool {
 			select {

@@ -84,11 +84,11 @@ func timed(ctx context.Context, rec *recorder, c *client, method, path, token st
 	}
 }
 
-// gpsWork posts batches of pings, each courier in turn.
-func gpsWork(c *client, w *world, batch int, rec *recorder) func(context.Context, int, *mrand.Rand) bool {
+// gpsWork posts batches of pings, each courier of couriers in turn.
+func gpsWork(c *client, couriers []*fleetCourier, batch int, rec *recorder) func(context.Context, int, *mrand.Rand) bool {
 	var next atomic.Uint64
 	return func(ctx context.Context, _ int, _ *mrand.Rand) bool {
-		fc := w.couriers[int(next.Add(1)-1)%len(w.couriers)]
+		fc := couriers[int(next.Add(1)-1)%len(couriers)]
 		if !fc.mu.TryLock() {
 			return true // another worker has this courier now
 		}
