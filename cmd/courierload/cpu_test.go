@@ -4,6 +4,7 @@ import (
 	"context"
 	mrand "math/rand/v2"
 	"os"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -48,5 +49,13 @@ func TestPaced(t *testing.T) {
 	// work is (a loaded machine may run fewer).
 	if got := n.Load(); got < 1 || got > 101 {
 		t.Errorf("%d runs in 0.5 s at 200/s", got)
+	}
+}
+
+// The dialer refuses any address that is not loopback, whatever a name resolved to.
+func TestLoopbackDialer(t *testing.T) {
+	if _, err := loopbackDialer().DialContext(context.Background(), "tcp", "192.0.2.1:80"); err == nil ||
+		!strings.Contains(err.Error(), "not a loopback address") {
+		t.Errorf("dial 192.0.2.1: %v", err)
 	}
 }

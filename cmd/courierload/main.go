@@ -205,6 +205,7 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 	if cfg.redisURL != "" {
 		opt, _ := redis.ParseURL(cfg.redisURL)
 		opt.PoolSize = max(cfg.conns, cfg.nearbyConns) + 2
+		opt.Dialer = loopbackDialer().DialContext
 		rdb = redis.NewClient(opt)
 		defer rdb.Close()
 		if err := rdb.Ping(ctx).Err(); err != nil {
