@@ -47,23 +47,21 @@ func startCluster() error {
 	}
 	cluster.dir = dir
 	for i := range 3 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		// A port for the node and one for its cluster bus (by default the
+		// node's + 10000, a port nobody checked: another test's server
+		// restarting on its own port could find it taken).
+		ports, err := freePorts(2)
 		if err != nil {
 			return err
 		}
-		port := ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-		// The cluster bus listens on port+10000: it must be free too.
-		if port+10000 > 65535 {
-			return fmt.Errorf("port %d leaves no room for its cluster bus", port)
-		}
+		port, bus := ports[0], ports[1]
 		nd := filepath.Join(dir, strconv.Itoa(i))
 		if err := os.MkdirAll(nd, 0o755); err != nil {
 			return err
 		}
 		cmd := exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 			"--dir", nd, "--logfile", filepath.Join(nd, "log"), "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-			"--cluster-node-timeout", "5000")
+			"--cluster-node-timeout", "5000", "--cluster-port", strconv.Itoa(bus))
 		if err := cmd.Start(); err != nil {
 			return fmt.Errorf("start redis-server: %w", err)
 		}
@@ -99,6 +97,21 @@ func startCluster() error {
 		c.Close()
 	}
 	return nil
+}
+
+// freePorts returns n loopback ports that were free a moment ago, all
+// different (held open together while chosen).
+func freePorts(n int) ([]int, error) {
+	var ports []int
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		defer ln.Close()
+		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
 }
 
 func waitDial(addr string) error {
