@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -39,10 +40,12 @@ type errorJSON struct {
 // writeError answers with err mapped through statusOf. Anything that is not a
 // domain error is logged with the request id and answered "Internal error.".
 func writeError(c *gin.Context, err error) {
-	if c.Request.Context().Err() != nil && errors.Is(err, context.Canceled) {
+	if c.Request.Context().Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, driver.ErrBadConn)) {
 		// The client went away (a timeout, a load balancer giving up, a
 		// phone losing its network): nothing failed here, and nobody reads
-		// the answer. 499 is nginx's "client closed request".
+		// the answer. 499 is nginx's "client closed request". A query cut
+		// short by the cancellation may also come back as a bad connection
+		// (pgx closes it), not as the context's error.
 		logger(c).Info("the client went away", slog.String("path", c.FullPath()), slog.Any("err", err))
 		c.AbortWithStatus(statusClientClosed)
 		return

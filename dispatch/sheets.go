@@ -58,15 +58,42 @@ func (s *Service) Sheet(ctx context.Context, actor courier.Actor, id int64) (*Sh
 
 func (s *Service) view(ctx context.Context, sh *courier.RouteSheet) (*SheetView, error) {
 	v := &SheetView{Sheet: sh}
+	orders, err := s.sheetOrders(ctx, sh)
+	if err != nil {
+		return nil, err
+	}
 	for i, st := range sh.Stops {
-		o, err := s.store.Order(ctx, st.OrderID)
-		if err != nil {
-			return nil, err
-		}
+		o := orders[st.OrderID]
 		sh.Stops[i].Done = stopDone(o)
 		v.Orders = append(v.Orders, o)
 	}
 	return v, nil
+}
+
+// sheetOrders loads the orders of a sheet's stops in one query per 500
+// stops, not one per stop (the courier's today and every GPS batch of a
+// courier on the road read them). Returns ENOTFOUND when one is missing.
+func (s *Service) sheetOrders(ctx context.Context, sh *courier.RouteSheet) (map[int64]*courier.Order, error) {
+	orders := make(map[int64]*courier.Order, len(sh.Stops))
+	ids := make([]int64, len(sh.Stops))
+	for i, st := range sh.Stops {
+		ids[i] = st.OrderID
+	}
+	for page := range slices.Chunk(ids, 500) {
+		list, err := s.store.ListOrders(ctx, courier.OrderFilter{IDs: page, Limit: len(page)})
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range list {
+			orders[o.ID] = o
+		}
+	}
+	for _, id := range ids {
+		if orders[id] == nil {
+			return nil, courier.Errorf(courier.ENOTFOUND, "order %d of route sheet %d not found", id, sh.ID)
+		}
+	}
+	return orders, nil
 }
 
 // ListSheets lists route sheets; couriers get only their own, published or later.

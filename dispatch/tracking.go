@@ -2,7 +2,6 @@ package dispatch
 
 import (
 	"context"
-	"slices"
 
 	"github.com/courierhq/courier"
 	"github.com/courierhq/courier/geo"
@@ -25,26 +24,13 @@ func (s *Service) ActivePlan(ctx context.Context, courierID int64) (*geo.Courier
 	}
 	// The stops' orders in one query per page (it runs for every GPS batch
 	// of a courier on the road): not one per stop.
-	orders := make(map[int64]*courier.Order, len(sh.Stops))
-	ids := make([]int64, len(sh.Stops))
-	for i, st := range sh.Stops {
-		ids[i] = st.OrderID
-	}
-	for page := range slices.Chunk(ids, 500) {
-		list, err := s.store.ListOrders(ctx, courier.OrderFilter{IDs: page, Limit: len(page)})
-		if err != nil {
-			return nil, err
-		}
-		for _, o := range list {
-			orders[o.ID] = o
-		}
+	orders, err := s.sheetOrders(ctx, sh)
+	if err != nil {
+		return nil, err
 	}
 	plan := &geo.CourierPlan{SheetID: sh.ID, Path: []courier.LatLng{depot.Location}}
 	for _, st := range sh.Stops {
 		o := orders[st.OrderID]
-		if o == nil {
-			return nil, courier.Errorf(courier.ENOTFOUND, "order %d of route sheet %d not found", st.OrderID, sh.ID)
-		}
 		plan.Path = append(plan.Path, o.Location)
 		plan.Stops = append(plan.Stops, geo.PlannedStop{ID: o.ID, Location: o.Location, Done: stopDone(o)})
 	}

@@ -674,48 +674,67 @@ func (t *Tracker) Nearby(ctx context.Context, p courier.LatLng, radiusM float64,
 	// so ask for more than limit and widen until enough fresh ones are found
 	// or the radius holds no more.
 	for count := max(2*limit, 16); ; count *= 4 {
-		locs, err := t.rdb.GeoSearchLocation(ctx, t.keyLive(), &redis.GeoSearchLocationQuery{
-			GeoSearchQuery: redis.GeoSearchQuery{Longitude: p.Lng, Latitude: p.Lat, Radius: radiusM, RadiusUnit: "m", Sort: "ASC", Count: count},
-			WithDist:       true,
-		}).Result()
+		reply, err := nearbyScript.Run(ctx, t.rdb, []string{t.keyLive(), t.keyLast()},
+			strconv.FormatFloat(p.Lng, 'f', -1, 64), strconv.FormatFloat(p.Lat, 'f', -1, 64),
+			strconv.FormatFloat(radiusM, 'f', -1, 64), count).Slice()
 		if err != nil {
 			return nil, redisErr(err, "nearby search")
 		}
-		out := []NearbyCourier{}
-		if len(locs) > 0 {
-			members := make([]string, len(locs))
-			for i, l := range locs {
-				members[i] = l.Name
-			}
-			vals, err := t.rdb.HMGet(ctx, t.keyLast(), members...).Result()
-			if err != nil {
-				return nil, redisErr(err, "nearby last seen")
-			}
-			for i, l := range locs {
-				raw, ok := vals[i].(string)
-				id, err := strconv.ParseInt(l.Name, 10, 64)
-				if !ok || err != nil { // forgotten meanwhile
-					continue
-				}
-				var s seen
-				if err := json.Unmarshal([]byte(raw), &s); err != nil {
-					return nil, fmt.Errorf("nearby last seen of courier %d: %w", id, err)
-				}
-				pos := s.position(id, now, t.cfg.StaleAfter)
-				if pos.Stale {
-					continue
-				}
-				out = append(out, NearbyCourier{Position: *pos, DistanceM: l.Dist})
-				if len(out) == limit {
-					break
-				}
-			}
+		if len(reply)%3 != 0 {
+			return nil, fmt.Errorf("nearby search: a reply of %d values", len(reply))
 		}
-		if len(out) >= limit || len(locs) < count {
+		found := len(reply) / 3
+		out := []NearbyCourier{}
+		for i := 0; i < len(reply) && len(out) < limit; i += 3 {
+			name, _ := reply[i].(string)
+			dist, _ := reply[i+1].(string)
+			raw, ok := reply[i+2].(string)
+			id, err := strconv.ParseInt(name, 10, 64)
+			if !ok || err != nil { // forgotten meanwhile
+				continue
+			}
+			d, err := strconv.ParseFloat(dist, 64)
+			if err != nil {
+				return nil, fmt.Errorf("nearby search: distance %q of courier %d: %w", dist, id, err)
+			}
+			var s seen
+			if err := json.Unmarshal([]byte(raw), &s); err != nil {
+				return nil, fmt.Errorf("nearby last seen of courier %d: %w", id, err)
+			}
+			pos := s.position(id, now, t.cfg.StaleAfter)
+			if pos.Stale {
+				continue
+			}
+			out = append(out, NearbyCourier{Position: *pos, DistanceM: d})
+		}
+		if len(out) >= limit || found < count {
 			return out, nil
 		}
 	}
 }
+
+// nearbyScript is Nearby's GEOSEARCH and the last-seen records of what it
+// found in one round trip (both keys carry the fleet's hash tag, so they are
+// on one Redis Cluster slot).
+//
+// KEYS: live GEO set, last hash. ARGV: lng, lat, radius in metres, count.
+// Returns name, distance in metres, last-seen JSON (nil when forgotten) of
+// each courier found, nearest first, flattened.
+var nearbyScript = redis.NewScript(`
+local found = redis.call('GEOSEARCH', KEYS[1], 'FROMLONLAT', ARGV[1], ARGV[2], 'BYRADIUS', ARGV[3], 'm', 'ASC', 'COUNT', ARGV[4], 'WITHDIST')
+local out = {}
+for from = 1, #found, 500 do
+  local names = {}
+  for i = from, math.min(from + 499, #found) do names[#names + 1] = found[i][1] end
+  local vals = redis.call('HMGET', KEYS[2], unpack(names))
+  for j, name in ipairs(names) do
+    out[#out + 1] = name
+    out[#out + 1] = found[from + j - 1][2]
+    out[#out + 1] = vals[j]
+  end
+end
+return out
+`)
 
 // trackPage is how many history entries Track reads per XRANGE.
 const trackPage = 1000

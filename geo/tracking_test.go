@@ -55,8 +55,10 @@ func pingAt(p courier.LatLng, at time.Time) Ping {
 	return Ping{Lat: p.Lat, Lng: p.Lng, AccuracyM: 10, SpeedMPS: 3, Heading: 90, RecordedAt: at}
 }
 
-// backends runs fn against the embedded miniredis and against the real
-// redis-server of scripts/services.sh.
+// backends runs fn against the embedded miniredis, against the real
+// redis-server of scripts/services.sh, and against a Redis Cluster of three
+// masters (testsvc.RedisCluster), where a script or transaction over keys of
+// two slots would fail with CROSSSLOT.
 func redisBackends(t *testing.T, fn func(t *testing.T, rdb redis.UniversalClient)) {
 	t.Helper()
 	t.Run("miniredis", func(t *testing.T) {
@@ -74,6 +76,30 @@ func redisBackends(t *testing.T, fn func(t *testing.T, rdb redis.UniversalClient
 		t.Cleanup(func() { rdb.Close() })
 		fn(t, rdb)
 	})
+	t.Run("redis-cluster", func(t *testing.T) {
+		addrs, err := testsvc.RedisCluster()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
+		t.Cleanup(func() { rdb.Close() })
+		fn(t, rdb)
+	})
+}
+
+// deleteKeys deletes the keys matching pattern, on every master of a cluster.
+func deleteKeys(ctx context.Context, rdb redis.UniversalClient, pattern string) error {
+	del := func(ctx context.Context, c redis.Cmdable) error {
+		keys, err := c.Keys(ctx, pattern).Result()
+		if err != nil || len(keys) == 0 {
+			return err
+		}
+		return c.Del(ctx, keys...).Err()
+	}
+	if cc, ok := rdb.(*redis.ClusterClient); ok {
+		return cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error { return del(ctx, c) })
+	}
+	return del(ctx, rdb)
 }
 
 // newTestTracker returns a tracker of a fleet of its own, whose keys are
@@ -84,14 +110,8 @@ func newTestTracker(t testing.TB, rdb redis.UniversalClient, cfg TrackerConfig, 
 	cfg.Fleet = "test-" + strings.ToLower(rand.Text()[:12])
 	tr := NewTracker(rdb, clock, cfg, plans)
 	t.Cleanup(func() {
-		ctx := context.Background()
-		keys, err := rdb.Keys(ctx, "tracking:{"+cfg.Fleet+"}:*").Result()
-		if err != nil {
+		if err := deleteKeys(context.Background(), rdb, "tracking:{"+cfg.Fleet+"}:*"); err != nil {
 			t.Logf("cleanup: %v", err)
-			return
-		}
-		if len(keys) > 0 {
-			rdb.Del(ctx, keys...)
 		}
 	})
 	return tr, clock
@@ -482,6 +502,22 @@ func TestNearby(t *testing.T) {
 		}
 		if len(got) != 2 || got[0].CourierID != 1 || got[1].CourierID != 3 {
 			t.Errorf("behind 40 stale couriers: %+v", got)
+		}
+		// Behind 1,100 (the script reads the last-seen records 500 at a time),
+		// and past one on the map whose last-seen record is gone.
+		for id := int64(100); id < 1200; id++ {
+			mustIngest(t, tr, id, pingAt(offsetM(trackHome, 2, 2), trackStart.Add(-time.Hour)))
+		}
+		mustIngest(t, tr, 1300, pingAt(offsetM(trackHome, 3, 3), trackStart))
+		if err := rdb.HDel(ctx, tr.keyLast(), "1300").Err(); err != nil {
+			t.Fatal(err)
+		}
+		got, err = tr.Nearby(ctx, trackHome, 1000, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 || got[0].CourierID != 1 || got[1].CourierID != 3 {
+			t.Errorf("behind 1,140 stale couriers and one without a last-seen record: %+v", got)
 		}
 
 		// Forget takes a courier off the map.

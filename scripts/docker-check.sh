@@ -12,9 +12,12 @@
 #      image root, and its ENV is applied with paths under that root;
 #   4. courierd starts from the root as the ENTRYPOINT with compose's
 #      settings (the test PostgreSQL and Redis when exported, as test.sh
-#      does); the compose healthcheck command, read from docker-compose.yml,
-#      passes (a CMD-SHELL one runs under dash, the image's /bin/sh);
-#      /console/, Leaflet, uPlot and the courier app (/app/) are served; the PDF printer found its fonts;
+#      does), two replicas at once on one database as compose starts them,
+#      the admin logging in on both; the compose healthcheck command, read
+#      from docker-compose.yml, passes (a CMD-SHELL one runs under dash, the
+#      image's /bin/sh); /console/, Leaflet, uPlot and the courier app
+#      (/app/) are served; the PDF printer found its fonts, and a route
+#      sheet planned in the demo comes out as a PDF;
 #   5. compose mounts FIREBASE_CREDENTIALS_FILE and sets COURIER_PUBLIC_URL.
 #
 # Exit status 0 when every check passes. Run by scripts/test.sh.
@@ -32,10 +35,11 @@ else
 fi
 
 TMP=$(mktemp -d)
-PID=""
+PIDS=()
 DB=""
 cleanup() {
-	[[ -n $PID ]] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null || true
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
 	[[ -n $DB ]] && psql -q "$COURIER_TEST_POSTGRES_URL" -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1 || true
 	chmod -R u+w "$TMP" 2>/dev/null || true
 	rm -rf "$TMP"
@@ -172,8 +176,9 @@ done
 # --- 4. run it as compose does ---------------------------------------------------------
 entry=$(stage_lines final ENTRYPOINT | sed -E 's/^\["?([^"]+)"?.*/\1/')
 [[ -x $IMG$entry ]] || { bad "the ENTRYPOINT $entry is not in the image"; exit 1; }
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-env[COURIER_ADDR]="127.0.0.1:$port"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port=$(free_port)
+port2=$(free_port)
 env[JWT_SECRET]=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 env[COURIER_ADMIN_LOGIN]=admin
 env[COURIER_ADMIN_PASSWORD]=docker-check-password
@@ -186,17 +191,32 @@ if [[ -n ${COURIER_TEST_POSTGRES_URL:-} ]] && command -v psql >/dev/null; then
 	env[DATABASE_URL]=$(sed -E "s#/[^/?]+(\?|$)#/$DB\1#" <<<"$COURIER_TEST_POSTGRES_URL")
 fi
 [[ -n ${COURIER_TEST_REDIS_URL:-} ]] && env[REDIS_URL]=$COURIER_TEST_REDIS_URL
-envargs=()
-for k in "${!env[@]}"; do envargs+=("$k=${env[$k]}"); done
-(cd "$IMG/var/lib/courierd" && exec env -i PATH=/usr/bin:/bin HOME=/tmp "${envargs[@]}" "$IMG$entry") >"$TMP/courierd.log" 2>&1 &
-PID=$!
-for _ in $(seq 1 150); do
-	grep -q 'courierd listening' "$TMP/courierd.log" && break
-	kill -0 "$PID" 2>/dev/null || break
-	sleep 0.2
-done
-grep -q 'courierd listening' "$TMP/courierd.log" || { bad "courierd did not start:"; tail -20 "$TMP/courierd.log" >&2; exit 1; }
-log "courierd runs from the image root on 127.0.0.1:$port"
+# start NAME PORT [ARGS...]: the ENTRYPOINT from the image root with the settings above on PORT
+# (but those NOENV names).
+start() {
+	local name=$1 p=$2
+	shift 2
+	local envargs=()
+	for k in "${!env[@]}"; do [[ $k == COURIER_ADDR || " ${NOENV:-} " == *" $k "* ]] || envargs+=("$k=${env[$k]}"); done
+	envargs+=("COURIER_ADDR=127.0.0.1:$p")
+	(cd "$IMG/var/lib/courierd" && exec env -i PATH=/usr/bin:/bin HOME=/tmp "${envargs[@]}" "$IMG$entry" "$@") >"$TMP/$name.log" 2>&1 &
+	PIDS+=($!)
+}
+started() {
+	local log=$1 pid=$2
+	for _ in $(seq 1 150); do
+		grep -q 'courierd listening' "$log" && return 0
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.2
+	done
+	return 1
+}
+# Two replicas at once on one database, as compose starts courierd-1 and courierd-2.
+start courierd "$port"
+start courierd-2 "$port2"
+started "$TMP/courierd.log" "${PIDS[0]}" || { bad "courierd did not start:"; tail -20 "$TMP/courierd.log" >&2; exit 1; }
+started "$TMP/courierd-2.log" "${PIDS[1]}" || { bad "the second replica did not start:"; tail -20 "$TMP/courierd-2.log" >&2; exit 1; }
+log "two courierd replicas run from the image root on 127.0.0.1:$port and 127.0.0.1:$port2"
 
 # The compose healthcheck, as docker would run it in the container.
 hc=$(grep -A1 '^  healthcheck:' docker-compose.yml | grep 'test:' | sed -E 's/^[[:space:]]*test:[[:space:]]*//')
@@ -228,6 +248,40 @@ grep -q 'courier app files missing' "$TMP/courierd.log" && bad "the courier app 
 grep -q 'route sheet PDFs are off' "$TMP/courierd.log" && bad "the PDF printer found no fonts: $(grep -m1 'PDFs are off' "$TMP/courierd.log")"
 grep -q 'console files missing' "$TMP/courierd.log" && bad "the console files are missing"
 grep -q 'https://courier.example.com' "$TMP/courierd.log" || bad "COURIER_PUBLIC_URL is not in the printed configuration"
+for p in "$port" "$port2"; do
+	curl -s -X POST "http://127.0.0.1:$p/api/v1/auth/login" -H 'Content-Type: application/json' \
+		-d '{"login": "admin", "password": "docker-check-password"}' | grep -q access_token ||
+		bad "the admin does not log in on the replica at $p"
+done
+
+# A route sheet PDF printed by the image's binary with the image's fonts: the
+# demo (its own SQLite) plans a courier's day, and the sheet is fetched as PDF.
+port3=$(free_port)
+mkdir -p "$TMP/demo"
+NOENV="DATABASE_URL REDIS_URL COURIER_ADMIN_LOGIN COURIER_ADMIN_PASSWORD" start demo "$port3" --demo --data-dir "$TMP/demo"
+if started "$TMP/demo.log" "${PIDS[2]}"; then
+	B=http://127.0.0.1:$port3
+	DT=$(curl -s -X POST $B/api/v1/auth/login -H 'Content-Type: application/json' -d '{"login": "dispatcher", "password": "demo"}' |
+		sed -nE 's/.*"access_token":"([^"]+)".*/\1/p' || true)
+	DAY=$(TZ=Europe/Moscow date -d tomorrow +%F)
+	PLAN=$(curl -s -X POST $B/api/v1/plans -H "Authorization: Bearer $DT" -H 'Content-Type: application/json' \
+		-d "{\"date\": \"$DAY\", \"depot_id\": 1, \"courier_ids\": [3], \"time_limit_s\": 2}" | sed -nE 's/^\{"id":([0-9]+).*/\1/p' || true)
+	SHEET=""
+	if [[ -n $PLAN ]]; then
+		curl -sN --max-time 60 "$B/api/v1/plans/$PLAN/events" -H "Authorization: Bearer $DT" >/dev/null || true
+		curl -s -X POST "$B/api/v1/plans/$PLAN/publish" -H "Authorization: Bearer $DT" >/dev/null || true
+		SHEET=$(curl -s "$B/api/v1/route-sheets?date=$DAY" -H "Authorization: Bearer $DT" | grep -o '"id":[0-9]*' | head -n 1 | cut -d: -f2 || true)
+	fi
+	pdf_code=$(curl -s -o "$TMP/sheet.pdf" -w '%{http_code}' "$B/api/v1/route-sheets/${SHEET:-0}/pdf" -H "Authorization: Bearer $DT" || true)
+	if [[ $pdf_code == 200 ]] && head -c 5 "$TMP/sheet.pdf" | grep -q '%PDF-'; then
+		log "route sheet $SHEET printed as a PDF of $(wc -c <"$TMP/sheet.pdf") bytes by the image's courierd"
+	else
+		bad "no route sheet PDF from the image's courierd (plan ${PLAN:-?}, sheet ${SHEET:-?}: HTTP $pdf_code)"
+	fi
+else
+	bad "courierd --demo did not start from the image root:"
+	tail -20 "$TMP/demo.log" >&2
+fi
 
 # --- 5. compose settings ------------------------------------------------------------------
 grep -q 'FIREBASE_CREDENTIALS_FILE:-/dev/null}:/run/secrets/firebase.json:ro' docker-compose.yml || bad "compose does not mount FIREBASE_CREDENTIALS_FILE"
@@ -240,4 +294,4 @@ if ((fail)); then
 	log "FAILED"
 	exit 1
 fi
-log "ok: the image's steps build and run on the host; the healthcheck, console, fonts and settings check out"
+log "ok: the image's steps build and run on the host; two replicas, the healthcheck, console, PDFs and settings check out"

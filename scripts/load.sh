@@ -47,6 +47,7 @@ trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
 
 rport=$(free_port)
+redis_pid_slot=${#pids[@]}
 redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no --dir "$RUN" --logfile "$RUN/redis.log" &
 pids+=($!)
 REDIS_URL="redis://127.0.0.1:$rport/0"
@@ -55,12 +56,14 @@ for _ in $(seq 1 50); do [[ "$(redis-cli -p "$rport" ping 2>/dev/null)" == PONG 
 export COURIER_ADMIN_LOGIN=load-admin COURIER_ADMIN_PASSWORD=load-admin-password
 export COURIER_METRICS_TOKEN=courierload-metrics-token
 targets=()
+courierd_pids=()
 for i in $(seq 1 "$REPLICAS"); do
 	port=$(free_port)
 	DATABASE_URL="$DB_URL" REDIS_URL="$REDIS_URL" JWT_SECRET=courierload-secret-courierload-secret \
 		COURIER_ADDR="127.0.0.1:$port" COURIER_BCRYPT_COST=4 COURIER_LOG_LEVEL=warn COURIER_WEB_DIR="$ROOT/web" \
 		bin/courierd >"$RUN/courierd-$i.log" 2>&1 &
 	pids+=($!)
+	courierd_pids+=($!)
 	targets+=("http://127.0.0.1:$port")
 done
 for t in "${targets[@]}"; do
@@ -68,8 +71,15 @@ for t in "${targets[@]}"; do
 	curl -sf "$t/readyz" >/dev/null || { tail -n 30 "$RUN"/courierd-*.log >&2; log "courierd at $t did not start"; exit 1; }
 done
 log "courierd x$REPLICAS: ${targets[*]}; redis $REDIS_URL; database courier_load"
+# The CPU each phase costs each process: courierd, this Redis, the test
+# PostgreSQL's postmaster and its backends (+), and courierload itself.
+cpu="courierd=$(IFS=,; echo "${courierd_pids[*]}");redis=${pids[$redis_pid_slot]}"
+pgdata=$(cat .cache/pg/datadir 2>/dev/null || true)
+if [[ -n $pgdata && -r $pgdata/postmaster.pid ]]; then
+	cpu+=";postgres=$(head -n 1 "$pgdata/postmaster.pid")+"
+fi
 status=0
-bin/courierload -targets "$(IFS=,; echo "${targets[*]}")" -redis "$REDIS_URL" "$@" || status=$?
+bin/courierload -targets "$(IFS=,; echo "${targets[*]}")" -redis "$REDIS_URL" -cpu "$cpu" "$@" || status=$?
 for i in $(seq 1 "$REPLICAS"); do
 	if grep -q '"level":"ERROR"\|level=ERROR' "$RUN/courierd-$i.log"; then
 		log "errors logged by courierd $i:"

@@ -16,9 +16,10 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// backends runs fn on the embedded miniredis and on a real redis-server;
-// wait lets real time (TTLs) pass.
-func backends(t *testing.T, fn func(t *testing.T, rdb *redis.Client, wait func(time.Duration))) {
+// backends runs fn on the embedded miniredis, on a real redis-server and on
+// a Redis Cluster of three masters (where a script over keys of two slots
+// fails with CROSSSLOT); wait lets real time (TTLs) pass.
+func backends(t *testing.T, fn func(t *testing.T, rdb redis.UniversalClient, wait func(time.Duration))) {
 	t.Run("miniredis", func(t *testing.T) {
 		m := miniredis.RunT(t)
 		rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
@@ -34,11 +35,20 @@ func backends(t *testing.T, fn func(t *testing.T, rdb *redis.Client, wait func(t
 		defer rdb.Close()
 		fn(t, rdb, time.Sleep)
 	})
+	t.Run("redis-cluster", func(t *testing.T) {
+		addrs, err := testsvc.RedisCluster()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
+		defer rdb.Close()
+		fn(t, rdb, time.Sleep)
+	})
 }
 
 // TestHit: fixed windows that start with the first hit.
 func TestHit(t *testing.T) {
-	backends(t, func(t *testing.T, rdb *redis.Client, wait func(time.Duration)) {
+	backends(t, func(t *testing.T, rdb redis.UniversalClient, wait func(time.Duration)) {
 		ctx := context.Background()
 		th := New(rdb, "test:"+rand.Text()+":")
 		for want := 1; want <= 3; want++ {
@@ -62,7 +72,7 @@ var testLimits = courier.LoginLimits{Free: 3, BaseDelay: time.Second, MaxDelay: 
 // loginThrottles runs fn on the Redis throttle (miniredis, redis-server) and
 // on the in-memory one.
 func loginThrottles(t *testing.T, fn func(t *testing.T, th courier.LoginThrottle)) {
-	backends(t, func(t *testing.T, rdb *redis.Client, _ func(time.Duration)) {
+	backends(t, func(t *testing.T, rdb redis.UniversalClient, _ func(time.Duration)) {
 		fn(t, NewLogins(rdb, "test:"+rand.Text()+":", nil))
 	})
 	t.Run("local", func(t *testing.T) { fn(t, NewLocal()) })

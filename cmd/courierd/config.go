@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/courierhq/courier"
+	"github.com/courierhq/courier/geo"
 )
 
 // Config is every setting of courierd. Each field has a flag and an
@@ -55,6 +56,7 @@ type Config struct {
 	PlanLease           time.Duration
 	NotifySendTimeout   time.Duration
 	NotifyLease         time.Duration
+	Fleet               string
 
 	// OnListen, when set, is told the address the server listens on (tests use port 0).
 	OnListen func(addr string)
@@ -113,6 +115,7 @@ func (c *Config) settings() []setting {
 		{flag: "notify-send-timeout", env: "COURIER_NOTIFY_SEND_TIMEOUT", def: "30s", help: "how long one push or webhook request may take", dur: &c.NotifySendTimeout},
 		{flag: "notify-lease", env: "COURIER_NOTIFY_LEASE", def: "2m", help: "how long a replica holds the outbox work it took (at least twice the send timeout): what a replica that dies leaves waits this long for another", dur: &c.NotifyLease},
 		{flag: "metrics-token", env: "COURIER_METRICS_TOKEN", def: "", help: "bearer token GET /metrics asks for, at least 16 characters; with it /metrics is served on the API address too", secret: true, str: &c.MetricsToken},
+		{flag: "fleet", env: "COURIER_FLEET", def: "default", help: "the fleet (a city) whose couriers this courierd tracks: its Redis keys are tracking:{fleet}:..., one Redis Cluster slot (letters, digits, '.', '_', '-')", str: &c.Fleet},
 		{flag: "plan-lease", env: "COURIER_PLAN_LEASE", def: "15s", help: "lease of a running plan job: a replica that dies loses its plans (marked failed by another) this long after its last progress", dur: &c.PlanLease},
 	}
 }
@@ -180,6 +183,9 @@ func (c *Config) validate() error {
 	}
 	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
 		return errors.New("COURIER_METRICS_TOKEN must have at least 16 characters")
+	}
+	if err := (geo.TrackerConfig{Fleet: c.Fleet}).Validate(); c.Fleet == "" || err != nil {
+		return fmt.Errorf("COURIER_FLEET: %q must be 1 to 64 letters, digits, '.', '_' or '-'", c.Fleet)
 	}
 	if (c.AdminLogin == "") != (c.AdminPassword == "") {
 		return errors.New("COURIER_ADMIN_LOGIN and COURIER_ADMIN_PASSWORD go together")

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -19,8 +20,10 @@ import (
 	"time"
 
 	"github.com/courierhq/courier"
+	"github.com/courierhq/courier/geo"
 	"github.com/courierhq/courier/internal/testsvc"
 	"github.com/courierhq/courier/store"
+	"github.com/redis/go-redis/v9"
 )
 
 // TestMain lets a test start this very binary as courierd (COURIERD_CHILD=1),
@@ -50,6 +53,15 @@ func TestConfigRequiresJWTSecret(t *testing.T) {
 		t.Fatalf("bad currency: err = %v", err)
 	}
 	env["COURIER_CURRENCY"] = "EUR"
+	env["COURIER_FLEET"] = "a city"
+	if _, err := ParseConfig(nil, getenv, io.Discard); err == nil || !strings.Contains(err.Error(), "COURIER_FLEET") {
+		t.Fatalf("bad fleet: err = %v", err)
+	}
+	env["COURIER_FLEET"] = "moscow"
+	if cfg, err := ParseConfig(nil, getenv, io.Discard); err != nil || cfg.Fleet != "moscow" {
+		t.Fatalf("fleet: %q, %v", cfg.Fleet, err)
+	}
+	delete(env, "COURIER_FLEET")
 	cfg, err := ParseConfig([]string{"-addr", "127.0.0.1:9999"}, getenv, io.Discard)
 	if err != nil || cfg.Addr != "127.0.0.1:9999" || cfg.Currency != "EUR" || cfg.AccessTTL != 15*time.Minute {
 		t.Fatalf("cfg = %+v, err = %v", cfg, err)
@@ -392,4 +404,35 @@ func checkAcked(t *testing.T, ctx context.Context, db courier.Store, acked *sync
 		return true
 	})
 	return n
+}
+
+// TestRedisClusterURL: a REDIS_URL with addr= parameters connects to a Redis
+// Cluster, and tracking works there (a fleet's keys on one slot).
+func TestRedisClusterURL(t *testing.T) {
+	addrs, err := testsvc.RedisCluster()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(testsvc.StopRedisCluster)
+	url := "redis://" + addrs[0] + "?addr=" + strings.Join(addrs[1:], "&addr=")
+	rdb, closeRedis, err := openRedis(t.Context(), url, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeRedis()
+	if _, ok := rdb.(*redis.ClusterClient); !ok {
+		t.Fatalf("%s: a %T, want a cluster client", url, rdb)
+	}
+	tr := geo.NewTracker(rdb, courier.SystemClock{}, geo.TrackerConfig{Fleet: "cluster-test"}, nil)
+	now := time.Now()
+	if _, err := tr.Ingest(t.Context(), 5, []geo.Ping{{Lat: 55.75, Lng: 37.61, AccuracyM: 5, RecordedAt: now.Add(-time.Second)}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := tr.Nearby(t.Context(), courier.LatLng{Lat: 55.75, Lng: 37.61}, 100, 5)
+	if err != nil || len(got) != 1 || got[0].CourierID != 5 {
+		t.Fatalf("nearby on the cluster: %+v, %v", got, err)
+	}
+	if err := tr.Forget(t.Context(), 5); err != nil {
+		t.Fatal(err)
+	}
 }

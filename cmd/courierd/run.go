@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"strings"
 	"sync"
 	"time"
@@ -93,9 +94,9 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
 		svc.SetTravel(model)
 		log.Info("travel times from the haversine travel model (no OSRM_URL)")
 	}
-	trackCfg := geo.TrackerConfig{Fleet: "default"}.WithDefaults()
+	trackCfg := geo.TrackerConfig{Fleet: cfg.Fleet}.WithDefaults()
 	if err := trackCfg.Validate(); err != nil {
-		return err
+		return fmt.Errorf("COURIER_FLEET: %w", err)
 	}
 	tracker := geo.NewTracker(rdb, clock, trackCfg, svc)
 
@@ -226,7 +227,8 @@ func serveOn(ctx context.Context, ln net.Listener, h http.Handler, timeout time.
 }
 
 // openRedis connects to REDIS_URL, or starts an in-process miniredis when it is
-// empty: the same go-redis code path either way.
+// empty: the same go-redis code path either way. A URL with addr= parameters
+// names the nodes of a Redis Cluster (redis://node1:6379?addr=node2:6379&addr=node3:6379).
 func openRedis(ctx context.Context, url string, log *slog.Logger) (redis.UniversalClient, func(), error) {
 	var mini *miniredis.Miniredis
 	if url == "" {
@@ -241,11 +243,22 @@ func openRedis(ctx context.Context, url string, log *slog.Logger) (redis.Univers
 		url = "redis://:" + password + "@" + mini.Addr() + "/0"
 		log.Info("redis: REDIS_URL not set, using in-process miniredis with a random password", slog.String("addr", mini.Addr()))
 	}
-	opt, err := redis.ParseURL(url)
-	if err != nil {
-		return nil, nil, fmt.Errorf("REDIS_URL: %w", err)
+	var rdb redis.UniversalClient
+	if u, err := neturl.Parse(url); err == nil && u.Query().Has("addr") {
+		// A Redis Cluster: its first node in the URL, the others as addr=
+		// parameters. A fleet's keys share a hash tag, so one slot.
+		opt, err := redis.ParseClusterURL(url)
+		if err != nil {
+			return nil, nil, fmt.Errorf("REDIS_URL: %w", err)
+		}
+		rdb = redis.NewClusterClient(opt)
+	} else {
+		opt, err := redis.ParseURL(url)
+		if err != nil {
+			return nil, nil, fmt.Errorf("REDIS_URL: %w", err)
+		}
+		rdb = redis.NewClient(opt)
 	}
-	rdb := redis.NewClient(opt)
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := rdb.Ping(pctx).Err(); err != nil {

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -24,7 +25,7 @@ type client struct {
 
 func newClient(targets []string, conns int) *client {
 	tr := &http.Transport{
-		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:         loopbackDialer().DialContext,
 		MaxIdleConns:        4 * conns,
 		MaxIdleConnsPerHost: 2 * conns,
 		IdleConnTimeout:     90 * time.Second,
@@ -120,6 +121,22 @@ func loopbackOnly(raw string) error {
 		}
 	}
 	return nil
+}
+
+// loopbackDialer dials loopback addresses only: a name that resolved to
+// loopback when the targets were checked cannot lead elsewhere later.
+func loopbackDialer() *net.Dialer {
+	return &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second,
+		Control: func(_, address string, _ syscall.RawConn) error {
+			host, _, err := net.SplitHostPort(address)
+			if err != nil {
+				return err
+			}
+			if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+				return fmt.Errorf("%s is not a loopback address: courierload only loads this machine", address)
+			}
+			return nil
+		}}
 }
 
 func splitList(s string) []string {

@@ -5,7 +5,9 @@
 //
 //	raw-geoadd     pipelines of 50 GEOADDs straight into the same Redis (no courierd)
 //	raw-geosearch  the GEOSEARCH of nearby straight on the same Redis, over as many couriers
-//	gps            POST /api/v1/courier/locations, batches of 50 pings
+//	gps            POST /api/v1/courier/locations, batches of 50 pings, every courier in turn
+//	gps-road       the same from the working couriers only: on shift with an active sheet, so
+//	               each batch also reads the courier's plan and runs the detectors
 //	nearby         GET /api/v1/couriers/nearby over every live courier (2 km, 10 nearest)
 //	today          GET /api/v1/courier/today of the working couriers
 //	sync           POST /api/v1/courier/sync, a stop (arrive, deliver) per batch, until every stop is reported
@@ -15,7 +17,9 @@
 // For each it prints requests/s, items/s, p50/p99/max latency and errors,
 // and the raw Redis figures beside them, so that each HTTP figure is also a
 // ratio to what the machine gives. The machine and its load average are
-// printed with every phase. scripts/load.sh builds and starts courierd
+// printed with every phase. With -cpu naming the processes (courierd,
+// PostgreSQL with its backends, Redis), each phase also says the CPU time
+// each spent, per request: what the capacity model is made of. scripts/load.sh builds and starts courierd
 // (one or two replicas on PostgreSQL and a Redis of its own) and runs it.
 //
 //	courierload -targets http://127.0.0.1:8081,http://127.0.0.1:8082 -redis redis://127.0.0.1:6379/0 \
@@ -57,12 +61,14 @@ type config struct {
 	couriers, working, stops  int
 	planSeconds               int
 	conns, nearbyConns, batch int
+	nearbyRate                float64
 	duration, mix             time.Duration
 	mixPings                  int
 	phases                    []string
+	cpu                       []cpuGroup
 }
 
-var allPhases = []string{"raw-geoadd", "raw-geosearch", "gps", "nearby", "today", "sync", "orders", "mix"}
+var allPhases = []string{"raw-geoadd", "raw-geosearch", "gps", "gps-road", "nearby", "today", "sync", "orders", "mix"}
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
 	var cfg config
@@ -79,16 +85,25 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.IntVar(&cfg.planSeconds, "plan-seconds", 10, "time limit of the plan of the working couriers' day")
 	fs.IntVar(&cfg.conns, "conns", 16, fmt.Sprintf("connections (concurrent requests) per phase (at most %d)", maxConns))
 	fs.IntVar(&cfg.nearbyConns, "nearby-conns", 16, "connections of the nearby phase")
+	fs.Float64Var(&cfg.nearbyRate, "nearby-rate", 0, "nearby requests per second over its connections (0: each connection sends the next as soon as it has the answer)")
 	fs.IntVar(&cfg.batch, "batch", 50, "pings per GPS batch (and GEOADDs per raw pipeline)")
 	fs.DurationVar(&cfg.duration, "duration", 20*time.Second, fmt.Sprintf("time of each phase (at most %v)", maxDuration))
 	fs.DurationVar(&cfg.mix, "mix", 5*time.Minute, fmt.Sprintf("time of the mix phase (at most %v)", maxMix))
 	fs.IntVar(&cfg.mixPings, "mix-pings", 2000, "GPS pings per second in the mix phase (10,000 couriers every 5 s: 2,000)")
-	phases := fs.String("phases", strings.Join(allPhases[:7], ","), "phases to run, in this order: "+strings.Join(allPhases, ","))
+	cpu := fs.String("cpu", "", `processes whose CPU time each phase reports, "name=pid[,pid...][+];..." (+: their children too, as PostgreSQL's backends); this tool is "self"`)
+	phases := fs.String("phases", strings.Join(allPhases[:8], ","), "phases to run, in this order: "+strings.Join(allPhases, ","))
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
 	cfg.targets = splitList(*targets)
 	cfg.phases = splitList(*phases)
+	var err error
+	if cfg.cpu, err = parseCPUGroups(*cpu); err != nil {
+		return cfg, err
+	}
+	if len(cfg.cpu) > 0 {
+		cfg.cpu = append(cfg.cpu, cpuGroup{name: "self", pids: []int{os.Getpid()}})
+	}
 	switch {
 	case len(cfg.targets) == 0:
 		return cfg, errors.New("-targets: name at least one courierd")
@@ -106,6 +121,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		return cfg, fmt.Errorf("-mix must be within (0, %v]", maxMix)
 	case cfg.working < 0 || cfg.working > cfg.couriers || cfg.stops < 1 || cfg.working*cfg.stops > 5000:
 		return cfg, errors.New("-working must be within [0, -couriers], -stops at least 1, and -working x -stops at most 5000")
+	case cfg.nearbyRate < 0 || cfg.nearbyRate > 100000:
+		return cfg, errors.New("-nearby-rate must be within [0, 100000]")
 	case cfg.mixPings < cfg.batch:
 		return cfg, errors.New("-mix-pings must be at least -batch")
 	}
@@ -188,6 +205,7 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 	if cfg.redisURL != "" {
 		opt, _ := redis.ParseURL(cfg.redisURL)
 		opt.PoolSize = max(cfg.conns, cfg.nearbyConns) + 2
+		opt.Dialer = loopbackDialer().DialContext
 		rdb = redis.NewClient(opt)
 		defer rdb.Close()
 		if err := rdb.Ping(ctx).Err(); err != nil {
@@ -200,7 +218,8 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	needDay := slices.Contains(cfg.phases, "today") || slices.Contains(cfg.phases, "sync") || slices.Contains(cfg.phases, "mix")
+	needDay := slices.Contains(cfg.phases, "today") || slices.Contains(cfg.phases, "sync") || slices.Contains(cfg.phases, "mix") ||
+		slices.Contains(cfg.phases, "gps-road")
 	if needDay {
 		if err := prepareDay(ctx, c, w, cfg, logf); err != nil {
 			return err
@@ -217,9 +236,11 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 	phase := func(name string, conns int, dur time.Duration, rec *recorder, work func(context.Context, int, *mrand.Rand) bool) summary {
 		logf("phase %s: %d connections, %v (load average %s)", name, conns, dur, load())
 		pctx, cancel := context.WithTimeout(ctx, dur)
+		before := sampleCPU(cfg.cpu)
 		elapsed := drive(pctx, conns, work)
 		cancel()
 		s := rec.summary(elapsed)
+		s.CPU = cpuLine(cpuBetween(cfg.cpu, before, sampleCPU(cfg.cpu)), s)
 		results = append(results, s)
 		printTable(out, []summary{s})
 		return s
@@ -251,9 +272,16 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 			rawSearch = &s
 		case "gps":
 			rec := newRecorder("POST courier/locations", "pings")
-			s := phase("gps", cfg.conns, cfg.duration, rec, gpsWork(c, w, cfg.batch, rec))
+			s := phase("gps", cfg.conns, cfg.duration, rec, gpsWork(c, w.couriers, cfg.batch, rec))
 			gps = &s
 			lastLive = time.Now()
+		case "gps-road":
+			if len(w.working) == 0 {
+				logf("phase gps-road skipped: no -working couriers")
+				continue
+			}
+			rec := newRecorder("POST locations on the road", "pings")
+			phase("gps-road", cfg.conns, cfg.duration, rec, gpsWork(c, w.working, cfg.batch, rec))
 		case "nearby":
 			if time.Since(lastLive) > 2*time.Minute {
 				if err := goLive(ctx, c, w, cfg.conns); err != nil {
@@ -261,8 +289,12 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 				}
 				lastLive = time.Now()
 			}
-			rec := newRecorder("GET couriers/nearby", "couriers")
-			s := phase("nearby", cfg.nearbyConns, cfg.duration, rec, nearbyWork(c, w, rec))
+			name, work := "GET couriers/nearby", nearbyWork
+			if cfg.nearbyRate > 0 {
+				name = fmt.Sprintf("GET couriers/nearby %.0f/s", cfg.nearbyRate)
+			}
+			rec := newRecorder(name, "couriers")
+			s := phase("nearby", cfg.nearbyConns, cfg.duration, rec, paced(cfg.nearbyRate, work(c, w, rec)))
 			near = &s
 		case "today":
 			rec := newRecorder("GET courier/today", "stops")
@@ -287,8 +319,12 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 			gps.ItemsPerS(), 100*gps.ItemsPerS()/raw.ItemsPerS(), raw.ItemsPerS(), ms(gps.P99), gps.Errors)
 	}
 	if near != nil {
-		line := fmt.Sprintf("nearby over %d live couriers at %d connections: p99 %s ms, %.0f requests/s, %.1f couriers an answer",
-			len(w.couriers), cfg.nearbyConns, ms(near.P99), near.ReqPerS(), float64(near.Items)/float64(max(near.Requests, 1)))
+		pace := "as fast as they go"
+		if cfg.nearbyRate > 0 {
+			pace = fmt.Sprintf("paced at %.0f requests/s", cfg.nearbyRate)
+		}
+		line := fmt.Sprintf("nearby over %d live couriers at %d connections (%s): p99 %s ms, %.0f requests/s, %.1f couriers an answer",
+			len(w.couriers), cfg.nearbyConns, pace, ms(near.P99), near.ReqPerS(), float64(near.Items)/float64(max(near.Requests, 1)))
 		if rawSearch != nil {
 			line += fmt.Sprintf("; raw GEOSEARCH p99 %s ms, %.0f/s", ms(rawSearch.P99), rawSearch.ReqPerS())
 		}
@@ -310,6 +346,7 @@ func mix(ctx context.Context, out io.Writer, c *client, w *world, cfg config, lo
 	recs := []*recorder{newRecorder("mix POST courier/locations", "pings"), newRecorder("mix GET couriers/nearby", "couriers"),
 		newRecorder("mix GET courier/today", "stops"), newRecorder("mix GET orders", "orders"), newRecorder("mix POST courier/sync", "events")}
 	start := time.Now()
+	cpuBefore := sampleCPU(cfg.cpu)
 	var wg sync.WaitGroup
 	// GPS at a fixed pace: a ticket per batch.
 	tickets := make(chan struct{}, cfg.conns)
@@ -329,7 +366,7 @@ func mix(ctx context.Context, out io.Writer, c *client, w *world, cfg config, lo
 			}
 		}
 	})
-	gpsW := gpsWork(c, w, cfg.batch, recs[0])
+	gpsW := gpsWork(c, w.couriers, cfg.batch, recs[0])
 	wg.Go(func() {
 		drive(mctx, cfg.conns, func(ctx context.Context, i int, rng *mrand.Rand) bool {
 			select {
@@ -388,6 +425,13 @@ func mix(ctx context.Context, out io.Writer, c *client, w *world, cfg config, lo
 	}
 	*results = append(*results, sums...)
 	printTable(out, sums)
+	if len(cfg.cpu) > 0 {
+		all := summary{Elapsed: elapsed}
+		for _, s := range sums {
+			all.Requests += s.Requests
+		}
+		fmt.Fprintf(out, "mix, every endpoint together (%d requests):\n%s\n", all.Requests, cpuLine(cpuBetween(cfg.cpu, cpuBefore, sampleCPU(cfg.cpu)), all))
+	}
 	// Memory after the first minute: the sample at 1 min against the largest and the last after it.
 	for ri, target := range cfg.targets {
 		var at1 *memory

@@ -33,6 +33,32 @@ func drive(ctx context.Context, conns int, work func(ctx context.Context, worker
 	return time.Since(start)
 }
 
+// paced lets work run rate times a second over all its connections, each
+// run at its slot (start + k/rate); a connection that is behind runs at
+// once. rate 0: work as it is, each connection as fast as it gets answers.
+func paced(rate float64, work func(context.Context, int, *mrand.Rand) bool) func(context.Context, int, *mrand.Rand) bool {
+	if rate <= 0 {
+		return work
+	}
+	var n atomic.Int64
+	var once sync.Once
+	var start time.Time
+	return func(ctx context.Context, i int, rng *mrand.Rand) bool {
+		once.Do(func() { start = time.Now() })
+		at := start.Add(time.Duration(float64(n.Add(1)-1) / rate * float64(time.Second)))
+		if d := time.Until(at); d > 0 {
+			t := time.NewTimer(d)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return false
+			case <-t.C:
+			}
+		}
+		return work(ctx, i, rng)
+	}
+}
+
 // timed records one HTTP request: ok(items) when the answer has status
 // want and check accepts it, fail otherwise. A request cut short by the end
 // of the phase is not counted.
@@ -58,13 +84,20 @@ func timed(ctx context.Context, rec *recorder, c *client, method, path, token st
 	}
 }
 
-// gpsWork posts batches of pings, each courier in turn.
-func gpsWork(c *client, w *world, batch int, rec *recorder) func(context.Context, int, *mrand.Rand) bool {
+// gpsWork posts batches of pings, each courier of couriers in turn.
+func gpsWork(c *client, couriers []*fleetCourier, batch int, rec *recorder) func(context.Context, int, *mrand.Rand) bool {
 	var next atomic.Uint64
 	return func(ctx context.Context, _ int, _ *mrand.Rand) bool {
-		fc := w.couriers[int(next.Add(1)-1)%len(w.couriers)]
+		fc := couriers[int(next.Add(1)-1)%len(couriers)]
 		if !fc.mu.TryLock() {
 			return true // another worker has this courier now
+		}
+		if now := time.Now(); fc.last.Add(time.Duration(batch) * time.Millisecond).After(now) {
+			// Its next batch would be recorded in the future: a few couriers
+			// (gps-road) wait for the clock.
+			fc.mu.Unlock()
+			time.Sleep(time.Millisecond)
+			return true
 		}
 		body := pingBatch(fc, batch, time.Now())
 		timed(ctx, rec, c, "POST", "/api/v1/courier/locations", fc.token, body, 200, func(a answer) (int, string) {

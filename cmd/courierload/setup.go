@@ -194,11 +194,15 @@ func setup(ctx context.Context, c *client, cfg config, logf func(string, ...any)
 	return w, nil
 }
 
-// pingBatch is the next n pings of fc, 20 ms apart from its last one (or
+// pingBatch is the next n pings of fc, 1 ms apart from its last one (or
 // from 2 s ago), each a few metres on from the one before: every one is
 // accepted (none a duplicate, too fast, too old or in the future).
 func pingBatch(fc *fleetCourier, n int, now time.Time) map[string]any {
-	t := fc.last.Add(20 * time.Millisecond)
+	// Pings 1 ms apart (3 m, as a courier would in a second: the speed check
+	// takes a second at least), so that even a courier whose batches follow
+	// each other as fast as the server answers (gps-road: 50 couriers) stays
+	// behind the real time; an earlier batch's are never repeated.
+	t := fc.last.Add(time.Millisecond)
 	if floor := now.Add(-2 * time.Second); t.Before(floor) {
 		t = floor
 	}
@@ -213,7 +217,7 @@ func pingBatch(fc *fleetCourier, n int, now time.Time) map[string]any {
 		pings[j] = map[string]any{"lat": fc.lat, "lng": fc.lng, "accuracy_m": 5, "speed_mps": 3, "heading": 90,
 			"recorded_at": t.UTC().Format(time.RFC3339Nano)}
 		fc.last = t
-		t = t.Add(20 * time.Millisecond)
+		t = t.Add(time.Millisecond)
 	}
 	return map[string]any{"pings": pings}
 }
@@ -269,6 +273,7 @@ func prepareDay(ctx context.Context, c *client, w *world, cfg config, logf func(
 		}
 	}
 	start := time.Now()
+	cpuBefore := sampleCPU(cfg.cpu)
 	run := newID()[:8]
 	n := len(w.working) * cfg.stops
 	ids := make([]int64, n)
@@ -297,7 +302,12 @@ func prepareDay(ctx context.Context, c *client, w *world, cfg config, logf func(
 	if err != nil {
 		return fmt.Errorf("orders: %w", err)
 	}
-	logf("day: %d orders for %s made ready (%.1f s)", n, w.date, time.Since(start).Seconds())
+	logf("day: %d orders for %s made ready (%.1f s): %.0f orders/s, each created, confirmed and made ready (3 requests)",
+		n, w.date, time.Since(start).Seconds(), float64(n)/time.Since(start).Seconds())
+	if len(cfg.cpu) > 0 {
+		logf("day: orders made, CPU (a request here is an order of 3 requests):\n%s",
+			cpuLine(cpuBetween(cfg.cpu, cpuBefore, sampleCPU(cfg.cpu)), summary{Requests: int64(n), Elapsed: time.Since(start)}))
+	}
 
 	start = time.Now()
 	courierIDs := make([]int64, len(w.working))

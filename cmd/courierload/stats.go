@@ -51,6 +51,7 @@ type summary struct {
 	Elapsed          time.Duration
 	P50, P99, Max    time.Duration
 	ErrorKinds       map[string]int
+	CPU              string // what the processes of -cpu spent (cpuLine)
 }
 
 func (s summary) ReqPerS() float64   { return float64(s.Requests) / s.Elapsed.Seconds() }
@@ -90,6 +91,9 @@ func printTable(w io.Writer, rows []summary) {
 			ms(s.P50), ms(s.P99), ms(s.Max), s.Errors)
 		for k, v := range s.ErrorKinds {
 			fmt.Fprintf(w, "    %d x %s\n", v, k)
+		}
+		if s.CPU != "" {
+			fmt.Fprintln(w, s.CPU)
 		}
 	}
 }
