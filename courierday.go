@@ -226,9 +226,12 @@ type CourierTx interface {
 	// returns the client ids that were recorded already (by a concurrent
 	// request: the caller must roll back and start again).
 	RecordEvents(evs []*CourierEvent) ([]string, error)
-	// Prefetch locks the sheets these orders are on and every order of those
-	// sheets (sheets first, each in id order), so that the events of a batch
-	// find them without a query each.
+	// Prefetch locks the sheets these orders are on, then the orders (sheets
+	// first, each in id order), so that the events of a batch find them
+	// without a query each. When the orders are a good part of their sheets'
+	// stops it locks every order of those sheets, so that whether a sheet is
+	// done is known without a query; a request about a stop or two locks
+	// only those.
 	Prefetch(orderIDs []int64) error
 	// Stop locks the order and the sheet it is on (nil when none), sheet first.
 	// Returns ENOTFOUND.

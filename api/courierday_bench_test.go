@@ -12,8 +12,8 @@ import (
 )
 
 // BenchmarkCourierSync measures events applied per second through POST
-// /api/v1/courier/sync, in batches of 100 (50 stops: arrive, then deliver
-// with a scan and cash), through the whole HTTP stack (authentication, strict
+// /api/v1/courier/sync, in batches of 100 (stops=50: arrive, then deliver
+// with a scan and cash) and of 2 (stops=1: a phone online), through the whole HTTP stack (authentication, strict
 // decoding, the store transaction, the live feed), on SQLite and on
 // PostgreSQL, with one courier syncing at a time and with four at once.
 // Each iteration is one batch per courier:
@@ -22,62 +22,64 @@ import (
 func BenchmarkCourierSync(b *testing.B) {
 	for _, backend := range []string{"sqlite", "postgres"} {
 		for _, couriers := range []int{1, 4} {
-			b.Run(fmt.Sprintf("%s/couriers=%d", backend, couriers), func(b *testing.B) {
-				var e *env
-				if backend == "sqlite" {
-					e = newEnvOn(b, b.TempDir()+"/bench.db")
-				} else {
-					e = newEnvOn(b, testsvc.PostgresURL(b))
-				}
-				logins := e.benchCouriers(couriers)
-				orders := map[string][]int64{}
-				for _, login := range logins {
-					orders[login] = e.benchSheet(login, b.N*50)
-				}
-				e.at(day.Add(7*time.Hour + 5*time.Minute))
-				for _, login := range logins {
-					e.applied(login, "shift_start", 0, nil)
-				}
-				now := e.clock.Now().Format(time.RFC3339)
-				batches := map[string][]map[string]any{}
-				for _, login := range logins {
-					for i := range b.N {
-						var evs []any
-						for _, id := range orders[login][i*50 : (i+1)*50] {
-							evs = append(evs,
-								map[string]any{"client_event_id": newEventID(), "action": "arrive", "order_id": id, "at": now},
-								map[string]any{"client_event_id": newEventID(), "action": "deliver", "order_id": id, "at": now,
-									"scanned_barcodes": []string{"BENCH"}, "collected": map[string]any{"amount": 1000, "method": "cash"}})
-						}
-						batches[login] = append(batches[login], map[string]any{"events": evs})
+			for _, per := range []int{50, 1} {
+				b.Run(fmt.Sprintf("%s/couriers=%d/stops=%d", backend, couriers, per), func(b *testing.B) {
+					var e *env
+					if backend == "sqlite" {
+						e = newEnvOn(b, b.TempDir()+"/bench.db")
+					} else {
+						e = newEnvOn(b, testsvc.PostgresURL(b))
 					}
-				}
-				b.ResetTimer()
-				start := time.Now()
-				var wg sync.WaitGroup
-				for _, login := range logins {
-					wg.Go(func() {
+					logins := e.benchCouriers(couriers)
+					orders := map[string][]int64{}
+					for _, login := range logins {
+						orders[login] = e.benchSheet(login, b.N*per)
+					}
+					e.at(day.Add(7*time.Hour + 5*time.Minute))
+					for _, login := range logins {
+						e.applied(login, "shift_start", 0, nil)
+					}
+					now := e.clock.Now().Format(time.RFC3339)
+					batches := map[string][]map[string]any{}
+					for _, login := range logins {
 						for i := range b.N {
-							r := e.do("POST", "/api/v1/courier/sync", login, batches[login][i])
-							if r.Status != 200 {
-								b.Errorf("sync: %d %.300s", r.Status, r.Body)
-								return
+							var evs []any
+							for _, id := range orders[login][i*per : (i+1)*per] {
+								evs = append(evs,
+									map[string]any{"client_event_id": newEventID(), "action": "arrive", "order_id": id, "at": now},
+									map[string]any{"client_event_id": newEventID(), "action": "deliver", "order_id": id, "at": now,
+										"scanned_barcodes": []string{"BENCH"}, "collected": map[string]any{"amount": 1000, "method": "cash"}})
 							}
+							batches[login] = append(batches[login], map[string]any{"events": evs})
 						}
-					})
-				}
-				wg.Wait()
-				elapsed := time.Since(start)
-				b.StopTimer()
-				events := float64(b.N * 100 * couriers)
-				b.ReportMetric(events/elapsed.Seconds(), "events/s")
-				b.ReportMetric(0, "ns/op")
-				// Every delivery was booked once.
-				td := e.today(logins[0])
-				if td.CashOnHand.Amount != int64(b.N*50*1000) {
-					b.Errorf("cash on hand %d after %d deliveries", td.CashOnHand.Amount, b.N*50)
-				}
-			})
+					}
+					b.ResetTimer()
+					start := time.Now()
+					var wg sync.WaitGroup
+					for _, login := range logins {
+						wg.Go(func() {
+							for i := range b.N {
+								r := e.do("POST", "/api/v1/courier/sync", login, batches[login][i])
+								if r.Status != 200 {
+									b.Errorf("sync: %d %.300s", r.Status, r.Body)
+									return
+								}
+							}
+						})
+					}
+					wg.Wait()
+					elapsed := time.Since(start)
+					b.StopTimer()
+					events := float64(b.N * 2 * per * couriers)
+					b.ReportMetric(events/elapsed.Seconds(), "events/s")
+					b.ReportMetric(0, "ns/op")
+					// Every delivery was booked once.
+					td := e.today(logins[0])
+					if td.CashOnHand.Amount != int64(b.N*per*1000) {
+						b.Errorf("cash on hand %d after %d deliveries", td.CashOnHand.Amount, b.N*per)
+					}
+				})
+			}
 		}
 	}
 }

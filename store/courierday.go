@@ -335,6 +335,9 @@ type courierTx struct {
 	// one statement, before the next read of orders or the commit.
 	locked  map[int64]*courier.Order
 	pending map[int64]*courier.Order
+	// open counts the open stops of a sheet once known (counted under the
+	// sheet's lock), kept up to date by WriteOrder.
+	open map[int64]int
 }
 
 // flush writes the pending orders and inserts the order events the
@@ -631,11 +634,20 @@ func (t *courierTx) Prefetch(orderIDs []int64) error {
 			t.keep(sh)
 		}
 	}
-	var lock []int64
+	stops := 0
 	for _, id := range sheetIDs {
-		for _, st := range t.sheets[id].Stops {
-			if _, ok := t.orders[st.OrderID]; !ok {
-				lock = append(lock, st.OrderID)
+		stops += len(t.sheets[id].Stops)
+	}
+	lock := ask
+	if len(ask)*4 >= stops {
+		// A good part of the sheets: all of their orders, read at once, so
+		// that OpenStops counts from them instead of a query an event.
+		lock = nil
+		for _, id := range sheetIDs {
+			for _, st := range t.sheets[id].Stops {
+				if _, ok := t.orders[st.OrderID]; !ok {
+					lock = append(lock, st.OrderID)
+				}
 			}
 		}
 	}
@@ -755,6 +767,9 @@ func (t *courierTx) Orders(ids []int64) (map[int64]*courier.Order, error) {
 }
 
 func (t *courierTx) OpenStops(sheetID int64) (int, error) {
+	if n, ok := t.open[sheetID]; ok {
+		return n, nil
+	}
 	// From the locked rows when this transaction holds all of the sheet's orders.
 	if sh, ok := t.sheets[sheetID]; ok {
 		n, all := 0, true
@@ -782,6 +797,14 @@ func (t *courierTx) OpenStops(sheetID int64) (int, error) {
 	err := t.tx.QueryRowContext(t.ctx, `SELECT COUNT(*) FROM orders`+c.sql(), c.args...).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("store: open stops of sheet %d: %w", sheetID, err)
+	}
+	if _, locked := t.sheets[sheetID]; locked {
+		// Under the sheet's lock nobody else finishes its stops: from here
+		// WriteOrder keeps the count.
+		if t.open == nil {
+			t.open = map[int64]int{}
+		}
+		t.open[sheetID] = n
 	}
 	return n, nil
 }
@@ -817,8 +840,32 @@ func (t *courierTx) WriteOrder(o *courier.Order, events []courier.OrderEvent) er
 		ev.OrderID = o.ID
 		t.events = append(t.events, ev)
 	}
+	t.countOpen(t.orders[o.ID], o)
 	t.keepOrder(o)
 	return nil
+}
+
+// countOpen keeps the known open-stop counts right as an order goes from
+// was (nil: not read by this transaction) to now.
+func (t *courierTx) countOpen(was, now *courier.Order) {
+	if len(t.open) == 0 {
+		return
+	}
+	if was == nil {
+		delete(t.open, now.RouteSheetID) // its old state is unknown
+		return
+	}
+	isOpen := func(o *courier.Order) bool { return o.RouteSheetID != 0 && !slices.Contains(finished, o.Status) }
+	if isOpen(was) {
+		if n, ok := t.open[was.RouteSheetID]; ok {
+			t.open[was.RouteSheetID] = n - 1
+		}
+	}
+	if isOpen(now) {
+		if n, ok := t.open[now.RouteSheetID]; ok {
+			t.open[now.RouteSheetID] = n + 1
+		}
+	}
 }
 
 // finished are the order statuses that end a stop.
