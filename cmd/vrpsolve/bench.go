@@ -235,12 +235,9 @@ func cmdBench(ctx context.Context, args []string) error {
 		vehBKS += bv
 		gapStr := "-"
 		gap := pct(cost, bc)
-		if *dimacs || veh == bv {
+		if bc > 0 && (*dimacs || veh == bv) { // no BKS (empty in bks.csv): no gap
 			vehMatch++
 			twGapSum += gap
-			gapStr = fmt.Sprintf("%.2f", gap)
-		}
-		if *dimacs {
 			gapStr = fmt.Sprintf("%.2f", gap)
 		}
 		fmt.Printf("| %s | %d | %d | %.2f | %d | %.2f | %s | %.1f | %.1f | %s | %s |\n", name, n, bv, bc, veh, cost, gapStr, secs, cpu, load, feas)
