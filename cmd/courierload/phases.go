@@ -125,13 +125,7 @@ func nearbyWork(c *client, w *world, rec *recorder) func(context.Context, int, *
 		lat := cityLat + (2*rng.Float64()-1)*boxLat
 		lng := cityLng + (2*rng.Float64()-1)*boxLng
 		path := fmt.Sprintf("/api/v1/couriers/nearby?lat=%.6f&lng=%.6f&radius_m=2000&limit=10", lat, lng)
-		timed(ctx, rec, c, "GET", path, w.dispatcher, nil, 200, func(a answer) (int, string) {
-			var res itemsAnswer
-			if err := a.decode(&res); err != nil {
-				return 0, err.Error()
-			}
-			return len(res.Items), ""
-		})
+		timed(ctx, rec, c, "GET", path, w.dispatcher, nil, 200, countItems)
 		return true
 	}
 }
@@ -226,13 +220,7 @@ func ordersWork(c *client, w *world, rec *recorder) func(context.Context, int, *
 		if rng.IntN(2) == 0 {
 			path += "&status=out_for_delivery"
 		}
-		timed(ctx, rec, c, "GET", path, w.dispatcher, nil, 200, func(a answer) (int, string) {
-			var res itemsAnswer
-			if err := a.decode(&res); err != nil {
-				return 0, err.Error()
-			}
-			return len(res.Items), ""
-		})
+		timed(ctx, rec, c, "GET", path, w.dispatcher, nil, 200, countItems)
 		return true
 	}
 }
@@ -339,4 +327,13 @@ func sampleMemory(ctx context.Context, c *client, target, token string) (memory,
 		}
 	}
 	return m, sc.Err()
+}
+
+// countItems counts the items of a list answer ({items: [...]}).
+func countItems(a answer) (int, string) {
+	var res itemsAnswer
+	if err := a.decode(&res); err != nil {
+		return 0, err.Error()
+	}
+	return len(res.Items), ""
 }
