@@ -164,6 +164,7 @@ func TestDemo(t *testing.T) {
 	for _, ex := range examples {
 		ex = strings.ReplaceAll(ex, "http://localhost:8080", base)
 		cmd := exec.Command("bash", "-euo", "pipefail", "-c", ex)
+		cmd.Dir = dir // what an example writes (curl -o) stays out of the checkout
 		b, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("README example failed: %v\n%s\n%s", err, ex, b)
