@@ -439,17 +439,53 @@ test('4 actions: create, edit address and window, cancel, reschedule, tracking l
   assert.deepEqual(page.errors, []);
   await page.context().close();
 
-  // The order card and its actions on the tablet and the phone.
+  // The order card and its actions on the tablet and the phone: create, edit, cancel an order
+  // there; the signed order's proofs and every action of its card in view.
   for (const size of [tablet, phone]) {
     const p = await pageAt(browser, size);
+    const g = (name) => p.locator(`[data-testid=f-${name}]`);
     await loginUI(p, server.base, 'dispatcher');
     await p.locator('[data-testid=nav-orders]').click();
     await p.locator('main.view-orders[data-ready=true]').waitFor();
     await snap(p, '4-orders', size);
+    const ext = `E2E-${size.name}-1`;
+    await p.locator('[data-testid=new-order]').click();
+    await g('external_id').fill(ext);
+    await g('customer_name').fill('Пётр Смирнов');
+    await g('customer_phone').fill('+7 900 111-22-44');
+    await g('address').fill('Москва, ул. Покровка, 3');
+    await g('lat').fill('55.7590');
+    await g('lng').fill('37.6450');
+    await g('delivery_date').fill(day.date);
+    await g('window_from').fill('10:00');
+    await g('window_to').fill('12:00');
+    await g('weight_kg').fill('1');
+    await g('cod_method').selectOption('prepaid');
+    await p.locator('[data-testid=order-save]').click();
+    const made = await eventually(async () => (await api.get(`/api/v1/orders?q=${ext}`)).items[0], 10000, `created at ${size.name}`);
+    await p.locator('[data-testid=orders-q]').fill(ext);
+    await p.locator(`[data-testid=orders-table] tr[data-order-id="${made.id}"]`).click();
+    await p.locator('[data-testid=order-edit]').click();
+    await g('address').fill('Москва, ул. Покровка, 5');
+    await p.locator('[data-testid=order-save]').click();
+    await eventually(async () => (await api.get(`/api/v1/orders/${made.id}`)).address === 'Москва, ул. Покровка, 5', 10000, `edited at ${size.name}`);
+    await p.locator('[data-testid=order-cancel]').click();
+    await p.locator('[data-testid=cancel-reason]').fill('Дубль');
+    await p.locator('[data-testid=cancel-confirm]').click();
+    await eventually(async () => (await api.get(`/api/v1/orders/${made.id}`)).status === 'cancelled', 10000, `cancelled at ${size.name}`);
+    await p.locator('[data-testid=order-close]').click();
+
     await p.locator('[data-testid=orders-q]').fill(signed.external_id);
     await p.locator(`[data-testid=orders-table] tr[data-order-id="${signed.id}"]`).click();
     await p.locator('[data-testid=order-link]').waitFor();
-    assert.ok(await p.locator('[data-testid=order-link]').isVisible());
+    for (const id of ['order-edit', 'order-cancel', 'order-reschedule', 'order-link', 'order-close']) {
+      const b = p.locator(`[data-testid=${id}]`);
+      if (!(await b.count())) continue; // not every action applies to a delivered order
+      await b.scrollIntoViewIfNeeded();
+      const box = await b.boundingBox();
+      assert.ok(box && box.x >= 0 && box.x + box.width <= size.width + 1, `${id} in view at ${size.name}: ${JSON.stringify(box)}`);
+    }
+    await eventually(async () => p.locator('[data-testid=proof-signature]').evaluate((img) => img.complete && img.naturalWidth > 0), 10000, `the signature at ${size.name}`);
     await snap(p, '4-order-card', size);
     assert.deepEqual(p.errors, []);
     await p.context().close();
