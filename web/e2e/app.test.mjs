@@ -250,6 +250,19 @@ test('the courier\'s day on the phone: online, offline, reopened offline, draine
   await page.locator('[data-testid=start-shift]').tap();
   await page.locator('[data-testid=next-stop]').waitFor();
   assert.equal(Number(await page.locator('[data-testid=next-stop]').getAttribute('data-order')), stops[0].order_id);
+  // Call the customer and open navigation from the next stop: the phone's dialer and its own map app.
+  const nextCall = await page.locator('[data-testid=next-stop] [data-testid=call]').getAttribute('href');
+  assert.equal(nextCall, 'tel:' + stops[0].customer.phone.replace(/[^\d+]/g, ''));
+  const nextNav = await page.locator('[data-testid=next-stop] [data-testid=navigate]').getAttribute('href');
+  assert.ok(nextNav.startsWith(`geo:${stops[0].location.lat},${stops[0].location.lng}?q=`), nextNav);
+  // Large touch targets: the main buttons of the screen are at least 44 px high.
+  for (const id of ['open-next', 'call', 'navigate']) {
+    // The screen redraws when the shift start's answer comes: measure what is there then.
+    await eventually(async () => {
+      const box = await page.locator(`[data-testid=next-stop] [data-testid=${id}]`).boundingBox();
+      return box && box.height >= 44;
+    }, 10000, `${id} at least 44 px high`);
+  }
   const courierApi = await new Client(base).login(who);
   await eventually(async () => (await courierApi.get('/api/v1/courier/today')).shift?.status === 'open', 15000, 'the shift is open on the server');
   await eventually(async () => (await waitingCount(page)) === 0, 15000, 'nothing waiting');
