@@ -161,32 +161,7 @@ func TestConsoleSources(t *testing.T) {
 	if strings.Contains(string(index), "//") && strings.Contains(string(index), "http") {
 		t.Errorf("index.html refers to another origin:\n%s", index)
 	}
-	srcs, err := filepath.Glob(filepath.Join(web, "src", "*.js"))
-	if err != nil || len(srcs) == 0 {
-		t.Fatalf("no sources in web/src: %v", err)
-	}
-	for _, f := range srcs {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, line := range strings.Split(string(b), "\n") {
-			line = strings.TrimSpace(line)
-			if i := strings.Index(line, "from '"); strings.HasPrefix(line, "import") && i >= 0 {
-				mod := strings.TrimSuffix(line[i+6:], "';")
-				if !strings.HasPrefix(mod, "./") {
-					t.Errorf("%s imports %q: only relative modules of web/src", f, mod)
-					continue
-				}
-				if _, err := os.Stat(filepath.Join(web, "src", mod)); err != nil {
-					t.Errorf("%s imports %q, which does not exist", f, mod)
-				}
-			}
-			if strings.Contains(line, "https://") && !strings.Contains(line, "openstreetmap.org/copyright") {
-				t.Errorf("%s refers to another origin: %s", f, line)
-			}
-		}
-	}
+	checkModules(t, filepath.Join(web, "src", "*.js"), false, "openstreetmap.org/copyright")
 }
 
 // TestAppServesFiles: the courier app at /app/, its shell, the shared
@@ -304,9 +279,22 @@ func TestAppServesFiles(t *testing.T) {
 // Maps' link for iPhones, which opens the phone's map app).
 func TestAppSources(t *testing.T) {
 	web := filepath.Join("..", "web")
-	srcs, err := filepath.Glob(filepath.Join(web, "src", "courier", "*.js"))
+	checkModules(t, filepath.Join(web, "src", "courier", "*.js"), true, "https://maps.apple.com/")
+	for _, f := range []string{"index.html", "sw.js", "manifest.webmanifest", "app.css", "icon.svg", "icon-192.png", "icon-512.png"} {
+		if _, err := os.Stat(filepath.Join(web, "app", f)); err != nil {
+			t.Errorf("web/app/%s: %v", f, err)
+		}
+	}
+}
+
+// checkModules checks the ES modules matching glob: each imports only
+// relative modules that exist (from its own folder, or its parent's when up),
+// and names no other origin but one containing allowedURL.
+func checkModules(t *testing.T, glob string, up bool, allowedURL string) {
+	t.Helper()
+	srcs, err := filepath.Glob(glob)
 	if err != nil || len(srcs) == 0 {
-		t.Fatalf("no sources in web/src/courier: %v", err)
+		t.Fatalf("no sources %s: %v", glob, err)
 	}
 	for _, f := range srcs {
 		b, err := os.ReadFile(f)
@@ -317,7 +305,7 @@ func TestAppSources(t *testing.T) {
 			line = strings.TrimSpace(line)
 			if i := strings.Index(line, "from '"); strings.HasPrefix(line, "import") && i >= 0 {
 				mod := strings.TrimSuffix(line[i+6:], "';")
-				if !strings.HasPrefix(mod, "./") && !strings.HasPrefix(mod, "../") {
+				if !strings.HasPrefix(mod, "./") && !(up && strings.HasPrefix(mod, "../")) {
 					t.Errorf("%s imports %q: only relative modules of web/src", f, mod)
 					continue
 				}
@@ -325,14 +313,9 @@ func TestAppSources(t *testing.T) {
 					t.Errorf("%s imports %q, which does not exist", f, mod)
 				}
 			}
-			if strings.Contains(line, "https://") && !strings.Contains(line, "https://maps.apple.com/") {
+			if strings.Contains(line, "https://") && !strings.Contains(line, allowedURL) {
 				t.Errorf("%s refers to another origin: %s", f, line)
 			}
-		}
-	}
-	for _, f := range []string{"index.html", "sw.js", "manifest.webmanifest", "app.css", "icon.svg", "icon-192.png", "icon-512.png"} {
-		if _, err := os.Stat(filepath.Join(web, "app", f)); err != nil {
-			t.Errorf("web/app/%s: %v", f, err)
 		}
 	}
 }
