@@ -89,9 +89,7 @@ func (s *Server) mountApp(e *gin.Engine, cfg ConsoleConfig) {
 func (s *Server) serveApp(c *gin.Context, cfg ConsoleConfig) {
 	file := path.Clean("/" + c.Param("file"))
 	h := c.Writer.Header()
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "same-origin")
-	h.Set("Cache-Control", "no-cache")
+	staticHeaders(h)
 	appDir := filepath.Join(cfg.Dir, "app")
 	switch {
 	case file == "/config.json":
@@ -173,9 +171,7 @@ func consoleConfig(cfg ConsoleConfig) consoleConfigJSON {
 func (s *Server) serveConsole(c *gin.Context, cfg ConsoleConfig) {
 	file := path.Clean("/" + c.Param("file"))
 	h := c.Writer.Header()
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "same-origin")
-	h.Set("Cache-Control", "no-cache")
+	staticHeaders(h)
 	switch {
 	case file == "/config.json":
 		c.JSON(http.StatusOK, consoleConfig(cfg))
@@ -271,4 +267,12 @@ func tileOrigin(tileURL string) string {
 		return ""
 	}
 	return scheme + "://" + host
+}
+
+// staticHeaders are the headers of every file the console and the app serve:
+// no type sniffing, no referrer off the site, revalidated on each load.
+func staticHeaders(h http.Header) {
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Cache-Control", "no-cache")
 }
