@@ -136,6 +136,7 @@ func newEnvOn(t testing.TB, dbURL string) *env {
 	svc.SetSolver(dispatch.SolverSettings{MaxIterations: 300}) // deterministic and quick
 	t.Cleanup(svc.Close)
 	tracker := geo.NewTracker(rdb, clock, geo.TrackerConfig{Fleet: "test"}.WithDefaults(), svc)
+	db.OnPlansChanged(tracker.PlansChangedHook(time.Second, slog.New(slog.NewTextHandler(io.Discard, nil))))
 	notes := notify.New(db, clock, notify.Config{Language: "en", Location: msk, Company: "Test Delivery", PublicURL: "https://track.example.com",
 		WebhookTargets: notify.TargetPolicy{Allowed: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))

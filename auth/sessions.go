@@ -9,8 +9,11 @@ import (
 )
 
 // DefaultSessionTTL is how long a replica trusts what it read of a user's
-// sessions (token version, active, role) before reading it again.
-const DefaultSessionTTL = 5 * time.Second
+// sessions (token version, active, role) before reading it again. A
+// revocation drops it at once on every replica (Revocations); the TTL only
+// bounds what a revocation lost while Redis was away costs, and is long
+// enough that a phone sending GPS every 30 s is not a store read each time.
+const DefaultSessionTTL = time.Minute
 
 // Revocations tells every replica that a user's tokens were revoked, so each
 // forgets what it cached of the user at once (Redis pub/sub in production).

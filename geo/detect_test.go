@@ -13,16 +13,21 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// fixedPlans is a PlanSource with one plan for every courier, changed by the test.
+// fixedPlans is a PlanSource with one plan for every courier, changed by the
+// test through change, which tells the trackers that use it as a store's
+// commit would.
 type fixedPlans struct {
-	mu   sync.Mutex
-	plan *CourierPlan
-	err  error
+	mu    sync.Mutex
+	plan  *CourierPlan
+	err   error
+	reads int // ActivePlan calls
+	tr    []*Tracker
 }
 
 func (f *fixedPlans) ActivePlan(ctx context.Context, courierID int64) (*CourierPlan, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.reads++
 	if f.err != nil || f.plan == nil {
 		return nil, f.err
 	}
@@ -31,14 +36,28 @@ func (f *fixedPlans) ActivePlan(ctx context.Context, courierID int64) (*CourierP
 	return &p, nil
 }
 
-func (f *fixedPlans) markDone(stopID int64) {
+// change runs fn on the plans and tells the trackers every courier's plan changed.
+func (f *fixedPlans) change(t testing.TB, fn func()) {
+	t.Helper()
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	for i := range f.plan.Stops {
-		if f.plan.Stops[i].ID == stopID {
-			f.plan.Stops[i].Done = true
+	fn()
+	trackers := slices.Clone(f.tr)
+	f.mu.Unlock()
+	for _, tr := range trackers {
+		if err := tr.PlansChanged(context.Background(), []int64{0}); err != nil {
+			t.Fatal(err)
 		}
 	}
+}
+
+func (f *fixedPlans) markDone(t testing.TB, stopID int64) {
+	f.change(t, func() {
+		for i := range f.plan.Stops {
+			if f.plan.Stops[i].ID == stopID {
+				f.plan.Stops[i].Done = true
+			}
+		}
+	})
 }
 
 // at is the point northM north and eastM east of trackHome.
@@ -181,7 +200,7 @@ func TestDetectIdle(t *testing.T) {
 		checkEvents(t, driveOnline(t, tr, clock, 6, pings), 31, 6)
 
 		// The stop is done and the courier stays: now it is idle.
-		plans.markDone(1)
+		plans.markDone(t, 1)
 		last := pings[len(pings)-1].RecordedAt.Add(time.Minute)
 		checkEvents(t, driveOnline(t, tr, clock, 6, pingsEvery(last, time.Minute, trackAt(110, 1000))), 31, 6,
 			wantEvent{EventIdle, last, 0, 1006}) // the nearest open place is stop 2 (or the depot), hypot(1000, 110) m away
@@ -254,13 +273,13 @@ func TestDetectNextStop(t *testing.T) {
 		move(2000, 1000)
 		arrived1 := start.Add(time.Minute - 10*time.Second) // the last move ping is at the stop
 		stay(trackAt(0, 1000), 90*time.Second)
-		plans.markDone(1)
+		plans.markDone(t, 1)
 		stay(trackAt(0, 1000), 30*time.Second) // delivered, still there
 		left1 := start.Add(10 * time.Second)
 		move(1000, 2000)
 		arrived2 := start.Add(time.Minute - 10*time.Second)
 		stay(trackAt(0, 2000), 70*time.Second)
-		plans.markDone(2)
+		plans.markDone(t, 2)
 		left2 := start.Add(10 * time.Second)
 		move(2000, 1500)
 		checkEvents(t, events, 31, 10,
@@ -300,16 +319,14 @@ func TestDetectOrderAndSheets(t *testing.T) {
 		}
 
 		// Another sheet starts afresh: the courier is off its route.
-		plans.mu.Lock()
-		plans.plan = &CourierPlan{SheetID: 32, Path: []courier.LatLng{trackAt(2000, 0), trackAt(2000, 1000)}}
-		plans.mu.Unlock()
+		plans.change(t, func() {
+			plans.plan = &CourierPlan{SheetID: 32, Path: []courier.LatLng{trackAt(2000, 0), trackAt(2000, 1000)}}
+		})
 		checkEvents(t, driveOnline(t, tr, clock, 12, pingsEvery(trackStart.Add(6*time.Minute), time.Minute, trackAt(500, 500))), 32, 12,
 			wantEvent{EventOffRoute, trackStart.Add(6 * time.Minute), 0, 1500})
 
 		// No active sheet: no detection and no state.
-		plans.mu.Lock()
-		plans.plan = nil
-		plans.mu.Unlock()
+		plans.change(t, func() { plans.plan = nil })
 		if events := driveOnline(t, tr, clock, 13, pingsEvery(trackStart.Add(7*time.Minute), time.Minute, trackAt(0, 0), trackAt(900, 0))); len(events) != 0 {
 			t.Errorf("events without a sheet: %+v", events)
 		}

@@ -50,6 +50,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/courierhq/courier"
@@ -256,6 +257,10 @@ type Tracker struct {
 	plans PlanSource
 
 	prefix string // "tracking:{fleet}:"
+
+	planMu      sync.Mutex
+	planCache   map[int64]cachedPlan // active plans of couriers (plancache.go)
+	plansMissed bool                 // a PlansChanged failed: the next one drops every plan
 }
 
 // NewTracker returns a tracker of cfg.Fleet. Zero fields of cfg take their
@@ -440,8 +445,9 @@ func (t *Tracker) Ingest(ctx context.Context, courierID int64, pings []Ping) (re
 	slices.SortStableFunc(batch, func(a, b Ping) int { return a.RecordedAt.Compare(b.RecordedAt) })
 
 	var last *seen
+	var stamp string
 	if len(batch) > 0 {
-		if last, err = t.lastSeen(ctx, courierID); err != nil {
+		if last, stamp, err = t.lastSeenStamp(ctx, courierID); err != nil {
 			return res, err
 		}
 	}
@@ -467,7 +473,7 @@ func (t *Tracker) Ingest(ctx context.Context, courierID int64, pings []Ping) (re
 
 	var plan *CourierPlan
 	if len(accepted) > 0 && t.plans != nil {
-		if plan, err = t.plans.ActivePlan(ctx, courierID); err != nil {
+		if plan, err = t.activePlan(ctx, courierID, stamp, now); err != nil {
 			return res, fmt.Errorf("active plan of courier %d: %w", courierID, err)
 		}
 	}
@@ -628,7 +634,13 @@ func (t *Tracker) store(ctx context.Context, courierID int64, now time.Time, pin
 
 // lastSeen returns the last-seen record of a courier, or nil.
 func (t *Tracker) lastSeen(ctx context.Context, courierID int64) (*seen, error) {
-	raw, err := t.rdb.HGet(ctx, t.keyLast(), member(courierID)).Bytes()
+	return decodeSeen(t.rdb.HGet(ctx, t.keyLast(), member(courierID)), courierID)
+}
+
+// decodeSeen decodes the reply of an HGET of the last-seen hash: nil when
+// the courier was never seen.
+func decodeSeen(cmd *redis.StringCmd, courierID int64) (*seen, error) {
+	raw, err := cmd.Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, nil
 	} else if err != nil {

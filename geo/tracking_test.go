@@ -109,6 +109,11 @@ func newTestTracker(t testing.TB, rdb redis.UniversalClient, cfg TrackerConfig, 
 	clock := &testClock{now: trackStart}
 	cfg.Fleet = "test-" + strings.ToLower(rand.Text()[:12])
 	tr := NewTracker(rdb, clock, cfg, plans)
+	if f, ok := plans.(*fixedPlans); ok {
+		f.mu.Lock()
+		f.tr = append(f.tr, tr)
+		f.mu.Unlock()
+	}
 	t.Cleanup(func() {
 		if err := deleteKeys(context.Background(), rdb, "tracking:{"+cfg.Fleet+"}:*"); err != nil {
 			t.Logf("cleanup: %v", err)

@@ -820,6 +820,11 @@ func (t *courierTx) WriteSheet(sh *courier.RouteSheet) error {
 
 func (t *courierTx) WriteOrder(o *courier.Order, events []courier.OrderEvent) error {
 	t.dirty = true
+	if was := t.locked[o.ID]; was != nil {
+		t.s.touch(t.tx, false, was.CourierID, o.CourierID) // a hand back takes it off the courier
+	} else {
+		t.s.touch(t.tx, false, o.CourierID)
+	}
 	if was := t.locked[o.ID]; was != nil && onlyDayColumns(was, o) {
 		o.Version, o.UpdatedAt = o.Version+1, t.now
 		if t.pending == nil {

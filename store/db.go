@@ -33,6 +33,7 @@ type DB struct {
 	// read-only connections that WAL lets read beside the writer.
 	rdb, wdb *sql.DB
 	clock    courier.Clock
+	plans    planChanges // couriers whose plans open transactions wrote
 }
 
 var _ courier.Store = (*DB)(nil)
@@ -251,10 +252,13 @@ func (s *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
+		s.ended(tx, false)
 		return err
 	}
 	if err := tx.Commit(); err != nil {
+		s.ended(tx, false)
 		return fmt.Errorf("store: commit: %w", err)
 	}
+	s.ended(tx, true)
 	return nil
 }

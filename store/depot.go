@@ -72,6 +72,7 @@ func (s *DB) UpdateDepot(ctx context.Context, id int64, fn func(*courier.Depot) 
 			return err
 		}
 		d.ID, d.CreatedAt, d.UpdatedAt = old.ID, old.CreatedAt, s.now()
+		s.touch(tx, true) // the start and end of its couriers' routes
 		_, err = tx.ExecContext(ctx, `UPDATE depots SET name = $1, address = $2, lat = $3, lng = $4, opens = $5,
 			closes = $6, updated_at = $7 WHERE id = $8`,
 			d.Name, d.Address, d.Location.Lat, d.Location.Lng, d.Opens, d.Closes, s.d.timeArg(d.UpdatedAt), id)

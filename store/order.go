@@ -303,6 +303,7 @@ func (s *DB) UpdateOrder(ctx context.Context, id int64, fn func(*courier.Order) 
 		} else if err != nil {
 			return fmt.Errorf("store: read order %d: %w", id, err)
 		}
+		s.touch(tx, false, old.CourierID) // fn may take it off the courier's sheet
 		version, created := old.Version, old.CreatedAt
 		o = old
 		events, err := fn(o)
@@ -338,6 +339,7 @@ func (s *DB) writeOrder(ctx context.Context, tx *sql.Tx, o *courier.Order, event
 // updateOrderRow writes o, read under lock in tx at o.Version, as Version+1.
 func (s *DB) updateOrderRow(ctx context.Context, tx *sql.Tx, o *courier.Order, now time.Time) error {
 	id := o.ID
+	s.touch(tx, false, o.CourierID)
 	o.Version, o.UpdatedAt = o.Version+1, now
 	args, err := s.orderArgs(o)
 	if err != nil {

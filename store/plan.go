@@ -271,6 +271,7 @@ func (s *DB) sheetArgs(sh *courier.RouteSheet) []any {
 
 // updateSheet writes sh, read under lock in tx, as Version+1.
 func (s *DB) updateSheet(ctx context.Context, tx *sql.Tx, sh *courier.RouteSheet, now time.Time) error {
+	s.touch(tx, false, sh.CourierID)
 	sh.Version, sh.UpdatedAt = sh.Version+1, now
 	args := append(s.sheetArgs(sh), sh.Version, s.d.timeArg(now), sh.ID)
 	if _, err := tx.ExecContext(ctx, `UPDATE route_sheets SET plan_id = $1, courier_id = $2, depot_id = $3,
@@ -358,6 +359,7 @@ func (s *DB) UpdateSheets(ctx context.Context, sheetIDs, orderIDs []int64, fn fu
 			} else if err != nil {
 				return fmt.Errorf("store: read sheet %d: %w", id, err)
 			}
+			s.touch(tx, false, sh.CourierID) // fn may give the sheet to another
 			sheets = append(sheets, sh)
 		}
 		orders := map[int64]*courier.Order{}

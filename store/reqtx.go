@@ -210,9 +210,11 @@ func (rt *requestTx) Commit(status int, body []byte) error {
 		_ = rt.tx.Rollback()
 	}
 	if err != nil {
+		rt.db.ended(rt.tx, false)
 		rt.end.Run(false)
 		return fmt.Errorf("store: commit idempotent request: %w", err)
 	}
+	rt.db.ended(rt.tx, true)
 	rt.end.Run(true)
 	return nil
 }
@@ -223,6 +225,7 @@ func (rt *requestTx) Rollback() error {
 		return nil
 	}
 	err := rt.tx.Rollback()
+	rt.db.ended(rt.tx, false)
 	rt.end.Run(false)
 	if err != nil {
 		return fmt.Errorf("store: rollback idempotent request: %w", err)

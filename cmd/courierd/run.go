@@ -99,6 +99,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
 		return fmt.Errorf("COURIER_FLEET: %w", err)
 	}
 	tracker := geo.NewTracker(rdb, clock, trackCfg, svc)
+	db.OnPlansChanged(tracker.PlansChangedHook(300*time.Millisecond, log)) // the replicas' cached plans follow every commit
 
 	targets, err := notify.ParseTargetPolicy(cfg.WebhookAllowedNets)
 	if err != nil {
