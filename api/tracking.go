@@ -34,11 +34,27 @@ func newPingCounter(reg prometheus.Registerer) *prometheus.CounterVec {
 	return c
 }
 
+// decodeLocations reads a GPS batch: by decodePings when it can, else as
+// decode would.
+func decodeLocations(c *gin.Context) (locationsIn, error) {
+	var in locationsIn
+	if isJSON(c.GetHeader("Content-Type")) {
+		b, err := readBody(c, maxBody)
+		if err != nil {
+			return in, err
+		}
+		if in, ok := decodePings(b); ok {
+			return in, nil
+		}
+	}
+	return in, decode(c, &in)
+}
+
 // postLocations takes a batch of pings from the courier's phone, buffered
 // while offline: out-of-order and duplicate pings are normal.
 func (s *Server) postLocations(c *gin.Context) error {
-	var in locationsIn
-	if err := decode(c, &in); err != nil {
+	in, err := decodeLocations(c)
+	if err != nil {
 		return err
 	}
 	if len(in.Pings) == 0 {
