@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"math"
 	mrand "math/rand/v2"
 	"os"
 	"strings"
@@ -57,5 +59,37 @@ func TestLoopbackDialer(t *testing.T) {
 	if _, err := loopbackDialer().DialContext(context.Background(), "tcp", "192.0.2.1:80"); err == nil ||
 		!strings.Contains(err.Error(), "not a loopback address") {
 		t.Errorf("dial 192.0.2.1: %v", err)
+	}
+}
+
+// TestPingBatch: the hand-written batch is the JSON the API takes, pings 1 ms
+// apart after the courier's last, never in the future.
+func TestPingBatch(t *testing.T) {
+	now := time.Now()
+	fc := &fleetCourier{lat: cityLat, lng: cityLng, last: now.Add(-time.Minute)}
+	var in struct {
+		Pings []struct {
+			Lat, Lng   float64
+			RecordedAt time.Time `json:"recorded_at"`
+			AccuracyM  float64   `json:"accuracy_m"`
+		} `json:"pings"`
+	}
+	b := pingBatch(fc, 50, now)
+	if err := json.Unmarshal(b, &in); err != nil {
+		t.Fatalf("%s: %v", b, err)
+	}
+	if len(in.Pings) != 50 {
+		t.Fatalf("%d pings", len(in.Pings))
+	}
+	for i, p := range in.Pings {
+		if want := now.Add(-2 * time.Second).Add(time.Duration(i) * time.Millisecond); !p.RecordedAt.Equal(want) || p.AccuracyM != 5 {
+			t.Errorf("ping %d: %+v, want recorded at %v", i, p, want)
+		}
+		if math.Abs(p.Lat-cityLat) > boxLat || math.Abs(p.Lng-cityLng) > boxLng {
+			t.Errorf("ping %d out of the box: %+v", i, p)
+		}
+	}
+	if !fc.last.Equal(in.Pings[49].RecordedAt) {
+		t.Errorf("the courier's last ping %v, the batch's %v", fc.last, in.Pings[49].RecordedAt)
 	}
 }

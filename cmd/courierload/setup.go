@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	mrand "math/rand/v2"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -197,7 +198,7 @@ func setup(ctx context.Context, c *client, cfg config, logf func(string, ...any)
 // pingBatch is the next n pings of fc, 1 ms apart from its last one (or
 // from 2 s ago), each a few metres on from the one before: every one is
 // accepted (none a duplicate, too fast, too old or in the future).
-func pingBatch(fc *fleetCourier, n int, now time.Time) map[string]any {
+func pingBatch(fc *fleetCourier, n int, now time.Time) []byte {
 	// Pings 1 ms apart (3 m, as a courier would in a second: the speed check
 	// takes a second at least), so that even a courier whose batches follow
 	// each other as fast as the server answers (gps-road: 50 couriers) stays
@@ -206,20 +207,31 @@ func pingBatch(fc *fleetCourier, n int, now time.Time) map[string]any {
 	if floor := now.Add(-2 * time.Second); t.Before(floor) {
 		t = floor
 	}
-	pings := make([]map[string]any, n)
-	for j := range pings {
+	// Written by hand, not by json.Marshal of maps: the tool shares the
+	// machine with the server, and the CPU it spends is not the server's.
+	b := make([]byte, 0, 16+n*130)
+	b = append(b, `{"pings":[`...)
+	for j := range n {
 		// About 3 m per ping, turning slowly; kept inside the box.
 		a := float64(t.UnixMilli()%36000) / 36000 * 2 * math.Pi
 		fc.lat += 0.000027 * math.Sin(a)
 		fc.lng += 0.000045 * math.Cos(a)
 		fc.lat = math.Max(cityLat-boxLat, math.Min(cityLat+boxLat, fc.lat))
 		fc.lng = math.Max(cityLng-boxLng, math.Min(cityLng+boxLng, fc.lng))
-		pings[j] = map[string]any{"lat": fc.lat, "lng": fc.lng, "accuracy_m": 5, "speed_mps": 3, "heading": 90,
-			"recorded_at": t.UTC().Format(time.RFC3339Nano)}
+		if j > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"lat":`...)
+		b = strconv.AppendFloat(b, fc.lat, 'f', -1, 64)
+		b = append(b, `,"lng":`...)
+		b = strconv.AppendFloat(b, fc.lng, 'f', -1, 64)
+		b = append(b, `,"accuracy_m":5,"speed_mps":3,"heading":90,"recorded_at":"`...)
+		b = t.UTC().AppendFormat(b, time.RFC3339Nano)
+		b = append(b, `"}`...)
 		fc.last = t
 		t = t.Add(time.Millisecond)
 	}
-	return map[string]any{"pings": pings}
+	return append(b, "]}"...)
 }
 
 type pingAnswer struct {
