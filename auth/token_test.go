@@ -110,3 +110,65 @@ func writeRaw(t *testing.T, s string) string {
 	os.WriteFile(path, []byte(s), 0o600)
 	return path
 }
+
+type movableClock struct{ now time.Time }
+
+func (c *movableClock) Now() time.Time { return c.now }
+
+// TestAcceptedTokens: a verified access token is taken from the cache only
+// while its time claims hold, exactly as the parser would decide; another
+// token text is verified afresh.
+func TestAcceptedTokens(t *testing.T) {
+	start := time.Date(2026, 11, 23, 7, 0, 0, 0, time.UTC)
+	clock := &movableClock{now: start}
+	tk, err := NewTokens(config("HS256", []byte(strings.Repeat("s", 32)), ""), clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair, err := tk.Issue(&courier.User{ID: 7, Role: courier.RoleCourier, CourierID: 3}, "family")
+	if err != nil {
+		t.Fatal(err)
+	}
+	verify := func(raw string, at time.Time) error {
+		clock.now = at
+		a, _, err := tk.VerifyAccess(raw)
+		if err == nil && (a.UserID != 7 || a.CourierID != 3) {
+			t.Errorf("at %v: actor %+v", at, a)
+		}
+		return err
+	}
+	for _, c := range []struct {
+		at time.Time
+		ok bool
+	}{
+		{start, true},
+		{start.Add(14 * time.Minute), true},                 // cached now
+		{start.Add(-29 * time.Second), true},                // issued "in the future" within the leeway
+		{start.Add(-31 * time.Second), false},               // beyond it
+		{start.Add(15*time.Minute + 29*time.Second), true},  // expired within the leeway
+		{start.Add(15*time.Minute + 30*time.Second), false}, // expired
+		{start.Add(time.Minute), true},
+	} {
+		if err := verify(pair.Access, c.at); (err == nil) != c.ok {
+			t.Errorf("at %v: %v, want ok=%v", c.at.Sub(start), err, c.ok)
+		}
+		if len(tk.accepted) != 1 {
+			t.Errorf("at %v: %d tokens cached", c.at.Sub(start), len(tk.accepted))
+		}
+	}
+	if err := verify(pair.Access, start.Add(16*time.Minute)); err == nil || !strings.Contains(err.Error(), "expired") {
+		t.Errorf("an expired cached token: %v", err)
+	}
+	// A token whose signature was changed is not the cached one.
+	tampered := pair.Access[:len(pair.Access)-2] + "AA"
+	if tampered == pair.Access {
+		tampered = pair.Access[:len(pair.Access)-2] + "BB"
+	}
+	if err := verify(tampered, start); courier.ErrorCode(err) != courier.EUNAUTHORIZED {
+		t.Errorf("a tampered token: %v", err)
+	}
+	// A refresh token is never an access token, cached or not.
+	if err := verify(pair.Refresh, start); courier.ErrorCode(err) != courier.EUNAUTHORIZED {
+		t.Errorf("a refresh token as an access token: %v", err)
+	}
+}
