@@ -51,6 +51,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/courierhq/courier"
@@ -231,6 +232,9 @@ type Event struct {
 	// status and the sheet's counts after it.
 	Status   string
 	Progress *SheetCounts
+	// Position events: the rest of the courier's new last-seen record.
+	AccuracyM, SpeedMPS, Heading float64
+	ReceivedAt                   time.Time
 }
 
 // SheetCounts are a route sheet's stops by outcome.
@@ -257,6 +261,8 @@ type Tracker struct {
 	plans PlanSource
 
 	prefix string // "tracking:{fleet}:"
+
+	live atomic.Pointer[liveIndex] // this replica's copy of the live positions, while RunLive runs (live.go)
 
 	planMu      sync.Mutex
 	planCache   map[int64]cachedPlan // active plans of couriers (plancache.go)
@@ -327,12 +333,20 @@ type eventMessage struct {
 	DistanceM float64      `json:"distance_m,omitempty"`
 	Status    string       `json:"status,omitempty"`
 	Progress  *SheetCounts `json:"progress,omitempty"`
+	Rcv       int64        `json:"rcv,omitempty"` // position: received, unix ms
+	Acc       float64      `json:"acc,omitempty"`
+	Spd       float64      `json:"spd,omitempty"`
+	Hdg       float64      `json:"hdg,omitempty"`
 }
 
 func encodeEvent(e Event) string {
-	b, err := json.Marshal(eventMessage{Type: e.Type, CourierID: e.CourierID, At: e.At.UTC(),
+	m := eventMessage{Type: e.Type, CourierID: e.CourierID, At: e.At.UTC(),
 		Lat: e.Location.Lat, Lng: e.Location.Lng, SheetID: e.SheetID, StopID: e.StopID, DistanceM: finite(e.DistanceM),
-		Status: e.Status, Progress: e.Progress})
+		Status: e.Status, Progress: e.Progress, Acc: finite(e.AccuracyM), Spd: finite(e.SpeedMPS), Hdg: finite(e.Heading)}
+	if !e.ReceivedAt.IsZero() {
+		m.Rcv = ms(e.ReceivedAt)
+	}
+	b, err := json.Marshal(m)
 	if err != nil { // only plain numbers and strings: cannot happen
 		panic(err)
 	}
@@ -345,7 +359,15 @@ func decodeEvent(s string) (Event, error) {
 		return Event{}, err
 	}
 	return Event{Type: m.Type, CourierID: m.CourierID, At: m.At.UTC(), Location: courier.LatLng{Lat: m.Lat, Lng: m.Lng},
-		SheetID: m.SheetID, StopID: m.StopID, DistanceM: m.DistanceM, Status: m.Status, Progress: m.Progress}, nil
+		SheetID: m.SheetID, StopID: m.StopID, DistanceM: m.DistanceM, Status: m.Status, Progress: m.Progress,
+		AccuracyM: m.Acc, SpeedMPS: m.Spd, Heading: m.Hdg, ReceivedAt: receivedAt(m.Rcv)}, nil
+}
+
+func receivedAt(rcv int64) time.Time {
+	if rcv == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(rcv).UTC()
 }
 
 // Publish puts events on the fleet's live feed, for every replica's
@@ -588,7 +610,8 @@ func (t *Tracker) store(ctx context.Context, courierID int64, now time.Time, pin
 	if len(pings) > 0 {
 		p := pings[len(pings)-1]
 		newest = seen{Rec: ms(p.RecordedAt), Rcv: ms(now), Lat: p.Lat, Lng: p.Lng, Acc: p.AccuracyM, Spd: p.SpeedMPS, Hdg: p.Heading}
-		moved = Event{Type: EventPosition, CourierID: courierID, At: p.RecordedAt, Location: p.Location()}
+		moved = Event{Type: EventPosition, CourierID: courierID, At: p.RecordedAt, Location: p.Location(),
+			AccuracyM: p.AccuracyM, SpeedMPS: p.SpeedMPS, Heading: p.Heading, ReceivedAt: time.UnixMilli(newest.Rcv).UTC()}
 	}
 	last, err := json.Marshal(newest)
 	if err != nil {
@@ -627,6 +650,9 @@ func (t *Tracker) store(ctx context.Context, courierID int64, now time.Time, pin
 		}
 	}
 	if reply[0] == int64(1) {
+		if x := t.live.Load(); x != nil {
+			x.put(courierID, newest, time.Now())
+		}
 		return stored, &moved, nil
 	}
 	return stored, nil, nil
@@ -682,6 +708,11 @@ func (t *Tracker) Nearby(ctx context.Context, p courier.LatLng, radiusM float64,
 		return nil, courier.FieldError("limit", "must be within [1, %d]", MaxNearbyLimit)
 	}
 	now := t.clock.Now().UTC()
+	if x := t.live.Load(); x != nil {
+		if out, ok := x.nearby(p, radiusM, limit, now, t.cfg.StaleAfter); ok {
+			return out, nil
+		}
+	}
 	// Stale couriers stay in the GEO set (Location still answers for them),
 	// so ask for more than limit and widen until enough fresh ones are found
 	// or the radius holds no more.
@@ -853,6 +884,9 @@ func (t *Tracker) Forget(ctx context.Context, courierID int64) error {
 	})
 	if err != nil {
 		return redisErr(err, "forget courier %d", courierID)
+	}
+	if x := t.live.Load(); x != nil {
+		x.forget(courierID) // other replicas' indexes drop it with their next resync
 	}
 	return nil
 }

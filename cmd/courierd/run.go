@@ -154,6 +154,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (err error) {
 	var workers sync.WaitGroup
 	workers.Go(func() { notes.NewWorker(sender, nil).Run(wctx) })
 	workers.Go(func() { revocations.Listen(wctx, users.Forget, users.ForgetAll) })
+	workers.Go(func() { tracker.RunLive(wctx, log) }) // nearby answers from this replica's copy of the live positions
 	defer func() { stopWorker(); workers.Wait() }()
 	go purgeIdempotencyKeys(ctx, db, clock, log)
 	if cfg.MetricsAddr != "" {

@@ -1,0 +1,274 @@
+package geo
+
+// The live index: this replica's copy of the fleet's last-seen positions,
+// for Nearby. It is filled from the last-seen hash and kept current by the
+// fleet's position events (every replica's ingest publishes one when a
+// courier's live position moves forward), so a nearby search costs neither
+// a Redis round trip nor decoding what it returns. A position is only ever
+// replaced by a newer one (by recorded_at), so the snapshot and the events
+// may arrive in any order. While the subscription is down Nearby asks Redis,
+// and each time it is made again the snapshot is read again; it is also
+// read every liveResync, which drops couriers another replica forgot.
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"math"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/courierhq/courier"
+	"github.com/redis/go-redis/v9"
+)
+
+// liveResync is how often the live index reads the whole last-seen hash again.
+const liveResync = time.Minute
+
+// liveCellDeg is the side of the index's grid cells in degrees (about 1.1 km
+// north-south).
+const liveCellDeg = 0.01
+
+// redisEarthRadiusM is the Earth radius Redis's GEO commands measure with:
+// the index measures alike, so Nearby answers the same from either.
+const redisEarthRadiusM = 6372797.560856
+
+type liveCell struct{ lat, lng int32 }
+
+func cellOf(lat, lng float64) liveCell {
+	return liveCell{int32(math.Floor(lat / liveCellDeg)), int32(math.Floor(lng / liveCellDeg))}
+}
+
+type liveEntry struct {
+	seen
+	at time.Time // when this replica learnt it
+}
+
+type liveIndex struct {
+	mu    sync.RWMutex
+	ready bool
+	pos   map[int64]liveEntry
+	cells map[liveCell][]int64
+	loads int // snapshots read
+}
+
+// put keeps s as the courier's position unless the index has a newer one.
+func (x *liveIndex) put(id int64, s seen, at time.Time) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.putLocked(id, s, at)
+}
+
+func (x *liveIndex) putLocked(id int64, s seen, at time.Time) {
+	old, ok := x.pos[id]
+	if ok && old.Rec >= s.Rec {
+		return
+	}
+	if ok {
+		x.unlink(id, cellOf(old.Lat, old.Lng))
+	}
+	if x.pos == nil {
+		x.pos, x.cells = map[int64]liveEntry{}, map[liveCell][]int64{}
+	}
+	x.pos[id] = liveEntry{seen: s, at: at}
+	c := cellOf(s.Lat, s.Lng)
+	x.cells[c] = append(x.cells[c], id)
+}
+
+func (x *liveIndex) unlink(id int64, c liveCell) {
+	ids := x.cells[c]
+	if i := slices.Index(ids, id); i >= 0 {
+		ids[i] = ids[len(ids)-1]
+		ids = ids[:len(ids)-1]
+	}
+	if len(ids) == 0 {
+		delete(x.cells, c)
+	} else {
+		x.cells[c] = ids
+	}
+}
+
+func (x *liveIndex) forget(id int64) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if old, ok := x.pos[id]; ok {
+		x.unlink(id, cellOf(old.Lat, old.Lng))
+		delete(x.pos, id)
+	}
+}
+
+// load replaces the index by a snapshot read since `since`, keeping what it
+// learnt after that (newer than the snapshot can know).
+func (x *liveIndex) load(snapshot map[int64]seen, since time.Time) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	old := x.pos
+	x.pos, x.cells = map[int64]liveEntry{}, map[liveCell][]int64{}
+	for id, s := range snapshot {
+		x.putLocked(id, s, since)
+	}
+	for id, e := range old {
+		if e.at.After(since) {
+			x.putLocked(id, e.seen, e.at)
+		}
+	}
+	x.ready = true
+	x.loads++
+}
+
+func (x *liveIndex) setReady(ready bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.ready = ready
+}
+
+// nearby answers Nearby from the index; ok is false when it is not ready.
+func (x *liveIndex) nearby(p courier.LatLng, radiusM float64, limit int, now time.Time, staleAfter time.Duration) ([]NearbyCourier, bool) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if !x.ready {
+		return nil, false
+	}
+	out := []NearbyCourier{}
+	consider := func(id int64) {
+		e := x.pos[id]
+		d := HaversineM(p, courier.LatLng{Lat: e.Lat, Lng: e.Lng}) * redisEarthRadiusM / EarthRadiusM
+		if d > radiusM {
+			return
+		}
+		pos := e.position(id, now, staleAfter)
+		if pos.Stale {
+			return
+		}
+		out = append(out, NearbyCourier{Position: *pos, DistanceM: d})
+	}
+	// The cells of the box around the circle, or every courier when the box
+	// has more cells than there are couriers.
+	dLat := radiusM / (EarthRadiusM * math.Pi / 180)
+	cosLat := math.Cos(math.Min(89, math.Abs(p.Lat)+dLat) * math.Pi / 180)
+	dLng := math.Min(180, dLat/math.Max(cosLat, 1e-6))
+	lo, hi := cellOf(p.Lat-dLat, p.Lng-dLng), cellOf(p.Lat+dLat, p.Lng+dLng)
+	if cells := (int64(hi.lat-lo.lat) + 1) * (int64(hi.lng-lo.lng) + 1); cells > int64(len(x.pos)) || p.Lng-dLng < -180 || p.Lng+dLng > 180 {
+		for id := range x.pos {
+			consider(id)
+		}
+	} else {
+		for la := lo.lat; la <= hi.lat; la++ {
+			for ln := lo.lng; ln <= hi.lng; ln++ {
+				for _, id := range x.cells[liveCell{la, ln}] {
+					consider(id)
+				}
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b NearbyCourier) int {
+		if a.DistanceM != b.DistanceM {
+			if a.DistanceM < b.DistanceM {
+				return -1
+			}
+			return 1
+		}
+		return int(a.CourierID - b.CourierID)
+	})
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, true
+}
+
+// RunLive keeps this replica's live index of the fleet until ctx ends, and
+// Nearby answers from it while it is current. Without RunLive, Nearby asks
+// Redis every time.
+func (t *Tracker) RunLive(ctx context.Context, log *slog.Logger) {
+	if log == nil {
+		log = slog.Default()
+	}
+	t.live.Store(&liveIndex{})
+	x := t.live.Load()
+	defer x.setReady(false)
+	pause := 200 * time.Millisecond
+	for ctx.Err() == nil {
+		err := t.follow(ctx, x)
+		x.setReady(false)
+		if ctx.Err() != nil {
+			return
+		}
+		log.Warn("tracking: the live index is behind; nearby asks Redis until it is back", slog.Any("err", err))
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 5*time.Second)
+	}
+}
+
+// follow subscribes to the fleet's events, reads the snapshot each time the
+// subscription is made and every liveResync, and applies position events
+// until the subscription fails or ctx ends.
+func (t *Tracker) follow(ctx context.Context, x *liveIndex) error {
+	ps := t.rdb.Subscribe(ctx, t.Channel())
+	defer ps.Close()
+	if _, err := ps.Receive(ctx); err != nil { // confirmed
+		return err
+	}
+	if err := t.loadLive(ctx, x); err != nil {
+		return err
+	}
+	// Subscription messages come each time go-redis made the subscription
+	// again after a broken connection: what was published meanwhile is
+	// lost, so the snapshot is read again.
+	msgs := ps.ChannelWithSubscriptions(redis.WithChannelHealthCheckInterval(10 * time.Second))
+	resync := time.NewTicker(liveResync)
+	defer resync.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-resync.C:
+			if err := t.loadLive(ctx, x); err != nil {
+				return err
+			}
+		case m, ok := <-msgs:
+			if !ok {
+				return errLiveClosed
+			}
+			switch m := m.(type) {
+			case *redis.Subscription:
+				if err := t.loadLive(ctx, x); err != nil {
+					return err
+				}
+			case *redis.Message:
+				var e eventMessage
+				if json.Unmarshal([]byte(m.Payload), &e) != nil || e.Type != EventPosition || e.Rcv == 0 {
+					continue
+				}
+				x.put(e.CourierID, seen{Rec: ms(e.At), Rcv: e.Rcv, Lat: e.Lat, Lng: e.Lng, Acc: e.Acc, Spd: e.Spd, Hdg: e.Hdg}, time.Now())
+			}
+		}
+	}
+}
+
+var errLiveClosed = courier.Errorf(courier.EUNAVAILABLE, "the fleet's event subscription closed")
+
+// loadLive reads the whole last-seen hash into x.
+func (t *Tracker) loadLive(ctx context.Context, x *liveIndex) error {
+	since := time.Now()
+	all, err := t.rdb.HGetAll(ctx, t.keyLast()).Result()
+	if err != nil {
+		return redisErr(err, "read the fleet's last-seen positions")
+	}
+	snapshot := make(map[int64]seen, len(all))
+	for k, v := range all {
+		id, err := strconv.ParseInt(k, 10, 64)
+		var s seen
+		if err != nil || json.Unmarshal([]byte(v), &s) != nil {
+			continue
+		}
+		snapshot[id] = s
+	}
+	x.load(snapshot, since)
+	return nil
+}
