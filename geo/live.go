@@ -49,7 +49,7 @@ type liveEntry struct {
 type liveIndex struct {
 	mu    sync.RWMutex
 	ready bool
-	pos   map[int64]liveEntry
+	pos   map[int64]*liveEntry
 	cells map[liveCell][]int64
 	loads int // snapshots read
 }
@@ -66,15 +66,20 @@ func (x *liveIndex) putLocked(id int64, s seen, at time.Time) {
 	if ok && old.Rec >= s.Rec {
 		return
 	}
-	if ok {
-		x.unlink(id, cellOf(old.Lat, old.Lng))
-	}
 	if x.pos == nil {
-		x.pos, x.cells = map[int64]liveEntry{}, map[liveCell][]int64{}
+		x.pos, x.cells = map[int64]*liveEntry{}, map[liveCell][]int64{}
 	}
-	x.pos[id] = liveEntry{seen: s, at: at}
 	c := cellOf(s.Lat, s.Lng)
-	x.cells[c] = append(x.cells[c], id)
+	if !ok {
+		x.pos[id] = &liveEntry{seen: s, at: at}
+		x.cells[c] = append(x.cells[c], id)
+		return
+	}
+	if was := cellOf(old.Lat, old.Lng); was != c {
+		x.unlink(id, was)
+		x.cells[c] = append(x.cells[c], id)
+	}
+	old.seen, old.at = s, at
 }
 
 func (x *liveIndex) unlink(id int64, c liveCell) {
@@ -105,7 +110,7 @@ func (x *liveIndex) load(snapshot map[int64]seen, since time.Time) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	old := x.pos
-	x.pos, x.cells = map[int64]liveEntry{}, map[liveCell][]int64{}
+	x.pos, x.cells = map[int64]*liveEntry{}, map[liveCell][]int64{}
 	for id, s := range snapshot {
 		x.putLocked(id, s, since)
 	}
@@ -125,30 +130,61 @@ func (x *liveIndex) setReady(ready bool) {
 }
 
 // nearby answers Nearby from the index; ok is false when it is not ready.
+// It keeps the limit nearest fresh couriers as it goes, and measures with
+// haversine only those a flat estimate cannot rule out.
 func (x *liveIndex) nearby(p courier.LatLng, radiusM float64, limit int, now time.Time, staleAfter time.Duration) ([]NearbyCourier, bool) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	if !x.ready {
 		return nil, false
 	}
-	out := []NearbyCourier{}
+	const mPerDeg = redisEarthRadiusM * math.Pi / 180
+	freshFrom := now.Add(-staleAfter) // a position recorded before is stale
+	cosLat := math.Cos(p.Lat * math.Pi / 180)
+	// The flat estimate of the distance is within 1% of haversine at city
+	// scale; beyond 50 km, or near the poles, every candidate is measured.
+	roughR2 := math.Inf(1)
+	if radiusM <= 50000 && math.Abs(p.Lat) < 80 {
+		r := radiusM / mPerDeg * 1.02
+		roughR2 = r * r
+	}
+	type hit struct {
+		d  float64
+		id int64
+	}
+	best := make([]hit, 0, limit+1) // nearest first
 	consider := func(id int64) {
 		e := x.pos[id]
+		if time.UnixMilli(e.Rec).Before(freshFrom) {
+			return
+		}
+		dy, dx := e.Lat-p.Lat, (e.Lng-p.Lng)*cosLat
+		if dy*dy+dx*dx > roughR2 {
+			return
+		}
 		d := HaversineM(p, courier.LatLng{Lat: e.Lat, Lng: e.Lng}) * redisEarthRadiusM / EarthRadiusM
-		if d > radiusM {
+		if d > radiusM || len(best) == limit && (d > best[limit-1].d || d == best[limit-1].d && id > best[limit-1].id) {
 			return
 		}
-		pos := e.position(id, now, staleAfter)
-		if pos.Stale {
-			return
+		i, _ := slices.BinarySearchFunc(best, hit{d, id}, func(a, b hit) int {
+			if a.d != b.d {
+				if a.d < b.d {
+					return -1
+				}
+				return 1
+			}
+			return int(a.id - b.id)
+		})
+		best = slices.Insert(best, i, hit{d, id})
+		if len(best) > limit {
+			best = best[:limit]
 		}
-		out = append(out, NearbyCourier{Position: *pos, DistanceM: d})
 	}
 	// The cells of the box around the circle, or every courier when the box
 	// has more cells than there are couriers.
-	dLat := radiusM / (EarthRadiusM * math.Pi / 180)
-	cosLat := math.Cos(math.Min(89, math.Abs(p.Lat)+dLat) * math.Pi / 180)
-	dLng := math.Min(180, dLat/math.Max(cosLat, 1e-6))
+	dLat := radiusM / mPerDeg
+	cosEdge := math.Cos(math.Min(89, math.Abs(p.Lat)+dLat) * math.Pi / 180)
+	dLng := math.Min(180, dLat/math.Max(cosEdge, 1e-6))
 	lo, hi := cellOf(p.Lat-dLat, p.Lng-dLng), cellOf(p.Lat+dLat, p.Lng+dLng)
 	if cells := (int64(hi.lat-lo.lat) + 1) * (int64(hi.lng-lo.lng) + 1); cells > int64(len(x.pos)) || p.Lng-dLng < -180 || p.Lng+dLng > 180 {
 		for id := range x.pos {
@@ -163,17 +199,10 @@ func (x *liveIndex) nearby(p courier.LatLng, radiusM float64, limit int, now tim
 			}
 		}
 	}
-	slices.SortFunc(out, func(a, b NearbyCourier) int {
-		if a.DistanceM != b.DistanceM {
-			if a.DistanceM < b.DistanceM {
-				return -1
-			}
-			return 1
-		}
-		return int(a.CourierID - b.CourierID)
-	})
-	if len(out) > limit {
-		out = out[:limit]
+	out := make([]NearbyCourier, len(best))
+	for i, h := range best {
+		e := x.pos[h.id]
+		out[i] = NearbyCourier{Position: *e.position(h.id, now, staleAfter), DistanceM: h.d}
 	}
 	return out, true
 }
