@@ -42,6 +42,7 @@ func cellOf(lat, lng float64) liveCell {
 }
 
 type liveEntry struct {
+	id int64
 	seen
 	at time.Time // when this replica learnt it
 }
@@ -50,7 +51,7 @@ type liveIndex struct {
 	mu    sync.RWMutex
 	ready bool
 	pos   map[int64]*liveEntry
-	cells map[liveCell][]int64
+	cells map[liveCell][]*liveEntry
 	loads int // snapshots read
 }
 
@@ -67,24 +68,25 @@ func (x *liveIndex) putLocked(id int64, s seen, at time.Time) {
 		return
 	}
 	if x.pos == nil {
-		x.pos, x.cells = map[int64]*liveEntry{}, map[liveCell][]int64{}
+		x.pos, x.cells = map[int64]*liveEntry{}, map[liveCell][]*liveEntry{}
 	}
 	c := cellOf(s.Lat, s.Lng)
 	if !ok {
-		x.pos[id] = &liveEntry{seen: s, at: at}
-		x.cells[c] = append(x.cells[c], id)
+		e := &liveEntry{id: id, seen: s, at: at}
+		x.pos[id] = e
+		x.cells[c] = append(x.cells[c], e)
 		return
 	}
 	if was := cellOf(old.Lat, old.Lng); was != c {
-		x.unlink(id, was)
-		x.cells[c] = append(x.cells[c], id)
+		x.unlink(old, was)
+		x.cells[c] = append(x.cells[c], old)
 	}
 	old.seen, old.at = s, at
 }
 
-func (x *liveIndex) unlink(id int64, c liveCell) {
+func (x *liveIndex) unlink(e *liveEntry, c liveCell) {
 	ids := x.cells[c]
-	if i := slices.Index(ids, id); i >= 0 {
+	if i := slices.Index(ids, e); i >= 0 {
 		ids[i] = ids[len(ids)-1]
 		ids = ids[:len(ids)-1]
 	}
@@ -99,7 +101,7 @@ func (x *liveIndex) forget(id int64) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if old, ok := x.pos[id]; ok {
-		x.unlink(id, cellOf(old.Lat, old.Lng))
+		x.unlink(old, cellOf(old.Lat, old.Lng))
 		delete(x.pos, id)
 	}
 }
@@ -110,7 +112,7 @@ func (x *liveIndex) load(snapshot map[int64]seen, since time.Time) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	old := x.pos
-	x.pos, x.cells = map[int64]*liveEntry{}, map[liveCell][]int64{}
+	x.pos, x.cells = map[int64]*liveEntry{}, map[liveCell][]*liveEntry{}
 	for id, s := range snapshot {
 		x.putLocked(id, s, since)
 	}
@@ -130,39 +132,53 @@ func (x *liveIndex) setReady(ready bool) {
 }
 
 // nearby answers Nearby from the index; ok is false when it is not ready.
-// It keeps the limit nearest fresh couriers as it goes, and measures with
-// haversine only those a flat estimate cannot rule out.
+// It keeps the limit nearest fresh couriers as it goes.
 func (x *liveIndex) nearby(p courier.LatLng, radiusM float64, limit int, now time.Time, staleAfter time.Duration) ([]NearbyCourier, bool) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	if !x.ready {
 		return nil, false
 	}
-	const mPerDeg = redisEarthRadiusM * math.Pi / 180
-	freshFrom := now.Add(-staleAfter) // a position recorded before is stale
-	cosLat := math.Cos(p.Lat * math.Pi / 180)
-	// The flat estimate of the distance is within 1% of haversine at city
-	// scale; beyond 50 km, or near the poles, every candidate is measured.
+	const rad = math.Pi / 180
+	const mPerDeg = redisEarthRadiusM * rad
+	freshFrom := now.Add(-staleAfter).UnixNano() // a position recorded before is stale
+	// Within 20 km and off the poles, the flat distance with the cosine of
+	// the mean latitude (to first order) is within 10 cm of haversine; else
+	// haversine, after a flat estimate (within 2%) rules out the far ones.
+	flat := radiusM <= 20000 && math.Abs(p.Lat) <= 70
+	cosP, sinP := math.Cos(p.Lat*rad), math.Sin(p.Lat*rad)
 	roughR2 := math.Inf(1)
 	if radiusM <= 50000 && math.Abs(p.Lat) < 80 {
 		r := radiusM / mPerDeg * 1.02
 		roughR2 = r * r
 	}
+	r2 := radiusM * radiusM / (redisEarthRadiusM * redisEarthRadiusM)
 	type hit struct {
 		d  float64
 		id int64
 	}
 	best := make([]hit, 0, limit+1) // nearest first
-	consider := func(id int64) {
-		e := x.pos[id]
-		if time.UnixMilli(e.Rec).Before(freshFrom) {
+	consider := func(e *liveEntry) {
+		if e.Rec*int64(time.Millisecond) < freshFrom {
 			return
 		}
-		dy, dx := e.Lat-p.Lat, (e.Lng-p.Lng)*cosLat
-		if dy*dy+dx*dx > roughR2 {
-			return
+		var d float64
+		if flat {
+			dPhi, dLambda := (e.Lat-p.Lat)*rad, (e.Lng-p.Lng)*rad
+			x := dLambda * (cosP - sinP*dPhi/2)
+			d2 := x*x + dPhi*dPhi
+			if d2 > r2 {
+				return
+			}
+			d = math.Sqrt(d2) * redisEarthRadiusM
+		} else {
+			dy, dx := e.Lat-p.Lat, (e.Lng-p.Lng)*cosP
+			if dy*dy+dx*dx > roughR2 {
+				return
+			}
+			d = HaversineM(p, courier.LatLng{Lat: e.Lat, Lng: e.Lng}) * redisEarthRadiusM / EarthRadiusM
 		}
-		d := HaversineM(p, courier.LatLng{Lat: e.Lat, Lng: e.Lng}) * redisEarthRadiusM / EarthRadiusM
+		id := e.id
 		if d > radiusM || len(best) == limit && (d > best[limit-1].d || d == best[limit-1].d && id > best[limit-1].id) {
 			return
 		}
@@ -187,14 +203,14 @@ func (x *liveIndex) nearby(p courier.LatLng, radiusM float64, limit int, now tim
 	dLng := math.Min(180, dLat/math.Max(cosEdge, 1e-6))
 	lo, hi := cellOf(p.Lat-dLat, p.Lng-dLng), cellOf(p.Lat+dLat, p.Lng+dLng)
 	if cells := (int64(hi.lat-lo.lat) + 1) * (int64(hi.lng-lo.lng) + 1); cells > int64(len(x.pos)) || p.Lng-dLng < -180 || p.Lng+dLng > 180 {
-		for id := range x.pos {
-			consider(id)
+		for _, e := range x.pos {
+			consider(e)
 		}
 	} else {
 		for la := lo.lat; la <= hi.lat; la++ {
 			for ln := lo.lng; ln <= hi.lng; ln++ {
-				for _, id := range x.cells[liveCell{la, ln}] {
-					consider(id)
+				for _, e := range x.cells[liveCell{la, ln}] {
+					consider(e)
 				}
 			}
 		}

@@ -160,3 +160,21 @@ func TestLiveIndexReconnects(t *testing.T) {
 		})
 	})
 }
+
+// BenchmarkLiveNearby: the 10 nearest within 2 km among 10,000 couriers on
+// 28 x 28 km, as courierload asks.
+func BenchmarkLiveNearby(b *testing.B) {
+	rng := mrand.New(mrand.NewPCG(1, 2))
+	now := time.Now()
+	x := &liveIndex{}
+	for id := int64(1); id <= 10000; id++ {
+		x.put(id, seen{Rec: ms(now), Rcv: ms(now), Lat: 55.75 + (rng.Float64()*2-1)*0.125, Lng: 37.62 + (rng.Float64()*2-1)*0.22}, now)
+	}
+	x.ready = true
+	for b.Loop() {
+		p := offsetM(trackHome, (rng.Float64()*2-1)*12000, (rng.Float64()*2-1)*12000)
+		if _, ok := x.nearby(p, 2000, 10, now, 5*time.Minute); !ok {
+			b.Fatal("not ready")
+		}
+	}
+}
