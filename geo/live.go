@@ -47,11 +47,18 @@ type liveEntry struct {
 	at time.Time // when this replica learnt it
 }
 
+// liveSlot is a courier in its cell.
+type liveSlot struct {
+	id       int64
+	rec      int64 // recorded_at, unix ms
+	lat, lng float64
+}
+
 type liveIndex struct {
 	mu    sync.RWMutex
 	ready bool
 	pos   map[int64]*liveEntry
-	cells map[liveCell][]*liveEntry
+	cells map[liveCell][]liveSlot // what a search reads, side by side in memory
 	loads int // snapshots read
 }
 
@@ -68,32 +75,38 @@ func (x *liveIndex) putLocked(id int64, s seen, at time.Time) {
 		return
 	}
 	if x.pos == nil {
-		x.pos, x.cells = map[int64]*liveEntry{}, map[liveCell][]*liveEntry{}
+		x.pos, x.cells = map[int64]*liveEntry{}, map[liveCell][]liveSlot{}
 	}
 	c := cellOf(s.Lat, s.Lng)
+	slot := liveSlot{id: id, rec: s.Rec, lat: s.Lat, lng: s.Lng}
 	if !ok {
-		e := &liveEntry{id: id, seen: s, at: at}
-		x.pos[id] = e
-		x.cells[c] = append(x.cells[c], e)
+		x.pos[id] = &liveEntry{id: id, seen: s, at: at}
+		x.cells[c] = append(x.cells[c], slot)
 		return
 	}
 	if was := cellOf(old.Lat, old.Lng); was != c {
-		x.unlink(old, was)
-		x.cells[c] = append(x.cells[c], old)
+		x.unlink(id, was)
+		x.cells[c] = append(x.cells[c], slot)
+	} else if i := x.slotOf(id, c); i >= 0 {
+		x.cells[c][i] = slot
 	}
 	old.seen, old.at = s, at
 }
 
-func (x *liveIndex) unlink(e *liveEntry, c liveCell) {
-	ids := x.cells[c]
-	if i := slices.Index(ids, e); i >= 0 {
-		ids[i] = ids[len(ids)-1]
-		ids = ids[:len(ids)-1]
+func (x *liveIndex) slotOf(id int64, c liveCell) int {
+	return slices.IndexFunc(x.cells[c], func(s liveSlot) bool { return s.id == id })
+}
+
+func (x *liveIndex) unlink(id int64, c liveCell) {
+	slots := x.cells[c]
+	if i := x.slotOf(id, c); i >= 0 {
+		slots[i] = slots[len(slots)-1]
+		slots = slots[:len(slots)-1]
 	}
-	if len(ids) == 0 {
+	if len(slots) == 0 {
 		delete(x.cells, c)
 	} else {
-		x.cells[c] = ids
+		x.cells[c] = slots
 	}
 }
 
@@ -101,7 +114,7 @@ func (x *liveIndex) forget(id int64) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if old, ok := x.pos[id]; ok {
-		x.unlink(old, cellOf(old.Lat, old.Lng))
+		x.unlink(id, cellOf(old.Lat, old.Lng))
 		delete(x.pos, id)
 	}
 }
@@ -112,7 +125,7 @@ func (x *liveIndex) load(snapshot map[int64]seen, since time.Time) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	old := x.pos
-	x.pos, x.cells = map[int64]*liveEntry{}, map[liveCell][]*liveEntry{}
+	x.pos, x.cells = map[int64]*liveEntry{}, map[liveCell][]liveSlot{}
 	for id, s := range snapshot {
 		x.putLocked(id, s, since)
 	}
@@ -158,13 +171,13 @@ func (x *liveIndex) nearby(p courier.LatLng, radiusM float64, limit int, now tim
 		id int64
 	}
 	best := make([]hit, 0, limit+1) // nearest first
-	consider := func(e *liveEntry) {
-		if e.Rec*int64(time.Millisecond) < freshFrom {
+	consider := func(e liveSlot) {
+		if e.rec*int64(time.Millisecond) < freshFrom {
 			return
 		}
 		var d float64
 		if flat {
-			dPhi, dLambda := (e.Lat-p.Lat)*rad, (e.Lng-p.Lng)*rad
+			dPhi, dLambda := (e.lat-p.Lat)*rad, (e.lng-p.Lng)*rad
 			x := dLambda * (cosP - sinP*dPhi/2)
 			d2 := x*x + dPhi*dPhi
 			if d2 > r2 {
@@ -172,11 +185,11 @@ func (x *liveIndex) nearby(p courier.LatLng, radiusM float64, limit int, now tim
 			}
 			d = math.Sqrt(d2) * redisEarthRadiusM
 		} else {
-			dy, dx := e.Lat-p.Lat, (e.Lng-p.Lng)*cosP
+			dy, dx := e.lat-p.Lat, (e.lng-p.Lng)*cosP
 			if dy*dy+dx*dx > roughR2 {
 				return
 			}
-			d = HaversineM(p, courier.LatLng{Lat: e.Lat, Lng: e.Lng}) * redisEarthRadiusM / EarthRadiusM
+			d = HaversineM(p, courier.LatLng{Lat: e.lat, Lng: e.lng}) * redisEarthRadiusM / EarthRadiusM
 		}
 		id := e.id
 		if d > radiusM || len(best) == limit && (d > best[limit-1].d || d == best[limit-1].d && id > best[limit-1].id) {
@@ -203,8 +216,10 @@ func (x *liveIndex) nearby(p courier.LatLng, radiusM float64, limit int, now tim
 	dLng := math.Min(180, dLat/math.Max(cosEdge, 1e-6))
 	lo, hi := cellOf(p.Lat-dLat, p.Lng-dLng), cellOf(p.Lat+dLat, p.Lng+dLng)
 	if cells := (int64(hi.lat-lo.lat) + 1) * (int64(hi.lng-lo.lng) + 1); cells > int64(len(x.pos)) || p.Lng-dLng < -180 || p.Lng+dLng > 180 {
-		for _, e := range x.pos {
-			consider(e)
+		for _, slots := range x.cells {
+			for _, e := range slots {
+				consider(e)
+			}
 		}
 	} else {
 		for la := lo.lat; la <= hi.lat; la++ {
