@@ -2,9 +2,16 @@ package api
 
 import (
 	"encoding/json"
+	"math"
+	mrand "math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/courierhq/courier"
+	"github.com/courierhq/courier/geo"
+	"github.com/gin-gonic/gin"
 )
 
 var pingSeeds = []string{
@@ -106,4 +113,37 @@ func BenchmarkDecodePings(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestAppendNearby: the hand-written nearby answer is what encoding/json
+// writes for it, for ordinary and odd values.
+func TestAppendNearby(t *testing.T) {
+	rng := mrand.New(mrand.NewPCG(5, 6))
+	odd := []float64{0, math.Copysign(0, -1), 1e-7, -3.2e-9, 1e21, 123456789.125, 0.1, -1, 359.99999999}
+	for round := range 200 {
+		var found []geo.NearbyCourier
+		for i := range rng.IntN(5) {
+			f := func() float64 {
+				if rng.IntN(4) == 0 {
+					return odd[rng.IntN(len(odd))]
+				}
+				return (rng.Float64()*2 - 1) * math.Pow(10, float64(rng.IntN(8)-3))
+			}
+			at := time.Date(2026, 11, 23, 7, 0, 0, rng.IntN(1e9), time.UTC).Add(time.Duration(rng.IntN(1e6)) * time.Second)
+			found = append(found, geo.NearbyCourier{Position: geo.Position{CourierID: int64(round*10 + i), Location: courier.LatLng{Lat: f(), Lng: f()},
+				AccuracyM: f(), SpeedMPS: f(), Heading: f(), RecordedAt: at, ReceivedAt: at.Add(time.Duration(rng.IntN(5000)) * time.Millisecond),
+				Stale: rng.IntN(2) == 0}, DistanceM: f()})
+		}
+		out := make([]nearbyJSON, len(found))
+		for i, n := range found {
+			out[i] = nearbyJSON{positionJSON: toPosition(&n.Position), DistanceM: n.DistanceM}
+		}
+		want, err := json.Marshal(gin.H{"items": out})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendNearby(nil, found); string(got) != string(want) {
+			t.Fatalf("appendNearby:\n%s\nencoding/json:\n%s", got, want)
+		}
+	}
 }

@@ -164,16 +164,76 @@ func (s *Server) nearbyCouriers(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	type nearbyJSON struct {
-		positionJSON
-		DistanceM float64 `json:"distance_m"`
-	}
-	out := make([]nearbyJSON, len(found))
-	for i, n := range found {
-		out[i] = nearbyJSON{positionJSON: toPosition(&n.Position), DistanceM: n.DistanceM}
-	}
-	c.JSON(http.StatusOK, gin.H{"items": out})
+	c.Data(http.StatusOK, "application/json; charset=utf-8", appendNearby(make([]byte, 0, 64+256*len(found)), found))
 	return nil
+}
+
+type nearbyJSON struct {
+	positionJSON
+	DistanceM float64 `json:"distance_m"`
+}
+
+// appendNearby appends Nearby's answer, {"items": [nearbyJSON...]}, byte for
+// byte what encoding/json writes (TestAppendNearby), without its reflection:
+// a dispatcher's map asks this often, and encoding it was a fifth of the
+// request's CPU.
+func appendNearby(b []byte, found []geo.NearbyCourier) []byte {
+	b = append(b, `{"items":[`...)
+	for i := range found {
+		n := &found[i]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"courier_id":`...)
+		b = strconv.AppendInt(b, n.CourierID, 10)
+		b = append(b, `,"location":{"lat":`...)
+		b = appendJSONFloat(b, n.Location.Lat)
+		b = append(b, `,"lng":`...)
+		b = appendJSONFloat(b, n.Location.Lng)
+		b = append(b, `},"accuracy_m":`...)
+		b = appendJSONFloat(b, n.AccuracyM)
+		b = append(b, `,"speed_mps":`...)
+		b = appendJSONFloat(b, n.SpeedMPS)
+		b = append(b, `,"heading":`...)
+		b = appendJSONFloat(b, n.Heading)
+		b = append(b, `,"recorded_at":`...)
+		b = appendJSONTime(b, n.RecordedAt)
+		b = append(b, `,"received_at":`...)
+		b = appendJSONTime(b, n.ReceivedAt)
+		b = append(b, `,"stale":`...)
+		b = strconv.AppendBool(b, n.Stale)
+		b = append(b, `,"distance_m":`...)
+		b = appendJSONFloat(b, n.DistanceM)
+		b = append(b, '}')
+	}
+	return append(b, "]}"...)
+}
+
+// appendJSONFloat writes a finite float64 as encoding/json does.
+func appendJSONFloat(b []byte, f float64) []byte {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return append(b, "null"...) // never stored; encoding/json would fail
+	}
+	abs, format := math.Abs(f), byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' { // e-07 -> e-7, as encoding/json
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+// appendJSONTime writes a time as encoding/json does (RFC 3339 with
+// nanoseconds, quoted) for the years it can.
+func appendJSONTime(b []byte, t time.Time) []byte {
+	b = append(b, '"')
+	b = t.AppendFormat(b, time.RFC3339Nano)
+	return append(b, '"')
 }
 
 // courierTrack answers a courier's history between from and to (default: the last 24 hours) as GeoJSON.
