@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,11 +20,12 @@ import (
 
 // Keys of values kept on the gin context.
 const (
-	ctxActor     = "actor"
-	ctxRequestID = "request_id"
-	ctxLogger    = "logger"
-	ctxBody      = "body"
-	ctxClaims    = "claims"
+	ctxActor      = "actor"
+	ctxRequestID  = "request_id"
+	ctxLogger     = "logger"
+	ctxBaseLogger = "base_logger"
+	ctxBody       = "body"
+	ctxClaims     = "claims"
 )
 
 func requestID(c *gin.Context) string { return c.GetString(ctxRequestID) }
@@ -31,6 +33,11 @@ func requestID(c *gin.Context) string { return c.GetString(ctxRequestID) }
 func logger(c *gin.Context) *slog.Logger {
 	if l, ok := c.Get(ctxLogger); ok {
 		return l.(*slog.Logger)
+	}
+	if base, ok := c.Get(ctxBaseLogger); ok { // made on first use: most requests log nothing
+		l := base.(*slog.Logger).With(slog.String("request_id", c.GetString(ctxRequestID)))
+		c.Set(ctxLogger, l)
+		return l
 	}
 	return slog.Default()
 }
@@ -53,7 +60,7 @@ func (s *Server) withRequestID(c *gin.Context) {
 		id = hex.EncodeToString(b[:])
 	}
 	c.Set(ctxRequestID, id)
-	c.Set(ctxLogger, s.log.With(slog.String("request_id", id)))
+	c.Set(ctxBaseLogger, s.log)
 	c.Header("X-Request-ID", id)
 	c.Next()
 }
@@ -103,7 +110,7 @@ func (s *Server) observe(c *gin.Context) {
 		route = "unmatched"
 	}
 	method := methodLabel(c.Request.Method)
-	status := fmt.Sprint(c.Writer.Status())
+	status := strconv.Itoa(c.Writer.Status())
 	d := time.Since(start)
 	s.metrics.requests.WithLabelValues(route, method, status).Inc()
 	s.metrics.latency.WithLabelValues(route, method, status).Observe(d.Seconds())
@@ -111,8 +118,10 @@ func (s *Server) observe(c *gin.Context) {
 	if c.Writer.Status() >= 500 {
 		level = slog.LevelError
 	}
-	logger(c).Log(c.Request.Context(), level, "request", slog.String("method", method), slog.String("route", route),
-		slog.Int("status", c.Writer.Status()), slog.Duration("duration", d), slog.Int64("user_id", actorOf(c).UserID))
+	if s.log.Enabled(c.Request.Context(), level) {
+		logger(c).Log(c.Request.Context(), level, "request", slog.String("method", method), slog.String("route", route),
+			slog.Int("status", c.Writer.Status()), slog.Duration("duration", d), slog.Int64("user_id", actorOf(c).UserID))
+	}
 }
 
 // recoverPanics answers a panic as an internal error and logs its value.
