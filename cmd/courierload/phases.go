@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	mrand "math/rand/v2"
@@ -125,9 +126,19 @@ func nearbyWork(c *client, w *world, rec *recorder) func(context.Context, int, *
 		lat := cityLat + (2*rng.Float64()-1)*boxLat
 		lng := cityLng + (2*rng.Float64()-1)*boxLng
 		path := fmt.Sprintf("/api/v1/couriers/nearby?lat=%.6f&lng=%.6f&radius_m=2000&limit=10", lat, lng)
-		timed(ctx, rec, c, "GET", path, w.dispatcher, nil, 200, countItems)
+		timed(ctx, rec, c, "GET", path, w.dispatcher, nil, 200, countNearby)
 		return true
 	}
+}
+
+// countNearby counts the couriers of a nearby answer by their key, without
+// decoding it (the contract tests check its shape): the tool shares the
+// machine with the server.
+func countNearby(a answer) (int, string) {
+	if !bytes.HasPrefix(a.Body, []byte(`{"items":[`)) || !bytes.HasSuffix(a.Body, []byte(`]}`)) {
+		return 0, fmt.Sprintf("not a list of items: %.120s", a.Body)
+	}
+	return bytes.Count(a.Body, []byte(`"courier_id":`)), ""
 }
 
 // todayWork asks for the working couriers' days in turn.
@@ -224,6 +235,7 @@ func ordersWork(c *client, w *world, rec *recorder) func(context.Context, int, *
 		return true
 	}
 }
+
 
 // Raw Redis: the same server, the same number of connections, no courierd.
 
