@@ -13,8 +13,10 @@ package geo
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"math"
+	"net"
 	"slices"
 	"strconv"
 	"sync"
@@ -59,7 +61,7 @@ type liveIndex struct {
 	ready bool
 	pos   map[int64]*liveEntry
 	cells map[liveCell][]liveSlot // what a search reads, side by side in memory
-	loads int // snapshots read
+	loads int                     // snapshots read
 }
 
 // put keeps s as the courier's position unless the index has a newer one.
@@ -248,14 +250,23 @@ func (t *Tracker) RunLive(ctx context.Context, log *slog.Logger) {
 	t.live.Store(&liveIndex{})
 	x := t.live.Load()
 	defer x.setReady(false)
-	pause := 200 * time.Millisecond
+	pause, down := 200*time.Millisecond, false
 	for ctx.Err() == nil {
-		err := t.follow(ctx, x)
+		err := t.follow(ctx, x, func() {
+			if down {
+				log.Info("tracking: the live index follows the fleet again")
+				down = false
+			}
+			pause = 200 * time.Millisecond
+		})
 		x.setReady(false)
 		if ctx.Err() != nil {
 			return
 		}
-		log.Warn("tracking: the live index is behind; nearby asks Redis until it is back", slog.Any("err", err))
+		if !down {
+			log.Warn("tracking: the live index is behind; nearby asks Redis until it is back", slog.Any("err", err))
+			down = true
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -265,53 +276,61 @@ func (t *Tracker) RunLive(ctx context.Context, log *slog.Logger) {
 	}
 }
 
-// follow subscribes to the fleet's events, reads the snapshot each time the
-// subscription is made and every liveResync, and applies position events
-// until the subscription fails or ctx ends.
-func (t *Tracker) follow(ctx context.Context, x *liveIndex) error {
+// follow subscribes to the fleet's events, reads the snapshot once the
+// subscription is confirmed and every liveResync, and applies position
+// events until the connection fails (then the index is behind until the
+// next subscription and its snapshot) or ctx ends. A receive that fails
+// ends it at once, so that Nearby asks Redis (and says it is away) rather
+// than answer from an index that stopped moving; a silence is checked with
+// a PING.
+func (t *Tracker) follow(ctx context.Context, x *liveIndex, current func()) error {
 	ps := t.rdb.Subscribe(ctx, t.Channel())
 	defer ps.Close()
-	if _, err := ps.Receive(ctx); err != nil { // confirmed
-		return err
-	}
-	if err := t.loadLive(ctx, x); err != nil {
-		return err
-	}
-	// Subscription messages come each time go-redis made the subscription
-	// again after a broken connection: what was published meanwhile is
-	// lost, so the snapshot is read again.
-	msgs := ps.ChannelWithSubscriptions(redis.WithChannelHealthCheckInterval(10 * time.Second))
-	resync := time.NewTicker(liveResync)
-	defer resync.Stop()
+	// A receive waits for its deadline whatever ctx does: closing the
+	// subscription ends it at once.
+	defer context.AfterFunc(ctx, func() { ps.Close() })()
+	loaded, silent := time.Time{}, 0
 	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-resync.C:
+		if !loaded.IsZero() && time.Since(loaded) > liveResync {
 			if err := t.loadLive(ctx, x); err != nil {
 				return err
 			}
-		case m, ok := <-msgs:
-			if !ok {
-				return errLiveClosed
+			loaded = time.Now()
+		}
+		msg, err := ps.ReceiveTimeout(ctx, liveIdle)
+		var nerr net.Error
+		switch {
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case err != nil && errors.As(err, &nerr) && nerr.Timeout() && silent == 0:
+			silent++
+			if err := ps.Ping(ctx); err != nil {
+				return err
 			}
-			switch m := m.(type) {
-			case *redis.Subscription:
-				if err := t.loadLive(ctx, x); err != nil {
-					return err
-				}
-			case *redis.Message:
-				var e eventMessage
-				if json.Unmarshal([]byte(m.Payload), &e) != nil || e.Type != EventPosition || e.Rcv == 0 {
-					continue
-				}
-				x.put(e.CourierID, seen{Rec: ms(e.At), Rcv: e.Rcv, Lat: e.Lat, Lng: e.Lng, Acc: e.Acc, Spd: e.Spd, Hdg: e.Hdg}, time.Now())
+			continue
+		case err != nil:
+			return err
+		}
+		silent = 0
+		switch m := msg.(type) {
+		case *redis.Subscription: // confirmed: what was published before is in the snapshot
+			if err := t.loadLive(ctx, x); err != nil {
+				return err
 			}
+			loaded = time.Now()
+			current()
+		case *redis.Message:
+			var e eventMessage
+			if json.Unmarshal([]byte(m.Payload), &e) != nil || e.Type != EventPosition || e.Rcv == 0 {
+				continue
+			}
+			x.put(e.CourierID, seen{Rec: ms(e.At), Rcv: e.Rcv, Lat: e.Lat, Lng: e.Lng, Acc: e.Acc, Spd: e.Spd, Hdg: e.Hdg}, time.Now())
 		}
 	}
 }
 
-var errLiveClosed = courier.Errorf(courier.EUNAVAILABLE, "the fleet's event subscription closed")
+// liveIdle is how long follow waits for a message before it pings.
+const liveIdle = 5 * time.Second
 
 // loadLive reads the whole last-seen hash into x.
 func (t *Tracker) loadLive(ctx context.Context, x *liveIndex) error {

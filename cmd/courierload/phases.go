@@ -236,7 +236,6 @@ func ordersWork(c *client, w *world, rec *recorder) func(context.Context, int, *
 	}
 }
 
-
 // Raw Redis: the same server, the same number of connections, no courierd.
 
 const rawKey = "courierload:{raw}:live"
