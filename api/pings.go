@@ -118,38 +118,62 @@ func (p *pingParser) body() (locationsIn, bool) {
 	if key, ok := p.str(); !ok || string(key) != `"pings"` || !p.eat(':') || !p.eat('[') {
 		return in, false
 	}
-	in.Pings = []pingIn{}
 	if p.eat(']') {
+		in.Pings = []pingIn{}
 		return in, p.eat('}')
 	}
+	// The values are read into one slice, and the pings point into it once
+	// it is complete: three allocations a batch, not three a ping.
+	raw := make([]rawPing, 0, len(p.b)/120+1)
 	for {
-		ping, ok := p.ping()
-		if !ok {
+		var r rawPing
+		if !p.ping(&r) {
 			return in, false
 		}
-		in.Pings = append(in.Pings, ping)
+		raw = append(raw, r)
 		if p.eat(']') {
-			return in, p.eat('}')
+			break
 		}
 		if !p.eat(',') {
 			return in, false
 		}
 	}
+	in.Pings = make([]pingIn, len(raw))
+	for i := range raw {
+		r, out := &raw[i], &in.Pings[i]
+		out.AccuracyM, out.SpeedMPS, out.Heading = r.acc, r.spd, r.hdg
+		if r.has[0] {
+			out.Lat = &r.lat
+		}
+		if r.has[1] {
+			out.Lng = &r.lng
+		}
+		if r.has[5] {
+			out.RecordedAt = &r.at
+		}
+	}
+	return in, p.eat('}')
 }
 
-func (p *pingParser) ping() (pingIn, bool) {
-	var out pingIn
+// rawPing is a ping as read, before pingIn points into it; has marks the
+// fields sent: lat, lng, accuracy_m, speed_mps, heading, recorded_at.
+type rawPing struct {
+	lat, lng, acc, spd, hdg float64
+	at                      time.Time
+	has                     [6]bool
+}
+
+func (p *pingParser) ping(r *rawPing) bool {
 	if !p.eat('{') {
-		return out, false
+		return false
 	}
 	if p.eat('}') {
-		return out, true
+		return true
 	}
-	var seen [6]bool
 	for {
 		key, ok := p.str()
 		if !ok || !p.eat(':') {
-			return out, false
+			return false
 		}
 		k := -1
 		switch string(key) {
@@ -166,43 +190,27 @@ func (p *pingParser) ping() (pingIn, bool) {
 		case `"recorded_at"`:
 			k = 5
 		}
-		if k < 0 || seen[k] {
-			return out, false
+		if k < 0 || r.has[k] {
+			return false
 		}
-		seen[k] = true
+		r.has[k] = true
 		if k == 5 {
 			s, ok := p.str()
-			if !ok {
-				return out, false
+			if !ok || r.at.UnmarshalJSON(s) != nil {
+				return false
 			}
-			var t time.Time
-			if t.UnmarshalJSON(s) != nil {
-				return out, false
-			}
-			out.RecordedAt = &t
 		} else {
 			v, ok := p.num()
 			if !ok {
-				return out, false
+				return false
 			}
-			switch k {
-			case 0:
-				out.Lat = &v
-			case 1:
-				out.Lng = &v
-			case 2:
-				out.AccuracyM = v
-			case 3:
-				out.SpeedMPS = v
-			case 4:
-				out.Heading = v
-			}
+			*[...]*float64{&r.lat, &r.lng, &r.acc, &r.spd, &r.hdg}[k] = v
 		}
 		if p.eat('}') {
-			return out, true
+			return true
 		}
 		if !p.eat(',') {
-			return out, false
+			return false
 		}
 	}
 }
