@@ -66,7 +66,8 @@ type acceptedToken struct {
 	claims *Claims // shared: read only
 }
 
-// acceptedMax bounds the cache of verified tokens; when full it is emptied.
+// acceptedMax bounds the cache of verified tokens: when it is full the
+// expired ones are dropped, and all of them when that is not enough.
 const acceptedMax = 50000
 
 // leeway is the clock skew allowed on the time claims.
@@ -235,7 +236,17 @@ func (t *Tokens) VerifyAccess(raw string) (courier.Actor, *Claims, error) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.accepted == nil || len(t.accepted) >= acceptedMax {
+	if len(t.accepted) >= acceptedMax { // the expired go first, and all only when that is not enough
+		for raw, a := range t.accepted {
+			if !timely(a.claims, now) {
+				delete(t.accepted, raw)
+			}
+		}
+		if len(t.accepted) >= acceptedMax {
+			clear(t.accepted)
+		}
+	}
+	if t.accepted == nil {
 		t.accepted = map[string]acceptedToken{}
 	}
 	t.accepted[raw] = acceptedToken{actor: actor, claims: claims}
