@@ -224,11 +224,36 @@ func (x *liveIndex) nearby(p courier.LatLng, radiusM float64, limit int, now tim
 			}
 		}
 	} else {
-		for la := lo.lat; la <= hi.lat; la++ {
-			for ln := lo.lng; ln <= hi.lng; ln++ {
-				for _, e := range x.cells[liveCell{la, ln}] {
-					consider(e)
+		// Rings of cells outward from the centre's, until the limit's
+		// farthest is nearer than any cell of the next ring can be: a cell of
+		// ring r+1 is at least r whole cells away (the narrowest cell side,
+		// where the box is farthest from the equator).
+		c := cellOf(p.Lat, p.Lng)
+		step := liveCellDeg * mPerDeg * min(1, cosEdge)
+		cell := func(la, ln int32) {
+			if la < lo.lat || la > hi.lat || ln < lo.lng || ln > hi.lng {
+				return
+			}
+			for _, e := range x.cells[liveCell{la, ln}] {
+				consider(e)
+			}
+		}
+		last := max(c.lat-lo.lat, hi.lat-c.lat, c.lng-lo.lng, hi.lng-c.lng)
+		for r := int32(0); r <= last; r++ {
+			if r == 0 {
+				cell(c.lat, c.lng)
+			} else {
+				for ln := c.lng - r; ln <= c.lng+r; ln++ {
+					cell(c.lat-r, ln)
+					cell(c.lat+r, ln)
 				}
+				for la := c.lat - r + 1; la <= c.lat+r-1; la++ {
+					cell(la, c.lng-r)
+					cell(la, c.lng+r)
+				}
+			}
+			if len(best) == limit && best[limit-1].d < float64(r)*step {
+				break
 			}
 		}
 	}
