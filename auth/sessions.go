@@ -135,16 +135,7 @@ func (c *sessionCache) put(userID int64, st sessionState, now, until time.Time, 
 	if c.users == nil {
 		c.users = map[int64]cachedSession{}
 	}
-	if len(c.users) >= sessionCacheMax {
-		for id, e := range c.users {
-			if !now.Before(e.until) {
-				delete(c.users, id)
-			}
-		}
-		if len(c.users) >= sessionCacheMax {
-			clear(c.users)
-		}
-	}
+	courier.BoundMap(c.users, sessionCacheMax, func(e cachedSession) bool { return !now.Before(e.until) })
 	c.users[userID] = cachedSession{state: st, until: until}
 }
 

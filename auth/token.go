@@ -236,16 +236,7 @@ func (t *Tokens) VerifyAccess(raw string) (courier.Actor, *Claims, error) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if len(t.accepted) >= acceptedMax { // the expired go first, and all only when that is not enough
-		for raw, a := range t.accepted {
-			if !timely(a.claims, now) {
-				delete(t.accepted, raw)
-			}
-		}
-		if len(t.accepted) >= acceptedMax {
-			clear(t.accepted)
-		}
-	}
+	courier.BoundMap(t.accepted, acceptedMax, func(a acceptedToken) bool { return !timely(a.claims, now) })
 	if t.accepted == nil {
 		t.accepted = map[string]acceptedToken{}
 	}

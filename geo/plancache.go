@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/courierhq/courier"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -88,16 +89,7 @@ func (t *Tracker) activePlan(ctx context.Context, courierID int64, stamp string,
 	if t.planCache == nil {
 		t.planCache = map[int64]cachedPlan{}
 	}
-	if len(t.planCache) >= planCacheMax {
-		for id, e := range t.planCache {
-			if !now.Before(e.until) {
-				delete(t.planCache, id)
-			}
-		}
-		if len(t.planCache) >= planCacheMax {
-			clear(t.planCache)
-		}
-	}
+	courier.BoundMap(t.planCache, planCacheMax, func(e cachedPlan) bool { return !now.Before(e.until) })
 	t.planCache[courierID] = cachedPlan{plan: plan, stamp: stamp, until: now.Add(PlanCacheTTL)}
 	return plan, nil
 }

@@ -74,16 +74,7 @@ func (c *localCounter) Hit(_ context.Context, key string, window time.Duration) 
 	if c.hits == nil {
 		c.hits = map[string]*hitWindow{}
 	}
-	if len(c.hits) >= localCounterSweep {
-		for k, w := range c.hits {
-			if !now.Before(w.end) {
-				delete(c.hits, k)
-			}
-		}
-		if len(c.hits) >= localCounterSweep {
-			clear(c.hits)
-		}
-	}
+	courier.BoundMap(c.hits, localCounterSweep, func(w *hitWindow) bool { return !now.Before(w.end) })
 	w := c.hits[key]
 	if w == nil || !now.Before(w.end) {
 		w = &hitWindow{end: now.Add(window)}
