@@ -278,15 +278,19 @@ func (s *Server) positions(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	ids := make([]int64, len(cs))
+	for i, x := range cs {
+		ids[i] = x.ID
+	}
+	found, err := s.tracker.Locations(c.Request.Context(), ids)
+	if err != nil {
+		return err
+	}
 	out := []positionJSON{}
-	for _, x := range cs {
-		p, err := s.tracker.Location(c.Request.Context(), x.ID)
-		if courier.ErrorCode(err) == courier.ENOTFOUND {
-			continue
-		} else if err != nil {
-			return err
+	for _, id := range ids {
+		if p := found[id]; p != nil {
+			out = append(out, toPosition(p))
 		}
-		out = append(out, toPosition(p))
 	}
 	c.JSON(http.StatusOK, gin.H{"items": out})
 	return nil

@@ -178,3 +178,38 @@ func BenchmarkLiveNearby(b *testing.B) {
 		}
 	}
 }
+
+// TestLocations: many couriers' last positions in a few round trips, the
+// same as Location's one by one, those never seen left out.
+func TestLocations(t *testing.T) {
+	redisBackends(t, func(t *testing.T, rdb redis.UniversalClient) {
+		ctx := context.Background()
+		tr, clock := newTestTracker(t, rdb, TrackerConfig{}, nil)
+		var ids []int64
+		for id := int64(1); id <= 1200; id++ {
+			ids = append(ids, id)
+			if id%3 != 0 {
+				mustIngest(t, tr, id, pingAt(offsetM(trackHome, float64(id), 0), clock.Now().Add(-time.Duration(id)*time.Second)))
+			}
+		}
+		got, err := tr.Locations(ctx, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 800 {
+			t.Errorf("%d couriers found, want 800", len(got))
+		}
+		for _, id := range ids {
+			want, err := tr.Location(ctx, id)
+			if id%3 == 0 {
+				if got[id] != nil || err == nil {
+					t.Errorf("courier %d was never seen: %+v %v", id, got[id], err)
+				}
+				continue
+			}
+			if err != nil || got[id] == nil || *got[id] != *want {
+				t.Errorf("courier %d: %+v, Location says %+v %v", id, got[id], want, err)
+			}
+		}
+	})
+}
