@@ -402,6 +402,22 @@ func TestFleet(t *testing.T) {
 			json.Unmarshal(body, &pos) != nil || pos.Location.Lat != 55.7312 {
 			t.Errorf("the courier's location at b: %d %s", st, body)
 		}
+		// b's nearby answers from its live index, which follows a's position events.
+		var near struct {
+			Items []struct {
+				CourierID int64   `json:"courier_id"`
+				DistanceM float64 `json:"distance_m"`
+			} `json:"items"`
+		}
+		for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			st, body := send(t, "GET", b.base+"/api/v1/couriers/nearby?lat=55.7312&lng=37.6401&radius_m=50", disp, "")
+			if st == 200 && json.Unmarshal(body, &near) == nil && len(near.Items) > 0 && near.Items[0].CourierID == c.id && near.Items[0].DistanceM < 1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("nearby at b 2 s after the ping sent to a: %d %s", st, body)
+			}
+		}
 	})
 
 	// Every courier has two phones.
