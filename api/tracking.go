@@ -164,7 +164,9 @@ func (s *Server) nearbyCouriers(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Data(http.StatusOK, "application/json; charset=utf-8", appendNearby(make([]byte, 0, 64+256*len(found)), found))
+	b := appendNearby(make([]byte, 0, 64+256*len(found)), found)
+	c.Header("Content-Length", strconv.Itoa(len(b))) // not chunked
+	c.Data(http.StatusOK, "application/json; charset=utf-8", b)
 	return nil
 }
 

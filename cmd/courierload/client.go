@@ -21,6 +21,7 @@ type client struct {
 	targets []string
 	next    atomic.Uint64
 	http    *http.Client
+	raw     *rawGets // the GETs phases send as fast as they can
 }
 
 func newClient(targets []string, conns int) *client {
@@ -30,7 +31,7 @@ func newClient(targets []string, conns int) *client {
 		MaxIdleConnsPerHost: 2 * conns,
 		IdleConnTimeout:     90 * time.Second,
 	}
-	return &client{targets: targets, http: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+	return &client{targets: targets, http: &http.Client{Transport: tr, Timeout: 30 * time.Second}, raw: newRawGets(targets)}
 }
 
 // base returns the next target.

@@ -67,7 +67,17 @@ func timed(ctx context.Context, rec *recorder, c *client, method, path, token st
 	check func(answer) (int, string)) {
 	start := time.Now()
 	a, err := c.do(ctx, method, path, token, body)
-	d := time.Since(start)
+	record(ctx, rec, time.Since(start), a, err, want, check)
+}
+
+// timedGet is timed for a GET on the worker's own connection (rawGets).
+func timedGet(ctx context.Context, rec *recorder, c *client, worker int, path, token string, want int, check func(answer) (int, string)) {
+	start := time.Now()
+	a, err := c.raw.get(ctx, worker, path, token)
+	record(ctx, rec, time.Since(start), a, err, want, check)
+}
+
+func record(ctx context.Context, rec *recorder, d time.Duration, a answer, err error, want int, check func(answer) (int, string)) {
 	switch {
 	case err != nil && ctx.Err() != nil:
 		return
@@ -122,11 +132,11 @@ type itemsAnswer struct {
 
 // nearbyWork asks for the 10 couriers nearest to a random point of the city within 2 km.
 func nearbyWork(c *client, w *world, rec *recorder) func(context.Context, int, *mrand.Rand) bool {
-	return func(ctx context.Context, _ int, rng *mrand.Rand) bool {
+	return func(ctx context.Context, worker int, rng *mrand.Rand) bool {
 		lat := cityLat + (2*rng.Float64()-1)*boxLat
 		lng := cityLng + (2*rng.Float64()-1)*boxLng
 		path := fmt.Sprintf("/api/v1/couriers/nearby?lat=%.6f&lng=%.6f&radius_m=2000&limit=10", lat, lng)
-		timed(ctx, rec, c, "GET", path, w.dispatcher, nil, 200, countNearby)
+		timedGet(ctx, rec, c, worker, path, w.dispatcher, 200, countNearby)
 		return true
 	}
 }
