@@ -10,12 +10,20 @@
 #   scripts/load.sh -phases mix -mix 5m              the 5-minute memory run
 #   REPLICAS=1 scripts/load.sh -duration 30s         one replica
 #   FRESH=1 scripts/load.sh                          drop courier_load first
+#   COURIERD_GOMAXPROCS=2 TOOL_GOMAXPROCS=2 scripts/load.sh   Go's default threads in each process
 #
 # Everything listens on 127.0.0.1; courierload refuses other targets.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$(pwd)
 REPLICAS=${REPLICAS:-2}
+# Each replica gets its share of the cores, as a container's CPU limit would
+# give it (Go reads that limit for GOMAXPROCS), and the tool one thread: with
+# every process thinking it has all the cores, their threads take turns on
+# the run queue and the latencies' tail is the kernel's time slices.
+CORES=$(nproc)
+COURIERD_GOMAXPROCS=${COURIERD_GOMAXPROCS:-$(( CORES / REPLICAS > 0 ? CORES / REPLICAS : 1 ))}
+TOOL_GOMAXPROCS=${TOOL_GOMAXPROCS:-1}
 log() { echo "load.sh: $*" >&2; }
 
 command -v go >/dev/null || PATH="/usr/local/go/bin:$PATH"
@@ -61,7 +69,7 @@ for i in $(seq 1 "$REPLICAS"); do
 	port=$(free_port)
 	DATABASE_URL="$DB_URL" REDIS_URL="$REDIS_URL" JWT_SECRET=courierload-secret-courierload-secret \
 		COURIER_ADDR="127.0.0.1:$port" COURIER_BCRYPT_COST=4 COURIER_LOG_LEVEL=warn COURIER_WEB_DIR="$ROOT/web" \
-		bin/courierd >"$RUN/courierd-$i.log" 2>&1 &
+		GOMAXPROCS=$COURIERD_GOMAXPROCS bin/courierd >"$RUN/courierd-$i.log" 2>&1 &
 	pids+=($!)
 	courierd_pids+=($!)
 	targets+=("http://127.0.0.1:$port")
@@ -79,7 +87,7 @@ if [[ -n $pgdata && -r $pgdata/postmaster.pid ]]; then
 	cpu+=";postgres=$(head -n 1 "$pgdata/postmaster.pid")+"
 fi
 status=0
-bin/courierload -targets "$(IFS=,; echo "${targets[*]}")" -redis "$REDIS_URL" -cpu "$cpu" "$@" || status=$?
+GOMAXPROCS=$TOOL_GOMAXPROCS bin/courierload -targets "$(IFS=,; echo "${targets[*]}")" -redis "$REDIS_URL" -cpu "$cpu" "$@" || status=$?
 for i in $(seq 1 "$REPLICAS"); do
 	if grep -q '"level":"ERROR"\|level=ERROR' "$RUN/courierd-$i.log"; then
 		log "errors logged by courierd $i:"
