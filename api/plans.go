@@ -11,6 +11,7 @@ import (
 
 	"github.com/courierhq/courier"
 	"github.com/courierhq/courier/dispatch"
+	"github.com/courierhq/courier/geo"
 	"github.com/courierhq/courier/sheetpdf"
 	"github.com/gin-gonic/gin"
 )
@@ -351,6 +352,18 @@ func (s *Server) addProgress(c *gin.Context, sheets []*courier.RouteSheet, out [
 		return err
 	}
 	office := actorOf(c).Role != courier.RoleCourier
+	var signals map[int64]*geo.Position // active sheets' couriers, one read for all
+	if office && s.tracker != nil {
+		var ids []int64
+		for _, sh := range sheets {
+			if sh.Status == courier.SheetActive {
+				ids = append(ids, sh.CourierID)
+			}
+		}
+		if len(ids) > 0 {
+			signals, _ = s.tracker.Locations(ctx, ids) // without Redis the list goes on without last signals
+		}
+	}
 	for i, sh := range sheets {
 		p := sheetProgressJSON{progressCountsJSON: toProgressCounts(prog[sh.ID]), LateOrders: []int64{}, LateStops: []lateStopJSON{}}
 		if sh.Status == courier.SheetActive && office {
@@ -367,11 +380,9 @@ func (s *Server) addProgress(c *gin.Context, sheets []*courier.RouteSheet, out [
 				}
 				p.Late = len(p.LateOrders)
 			}
-			if s.tracker != nil {
-				if pos, err := s.tracker.Location(ctx, sh.CourierID); err == nil {
-					at := pos.RecordedAt
-					p.LastSignal = &at
-				}
+			if pos := signals[sh.CourierID]; pos != nil {
+				at := pos.RecordedAt
+				p.LastSignal = &at
 			}
 		}
 		out[i].Progress = &p

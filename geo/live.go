@@ -367,11 +367,14 @@ func (t *Tracker) loadLive(ctx context.Context, x *liveIndex) error {
 	snapshot := make(map[int64]seen, len(all))
 	for k, v := range all {
 		id, err := strconv.ParseInt(k, 10, 64)
-		var s seen
-		if err != nil || json.Unmarshal([]byte(v), &s) != nil {
+		if err != nil {
 			continue
 		}
-		snapshot[id] = s
+		s, err := parseSeen([]byte(v), id)
+		if err != nil {
+			continue // a record Location would refuse: left out of the index
+		}
+		snapshot[id] = *s
 	}
 	x.load(snapshot, since)
 	return nil

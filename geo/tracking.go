@@ -676,6 +676,11 @@ func decodeSeen(cmd *redis.StringCmd, courierID int64) (*seen, error) {
 	} else if err != nil {
 		return nil, redisErr(err, "last seen of courier %d", courierID)
 	}
+	return parseSeen(raw, courierID)
+}
+
+// parseSeen decodes a last-seen record.
+func parseSeen(raw []byte, courierID int64) (*seen, error) {
 	var s seen
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return nil, fmt.Errorf("last seen of courier %d: %w", courierID, err)
@@ -703,9 +708,9 @@ func (t *Tracker) Locations(ctx context.Context, courierIDs []int64) (map[int64]
 			if !ok {
 				continue
 			}
-			var s seen
-			if err := json.Unmarshal([]byte(raw), &s); err != nil {
-				return nil, fmt.Errorf("last seen of courier %d: %w", chunk[i], err)
+			s, err := parseSeen([]byte(raw), chunk[i])
+			if err != nil {
+				return nil, err
 			}
 			out[chunk[i]] = s.position(chunk[i], now, t.cfg.StaleAfter)
 		}
