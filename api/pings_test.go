@@ -147,3 +147,59 @@ func TestAppendNearby(t *testing.T) {
 		}
 	}
 }
+
+// FuzzJSONFloat holds appendJSONFloat (and its short-decimal path) to
+// encoding/json, byte for byte.
+func FuzzJSONFloat(f *testing.F) {
+	for _, v := range []float64{0, math.Copysign(0, -1), 1e-6, 9.99999e-7, 52.5200066, -13.404954, 0.1, 0.05, 12.5, 359.99999999,
+		999999.9999999, 1e6, 123456.1234567, 1e21, 1234.5678901234, 5e-7, -0.0000015, 3, -41} {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v float64) {
+		want, err := json.Marshal(v)
+		if err != nil {
+			return // Inf, NaN: never stored
+		}
+		if got := appendJSONFloat(nil, v); string(got) != string(want) {
+			t.Fatalf("%v (%x): appendJSONFloat %s, encoding/json %s", v, math.Float64bits(v), got, want)
+		}
+	})
+}
+
+// FuzzJSONTime holds appendJSONTime to encoding/json, byte for byte, for UTC
+// times of any nanosecond and times in other zones.
+func FuzzJSONTime(f *testing.F) {
+	f.Add(int64(1796000000123), int64(0), false)
+	f.Add(int64(-62135596800000), int64(1), false) // year 1
+	f.Add(int64(253402300799999), int64(999999), true)
+	f.Add(int64(1796000000000), int64(500), true)
+	f.Fuzz(func(t *testing.T, ms, ns int64, zoned bool) {
+		at := time.UnixMilli(ms).Add(time.Duration(ns % 1e6)).UTC()
+		if zoned {
+			at = at.In(time.FixedZone("", 3*3600))
+		}
+		want, err := json.Marshal(at)
+		if err != nil {
+			return // a year encoding/json refuses
+		}
+		if got := appendJSONTime(nil, at); string(got) != string(want) {
+			t.Fatalf("%v: appendJSONTime %s, encoding/json %s", at, got, want)
+		}
+	})
+}
+
+// TestJSONFloatDecimals: decimals of 0 to 9 places such as phones send, and
+// the doubles next to them, are written as encoding/json writes them.
+func TestJSONFloatDecimals(t *testing.T) {
+	rng := mrand.New(mrand.NewPCG(7, 8))
+	for range 200000 {
+		d := rng.IntN(10)
+		v := float64(rng.Int64N(int64(2e6*math.Pow(10, float64(d))))-int64(1e6*math.Pow(10, float64(d)))) / math.Pow(10, float64(d))
+		for _, x := range []float64{v, math.Nextafter(v, math.Inf(1)), math.Nextafter(v, math.Inf(-1)), v / 7} {
+			want, _ := json.Marshal(x)
+			if got := appendJSONFloat(nil, x); string(got) != string(want) {
+				t.Fatalf("%v: appendJSONFloat %s, encoding/json %s", x, got, want)
+			}
+		}
+	}
+}

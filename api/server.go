@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"time"
 
@@ -295,19 +296,30 @@ func (s *Server) serveMetrics(c *gin.Context) error {
 }
 
 // MetricsHandler serves GET /metrics alone, for a listener of its own
-// (COURIER_METRICS_ADDR); with a metrics token configured it asks for it too.
+// (COURIER_METRICS_ADDR), and Go's profiles under /debug/pprof/ (CPU, heap,
+// goroutines, allocations: what an operator asks a loaded replica); with a
+// metrics token configured it asks for it on both. The API address never
+// serves the profiles.
 func (s *Server) MetricsHandler() http.Handler {
 	metrics := promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
-		if err := s.metricsAllowed(w, r); err != nil {
-			w.Header().Set("Content-Type", "application/json; charset=utf-8")
-			w.WriteHeader(http.StatusUnauthorized)
-			_ = json.NewEncoder(w).Encode(errorBody{Error: errorJSON{Code: courier.EUNAUTHORIZED, Message: courier.ErrorMessage(err), Details: map[string]any{}}})
-			return
-		}
-		metrics.ServeHTTP(w, r)
-	})
+	guard := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if err := s.metricsAllowed(w, r); err != nil {
+				w.Header().Set("Content-Type", "application/json; charset=utf-8")
+				w.WriteHeader(http.StatusUnauthorized)
+				_ = json.NewEncoder(w).Encode(errorBody{Error: errorJSON{Code: courier.EUNAUTHORIZED, Message: courier.ErrorMessage(err), Details: map[string]any{}}})
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	}
+	mux.Handle("GET /metrics", guard(metrics))
+	mux.Handle("GET /debug/pprof/", guard(http.HandlerFunc(pprof.Index)))
+	mux.Handle("GET /debug/pprof/cmdline", guard(http.HandlerFunc(pprof.Cmdline)))
+	mux.Handle("GET /debug/pprof/profile", guard(http.HandlerFunc(pprof.Profile)))
+	mux.Handle("GET /debug/pprof/symbol", guard(http.HandlerFunc(pprof.Symbol)))
+	mux.Handle("GET /debug/pprof/trace", guard(http.HandlerFunc(pprof.Trace)))
 	return mux
 }
 

@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/courierhq/courier"
@@ -164,11 +165,19 @@ func (s *Server) nearbyCouriers(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	b := appendNearby(make([]byte, 0, 64+256*len(found)), found)
+	buf := answers.Get().(*[]byte)
+	defer answers.Put(buf)
+	b := appendNearby((*buf)[:0], found)
+	*buf = b[:0:min(cap(b), 64<<10)]                 // a rare long answer is not kept
 	c.Header("Content-Length", strconv.Itoa(len(b))) // not chunked
 	c.Data(http.StatusOK, "application/json; charset=utf-8", b)
 	return nil
 }
+
+// answers are the buffers nearby answers are written in, kept between
+// requests (a dispatcher's map asks often; the answer is written to the
+// connection before its buffer goes back).
+var answers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 type nearbyJSON struct {
 	positionJSON
@@ -216,6 +225,9 @@ func appendJSONFloat(b []byte, f float64) []byte {
 	if math.IsInf(f, 0) || math.IsNaN(f) {
 		return append(b, "null"...) // never stored; encoding/json would fail
 	}
+	if out, ok := appendShortDecimal(b, f); ok {
+		return out
+	}
 	abs, format := math.Abs(f), byte('f')
 	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
 		format = 'e'
@@ -230,12 +242,86 @@ func appendJSONFloat(b []byte, f float64) []byte {
 	return b
 }
 
+// pow10 are the exact powers of ten appendShortDecimal tries.
+var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7}
+
+// appendShortDecimal writes f as the shortest decimal that reads back as f
+// when that decimal has at most 7 places and f is at least 1e-6 and under
+// 1e6 in magnitude: what a phone sends (coordinates, accuracy, speed,
+// heading). n/10^d (n an integer under 2^53, 10^d exact) is the correctly
+// rounded double of the decimal, as parsing it is, so the first d for which
+// it gives f back is the shortest place count; floats are a thousand times
+// closer than 10^-7 there, so only one n can, and strconv's shortest form
+// is that decimal (FuzzJSONFloat holds it to encoding/json). Else ok is
+// false.
+func appendShortDecimal(b []byte, f float64) ([]byte, bool) {
+	abs := math.Abs(f)
+	if !(abs >= 1e-6 && abs < 1e6) {
+		return b, false
+	}
+	for d, p := range pow10 {
+		n := math.Round(abs * p)
+		if n/p != abs {
+			continue
+		}
+		if f < 0 {
+			b = append(b, '-')
+		}
+		var buf [16]byte
+		digits := strconv.AppendInt(buf[:0], int64(n), 10)
+		if d == 0 {
+			return append(b, digits...), true
+		}
+		if len(digits) <= d { // 0.0ddd
+			b = append(b, '0', '.')
+			for range d - len(digits) {
+				b = append(b, '0')
+			}
+			return append(b, digits...), true
+		}
+		b = append(b, digits[:len(digits)-d]...)
+		b = append(b, '.')
+		return append(b, digits[len(digits)-d:]...), true
+	}
+	return b, false
+}
+
 // appendJSONTime writes a time as encoding/json does (RFC 3339 with
-// nanoseconds, quoted) for the years it can.
+// nanoseconds, quoted) for the years it can; a UTC time of the years 1 to
+// 9999, the tracker's, is written digit by digit (FuzzJSONTime).
 func appendJSONTime(b []byte, t time.Time) []byte {
 	b = append(b, '"')
-	b = t.AppendFormat(b, time.RFC3339Nano)
-	return append(b, '"')
+	if t.Location() != time.UTC || t.Year() < 1 || t.Year() > 9999 {
+		b = t.AppendFormat(b, time.RFC3339Nano)
+		return append(b, '"')
+	}
+	year, month, day := t.Date()
+	hour, minute, sec := t.Clock()
+	b = append2(append2(b, year/100), year%100)
+	b = append2(append(b, '-'), int(month))
+	b = append2(append(b, '-'), day)
+	b = append2(append(b, 'T'), hour)
+	b = append2(append(b, ':'), minute)
+	b = append2(append(b, ':'), sec)
+	if ns := t.Nanosecond(); ns != 0 {
+		var frac [10]byte
+		frac[0] = '.'
+		for i := 9; i >= 1; i-- {
+			frac[i] = byte('0' + ns%10)
+			ns /= 10
+		}
+		n := 10
+		for frac[n-1] == '0' {
+			n--
+		}
+		b = append(b, frac[:n]...)
+	}
+	return append(b, 'Z', '"')
+}
+
+// append2 writes 0 <= v < 100 as two digits.
+func append2(b []byte, v int) []byte {
+	return append(b, byte('0'+v/10), byte('0'+v%10))
 }
 
 // courierTrack answers a courier's history between from and to (default: the last 24 hours) as GeoJSON.

@@ -172,7 +172,8 @@ func (x *liveIndex) nearby(p courier.LatLng, radiusM float64, limit int, now tim
 		d  float64
 		id int64
 	}
-	best := make([]hit, 0, limit+1) // nearest first
+	var kept [MaxNearbyLimit + 1]hit // on the stack
+	best := kept[: 0 : limit+1]      // nearest first
 	consider := func(e liveSlot) {
 		if e.rec*int64(time.Millisecond) < freshFrom {
 			return
@@ -260,7 +261,7 @@ func (x *liveIndex) nearby(p courier.LatLng, radiusM float64, limit int, now tim
 	out := make([]NearbyCourier, len(best))
 	for i, h := range best {
 		e := x.pos[h.id]
-		out[i] = NearbyCourier{Position: *e.position(h.id, now, staleAfter), DistanceM: h.d}
+		out[i] = NearbyCourier{Position: e.position(h.id, now, staleAfter), DistanceM: h.d}
 	}
 	return out, true
 }

@@ -307,9 +307,9 @@ type seen struct {
 	Hdg float64 `json:"hdg"`
 }
 
-func (s seen) position(courierID int64, now time.Time, staleAfter time.Duration) *Position {
+func (s seen) position(courierID int64, now time.Time, staleAfter time.Duration) Position {
 	rec := time.UnixMilli(s.Rec).UTC()
-	return &Position{
+	return Position{
 		CourierID: courierID, Location: courier.LatLng{Lat: s.Lat, Lng: s.Lng},
 		AccuracyM: s.Acc, SpeedMPS: s.Spd, Heading: s.Hdg,
 		RecordedAt: rec, ReceivedAt: time.UnixMilli(s.Rcv).UTC(),
@@ -712,7 +712,8 @@ func (t *Tracker) Locations(ctx context.Context, courierIDs []int64) (map[int64]
 			if err != nil {
 				return nil, err
 			}
-			out[chunk[i]] = s.position(chunk[i], now, t.cfg.StaleAfter)
+			pos := s.position(chunk[i], now, t.cfg.StaleAfter)
+			out[chunk[i]] = &pos
 		}
 	}
 	return out, nil
@@ -728,7 +729,8 @@ func (t *Tracker) Location(ctx context.Context, courierID int64) (*Position, err
 	} else if s == nil {
 		return nil, courier.Errorf(courier.ENOTFOUND, "No known location of courier %d.", courierID)
 	}
-	return s.position(courierID, t.clock.Now().UTC(), t.cfg.StaleAfter), nil
+	pos := s.position(courierID, t.clock.Now().UTC(), t.cfg.StaleAfter)
+	return &pos, nil
 }
 
 // Nearby returns up to limit couriers within radiusM metres of p, nearest
@@ -787,7 +789,7 @@ func (t *Tracker) Nearby(ctx context.Context, p courier.LatLng, radiusM float64,
 			if pos.Stale {
 				continue
 			}
-			out = append(out, NearbyCourier{Position: *pos, DistanceM: d})
+			out = append(out, NearbyCourier{Position: pos, DistanceM: d})
 		}
 		if len(out) >= limit || found < count {
 			return out, nil

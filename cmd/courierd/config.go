@@ -111,7 +111,7 @@ func (c *Config) settings() []setting {
 		{flag: "admin-login", env: "COURIER_ADMIN_LOGIN", def: "", help: "create this admin at start when no such user exists", str: &c.AdminLogin},
 		{flag: "admin-password", env: "COURIER_ADMIN_PASSWORD", def: "", help: "password of COURIER_ADMIN_LOGIN", secret: true, str: &c.AdminPassword},
 		{flag: "shutdown-timeout", env: "COURIER_SHUTDOWN_TIMEOUT", def: "20s", help: "how long to drain requests on SIGTERM", dur: &c.ShutdownTimeout},
-		{flag: "metrics-addr", env: "COURIER_METRICS_ADDR", def: "", help: "address of a listener serving only GET /metrics (e.g. 127.0.0.1:9090); empty: none", str: &c.MetricsAddr},
+		{flag: "metrics-addr", env: "COURIER_METRICS_ADDR", def: "", help: "address of a listener serving only GET /metrics and Go's profiles (/debug/pprof/) (e.g. 127.0.0.1:9090); empty: none", str: &c.MetricsAddr},
 		{flag: "notify-send-timeout", env: "COURIER_NOTIFY_SEND_TIMEOUT", def: "30s", help: "how long one push or webhook request may take", dur: &c.NotifySendTimeout},
 		{flag: "notify-lease", env: "COURIER_NOTIFY_LEASE", def: "2m", help: "how long a replica holds the outbox work it took (at least twice the send timeout): what a replica that dies leaves waits this long for another", dur: &c.NotifyLease},
 		{flag: "metrics-token", env: "COURIER_METRICS_TOKEN", def: "", help: "bearer token GET /metrics asks for, at least 16 characters; with it /metrics is served on the API address too", secret: true, str: &c.MetricsToken},

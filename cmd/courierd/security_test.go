@@ -93,7 +93,8 @@ func getStatus(t *testing.T, url, token string) (int, string) {
 
 // TestMetricsListener: /metrics is not served on the API address without a
 // token; COURIER_METRICS_ADDR serves it on its own address, asking for
-// COURIER_METRICS_TOKEN when set, which then opens it on the API address too.
+// COURIER_METRICS_TOKEN when set, which then opens it on the API address too;
+// Go's profiles are served on the metrics address only, with the token.
 func TestMetricsListener(t *testing.T) {
 	parse := func(env map[string]string) Config {
 		cfg, err := ParseConfig([]string{"--demo", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--bcrypt-cost", "4"},
@@ -134,12 +135,16 @@ func TestMetricsListener(t *testing.T) {
 		{base + "/metrics", token, 200},
 		{base + "/metrics", "", 401},
 		{strings.TrimSuffix(metrics, "/metrics") + "/api/v1/orders", token, 404}, // the metrics address serves nothing else
+		{strings.TrimSuffix(metrics, "/metrics") + "/debug/pprof/heap", token, 200},
+		{strings.TrimSuffix(metrics, "/metrics") + "/debug/pprof/heap", "", 401},
+		{strings.TrimSuffix(metrics, "/metrics") + "/debug/pprof/goroutine?debug=1", "wrong-token-0123456789", 401},
+		{base + "/debug/pprof/heap", token, 404}, // never on the API address
 	} {
 		st, body := getStatus(t, test.url, test.token)
 		if st != test.want {
 			t.Errorf("GET %s with token %q: %d, want %d", test.url, test.token, st, test.want)
 		}
-		if st == 200 && !strings.Contains(body, "courierd_http_requests_total") {
+		if st == 200 && strings.HasSuffix(test.url, "/metrics") && !strings.Contains(body, "courierd_http_requests_total") {
 			t.Errorf("GET %s: no request counter: %.300s", test.url, body)
 		}
 	}
