@@ -62,6 +62,7 @@ type config struct {
 	planSeconds               int
 	conns, nearbyConns, batch int
 	nearbyRate                float64
+	timeline                  bool
 	duration, mix             time.Duration
 	mixPings                  int
 	phases                    []string
@@ -86,6 +87,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.IntVar(&cfg.conns, "conns", 16, fmt.Sprintf("connections (concurrent requests) per phase (at most %d)", maxConns))
 	fs.IntVar(&cfg.nearbyConns, "nearby-conns", 16, "connections of the nearby phase")
 	fs.Float64Var(&cfg.nearbyRate, "nearby-rate", 0, "nearby requests per second over its connections (0: each connection sends the next as soon as it has the answer)")
+	fs.BoolVar(&cfg.timeline, "timeline", false, "also print each phase's p99 and maximum second by second (where in the phase the tail is)")
 	fs.IntVar(&cfg.batch, "batch", 50, "pings per GPS batch (and GEOADDs per raw pipeline)")
 	fs.DurationVar(&cfg.duration, "duration", 20*time.Second, fmt.Sprintf("time of each phase (at most %v)", maxDuration))
 	fs.DurationVar(&cfg.mix, "mix", 5*time.Minute, fmt.Sprintf("time of the mix phase (at most %v)", maxMix))
@@ -241,6 +243,9 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 		cancel()
 		s := rec.summary(elapsed)
 		s.CPU = cpuLine(cpuBetween(cfg.cpu, before, sampleCPU(cfg.cpu)), s)
+		if cfg.timeline {
+			s.Timeline = rec.timeline(time.Second)
+		}
 		results = append(results, s)
 		printTable(out, []summary{s})
 		return s

@@ -12,29 +12,35 @@ import (
 type recorder struct {
 	name  string
 	unit  string // what an item is: pings, couriers, events, orders, stops
+	start time.Time
 	mu    sync.Mutex
 	lat   []time.Duration
+	end   []time.Duration // when each request ended, from start (timeline)
 	items int64
 	errs  int64
 	first map[string]int // error text -> count (a few kinds)
 }
 
 func newRecorder(name, unit string) *recorder {
-	return &recorder{name: name, unit: unit, first: map[string]int{}}
+	return &recorder{name: name, unit: unit, start: time.Now(), first: map[string]int{}}
 }
 
 // ok records a successful request that carried items.
 func (r *recorder) ok(d time.Duration, items int) {
+	now := time.Since(r.start)
 	r.mu.Lock()
 	r.lat = append(r.lat, d)
+	r.end = append(r.end, now)
 	r.items += int64(items)
 	r.mu.Unlock()
 }
 
 // fail records a failed request (its latency counts too).
 func (r *recorder) fail(d time.Duration, what string) {
+	now := time.Since(r.start)
 	r.mu.Lock()
 	r.lat = append(r.lat, d)
+	r.end = append(r.end, now)
 	r.errs++
 	if len(r.first) < 8 || r.first[what] > 0 {
 		r.first[what]++
@@ -52,10 +58,40 @@ type summary struct {
 	P50, P99, Max    time.Duration
 	ErrorKinds       map[string]int
 	CPU              string // what the processes of -cpu spent (cpuLine)
+	Timeline         []window
+}
+
+// window is what the requests ending in one interval of a phase took.
+type window struct {
+	Requests int
+	P99, Max time.Duration
 }
 
 func (s summary) ReqPerS() float64   { return float64(s.Requests) / s.Elapsed.Seconds() }
 func (s summary) ItemsPerS() float64 { return float64(s.Items) / s.Elapsed.Seconds() }
+
+// timeline cuts the phase into windows of width by the requests' ends.
+func (r *recorder) timeline(width time.Duration) []window {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var buckets [][]time.Duration
+	for i, at := range r.end {
+		k := int(at / width)
+		for len(buckets) <= k {
+			buckets = append(buckets, nil)
+		}
+		buckets[k] = append(buckets[k], r.lat[i])
+	}
+	out := make([]window, len(buckets))
+	for k, b := range buckets {
+		if len(b) == 0 {
+			continue
+		}
+		slices.Sort(b)
+		out[k] = window{Requests: len(b), P99: quantile(b, 0.99), Max: b[len(b)-1]}
+	}
+	return out
+}
 
 func (r *recorder) summary(elapsed time.Duration) summary {
 	r.mu.Lock()
@@ -94,6 +130,13 @@ func printTable(w io.Writer, rows []summary) {
 		}
 		if s.CPU != "" {
 			fmt.Fprintln(w, s.CPU)
+		}
+		if len(s.Timeline) > 0 {
+			fmt.Fprint(w, "    by second, requests p99/max ms:")
+			for _, x := range s.Timeline {
+				fmt.Fprintf(w, " %d %s/%s", x.Requests, ms(x.P99), ms(x.Max))
+			}
+			fmt.Fprintln(w)
 		}
 	}
 }
