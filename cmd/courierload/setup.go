@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	mrand "math/rand/v2"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -272,17 +273,15 @@ func newID() string {
 
 // prepareDay gives cfg.working couriers a day of cfg.stops stops each:
 // orders created through the API and made ready, a plan for tomorrow with
-// just them, published, and their shifts started (a shift left open by an
-// earlier run is ended first, its stops handed back).
+// just them, published, and their shifts started. The couriers are ones
+// with no route sheet that day yet (pickWorking), so that today and sync
+// measure a day of cfg.stops stops however many runs the database kept.
 func prepareDay(ctx context.Context, c *client, w *world, cfg config, logf func(string, ...any)) error {
 	if cfg.working == 0 {
 		return nil
 	}
-	w.working = w.couriers[:min(cfg.working, len(w.couriers))]
-	for _, fc := range w.working {
-		if err := endShift(ctx, c, fc); err != nil {
-			return err
-		}
+	if err := pickWorking(ctx, c, w, cfg); err != nil {
+		return err
 	}
 	start := time.Now()
 	cpuBefore := sampleCPU(cfg.cpu)
@@ -399,6 +398,48 @@ func prepareDay(ctx context.Context, c *client, w *world, cfg config, logf func(
 	return nil
 }
 
+// pickWorking takes as w.working the first cfg.working couriers with no
+// route sheet on w.date: an earlier run's working couriers have theirs (and
+// their shifts, left open, are ended, the stops still out handed back).
+// When too few are left, the rest are taken from the start.
+func pickWorking(ctx context.Context, c *client, w *world, cfg config) error {
+	want := min(cfg.working, len(w.couriers))
+	w.working = nil
+	const chunk = 64
+	for from := 0; from < len(w.couriers) && len(w.working) < want; from += chunk {
+		part := w.couriers[from:min(from+chunk, len(w.couriers))]
+		free := make([]bool, len(part))
+		err := parallel(ctx, len(part), cfg.conns, func(ctx context.Context, i int) error {
+			td, err := today(ctx, c, part[i])
+			if err != nil {
+				return err
+			}
+			free[i] = len(td.Sheets) == 0
+			if td.Shift != nil && td.Shift.Status == "open" {
+				return endShift(ctx, c, part[i], td)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("pick the working couriers: %w", err)
+		}
+		for i, fc := range part {
+			if free[i] && len(w.working) < want {
+				w.working = append(w.working, fc)
+			}
+		}
+	}
+	for _, fc := range w.couriers {
+		if len(w.working) == want {
+			break
+		}
+		if !slices.Contains(w.working, fc) {
+			w.working = append(w.working, fc)
+		}
+	}
+	return nil
+}
+
 type todayAnswer struct {
 	Shift *struct {
 		Status string `json:"status"`
@@ -430,12 +471,9 @@ func courierEvent(ctx context.Context, c *client, fc *fleetCourier, path string,
 	return err
 }
 
-// endShift ends fc's open shift, if any, handing back the stops still out.
-func endShift(ctx context.Context, c *client, fc *fleetCourier) error {
-	td, err := today(ctx, c, fc)
-	if err != nil {
-		return err
-	}
+// endShift ends fc's open shift, if any (td is its today), handing back the
+// stops still out.
+func endShift(ctx context.Context, c *client, fc *fleetCourier, td todayAnswer) error {
 	if td.Shift == nil || td.Shift.Status != "open" {
 		return nil
 	}
