@@ -43,6 +43,9 @@ func (c *client) base() string {
 type answer struct {
 	Status int
 	Body   []byte
+	// Arrived is when the kernel received the answer's last bytes (rawGets
+	// on Linux); zero when not known.
+	Arrived time.Time
 }
 
 func (a answer) decode(v any) error {

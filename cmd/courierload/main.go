@@ -328,10 +328,14 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 		if cfg.nearbyRate > 0 {
 			pace = fmt.Sprintf("paced at %.0f requests/s", cfg.nearbyRate)
 		}
-		line := fmt.Sprintf("nearby over %d live couriers at %d connections (%s): p99 %s ms, %.0f requests/s, %.1f couriers an answer",
-			len(w.couriers), cfg.nearbyConns, pace, ms(near.P99), near.ReqPerS(), float64(near.Items)/float64(max(near.Requests, 1)))
+		p99 := ms(near.P99) + " ms"
+		if near.Stamped > 0 {
+			p99 += fmt.Sprintf(" to the answers' arrival (%s ms to when the tool read them)", ms(near.ReadP99))
+		}
+		line := fmt.Sprintf("nearby over %d live couriers at %d connections (%s): p99 %s, %.0f requests/s, %.1f couriers an answer",
+			len(w.couriers), cfg.nearbyConns, pace, p99, near.ReqPerS(), float64(near.Items)/float64(max(near.Requests, 1)))
 		if rawSearch != nil {
-			line += fmt.Sprintf("; raw GEOSEARCH p99 %s ms, %.0f/s", ms(rawSearch.P99), rawSearch.ReqPerS())
+			line += fmt.Sprintf("; raw GEOSEARCH p99 %s ms (to when read), %.0f/s", ms(rawSearch.P99), rawSearch.ReqPerS())
 		}
 		fmt.Fprintln(out, line)
 	}

@@ -21,7 +21,9 @@ import (
 // status, the headers and a body of Content-Length or chunks. It costs the
 // tool a fraction of net/http's client, CPU the server it measures shares;
 // the server sees the same requests. A connection that fails is closed and
-// dialled again by the next request.
+// dialled again by the next request. On Linux the connections are read
+// with the kernel's receive timestamps, so an answer says when it arrived,
+// not only when the tool got round to reading it.
 type rawGets struct {
 	targets []string
 	mu      sync.Mutex
@@ -29,11 +31,12 @@ type rawGets struct {
 }
 
 type rawConn struct {
-	host string
-	c    net.Conn
-	rd   *bufio.Reader
-	req  []byte
-	body []byte
+	host  string
+	c     net.Conn
+	stamp *stampReader // nil: no kernel timestamps
+	rd    *bufio.Reader
+	req   []byte
+	body  []byte
 }
 
 func newRawGets(targets []string) *rawGets {
@@ -55,7 +58,12 @@ func (r *rawGets) conn(ctx context.Context, worker int) (*rawConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	rc = &rawConn{host: u.Host, c: c, rd: bufio.NewReaderSize(c, 16<<10)}
+	rc = &rawConn{host: u.Host, c: c}
+	var rd io.Reader = c
+	if rc.stamp = newStampReader(c); rc.stamp != nil {
+		rd = rc.stamp
+	}
+	rc.rd = bufio.NewReaderSize(rd, 16<<10)
 	r.mu.Lock()
 	r.conns[worker] = rc
 	r.mu.Unlock()
@@ -88,6 +96,9 @@ func (rc *rawConn) roundTrip(path, token string) (answer, error) {
 	rc.req = append(rc.req, "\r\nAuthorization: Bearer "...)
 	rc.req = append(rc.req, token...)
 	rc.req = append(rc.req, "\r\nUser-Agent: courierload\r\n\r\n"...)
+	if rc.stamp != nil {
+		rc.stamp.last = time.Time{}
+	}
 	if _, err := rc.c.Write(rc.req); err != nil {
 		return answer{}, err
 	}
@@ -167,10 +178,14 @@ func (rc *rawConn) roundTrip(path, token string) (answer, error) {
 	default:
 		return answer{}, errors.New("an answer with neither Content-Length nor chunks")
 	}
-	if closing {
-		return answer{Status: status, Body: rc.body}, errors.New("the server closes the connection")
+	a := answer{Status: status, Body: rc.body}
+	if rc.stamp != nil && rc.rd.Buffered() == 0 {
+		a.Arrived = rc.stamp.last // the last read brought the answer's end
 	}
-	return answer{Status: status, Body: rc.body}, nil
+	if closing {
+		return a, errors.New("the server closes the connection")
+	}
+	return a, nil
 }
 
 // line reads a CRLF-ended line without its end.

@@ -6,13 +6,16 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // TestRawGets: answers with a length and chunked ones, on one kept-alive
-// connection a worker; a connection the server closes is dialled again.
+// connection a worker, each with the kernel's arrival time; a connection
+// the server closes is dialled again.
 func TestRawGets(t *testing.T) {
 	var conns atomic.Int32
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -42,9 +45,15 @@ func TestRawGets(t *testing.T) {
 	defer r.close()
 	ctx := context.Background()
 	for range 3 {
+		before := time.Now()
 		a, err := r.get(ctx, 0, "/short", "tok")
 		if err != nil || a.Status != 200 || string(a.Body) != `{"items":[]}` {
 			t.Fatalf("short: %d %q %v", a.Status, a.Body, err)
+		}
+		// On Linux the kernel says when the answer arrived: after the
+		// request was written, before it was read.
+		if runtime.GOOS == "linux" && (a.Arrived.Before(before) || a.Arrived.After(time.Now())) {
+			t.Errorf("arrived %v, not within the request (%v to now)", a.Arrived, before)
 		}
 		a, err = r.get(ctx, 0, "/long", "tok")
 		if n, bad := countNearby(a); err != nil || a.Status != 200 || n != 401 || bad != "" {

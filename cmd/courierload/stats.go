@@ -16,6 +16,7 @@ type recorder struct {
 	mu    sync.Mutex
 	lat   []time.Duration
 	end   []time.Duration // when each request ended, from start (timeline)
+	reads []time.Duration // when lat is the kernel's arrival: as the tool read them
 	items int64
 	errs  int64
 	first map[string]int // error text -> count (a few kinds)
@@ -32,6 +33,14 @@ func (r *recorder) ok(d time.Duration, items int) {
 	r.lat = append(r.lat, d)
 	r.end = append(r.end, now)
 	r.items += int64(items)
+	r.mu.Unlock()
+}
+
+// read records what a request whose latency is its answer's kernel arrival
+// time took until the tool read the answer.
+func (r *recorder) read(d time.Duration) {
+	r.mu.Lock()
+	r.reads = append(r.reads, d)
 	r.mu.Unlock()
 }
 
@@ -56,9 +65,13 @@ type summary struct {
 	Items            int64
 	Elapsed          time.Duration
 	P50, P99, Max    time.Duration
-	ErrorKinds       map[string]int
-	CPU              string // what the processes of -cpu spent (cpuLine)
-	Timeline         []window
+	// ReadP50...: the same requests timed to when the tool read the answer
+	// (set when P50... are timed to the kernel's arrival time).
+	ReadP50, ReadP99, ReadMax time.Duration
+	Stamped                   int64 // requests timed to the kernel's arrival
+	ErrorKinds                map[string]int
+	CPU                       string // what the processes of -cpu spent (cpuLine)
+	Timeline                  []window
 }
 
 // window is what the requests ending in one interval of a phase took.
@@ -108,6 +121,12 @@ func (r *recorder) summary(elapsed time.Duration) summary {
 		s.P99 = quantile(lat, 0.99)
 		s.Max = lat[len(lat)-1]
 	}
+	if len(r.reads) > 0 {
+		reads := slices.Clone(r.reads)
+		slices.Sort(reads)
+		s.Stamped = int64(len(reads))
+		s.ReadP50, s.ReadP99, s.ReadMax = quantile(reads, 0.50), quantile(reads, 0.99), reads[len(reads)-1]
+	}
 	return s
 }
 
@@ -127,6 +146,10 @@ func printTable(w io.Writer, rows []summary) {
 			ms(s.P50), ms(s.P99), ms(s.Max), s.Errors)
 		for k, v := range s.ErrorKinds {
 			fmt.Fprintf(w, "    %d x %s\n", v, k)
+		}
+		if s.Stamped > 0 {
+			fmt.Fprintf(w, "    timed to the answer's arrival (kernel timestamps, %d of %d requests); to when the tool read it: p50 %s, p99 %s, max %s ms\n",
+				s.Stamped, s.Requests, ms(s.ReadP50), ms(s.ReadP99), ms(s.ReadMax))
 		}
 		if s.CPU != "" {
 			fmt.Fprintln(w, s.CPU)
