@@ -11,6 +11,7 @@
 #   REPLICAS=1 scripts/load.sh -duration 30s         one replica
 #   FRESH=1 scripts/load.sh                          drop courier_load first
 #   COURIERD_GOMAXPROCS=2 TOOL_GOMAXPROCS=2 scripts/load.sh   Go's default threads in each process
+#   PIN=0 scripts/load.sh                            replicas not pinned to cores
 #
 # Everything listens on 127.0.0.1; courierload refuses other targets.
 set -euo pipefail
@@ -24,6 +25,18 @@ REPLICAS=${REPLICAS:-2}
 CORES=$(nproc)
 COURIERD_GOMAXPROCS=${COURIERD_GOMAXPROCS:-$(( CORES / REPLICAS > 0 ? CORES / REPLICAS : 1 ))}
 TOOL_GOMAXPROCS=${TOOL_GOMAXPROCS:-1}
+# With as many replicas as cores or fewer, each replica runs on cores of its
+# own (taskset), as a container given a cpuset (Kubernetes' static CPU
+# manager) does: its threads stay where their caches are and the replicas
+# do not move each other about; Redis, PostgreSQL and the tool go where
+# there is room. PIN=0: no pinning.
+PIN=${PIN:-1}
+pin_cpus() { # the cores of replica $1 (1-based), or nothing
+	local per=$(( CORES / REPLICAS ))
+	if [[ $PIN == 1 && $per -ge 1 ]] && command -v taskset >/dev/null; then
+		echo "$(( ($1 - 1) * per ))-$(( $1 * per - 1 ))"
+	fi
+}
 log() { echo "load.sh: $*" >&2; }
 
 command -v go >/dev/null || PATH="/usr/local/go/bin:$PATH"
@@ -67,9 +80,10 @@ targets=()
 courierd_pids=()
 for i in $(seq 1 "$REPLICAS"); do
 	port=$(free_port)
+	cpus=$(pin_cpus "$i")
 	DATABASE_URL="$DB_URL" REDIS_URL="$REDIS_URL" JWT_SECRET=courierload-secret-courierload-secret \
 		COURIER_ADDR="127.0.0.1:$port" COURIER_BCRYPT_COST=4 COURIER_LOG_LEVEL=warn COURIER_WEB_DIR="$ROOT/web" \
-		GOMAXPROCS=$COURIERD_GOMAXPROCS bin/courierd >"$RUN/courierd-$i.log" 2>&1 &
+		GOMAXPROCS=$COURIERD_GOMAXPROCS ${cpus:+taskset -c "$cpus"} bin/courierd >"$RUN/courierd-$i.log" 2>&1 &
 	pids+=($!)
 	courierd_pids+=($!)
 	targets+=("http://127.0.0.1:$port")
@@ -78,7 +92,7 @@ for t in "${targets[@]}"; do
 	for _ in $(seq 1 300); do curl -sf "$t/readyz" >/dev/null && break; sleep 0.2; done
 	curl -sf "$t/readyz" >/dev/null || { tail -n 30 "$RUN"/courierd-*.log >&2; log "courierd at $t did not start"; exit 1; }
 done
-log "courierd x$REPLICAS: ${targets[*]}; redis $REDIS_URL; database courier_load"
+log "courierd x$REPLICAS (GOMAXPROCS $COURIERD_GOMAXPROCS$( [[ -n $(pin_cpus 1) ]] && echo ", each on cores of its own")): ${targets[*]}; redis $REDIS_URL; database courier_load"
 # The CPU each phase costs each process: courierd, this Redis, the test
 # PostgreSQL's postmaster and its backends (+), and courierload itself.
 cpu="courierd=$(IFS=,; echo "${courierd_pids[*]}");redis=${pids[$redis_pid_slot]}"

@@ -401,7 +401,8 @@ func prepareDay(ctx context.Context, c *client, w *world, cfg config, logf func(
 // pickWorking takes as w.working the first cfg.working couriers with no
 // route sheet on w.date: an earlier run's working couriers have theirs (and
 // their shifts, left open, are ended, the stops still out handed back).
-// When too few are left, the rest are taken from the start.
+// When too few are left, the rest are taken from the start. Their vehicles
+// take cfg.stops stops.
 func pickWorking(ctx context.Context, c *client, w *world, cfg config) error {
 	want := min(cfg.working, len(w.couriers))
 	w.working = nil
@@ -410,7 +411,7 @@ func pickWorking(ctx context.Context, c *client, w *world, cfg config) error {
 		part := w.couriers[from:min(from+chunk, len(w.couriers))]
 		free := make([]bool, len(part))
 		err := parallel(ctx, len(part), cfg.conns, func(ctx context.Context, i int) error {
-			td, err := today(ctx, c, part[i])
+			td, err := todayOn(ctx, c, part[i], w.date)
 			if err != nil {
 				return err
 			}
@@ -437,7 +438,14 @@ func pickWorking(ctx context.Context, c *client, w *world, cfg config) error {
 			w.working = append(w.working, fc)
 		}
 	}
-	return nil
+	// At most cfg.stops stops each, so that the plan gives every one of them
+	// a day of cfg.stops (unlimited, it serves the city with a few couriers
+	// of 200 stops).
+	return parallel(ctx, len(w.working), cfg.conns, func(ctx context.Context, i int) error {
+		_, err := c.must(ctx, "PATCH", fmt.Sprintf("/api/v1/couriers/%d", w.working[i].id), w.dispatcher,
+			map[string]any{"vehicle": map[string]any{"type": "car", "max_stops": cfg.stops}}, 200)
+		return err
+	})
 }
 
 type todayAnswer struct {
@@ -453,8 +461,17 @@ type todayAnswer struct {
 }
 
 func today(ctx context.Context, c *client, fc *fleetCourier) (todayAnswer, error) {
+	return todayOn(ctx, c, fc, "")
+}
+
+// todayOn is fc's day on date ("": its open shift's, else today's).
+func todayOn(ctx context.Context, c *client, fc *fleetCourier, date string) (todayAnswer, error) {
 	var td todayAnswer
-	a, err := c.must(ctx, "GET", "/api/v1/courier/today", fc.token, nil, 200)
+	path := "/api/v1/courier/today"
+	if date != "" {
+		path += "?date=" + date
+	}
+	a, err := c.must(ctx, "GET", path, fc.token, nil, 200)
 	if err != nil {
 		return td, err
 	}
