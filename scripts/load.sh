@@ -10,6 +10,7 @@
 #   scripts/load.sh -phases mix -mix 5m              the 5-minute memory run
 #   REPLICAS=1 scripts/load.sh -duration 30s         one replica
 #   FRESH=1 scripts/load.sh                          drop courier_load first
+#   LOAD_DB=other scripts/load.sh                    another database than courier_load
 #   COURIERD_GOMAXPROCS=2 TOOL_GOMAXPROCS=2 scripts/load.sh   Go's default threads in each process
 #   PIN=0 scripts/load.sh                            replicas not pinned to cores
 #
@@ -43,14 +44,16 @@ command -v go >/dev/null || PATH="/usr/local/go/bin:$PATH"
 eval "$(scripts/services.sh)"
 pgbase=${COURIER_TEST_POSTGRES_URL%%\?*}
 pgbase=${pgbase%/*}
-DB_URL="$pgbase/courier_load?sslmode=disable"
+LOAD_DB=${LOAD_DB:-courier_load}
+[[ $LOAD_DB =~ ^[a-z_][a-z0-9_]*$ ]] || { log "LOAD_DB: not a plain database name: $LOAD_DB"; exit 2; }
+DB_URL="$pgbase/$LOAD_DB?sslmode=disable"
 psql_admin() { psql -X -q "$COURIER_TEST_POSTGRES_URL" "$@"; }
 if [[ -n ${FRESH:-} ]]; then
-	log "dropping courier_load"
-	psql_admin -c "DROP DATABASE IF EXISTS courier_load WITH (FORCE)" >/dev/null
+	log "dropping $LOAD_DB"
+	psql_admin -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $LOAD_DB WITH (FORCE)" >/dev/null
 fi
-psql_admin -tAc "SELECT 1 FROM pg_database WHERE datname = 'courier_load'" | grep -q 1 ||
-	psql_admin -c "CREATE DATABASE courier_load" >/dev/null
+psql_admin -tAc "SELECT 1 FROM pg_database WHERE datname = '$LOAD_DB'" | grep -q 1 ||
+	psql_admin -c "CREATE DATABASE $LOAD_DB" >/dev/null
 
 log "building bin/courierd and bin/courierload"
 go build -o bin/courierd ./cmd/courierd
@@ -92,7 +95,7 @@ for t in "${targets[@]}"; do
 	for _ in $(seq 1 300); do curl -sf "$t/readyz" >/dev/null && break; sleep 0.2; done
 	curl -sf "$t/readyz" >/dev/null || { tail -n 30 "$RUN"/courierd-*.log >&2; log "courierd at $t did not start"; exit 1; }
 done
-log "courierd x$REPLICAS (GOMAXPROCS $COURIERD_GOMAXPROCS$( [[ -n $(pin_cpus 1) ]] && echo ", each on cores of its own")): ${targets[*]}; redis $REDIS_URL; database courier_load"
+log "courierd x$REPLICAS (GOMAXPROCS $COURIERD_GOMAXPROCS$( [[ -n $(pin_cpus 1) ]] && echo ", each on cores of its own")): ${targets[*]}; redis $REDIS_URL; database $LOAD_DB"
 # The CPU each phase costs each process: courierd, this Redis, the test
 # PostgreSQL's postmaster and its backends (+), and courierload itself.
 cpu="courierd=$(IFS=,; echo "${courierd_pids[*]}");redis=${pids[$redis_pid_slot]}"

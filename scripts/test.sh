@@ -58,6 +58,21 @@ if (($# == 0)); then
 	echo "test.sh: container image steps on the host (scripts/docker-check.sh)" >&2
 	scripts/docker-check.sh || docker_status=$?
 fi
+# --- load tool ------------------------------------------------------------------
+# On a full run: scripts/load.sh end to end, every phase for a moment on a
+# few hundred couriers and two replicas (the tool exits non-zero when a
+# request fails); the figures themselves are measured by hand (README,
+# "Load").
+load_status=0
+if (($# == 0)); then
+	echo "test.sh: load tool smoke run (scripts/load.sh, every phase, 2 s each)" >&2
+	LOAD_DB=courier_load_smoke FRESH=1 scripts/load.sh -duration 2s -mix 12s -couriers 300 -working 5 -stops 4 -plan-seconds 2 \
+		-phases raw-geoadd,raw-geosearch,gps,gps-road,nearby,today,sync,orders,mix >test-artifacts/load-smoke.txt 2>&1 || load_status=$?
+	if ((load_status != 0)); then
+		tail -n 40 test-artifacts/load-smoke.txt >&2
+		echo "test.sh: the load tool smoke run failed (test-artifacts/load-smoke.txt)" >&2
+	fi
+fi
 # ------------------------------------------------------------------------------
 
 pkgs=("$@")
@@ -65,6 +80,7 @@ pkgs=("$@")
 
 status=$web_status
 ((docker_status == 0)) || status=$docker_status
+((load_status == 0)) || status=$load_status
 echo "test.sh: go vet ${pkgs[*]}" >&2
 go vet "${pkgs[@]}" || status=$?
 echo "test.sh: go test -race -count=1 ${pkgs[*]}" >&2

@@ -339,6 +339,13 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 		}
 		fmt.Fprintln(out, line)
 	}
+	failed := int64(0)
+	for _, r := range results {
+		failed += r.Errors
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d requests failed (see the errors under each endpoint)", failed)
+	}
 	return nil
 }
 
