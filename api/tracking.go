@@ -168,7 +168,7 @@ func (s *Server) nearbyCouriers(c *gin.Context) error {
 	buf := answers.Get().(*[]byte)
 	defer answers.Put(buf)
 	b := appendNearby((*buf)[:0], found)
-	*buf = b[:0:min(cap(b), 64<<10)]                 // a rare long answer is not kept
+	*buf = b[:0]                                     // at most MaxNearbyLimit couriers: a few tens of KB kept
 	c.Header("Content-Length", strconv.Itoa(len(b))) // not chunked
 	c.Data(http.StatusOK, "application/json; charset=utf-8", b)
 	return nil
