@@ -430,7 +430,7 @@ func (l *lns) ruin() {
 // removals alone seldom do, and save its two depot legs. On city-1000-s2
 // (30 s, seeds 1 to 4, load 2 to 4) one in 50 gave 206,335 on average
 // against 208,609 without (29 or 30 routes against 29 to 30).
-var lnsRouteRuin, lnsRouteRuinFree = 10, 50
+const lnsRouteRuin, lnsRouteRuinFree = 10, 50
 
 // ruinRoute takes every job out of a short random route without fixed
 // jobs; it reports false if there is none.
