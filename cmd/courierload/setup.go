@@ -416,10 +416,15 @@ func pickWorking(ctx context.Context, c *client, w *world, cfg config) error {
 				return err
 			}
 			free[i] = len(td.Sheets) == 0
-			if td.Shift != nil && td.Shift.Status == "open" {
-				return endShift(ctx, c, part[i], td)
+			if td.Shift == nil || td.Shift.Status != "open" {
+				return nil
 			}
-			return nil
+			if td.Shift.Date != w.date { // a shift left open on another day: its own stops go back
+				if td, err = today(ctx, c, part[i]); err != nil {
+					return err
+				}
+			}
+			return endShift(ctx, c, part[i], td)
 		})
 		if err != nil {
 			return fmt.Errorf("pick the working couriers: %w", err)
@@ -450,6 +455,7 @@ func pickWorking(ctx context.Context, c *client, w *world, cfg config) error {
 
 type todayAnswer struct {
 	Shift *struct {
+		Date   string `json:"date"`
 		Status string `json:"status"`
 	} `json:"shift"`
 	Sheets []struct {
